@@ -1,0 +1,55 @@
+# LendCore: `make run` serves the app with demo data; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+N ?= 100000
+
+export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
+
+.PHONY: install os-deps os-deps-test run test lint bench help
+
+help:
+	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make test     the whole test suite (SQLite unless DATABASE_URL says otherwise)"
+	@echo "make install  the virtualenv only"
+	@echo "make bench    the benchmarks (prints BENCH lines)"
+	@echo "make lint     ruff and the migrations check"
+
+install: $(STAMP)
+
+# Reinstall only when the lock changes: a second `make run` reuses the venv.
+$(STAMP): requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+# OS libraries: WeasyPrint's (run), plus Chromium for the browser tests (test).
+os-deps:
+	@bash scripts/os-deps.sh runtime
+
+os-deps-test:
+	@bash scripts/os-deps.sh test
+
+run: install os-deps
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "Portal http://$(HOST):$(PORT)/   staff /staff/   admin /admin/   API docs /api/docs/"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install os-deps-test
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: install
+	$(BIN)/python bench/bench_finance.py
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python bench/bench_quote_api.py

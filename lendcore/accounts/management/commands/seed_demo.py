@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from lendcore.accounts.demo import DEMO_BORROWERS, DEMO_PASSWORD, DEMO_STAFF, seed_demo_users
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (users, borrowers; later: products, applications, loans)."
+
+    def handle(self, *args, **options):
+        if settings.LENDCORE_ENVIRONMENT == "production":
+            raise CommandError("seed_demo refuses to run under the production settings.")
+        created = seed_demo_users()
+        if created:
+            self.stdout.write(f"Created demo users: {', '.join(created)}")
+        else:
+            self.stdout.write("Demo data already present; nothing to create.")
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, role in DEMO_STAFF.items():
+            self.stdout.write(f"  staff     {username:<16} role {role}")
+        for demo in DEMO_BORROWERS:
+            self.stdout.write(f"  borrower  {demo.username:<16} {demo.first_name} {demo.last_name}")

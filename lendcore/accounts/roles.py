@@ -1,0 +1,57 @@
+"""Staff roles (Django groups) and the permissions each one holds.
+
+The group names and permission codenames are a contract: later checks and the other apps
+use them. The data migration `0002_roles` creates the groups from this table; a later app
+that adds permissions extends a role with its own data migration.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    LOAN_OFFICER = "loan_officer"
+    UNDERWRITER = "underwriter"
+    SERVICING_AGENT = "servicing_agent"
+    COLLECTOR = "collector"
+    ADMIN = "admin"
+
+
+STAFF_ROLES: tuple[str, ...] = tuple(role.value for role in Role)
+
+# codename -> human name. Defined on `accounts.LendingPermission` (no table of its own).
+PERMISSIONS: dict[str, str] = {
+    "access_staff_ui": "Can use the staff UI",
+    "view_reports": "Can view reports",
+    "manage_applications": "Can create and work applications for borrowers",
+    "underwrite_applications": "Can approve, counter-offer or decline applications",
+    "reveal_ssn": "Can reveal an applicant's full SSN (audited)",
+    "disburse_loans": "Can disburse approved, accepted offers",
+    "service_loans": "Can post and reverse payments, quote payoffs, modify loans",
+    "manage_fees": "Can assess and waive fees",
+    "approve_charge_off": "Can approve a charge-off (four-eyes)",
+    "work_collections": "Can work delinquency queues, contacts, promises and hardship",
+    "manage_products": "Can edit loan products, fee policies and rule sets",
+    "manage_business_date": "Can set the business date",
+    "run_close_of_business": "Can run close of business",
+}
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.LOAN_OFFICER: ("access_staff_ui", "view_reports", "manage_applications", "disburse_loans"),
+    Role.UNDERWRITER: (
+        "access_staff_ui",
+        "view_reports",
+        "manage_applications",
+        "underwrite_applications",
+        "reveal_ssn",
+    ),
+    Role.SERVICING_AGENT: ("access_staff_ui", "view_reports", "service_loans", "manage_fees"),
+    Role.COLLECTOR: ("access_staff_ui", "view_reports", "work_collections", "service_loans"),
+    Role.ADMIN: tuple(PERMISSIONS),
+}
+
+
+def perm(codename: str) -> str:
+    """The full permission name for `user.has_perm` (`accounts.<codename>`)."""
+    return f"accounts.{codename}"

@@ -1,0 +1,37 @@
+from django.conf import settings
+from django.db import models
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request made with an `Idempotency-Key`.
+
+    A retry with the same key and the same body gets this answer again; the same key with a
+    different body is refused (422); a retry while the first is still running waits for it.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+
+    scope = models.CharField(max_length=100)  # the operation, e.g. "payment_post:loan:42"
+    key = models.CharField(max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["running", "done"]), name="idempotency_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} ({self.state})"

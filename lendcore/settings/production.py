@@ -1,0 +1,18 @@
+"""Production: PostgreSQL, Redis, S3-compatible storage, SMTP; no insecure defaults."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required: no default in production
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+LENDCORE_ENVIRONMENT = "production"
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+}
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,32 @@
+from django.urls import path
+
+from lendcore.quotes import views as quote_views
+
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.PortalHomeView.as_view(), name="portal-home"),
+    path("calculator/", quote_views.CalculatorView.as_view(), name="calculator"),
+    path(
+        "calculator/result/", quote_views.CalculatorResultView.as_view(), name="calculator-result"
+    ),
+    path("apply/", views.PortalPlaceholderView.as_view(section="apply"), name="portal-apply"),
+    path("my-loans/", views.PortalPlaceholderView.as_view(section="loans"), name="portal-loans"),
+    path("after-login/", views.AfterLoginView.as_view(), name="after-login"),
+    path("staff/", views.StaffDashboardView.as_view(), name="staff-dashboard"),
+    path(
+        "staff/applications/",
+        views.StaffSectionView.as_view(section="applications"),
+        name="staff-applications",
+    ),
+    path("staff/loans/", views.StaffSectionView.as_view(section="loans"), name="staff-loans"),
+    path(
+        "staff/collections/",
+        views.StaffSectionView.as_view(section="collections"),
+        name="staff-collections",
+    ),
+    path("staff/reports/", views.StaffSectionView.as_view(section="reports"), name="staff-reports"),
+    path("staff/cob/", views.StaffSectionView.as_view(section="cob"), name="staff-cob"),
+]

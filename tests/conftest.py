@@ -1,0 +1,132 @@
+"""Shared fixtures: API clients, a user per staff role, a borrower; service-aware markers.
+
+Markers: `postgres` (row locks, concurrency) runs only on PostgreSQL; `e2e` needs
+/usr/bin/chromium. Outside CI a missing service skips those tests with the reason; with
+LENDCORE_REQUIRE_SERVICES=1 (set by .ci/run) a missing service is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from lendcore.accounts.demo import DEMO_PASSWORD
+from lendcore.accounts.roles import Role
+from lendcore.accounts.services import borrower_sign_up, roles_sync, staff_user_create
+
+CHROMIUM = os.environ.get("LENDCORE_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_SERVICES = os.environ.get("LENDCORE_REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        return "needs PostgreSQL (set DATABASE_URL=postgres://...)"
+    if item.get_closest_marker("e2e") and not shutil.which(CHROMIUM):
+        return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if REQUIRE_SERVICES:
+        return  # never skip in CI: pytest_runtest_setup fails the test instead
+    for item in items:
+        reason = _missing_service(item)
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if REQUIRE_SERVICES:
+        reason = _missing_service(item)
+        if reason:
+            pytest.fail(f"CI requires every service: {reason}", pytrace=False)
+
+
+@pytest.fixture
+def roles(db) -> None:
+    """The role groups, also after a transactional test flushed the migration's rows."""
+    roles_sync()
+
+
+@pytest.fixture
+def password() -> str:
+    return DEMO_PASSWORD
+
+
+def _staff(username: str, role: Role):
+    return staff_user_create(
+        username=username,
+        password=DEMO_PASSWORD,
+        role=role,
+        superuser=role is Role.ADMIN,
+    )
+
+
+@pytest.fixture
+def loan_officer(roles):
+    return _staff("t_loan_officer", Role.LOAN_OFFICER)
+
+
+@pytest.fixture
+def underwriter(roles):
+    return _staff("t_underwriter", Role.UNDERWRITER)
+
+
+@pytest.fixture
+def underwriter2(roles):
+    return _staff("t_underwriter2", Role.UNDERWRITER)
+
+
+@pytest.fixture
+def servicing_agent(roles):
+    return _staff("t_servicing_agent", Role.SERVICING_AGENT)
+
+
+@pytest.fixture
+def collector(roles):
+    return _staff("t_collector", Role.COLLECTOR)
+
+
+@pytest.fixture
+def admin_user(roles):
+    return _staff("t_admin", Role.ADMIN)
+
+
+@pytest.fixture
+def borrower(roles):
+    return borrower_sign_up(
+        email="carol@example.com",
+        password=DEMO_PASSWORD,
+        first_name="Carol",
+        last_name="Clark",
+    )
+
+
+@pytest.fixture
+def other_borrower(roles):
+    return borrower_sign_up(
+        email="dave@example.com",
+        password=DEMO_PASSWORD,
+        first_name="Dave",
+        last_name="Diaz",
+    )
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def staff_api_client(api_client: APIClient):
+    """An API client authenticated as a given user: `staff_api_client(user)`."""
+
+    def _as(user) -> APIClient:
+        api_client.force_authenticate(user=user)
+        return api_client
+
+    return _as
