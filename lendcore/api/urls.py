@@ -1,6 +1,6 @@
 """`/api/v1/`: every app adds its own routes here, one APIView per operation."""
 
-from django.urls import path
+from django.urls import include, path
 
 from lendcore.accounts.api.views import TokenObtainApi
 from lendcore.quotes.api import AprApi, QuoteApi
@@ -9,4 +9,6 @@ api_v1_patterns = [
     path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
     path("quotes/", QuoteApi.as_view(), name="quotes"),
     path("apr/", AprApi.as_view(), name="apr"),
+    path("", include("origination.api.urls")),
+    path("", include("servicing.api.urls")),
 ]

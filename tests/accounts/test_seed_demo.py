@@ -35,7 +35,7 @@ def test_seed_demo_creates_the_contract_users_and_is_idempotent(capsys):
         assert authenticate(username=username, password="lendcore-demo") is not None
         assert Borrower.objects.filter(user__username=username).count() == 1
     assert User.objects.count() == 8
-    assert "already present" in out
+    assert "Demo users already present" in out
     assert "lendcore-demo" in out
 
 

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from lendcore.accounts.demo import DEMO_BORROWERS, DEMO_PASSWORD, DEMO_STAFF, seed_demo_users
+from origination import demo as origination_demo
+from servicing import demo as servicing_demo
 
 
 class Command(BaseCommand):
@@ -14,7 +16,11 @@ class Command(BaseCommand):
         if created:
             self.stdout.write(f"Created demo users: {', '.join(created)}")
         else:
-            self.stdout.write("Demo data already present; nothing to create.")
+            self.stdout.write("Demo users already present; nothing to create.")
+        # Servicing first (business date, demo loans), then origination (products, applications).
+        for seed in (servicing_demo.seed_demo, origination_demo.seed_demo):
+            for line in seed():
+                self.stdout.write(line)
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role in DEMO_STAFF.items():

@@ -1,0 +1,3 @@
+"""Collections' staff pages (included at the site root by lendcore.urls)."""
+
+urlpatterns: list = []

@@ -1,0 +1,68 @@
+"""The one rounding policy for money: half-up (away from zero) to the cent.
+
+Every amount that is posted, disclosed or stored goes through ``round_money`` (or
+``round_to_multiple`` for installments rounded to a coarser unit); nothing else in the
+kernel calls ``quantize`` on money, so the policy can only change here.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Context, Decimal
+from fractions import Fraction
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+ONE = Decimal("1")
+
+# Wide enough that quantizing any realistic amount never raises InvalidOperation.
+_CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
+
+MoneyLike = Decimal | int | str | Fraction
+
+
+def to_decimal(value: MoneyLike, *, name: str = "amount") -> Decimal:
+    """Coerce an exact input to Decimal; floats are refused because they are not exact."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"{name} must be Decimal, int, str or Fraction, not {type(value).__name__}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        return Decimal(value)
+    if isinstance(value, Fraction):
+        return _CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    raise TypeError(f"{name} must be Decimal, int, str or Fraction, not {type(value).__name__}")
+
+
+def _round_fraction_half_up(value: Fraction, places: int) -> Decimal:
+    """Round a Fraction exactly (no intermediate decimal expansion) half away from zero."""
+    scale = 10**places
+    scaled = abs(value) * scale
+    units = (scaled.numerator * 2 + scaled.denominator) // (scaled.denominator * 2)
+    signed = -units if value < 0 else units
+    return Decimal(signed).scaleb(-places, _CONTEXT)
+
+
+def round_money(x: MoneyLike, places: int = 2) -> Decimal:
+    """Round half-up (away from zero) to ``places`` decimals: THE money rounding function."""
+    exponent = Decimal(1).scaleb(-places)
+    if isinstance(x, Fraction):
+        result = _round_fraction_half_up(x, places)
+        return result.quantize(exponent, context=_CONTEXT)
+    return to_decimal(x).quantize(exponent, rounding=ROUND_HALF_UP, context=_CONTEXT)
+
+
+def round_to_multiple(x: MoneyLike, multiple: MoneyLike) -> Decimal:
+    """Round half-up to a multiple such as Decimal("1") (Fineract's "installment in multiples of").
+
+    The result keeps at least cent precision (305 -> Decimal("305.00")) so that amounts
+    print and compare like every other amount.
+    """
+    step = to_decimal(multiple, name="multiple")
+    if step <= 0:
+        raise ValueError(f"multiple must be positive, got {step}")
+    exact = Fraction(to_decimal(x)) / Fraction(step)
+    units = round_money(exact, 0)
+    places = max(2, -step.as_tuple().exponent) if isinstance(step.as_tuple().exponent, int) else 2
+    return round_money(_CONTEXT.multiply(units, step), places)
