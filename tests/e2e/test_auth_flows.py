@@ -23,7 +23,7 @@ def test_staff_user_logs_in_and_sees_the_dashboard(page, underwriter):
 
 def test_borrower_signs_up_then_logs_in(page, roles):
     page.goto("/")
-    page.get_by_role("link", name="Sign up").click()
+    page.get_by_role("button", name="Sign up").click()
     page.get_by_label("First name").fill("Frances")
     page.get_by_label("Last name").fill("Fisher")
     page.get_by_label("Email").fill("frances@example.com")
