@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
+
+_COMMON_YEAR_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def is_leap_year(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def days_in_month(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
+    """Length of the month (a table lookup: calendar.monthrange is slow in hot loops)."""
+    if month == 2 and is_leap_year(year):
+        return 29
+    return _COMMON_YEAR_MONTH_DAYS[month - 1]
 
 
 def is_month_end(day: date) -> bool:

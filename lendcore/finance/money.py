@@ -24,7 +24,7 @@ def to_decimal(value: MoneyLike, *, name: str = "amount") -> Decimal:
     """Coerce an exact input to Decimal; floats are refused because they are not exact."""
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise TypeError(f"{name} must be Decimal, int, str or Fraction, not {type(value).__name__}")
     if isinstance(value, int):
         return Decimal(value)
@@ -44,9 +44,14 @@ def _round_fraction_half_up(value: Fraction, places: int) -> Decimal:
     return Decimal(signed).scaleb(-places, _CONTEXT)
 
 
+_EXPONENTS = {places: Decimal(1).scaleb(-places) for places in range(13)}
+
+
 def round_money(x: MoneyLike, places: int = 2) -> Decimal:
     """Round half-up (away from zero) to ``places`` decimals: THE money rounding function."""
-    exponent = Decimal(1).scaleb(-places)
+    exponent = _EXPONENTS.get(places) or Decimal(1).scaleb(-places)
+    if type(x) is Decimal:  # the hot path: schedules round every installment
+        return x.quantize(exponent, rounding=ROUND_HALF_UP, context=_CONTEXT)
     if isinstance(x, Fraction):
         result = _round_fraction_half_up(x, places)
         return result.quantize(exponent, context=_CONTEXT)
@@ -64,5 +69,6 @@ def round_to_multiple(x: MoneyLike, multiple: MoneyLike) -> Decimal:
         raise ValueError(f"multiple must be positive, got {step}")
     exact = Fraction(to_decimal(x)) / Fraction(step)
     units = round_money(exact, 0)
-    places = max(2, -step.as_tuple().exponent) if isinstance(step.as_tuple().exponent, int) else 2
+    exponent = step.as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
     return round_money(_CONTEXT.multiply(units, step), places)

@@ -20,11 +20,11 @@ from fractions import Fraction
 from typing import Any
 
 from lendcore.errors import ValidationFailed
-from lendcore.finance.apr import (  # the private one: see apr_unit_infer
+from lendcore.finance.apr import (
     UNITS_PER_YEAR,
-    _single_payment_periods_per_year,
     infer_unit_period,
     regz_apr,
+    single_payment_periods_per_year,
 )
 from lendcore.finance.money import CENT, ZERO, round_money, to_decimal
 from lendcore.finance.schedule import (
@@ -415,7 +415,7 @@ def apr_unit_infer(
     """
     dates = [when for when, _ in payments]
     if len(dates) == 1:
-        per_year = _single_payment_periods_per_year(consummation_date, dates[0])
+        per_year = single_payment_periods_per_year(consummation_date, dates[0])
         return (SINGLE_PAYMENT_UNIT, per_year) if per_year is not None else ("year", None)
     try:
         return infer_unit_period(consummation_date, [consummation_date], dates), None
