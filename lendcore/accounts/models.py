@@ -17,10 +17,18 @@ class LendingPermission(models.Model):
 
 
 class Borrower(models.Model):
-    """A portal user who borrows. Origination links applicants to it; servicing, loans."""
+    """Someone who borrows. Origination links applicants to it; servicing, loans.
+
+    `user` is the portal login; a borrower whom a loan officer served in the branch has
+    none until they sign up.
+    """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="borrower"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="borrower",
+        null=True,
+        blank=True,
     )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -34,7 +42,7 @@ class Borrower(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.full_name or self.user.get_username()
+        return self.full_name or (self.user.get_username() if self.user else f"#{self.pk}")
 
     @property
     def full_name(self) -> str:

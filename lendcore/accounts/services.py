@@ -44,6 +44,19 @@ def borrower_sign_up(
     )
 
 
+def borrower_create_without_login(
+    *, first_name: str, last_name: str, email: str, phone: str = ""
+) -> Borrower:
+    """A borrower served by staff, with no portal login yet (origination, at disbursement)."""
+    return Borrower.objects.create(
+        user=None,
+        first_name=first_name,
+        last_name=last_name,
+        email=User.objects.normalize_email(email).strip().lower(),
+        phone=phone,
+    )
+
+
 def staff_user_create(
     *, username: str, password: str, role: str, email: str = "", superuser: bool = False
 ) -> AbstractBaseUser:

@@ -21,6 +21,20 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 LENDCORE_ENVIRONMENT = "base"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Fernet key for fields encrypted at rest (SSNs). Unset: derived from SECRET_KEY, which then
+# must never change. Production requires its own key.
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+
+# Pluggable adapters (origination/adapters). The sandbox ones are deterministic: see README.
+IDENTITY_BACKEND = env.str(
+    "IDENTITY_BACKEND", default="origination.adapters.identity.SandboxIdentity"
+)
+BUREAU_BACKEND = env.str("BUREAU_BACKEND", default="origination.adapters.bureau.SandboxBureau")
+BUREAU_HTTP_BASE_URL = env.str("BUREAU_HTTP_BASE_URL", default="")
+BUREAU_HTTP_API_KEY = env.str("BUREAU_HTTP_API_KEY", default="")
+BUREAU_HTTP_TIMEOUT = env.float("BUREAU_HTTP_TIMEOUT", default=5.0)
+BUREAU_HTTP_RETRIES = env.int("BUREAU_HTTP_RETRIES", default=2)
+ORIGINATION_DOCUMENT_MAX_BYTES = env.int("ORIGINATION_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,6 +7,7 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required: no default in production
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 LENDCORE_ENVIRONMENT = "production"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY")  # required: SSNs are encrypted with it
 
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

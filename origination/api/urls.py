@@ -1,3 +1,104 @@
 """This app's routes under /api/v1/ (included by lendcore.api.urls)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("products/", views.ProductListCreateApi.as_view(), name="products"),
+    path("products/<int:product_id>/", views.ProductDetailApi.as_view(), name="product-detail"),
+    path("applicants/", views.ApplicantCreateApi.as_view(), name="applicants"),
+    path(
+        "applicants/<int:applicant_id>/",
+        views.ApplicantDetailApi.as_view(),
+        name="applicant-detail",
+    ),
+    path(
+        "applicants/<int:applicant_id>/reveal-ssn/",
+        views.ApplicantSsnRevealApi.as_view(),
+        name="applicant-reveal-ssn",
+    ),
+    path("applications/", views.ApplicationListCreateApi.as_view(), name="applications"),
+    path(
+        "applications/<int:application_id>/",
+        views.ApplicationDetailApi.as_view(),
+        name="application-detail",
+    ),
+    path(
+        "applications/<int:application_id>/events/",
+        views.ApplicationEventsApi.as_view(),
+        name="application-events",
+    ),
+    path(
+        "applications/<int:application_id>/documents/",
+        views.ApplicationDocumentsApi.as_view(),
+        name="application-documents",
+    ),
+    path(
+        "applications/<int:application_id>/request-documents/",
+        views.ApplicationDocumentsRequestApi.as_view(),
+        name="application-request-documents",
+    ),
+    path(
+        "applications/<int:application_id>/submit/",
+        views.ApplicationSubmitApi.as_view(),
+        name="application-submit",
+    ),
+    path(
+        "applications/<int:application_id>/approve/",
+        views.ApplicationApproveApi.as_view(),
+        name="application-approve",
+    ),
+    path(
+        "applications/<int:application_id>/decline/",
+        views.ApplicationDeclineApi.as_view(),
+        name="application-decline",
+    ),
+    path(
+        "applications/<int:application_id>/withdraw/",
+        views.ApplicationWithdrawApi.as_view(),
+        name="application-withdraw",
+    ),
+    path(
+        "applications/<int:application_id>/accept-offer/",
+        views.ApplicationAcceptOfferApi.as_view(),
+        name="application-accept-offer",
+    ),
+    path(
+        "applications/<int:application_id>/disburse/",
+        views.ApplicationDisburseApi.as_view(),
+        name="application-disburse",
+    ),
+    path(
+        "applications/<int:application_id>/decision/",
+        views.ApplicationDecisionApi.as_view(),
+        name="application-decision",
+    ),
+    path(
+        "applications/<int:application_id>/offer/",
+        views.ApplicationOfferApi.as_view(),
+        name="application-offer",
+    ),
+    path(
+        "documents/<int:document_id>/download/",
+        views.DocumentDownloadApi.as_view(),
+        name="document-download",
+    ),
+    path(
+        "documents/<int:document_id>/review/",
+        views.DocumentReviewApi.as_view(),
+        name="document-review",
+    ),
+    path("rule-sets/", views.RuleSetListCreateApi.as_view(), name="rule-sets"),
+    path("rule-sets/<int:rule_set_id>/", views.RuleSetDetailApi.as_view(), name="rule-set-detail"),
+    path(
+        "rule-sets/<int:rule_set_id>/backtest/",
+        views.RuleSetBacktestApi.as_view(),
+        name="rule-set-backtest",
+    ),
+    path(
+        "rule-sets/<int:rule_set_id>/activate/",
+        views.RuleSetActivateApi.as_view(),
+        name="rule-set-activate",
+    ),
+]

@@ -27,8 +27,8 @@ def test_staff_pages_refuse_borrowers(client, borrower, url):
 
 
 @pytest.mark.parametrize("url", STAFF_PAGES)
-def test_staff_pages_show_navigation(client, collector, url):
-    client.force_login(collector)
+def test_staff_pages_show_navigation(client, admin_user, url):
+    client.force_login(admin_user)
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
@@ -41,6 +41,14 @@ def test_staff_pages_show_navigation(client, collector, url):
         "Close of business",
     ):
         assert label in html
+
+
+def test_every_staff_role_reaches_the_dashboard(
+    client, loan_officer, underwriter, servicing_agent, collector, admin_user
+):
+    for user in (loan_officer, underwriter, servicing_agent, collector, admin_user):
+        client.force_login(user)
+        assert client.get("/staff/").status_code == 200
 
 
 @pytest.mark.django_db

@@ -1,0 +1,68 @@
+"""Origination's errors: the shared family with this app's codes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from lendcore.errors import (
+    ApplicationError,
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    UpstreamUnavailable,
+    ValidationFailed,
+)
+
+__all__ = [
+    "ApplicationError",
+    "BureauUnavailable",
+    "Conflict",
+    "ErrorCode",
+    "FourEyesViolation",
+    "IdentityUnavailable",
+    "InvalidTransition",
+    "MissingDocuments",
+    "NotFound",
+    "OfferExpired",
+    "PermissionDenied",
+    "SelfApproval",
+    "ValidationFailed",
+]
+
+
+class ErrorCode(StrEnum):
+    INVALID_TRANSITION = "invalid_transition"
+    MISSING_DOCUMENTS = "missing_documents"
+    DOCUMENT_INVALID = "document_invalid"
+    SELF_APPROVAL = "self_approval"
+    FOUR_EYES = "four_eyes_same_underwriter"
+    OFFER_EXPIRED = "offer_expired"
+    BUREAU_UNAVAILABLE = "bureau_unavailable"
+    IDENTITY_UNAVAILABLE = "identity_unavailable"
+    NO_ACTIVE_RULE_SET = "no_active_rule_set"
+    PRODUCT_INACTIVE = "product_inactive"
+
+
+class MissingDocuments(ValidationFailed):
+    default_code = ErrorCode.MISSING_DOCUMENTS
+
+
+class SelfApproval(Conflict):
+    default_code = ErrorCode.SELF_APPROVAL
+
+
+class FourEyesViolation(Conflict):
+    default_code = ErrorCode.FOUR_EYES
+
+
+class OfferExpired(Conflict):
+    default_code = ErrorCode.OFFER_EXPIRED
+
+
+class BureauUnavailable(UpstreamUnavailable):
+    default_code = ErrorCode.BUREAU_UNAVAILABLE
+
+
+class IdentityUnavailable(UpstreamUnavailable):
+    default_code = ErrorCode.IDENTITY_UNAVAILABLE

@@ -1,0 +1,69 @@
+"""E-mails to applicants (Django's e-mail backend), HTML and text from
+templates/origination/email/<event>.{txt,html}. Called after commit by a task."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from . import selectors
+from .models import Application, Document
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    "submitted": "We received your application",
+    "documents_requested": "We need documents for your application",
+    "decision_approved": "Your application is approved",
+    "decision_referred": "Your application is being reviewed",
+    "decision_declined": "About your application",
+    "offer": "Your loan offer is ready",
+    "accepted": "You accepted your loan offer",
+    "disbursed": "Your loan has been disbursed",
+}
+
+
+def notification_send(*, application_id: int, event: str) -> bool:
+    if event not in SUBJECTS:
+        raise ValueError(f"unknown notification {event!r}")
+    application = (
+        Application.objects.select_related("applicant", "product").filter(pk=application_id).first()
+    )
+    if application is None or not application.applicant.email:
+        return False
+    borrower = application.applicant.borrower
+    if borrower is not None and borrower.email_opt_out and event not in ("decision_declined",):
+        return False
+    context = {
+        "application": application,
+        "applicant": application.applicant,
+        "offer": selectors.application_offer(application),
+        "decision": selectors.application_latest_decision(application),
+        "event": event,
+        "request": application.audit_entries.filter(action="documents_requested")
+        .order_by("-id")
+        .first(),
+    }
+    text = render_to_string(f"origination/email/{event}.txt", context)
+    html = render_to_string(f"origination/email/{event}.html", context)
+    message = EmailMultiAlternatives(
+        subject=f"{SUBJECTS[event]} (application {application.pk})",
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[application.applicant.email],
+    )
+    message.attach_alternative(html, "text/html")
+    if event == "decision_declined":
+        notice = application.documents.filter(
+            doc_type=Document.DocType.ADVERSE_ACTION_NOTICE
+        ).first()
+        if notice is not None:
+            from .services import document_open
+
+            with document_open(document=notice) as fh:
+                message.attach(notice.original_name, fh.read(), "application/pdf")
+    message.send()
+    return True

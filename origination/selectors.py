@@ -1,0 +1,258 @@
+"""Reads for origination: QuerySets already shaped, and the visibility filters.
+
+A borrower reaches only their own applicants, applications and documents (others are not
+found); staff holding `manage_applications` (or `underwrite_applications`) see everything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, Prefetch, QuerySet
+
+from lendcore.accounts.roles import perm
+from lendcore.accounts.selectors import user_is_staff_member
+
+from .errors import NotFound
+from .models import (
+    Applicant,
+    Application,
+    Decision,
+    Document,
+    LoanProduct,
+    ProductVersion,
+    RuleSet,
+)
+
+UserLike = User | AnonymousUser
+
+
+def user_sees_all_applications(user: UserLike) -> bool:
+    return user_is_staff_member(user) and (
+        user.has_perm(perm("manage_applications")) or user.has_perm(perm("underwrite_applications"))
+    )
+
+
+# --- products ----------------------------------------------------------------------------------
+
+
+def product_current_version(product: LoanProduct) -> ProductVersion:
+    cached = getattr(product, "_current_versions", None)
+    if cached is not None:
+        return cached[0]
+    version = product.versions.order_by("-version").first()
+    if version is None:
+        raise NotFound(f"Product {product.code} has no version.")
+    return version
+
+
+def product_list(*, active_only: bool = False) -> QuerySet[LoanProduct]:
+    qs = LoanProduct.objects.prefetch_related(
+        Prefetch(
+            "versions",
+            queryset=ProductVersion.objects.order_by("-version"),
+            to_attr="_current_versions",
+        )
+    ).order_by("code")
+    if active_only:
+        qs = qs.filter(active=True)
+    return qs
+
+
+def product_get(*, product_id: int) -> LoanProduct:
+    product = product_list().filter(pk=product_id).first()
+    if product is None:
+        raise NotFound("Product not found.")
+    return product
+
+
+def product_get_by_code(*, code: str) -> LoanProduct:
+    product = product_list().filter(code=code).first()
+    if product is None:
+        raise NotFound(f"Product {code} not found.")
+    return product
+
+
+# --- applicants --------------------------------------------------------------------------------
+
+
+def applicant_visible(*, user: UserLike) -> QuerySet[Applicant]:
+    qs = Applicant.objects.select_related("borrower")
+    if user_sees_all_applications(user):
+        return qs
+    if not user.is_authenticated:
+        return qs.none()
+    return qs.filter(borrower__user=user)
+
+
+def applicant_get(*, user: UserLike, applicant_id: int) -> Applicant:
+    applicant = applicant_visible(user=user).filter(pk=applicant_id).first()
+    if applicant is None:
+        raise NotFound("Applicant not found.")
+    return applicant
+
+
+# --- applications ------------------------------------------------------------------------------
+
+
+def application_visible(*, user: UserLike) -> QuerySet[Application]:
+    qs = Application.objects.all()
+    if user_sees_all_applications(user):
+        return qs
+    if not user.is_authenticated:
+        return qs.none()
+    return qs.filter(applicant__borrower__user=user)
+
+
+def application_list(
+    *,
+    user: UserLike,
+    status: str | None = None,
+    product_id: int | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    applicant_id: int | None = None,
+) -> QuerySet[Application]:
+    qs = application_visible(user=user)
+    if status:
+        qs = qs.filter(status__in=status.split(","))
+    if product_id:
+        qs = qs.filter(product_id=product_id)
+    if created_from:
+        qs = qs.filter(created_at__gte=created_from)
+    if created_to:
+        qs = qs.filter(created_at__lte=created_to)
+    if applicant_id:
+        qs = qs.filter(applicant_id=applicant_id)
+    return qs.select_related("applicant", "product", "product_version").order_by("-id")
+
+
+def application_get(*, user: UserLike, application_id: int) -> Application:
+    application = (
+        application_visible(user=user)
+        .select_related("applicant", "product", "product_version", "created_by")
+        .prefetch_related(
+            Prefetch("decisions", queryset=Decision.objects.order_by("-id"), to_attr="_decisions"),
+            "events",
+        )
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise NotFound("Application not found.")
+    return application
+
+
+def application_latest_decision(application: Application) -> Decision | None:
+    cached = getattr(application, "_decisions", None)
+    if cached is not None:
+        return cached[0] if cached else None
+    return application.decisions.order_by("-id").first()
+
+
+def application_offer(application: Application):
+    try:
+        return application.offer
+    except Application.offer.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+        return None
+
+
+def application_status_counts() -> dict[str, int]:
+    rows = Application.objects.values("status").annotate(n=Count("id"))
+    counts = {s.value: 0 for s in Application.Status}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def underwriter_queue() -> QuerySet[Application]:
+    return (
+        Application.objects.filter(status=Application.Status.REFERRED)
+        .select_related("applicant", "product", "product_version")
+        .order_by("decided_at", "id")
+    )
+
+
+def application_missing_document_types(application: Application) -> list[str]:
+    """The product's required document types with no current (not rejected) upload."""
+    required = list(application.product_version.required_document_types or [])
+    present = set(
+        application.documents.filter(
+            doc_type__in=required, status__in=[Document.Status.PENDING, Document.Status.ACCEPTED]
+        ).values_list("doc_type", flat=True)
+    )
+    return [t for t in required if t not in present]
+
+
+def application_checklist(application: Application) -> list[dict]:
+    required = list(application.product_version.required_document_types or [])
+    docs = {
+        d.doc_type: d
+        for d in application.documents.exclude(status=Document.Status.SUPERSEDED).order_by("id")
+    }
+    return [
+        {
+            "doc_type": t,
+            "status": docs[t].status if t in docs else "missing",
+            "document": docs[t].pk if t in docs else None,
+        }
+        for t in required
+    ]
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def document_list(*, application: Application) -> QuerySet[Document]:
+    return application.documents.order_by("id")
+
+
+def document_get(*, user: UserLike, document_id: int) -> Document:
+    document = (
+        Document.objects.select_related("application")
+        .filter(pk=document_id, application__in=application_visible(user=user))
+        .first()
+    )
+    if document is None:
+        raise NotFound("Document not found.")
+    return document
+
+
+# --- rule sets ---------------------------------------------------------------------------------
+
+
+def rule_set_list(*, product_id: int | None = None) -> QuerySet[RuleSet]:
+    qs = RuleSet.objects.select_related("product").prefetch_related("rules")
+    if product_id:
+        qs = qs.filter(product_id=product_id)
+    return qs.order_by("product_id", "-version")
+
+
+def rule_set_get(*, rule_set_id: int) -> RuleSet:
+    rule_set = rule_set_list().filter(pk=rule_set_id).first()
+    if rule_set is None:
+        raise NotFound("Rule set not found.")
+    return rule_set
+
+
+def rule_set_active(*, product_id: int) -> RuleSet | None:
+    return rule_set_list(product_id=product_id).filter(status=RuleSet.Status.ACTIVE).first()
+
+
+def decided_applications_for_backtest(*, product_id: int, limit: int) -> list[Decision]:
+    """The latest automated decision of the last `limit` decided applications of a product."""
+    decisions = (
+        Decision.objects.filter(application__product_id=product_id)
+        .select_related("application")
+        .order_by("-id")
+    )
+    seen: set[int] = set()
+    result: list[Decision] = []
+    for decision in decisions.iterator(chunk_size=500):
+        if decision.application_id in seen:
+            continue
+        seen.add(decision.application_id)
+        result.append(decision)
+        if len(result) >= limit:
+            break
+    return result

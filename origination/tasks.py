@@ -1,0 +1,60 @@
+"""Thin Celery tasks: take ids, call one service. Eager in the embedded default and in tests."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from . import notifications, services
+
+
+def _retry_max() -> int:
+    return int(getattr(settings, "BUREAU_RETRY_MAX", 5))
+
+
+def _retry_base_seconds() -> int:
+    return int(getattr(settings, "BUREAU_RETRY_BASE_SECONDS", 60))
+
+
+@shared_task(name="origination.application_decide")
+def application_decide_task(application_id: int, attempt: int = 0) -> str:
+    """Run the automated decision; when the bureau is down, retry with exponential backoff."""
+    application = services.application_decide(application_id=application_id)
+    if (
+        application.status == application.Status.IN_REVIEW
+        and application.status_reason in services.WAITING_REASONS
+        and attempt < _retry_max()
+    ):
+        application_decide_task.apply_async(
+            args=(application_id, attempt + 1), countdown=_retry_base_seconds() * 2**attempt
+        )
+    return application.status
+
+
+@shared_task(name="origination.decisions_retry_waiting")
+def decisions_retry_waiting_task() -> int:
+    """Periodic sweep: applications left waiting for the bureau are decided again."""
+    ids = services.applications_waiting_retry()
+    for application_id in ids:
+        application_decide_task.delay(application_id, _retry_max())
+    return len(ids)
+
+
+@shared_task(name="origination.offers_expire")
+def offers_expire_task() -> int:
+    return services.offers_expire()
+
+
+@shared_task(name="origination.adverse_action_notice")
+def adverse_action_notice_task(application_id: int) -> int:
+    return services.adverse_action_notice_create(application_id=application_id).pk
+
+
+@shared_task(
+    name="origination.notification_send",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notification_send_task(application_id: int, event: str) -> bool:
+    return notifications.notification_send(application_id=application_id, event=event)

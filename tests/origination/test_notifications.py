@@ -1,0 +1,51 @@
+"""E-mails on submission, decision, offer, acceptance and disbursement; HTML and text."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from origination import services
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_stage_sends_an_e_mail_after_commit(
+    accepted, loan_officer, django_capture_on_commit_callbacks
+):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        application = accepted()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_disburse(
+            application=application, acting_user=loan_officer, method="ach", reference="A-1"
+        )
+    subjects = [m.subject.split(" (")[0] for m in mail.outbox]
+    for expected in (
+        "We received your application",
+        "Your application is approved",
+        "Your loan offer is ready",
+        "You accepted your loan offer",
+        "Your loan has been disbursed",
+    ):
+        assert expected in subjects
+    for message in mail.outbox:
+        assert message.to == [application.applicant.email]
+        assert message.alternatives[0][1] == "text/html"
+        assert "&lt;" not in message.body
+
+
+def test_a_rolled_back_action_sends_nothing(decided, borrower, django_capture_on_commit_callbacks):
+    application = decided("9999")
+    mail.outbox.clear()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(Exception),  # noqa: B017
+    ):
+        services.offer_accept(
+            application=application,
+            acting_user=borrower.user,
+            signature_name="",
+            ip_address=None,
+        )
+    assert callbacks == [] and mail.outbox == []
