@@ -10,7 +10,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("lendcore.accounts.urls")),
-    # The apps' pages come before the shells, so an app's page replaces a shell's placeholder.
     path("", include("origination.urls")),
     path("", include("servicing.urls")),
     path("", include("collections_app.urls")),

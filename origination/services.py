@@ -499,6 +499,33 @@ def application_create(
     return application
 
 
+@transaction.atomic
+def application_start(
+    *,
+    acting_user: Any,
+    borrower: Any,
+    applicant_fields: Mapping[str, Any],
+    product: LoanProduct,
+    amount: Decimal,
+    term: int,
+    frequency: str,
+    purpose: str = "",
+    channel: str = Application.Channel.PORTAL,
+) -> Application:
+    """A borrower's own start: the applicant and the draft exist together or not at all."""
+    applicant = applicant_create(acting_user=acting_user, borrower=borrower, **applicant_fields)
+    return application_create(
+        acting_user=acting_user,
+        applicant=applicant,
+        product=product,
+        amount=amount,
+        term=term,
+        frequency=frequency,
+        purpose=purpose,
+        channel=channel,
+    )
+
+
 def application_submit(*, application: Application, acting_user: Any) -> Application:
     """draft -> submitted; the automated decision runs in a task after commit."""
     with transaction.atomic():

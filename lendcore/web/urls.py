@@ -12,16 +12,8 @@ urlpatterns = [
     path(
         "calculator/result/", quote_views.CalculatorResultView.as_view(), name="calculator-result"
     ),
-    path("apply/", views.PortalPlaceholderView.as_view(section="apply"), name="portal-apply"),
-    path("my-loans/", views.PortalPlaceholderView.as_view(section="loans"), name="portal-loans"),
     path("after-login/", views.AfterLoginView.as_view(), name="after-login"),
     path("staff/", views.StaffDashboardView.as_view(), name="staff-dashboard"),
-    path(
-        "staff/applications/",
-        views.StaffSectionView.as_view(section="applications"),
-        name="staff-applications",
-    ),
-    path("staff/loans/", views.StaffSectionView.as_view(section="loans"), name="staff-loans"),
     path(
         "staff/collections/",
         views.StaffSectionView.as_view(section="collections"),

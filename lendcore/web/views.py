@@ -8,17 +8,30 @@ from django.views.generic import TemplateView
 from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
 
+# url name -> (title, lead). The dashboard links each; sections not built yet are shells.
 STAFF_SECTIONS = {
-    "applications": ("Applications", "The application queue: work, decide and disburse."),
-    "loans": ("Loans", "Loan accounts: balances, schedules, payments and the journal."),
-    "collections": ("Collections", "Delinquency queues, contacts, promises and hardship."),
-    "reports": ("Reports", "Portfolio, delinquency and general-ledger reports."),
-    "cob": ("Close of business", "The business date and the nightly close-of-business runs."),
+    "origination:staff-applications": (
+        "Applications",
+        "The application queue: work, decide and disburse.",
+    ),
+    "servicing:staff-loan-list": (
+        "Loans",
+        "Loan accounts: balances, schedules, payments and the journal.",
+    ),
+    "web:staff-collections": (
+        "Collections",
+        "Delinquency queues, contacts, promises and hardship.",
+    ),
+    "web:staff-reports": ("Reports", "Portfolio, delinquency and general-ledger reports."),
+    "web:staff-cob": (
+        "Close of business",
+        "The business date and the nightly close-of-business runs.",
+    ),
 }
-
-PORTAL_SECTIONS = {
-    "apply": ("Apply for a loan", "Start an application, upload documents, accept an offer."),
-    "loans": ("My loans", "Your loans, their schedules, payments and statements."),
+SHELL_SECTIONS = {
+    "collections": STAFF_SECTIONS["web:staff-collections"],
+    "reports": STAFF_SECTIONS["web:staff-reports"],
+    "cob": STAFF_SECTIONS["web:staff-cob"],
 }
 
 
@@ -27,19 +40,6 @@ class PortalHomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["borrower"] = borrower_for_user(self.request.user)
-        return context
-
-
-class PortalPlaceholderView(LoginRequiredMixin, TemplateView):
-    """A portal section whose content arrives with the origination and servicing issues."""
-
-    template_name = "portal/section.html"
-    section = ""
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["title"], context["lead"] = PORTAL_SECTIONS[self.section]
         context["borrower"] = borrower_for_user(self.request.user)
         return context
 
@@ -59,7 +59,7 @@ class StaffDashboardView(StaffRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["sections"] = [
-            (f"web:staff-{key}", title, lead) for key, (title, lead) in STAFF_SECTIONS.items()
+            (url_name, title, lead) for url_name, (title, lead) in STAFF_SECTIONS.items()
         ]
         return context
 
@@ -70,5 +70,5 @@ class StaffSectionView(StaffRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["title"], context["lead"] = STAFF_SECTIONS[self.section]
+        context["title"], context["lead"] = SHELL_SECTIONS[self.section]
         return context

@@ -1,0 +1,1 @@
+"""Origination's pages: the staff UI (`staff`) and the borrower portal (`portal`)."""

@@ -1,0 +1,285 @@
+"""The borrower portal: apply in steps, documents, submit, the offer, the notice; isolation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from origination.models import Applicant, Application, Document, Offer
+from tests.origination.factories import PDF, ApplicantFactory
+
+from .conftest import PNG
+
+pytestmark = pytest.mark.django_db
+
+APPLY = reverse("origination:portal-apply")
+NEW = reverse("origination:portal-apply-new")
+DETAILS = reverse("origination:portal-apply-details")
+REVIEW = reverse("origination:portal-apply-review")
+QUOTE = reverse("origination:portal-apply-quote")
+
+ABOUT = {
+    "first_name": "Carol",
+    "last_name": "Clark",
+    "date_of_birth": "1985-04-02",
+    "ssn": "123-45-9999",
+    "email": "carol@example.com",
+    "phone": "+1 555 0100",
+    "address_line1": "1 Elm Street",
+    "city": "Springfield",
+    "state": "il",
+    "postal_code": "62701",
+    "employer": "Acme",
+    "months_employed": "40",
+    "monthly_income": "8,000",
+    "monthly_housing_payment": "1500",
+    "monthly_other_debts": "300",
+}
+
+
+@pytest.fixture
+def terms(product) -> dict:
+    return {"product": product.pk, "amount": "10000", "term": "36", "frequency": "monthly"}
+
+
+def app_url(name: str, application) -> str:
+    return reverse(f"origination:portal-{name}", args=[application.pk])
+
+
+def test_apply_needs_a_login_and_a_borrower(client_for, loan_officer, borrower):
+    assert client_for(None).get(APPLY).status_code == 302
+    assert client_for(loan_officer).get(APPLY).status_code == 403
+    assert client_for(borrower.user).get(APPLY).status_code == 200
+
+
+def test_live_quote_shows_an_estimate_per_tier(client_for, borrower, terms):
+    response = client_for(borrower.user).get(QUOTE, terms, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    estimates = response.context["estimates"]
+    assert [str(e["tier"].rate) for e in estimates] == ["8.99", "11.99", "17.99"]
+    assert 'data-figure="payment"' in response.content.decode()
+
+
+def test_live_quote_names_the_bad_field(client_for, borrower, terms):
+    response = client_for(borrower.user).get(QUOTE, {**terms, "amount": "500"})
+    assert response.status_code == 200
+    assert response.context["estimates"] is None
+    assert "Enter an amount between 1,000 and 50,000" in response.content.decode()
+
+
+def test_apply_in_three_steps_creates_a_portal_draft(client_for, borrower, terms):
+    client = client_for(borrower.user)
+    page = client.get(NEW)
+    assert page.status_code == 200 and "Your estimate" in page.content.decode()
+    assert client.post(NEW, terms)["Location"] == DETAILS
+    details = client.get(DETAILS)
+    assert details.context["form"].initial["first_name"] == "Carol"
+    assert client.post(DETAILS, ABOUT)["Location"] == REVIEW
+    review = client.get(REVIEW).content.decode()
+    assert "***-**-9999" in review and "123-45-9999" not in review
+    response = client.post(REVIEW)
+    application = Application.objects.get()
+    assert response["Location"] == app_url("application", application)
+    assert application.channel == "portal"
+    assert application.applicant.borrower == borrower
+    assert application.applicant.state == "IL"
+    assert application.status == "draft"
+    assert "origination_apply" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount": "60000"}, "amount"),
+        ({"term": "6"}, "term"),
+        ({"frequency": "weekly"}, "frequency"),
+        ({"amount": ""}, "amount"),
+    ],
+)
+def test_terms_outside_the_product_are_400(client_for, borrower, terms, change, field):
+    client = client_for(borrower.user)
+    response = client.post(NEW, {**terms, **change})
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert "origination_apply" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"ssn": "123-45-678"}, "ssn", "nine digits"),
+        ({"date_of_birth": str(timezone.localdate().replace(year=2015))}, "date_of_birth", "18"),
+        ({"monthly_income": "0"}, "monthly_income", ""),
+        ({"last_name": ""}, "last_name", "required"),
+        ({"state": "Illinois"}, "state", ""),
+    ],
+)
+def test_bad_details_are_400_and_create_nothing(
+    client_for, borrower, terms, change, field, message
+):
+    client = client_for(borrower.user)
+    client.post(NEW, terms)
+    response = client.post(DETAILS, {**ABOUT, **change})
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert message in " ".join(response.context["form"].errors[field])
+    assert client.post(REVIEW).status_code == 302  # back to step 1: nothing to create
+    assert not Applicant.objects.exists() and not Application.objects.exists()
+
+
+def _draft(client, terms) -> Application:
+    client.post(NEW, terms)
+    client.post(DETAILS, ABOUT)
+    client.post(REVIEW)
+    return Application.objects.get()
+
+
+def _upload(client, application, doc_type, name, data):
+    return client.post(
+        app_url("upload", application),
+        {"doc_type": doc_type, "file": SimpleUploadedFile(name, data)},
+    )
+
+
+def test_upload_submit_and_accept(client_for, borrower, terms, django_capture_on_commit_callbacks):
+    client = client_for(borrower.user)
+    application = _draft(client, terms)
+    # Submitting without documents names the missing ones
+    response = client.post(app_url("submit", application))
+    assert response.status_code == 400
+    assert "id_proof, proof_of_income" in response.content.decode()
+    assert Application.objects.get().status == "draft"
+    # Upload both, then submit: the sandbox approves 9999
+    assert _upload(client, application, "id_proof", "id.png", PNG).status_code == 302
+    assert _upload(client, application, "proof_of_income", "pay.pdf", PDF).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(app_url("submit", application))
+    application.refresh_from_db()
+    assert application.status == "approved"
+    page = client.get(app_url("application", application)).content.decode()
+    assert "See and accept your offer" in page
+    # The offer page shows the federal box and the schedule
+    offer_page = client.get(app_url("offer", application))
+    body = offer_page.content.decode()
+    assert "ANNUAL PERCENTAGE RATE" in body and "Payment schedule" in body
+    # Accept without the name: 400, nothing changes
+    bad = client.post(app_url("offer", application), {"signature_name": "", "consent": "on"})
+    assert bad.status_code == 400
+    assert Offer.objects.get().status == "open"
+    # Accept with the typed name: the IP is recorded
+    ok = client.post(
+        app_url("offer", application),
+        {"signature_name": "Carol Clark", "consent": "on"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert ok.status_code == 302
+    offer = Offer.objects.get()
+    assert (offer.status, offer.signature_name, offer.signature_ip) == (
+        "accepted",
+        "Carol Clark",
+        "203.0.113.9",
+    )
+    assert Application.objects.get().status == "offer_accepted"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.pdf", b"", "empty"),
+        ("notes.pdf", b"just some text, not a PDF", "Only PDF, JPEG and PNG"),
+    ],
+)
+def test_bad_uploads_are_400_and_store_nothing(client_for, borrower, terms, name, data, message):
+    client = client_for(borrower.user)
+    application = _draft(client, terms)
+    response = _upload(client, application, "id_proof", name, data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Document.objects.exists()
+
+
+def test_too_big_upload_is_400(client_for, borrower, terms, settings):
+    settings.ORIGINATION_DOCUMENT_MAX_BYTES = 1024
+    client = client_for(borrower.user)
+    application = _draft(client, terms)
+    response = _upload(client, application, "id_proof", "big.png", PNG + b"\x00" * 2048)
+    assert response.status_code == 400
+    assert "larger than" in response.content.decode()
+    assert not Document.objects.exists()
+
+
+def test_reupload_after_rejection(client_for, borrower, terms, loan_officer):
+    from origination import services
+
+    client = client_for(borrower.user)
+    application = _draft(client, terms)
+    _upload(client, application, "id_proof", "id.png", PNG)
+    document = Document.objects.get()
+    services.document_review(
+        document=document, acting_user=loan_officer, status="rejected", reason="Expired ID"
+    )
+    page = client.get(app_url("application", application)).content.decode()
+    assert "Expired ID" in page and "Please upload a new one" in page
+    _upload(client, application, "id_proof", "id2.png", PNG)
+    statuses = sorted(Document.objects.values_list("status", flat=True))
+    assert statuses == ["pending", "superseded"]
+
+
+def test_accepting_an_expired_offer_is_409(client_for, borrower, decided):
+    applicant = ApplicantFactory(last4="9999", borrower=borrower, acting_user=borrower.user)
+    application = decided(applicant=applicant)
+    Offer.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    response = client_for(borrower.user).post(
+        app_url("offer", application), {"signature_name": "Carol Clark", "consent": "on"}
+    )
+    assert response.status_code == 409
+    assert "expired" in response.content.decode()
+    assert Offer.objects.get().status == "open"
+
+
+def test_declined_shows_the_adverse_action_notice(client_for, borrower, decided):
+    applicant = ApplicantFactory(last4="1111", borrower=borrower, acting_user=borrower.user)
+    application = decided(applicant=applicant)
+    assert application.status == "declined"
+    client = client_for(borrower.user)
+    page = client.get(app_url("application", application))
+    notice = page.context["notice"]
+    assert notice is not None and 'data-action="adverse-action"' in page.content.decode()
+    download = client.get(reverse("origination:document-download", args=[notice.pk]))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+
+
+def test_a_borrower_sees_only_their_own_applications(client_for, borrower, other_borrower, decided):
+    applicant = ApplicantFactory(last4="9999", borrower=borrower, acting_user=borrower.user)
+    application = decided(applicant=applicant)
+    document = application.documents.first()
+    other = client_for(other_borrower.user)
+    assert other.get(app_url("application", application)).status_code == 404
+    assert other.get(app_url("offer", application)).status_code == 404
+    assert other.post(app_url("submit", application)).status_code == 404
+    assert (
+        other.post(
+            app_url("offer", application), {"signature_name": "Dave", "consent": "on"}
+        ).status_code
+        == 404
+    )
+    upload = other.post(
+        app_url("upload", application),
+        {"doc_type": "other", "file": SimpleUploadedFile("x.png", PNG)},
+    )
+    assert upload.status_code == 404
+    assert (
+        other.get(reverse("origination:document-download", args=[document.pk])).status_code == 404
+    )
+    assert f"#{application.pk}" not in other.get(APPLY).content.decode()
+    assert Offer.objects.get().status == "open"
+    assert application.documents.count() == 2
+    # and the owner sees it
+    mine = client_for(borrower.user)
+    assert mine.get(app_url("application", application)).status_code == 200
+    assert f"#{application.pk}" in mine.get(APPLY).content.decode()
