@@ -9,13 +9,14 @@ N ?= 100000
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test lint bench help
+.PHONY: install os-deps os-deps-test run test lint bench bench-finance bench-origination bench-servicing help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test     the whole test suite (SQLite unless DATABASE_URL says otherwise)"
 	@echo "make install  the virtualenv only"
-	@echo "make bench    the benchmarks (prints BENCH lines)"
+	@echo "make bench    every benchmark (prints BENCH lines); the PostgreSQL ones use BENCH_PG"
+	@echo "make bench-finance | bench-origination | bench-servicing   one group"
 	@echo "make lint     ruff and the migrations check"
 
 install: $(STAMP)
@@ -50,6 +51,20 @@ lint: install
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
-bench: install
+# Benchmarks print figures ending in `BENCH <name> key=value` lines; they are not tests.
+# The PostgreSQL ones create and drop their own databases on the server at BENCH_PG.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+
+bench: bench-finance bench-origination bench-servicing
+
+bench-finance: install
 	$(BIN)/python bench/bench_finance.py
 	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python bench/bench_quote_api.py
+
+bench-origination: install
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test DATABASE_URL=sqlite://:memory: $(BIN)/python bench/bench_decision.py
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test DATABASE_URL=$(BENCH_PG)/lendcore_bench_orig $(BIN)/python bench/bench_application_list.py
+
+bench-servicing: install
+	DATABASE_URL=$(BENCH_PG)/postgres $(BIN)/python bench/bench_payments_load.py
+	DATABASE_URL=$(BENCH_PG)/postgres $(BIN)/python bench/bench_loan_detail.py
