@@ -1,3 +1,48 @@
 """This app's routes under /api/v1/ (included by lendcore.api.urls)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns: list = [
+    path("business-date/", views.BusinessDateApi.as_view(), name="business-date"),
+    path("loans/", views.LoanListApi.as_view(), name="loan-list"),
+    path("loans/<int:loan_id>/", views.LoanDetailApi.as_view(), name="loan-detail"),
+    path("loans/<int:loan_id>/schedule/", views.LoanScheduleApi.as_view(), name="loan-schedule"),
+    path(
+        "loans/<int:loan_id>/transactions/",
+        views.LoanTransactionsApi.as_view(),
+        name="loan-transactions",
+    ),
+    path("loans/<int:loan_id>/journal/", views.LoanJournalApi.as_view(), name="loan-journal"),
+    path("loans/<int:loan_id>/payments/", views.PaymentCreateApi.as_view(), name="loan-payments"),
+    path(
+        "payments/<int:payment_id>/reverse/",
+        views.PaymentReverseApi.as_view(),
+        name="payment-reverse",
+    ),
+    path(
+        "loans/<int:loan_id>/payoff-quote/",
+        views.PayoffQuoteApi.as_view(),
+        name="loan-payoff-quote",
+    ),
+    path("loans/<int:loan_id>/fees/", views.LoanFeesApi.as_view(), name="loan-fees"),
+    path("fees/<int:fee_id>/waive/", views.FeeWaiveApi.as_view(), name="fee-waive"),
+    path("loans/<int:loan_id>/modify/", views.LoanModifyApi.as_view(), name="loan-modify"),
+    path(
+        "loans/<int:loan_id>/charge-off/",
+        views.LoanChargeOffApi.as_view(),
+        name="loan-charge-off",
+    ),
+    path(
+        "loans/<int:loan_id>/statements/",
+        views.LoanStatementsApi.as_view(),
+        name="loan-statements",
+    ),
+    path(
+        "statements/<int:statement_id>/download/",
+        views.StatementDownloadApi.as_view(),
+        name="statement-download",
+    ),
+    path("gl/export/", views.GlExportApi.as_view(), name="gl-export"),
+]

@@ -1,0 +1,265 @@
+"""The ledger writer: `journal_post_many` is the only code that creates journal rows.
+
+Every entry is checked here (two or more lines, each line one positive side in whole cents,
+debits equal credits) and, on PostgreSQL, again by a deferred constraint trigger at commit.
+The loans an entry touches must be locked by the caller and passed in: their cached
+balances are moved in memory and written back in one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from lendcore.finance.money import ZERO, round_money
+
+from .models import Account, EntryType, JournalEntry, JournalLine, Loan
+
+# account -> the cached balance on Loan it moves, and the sign of (debit - credit)
+CACHED_BALANCES: dict[str, tuple[str, int]] = {
+    Account.PRINCIPAL: ("principal_balance", 1),
+    Account.INTEREST: ("interest_balance", 1),
+    Account.FEES: ("fees_balance", 1),
+    Account.CREDIT: ("credit_balance", -1),
+}
+BALANCE_FIELDS = tuple(name for name, _ in CACHED_BALANCES.values())
+
+
+class UnbalancedEntry(ValueError):
+    """A programming error: an entry that cannot be posted."""
+
+
+@dataclass(frozen=True)
+class Line:
+    account: str
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+
+
+def dr(account: str, amount: Decimal) -> Line:
+    return Line(account=account, debit=amount)
+
+
+def cr(account: str, amount: Decimal) -> Line:
+    return Line(account=account, credit=amount)
+
+
+@dataclass
+class EntrySpec:
+    entry_type: str
+    effective_date: date
+    lines: list[Line]
+    loan_id: int | None = None
+    reference: str = ""
+    memo: str = ""
+    reverses_id: int | None = None
+    created: JournalEntry | None = field(default=None, repr=False)
+
+    def nonzero(self) -> EntrySpec:
+        """The same entry without zero lines (callers build lines from computed amounts)."""
+        self.lines = [line for line in self.lines if line.debit or line.credit]
+        return self
+
+
+def _check(spec: EntrySpec) -> None:
+    if spec.entry_type not in EntryType.values:
+        raise UnbalancedEntry(f"unknown entry type {spec.entry_type!r}")
+    if len(spec.lines) < 2:
+        raise UnbalancedEntry(f"a {spec.entry_type} entry needs two or more lines")
+    debits = credits = ZERO
+    for line in spec.lines:
+        if line.account not in Account.values:
+            raise UnbalancedEntry(f"unknown account {line.account!r}")
+        for amount in (line.debit, line.credit):
+            if amount < 0 or amount != round_money(amount):
+                raise UnbalancedEntry(f"line amounts are whole cents >= 0, got {amount}")
+        if (line.debit > 0) == (line.credit > 0):
+            raise UnbalancedEntry("each line has exactly one positive side")
+        debits += line.debit
+        credits += line.credit
+    if debits != credits:
+        raise UnbalancedEntry(f"{spec.entry_type} entry does not balance: {debits} != {credits}")
+
+
+def journal_post_many(
+    *,
+    entries: Sequence[EntrySpec],
+    business_date: date,
+    acting_user=None,
+    loans: Iterable[Loan] = (),
+) -> list[JournalEntry]:
+    """Post balanced entries (bulk, a constant number of queries) and move cached balances.
+
+    `loans`: the locked, in-memory Loan of every entry that has a loan; their balance fields
+    are updated in memory and saved with one bulk UPDATE.
+    """
+    if not entries:
+        return []
+    by_id = {loan.pk: loan for loan in loans}
+    for spec in entries:
+        _check(spec)
+        if spec.loan_id is not None and spec.loan_id not in by_id:
+            raise UnbalancedEntry(f"loan {spec.loan_id} must be locked and passed to the writer")
+    user_id = getattr(acting_user, "pk", None)
+    created = JournalEntry.objects.bulk_create(
+        [
+            JournalEntry(
+                business_date=business_date,
+                effective_date=spec.effective_date,
+                entry_type=spec.entry_type,
+                loan_id=spec.loan_id,
+                reference=spec.reference[:128],
+                memo=spec.memo[:255],
+                reverses_id=spec.reverses_id,
+                created_by_id=user_id,
+            )
+            for spec in entries
+        ]
+    )
+    lines: list[JournalLine] = []
+    touched: dict[int, Loan] = {}
+    for spec, entry in zip(entries, created, strict=True):
+        spec.created = entry
+        for line in spec.lines:
+            lines.append(
+                JournalLine(
+                    entry_id=entry.pk,
+                    loan_id=spec.loan_id,
+                    account=line.account,
+                    debit=line.debit,
+                    credit=line.credit,
+                )
+            )
+            if spec.loan_id is not None and line.account in CACHED_BALANCES:
+                name, sign = CACHED_BALANCES[line.account]
+                loan = by_id[spec.loan_id]
+                setattr(loan, name, getattr(loan, name) + sign * (line.debit - line.credit))
+                touched[loan.pk] = loan
+    JournalLine.objects.bulk_create(lines)
+    if touched:
+        Loan.objects.bulk_update(list(touched.values()), list(BALANCE_FIELDS), batch_size=500)
+    return created
+
+
+def journal_post(
+    *,
+    entry_type: str,
+    effective_date: date,
+    lines: list[Line],
+    business_date: date,
+    loan: Loan | None = None,
+    reference: str = "",
+    memo: str = "",
+    reverses: JournalEntry | None = None,
+    acting_user=None,
+) -> JournalEntry:
+    """Post one balanced entry (see `journal_post_many`)."""
+    spec = EntrySpec(
+        entry_type=entry_type,
+        effective_date=effective_date,
+        lines=lines,
+        loan_id=loan.pk if loan is not None else None,
+        reference=reference,
+        memo=memo,
+        reverses_id=reverses.pk if reverses is not None else None,
+    )
+    return journal_post_many(
+        entries=[spec],
+        business_date=business_date,
+        acting_user=acting_user,
+        loans=[loan] if loan is not None else [],
+    )[0]
+
+
+def reversal_specs(
+    entries: Sequence[JournalEntry], *, effective_date: date | None = None, memo: str = ""
+) -> list[EntrySpec]:
+    """Mirror entries (debits <-> credits) linked to their originals; lines fetched in one query."""
+    if not entries:
+        return []
+    lines_by_entry: dict[int, list[Line]] = {entry.pk: [] for entry in entries}
+    for line in JournalLine.objects.filter(entry_id__in=list(lines_by_entry)).order_by("id"):
+        lines_by_entry[line.entry_id].append(
+            Line(account=line.account, debit=line.credit, credit=line.debit)
+        )
+    return [
+        EntrySpec(
+            entry_type=EntryType.REVERSAL,
+            effective_date=effective_date or entry.effective_date,
+            lines=lines_by_entry[entry.pk],
+            loan_id=entry.loan_id,
+            reference=entry.reference,
+            memo=memo or f"Reverses JE-{entry.pk} ({entry.entry_type})",
+            reverses_id=entry.pk,
+        )
+        for entry in entries
+    ]
+
+
+def ledger_balances(*, loan_ids: Iterable[int] | None = None) -> dict[int, dict[str, Decimal]]:
+    """Each loan's balances as the ledger says (for the check; reads are O(history))."""
+    qs = JournalLine.objects.filter(loan__isnull=False, account__in=list(CACHED_BALANCES))
+    if loan_ids is not None:
+        qs = qs.filter(loan_id__in=list(loan_ids))
+    result: dict[int, dict[str, Decimal]] = {}
+    rows = qs.values("loan_id", "account").annotate(d=Sum("debit"), c=Sum("credit"))
+    for row in rows:
+        name, sign = CACHED_BALANCES[row["account"]]
+        amounts = result.setdefault(row["loan_id"], dict.fromkeys(BALANCE_FIELDS, ZERO))
+        amounts[name] = round_money(sign * ((row["d"] or ZERO) - (row["c"] or ZERO)))
+    return result
+
+
+def entries_unbalanced() -> list[tuple[int, Decimal, Decimal, int]]:
+    """(entry id, debits, credits, line count) of every entry that does not balance."""
+    rows = (
+        JournalEntry.objects.annotate(
+            d=Sum("lines__debit"), c=Sum("lines__credit"), n=Count("lines")
+        )
+        .values_list("id", "d", "c", "n")
+        .order_by("id")
+    )
+    bad = []
+    for entry_id, debit, credit, n in rows.iterator(chunk_size=5000):
+        debit = round_money(debit or ZERO)
+        credit = round_money(credit or ZERO)
+        if debit != credit or n < 2:
+            bad.append((entry_id, debit, credit, n))
+    return bad
+
+
+def trial_balance() -> dict[str, Decimal]:
+    """account -> debits minus credits over the whole ledger (sums to zero when sound)."""
+    rows = JournalLine.objects.values("account").annotate(d=Sum("debit"), c=Sum("credit"))
+    return {
+        row["account"]: round_money((row["d"] or ZERO) - (row["c"] or ZERO))
+        for row in rows.order_by("account")
+    }
+
+
+def ledger_problems() -> list[str]:
+    """Everything that is off in the ledger, one line each; empty when it reconciles."""
+    problems: list[str] = []
+    for entry_id, debit, credit, n in entries_unbalanced():
+        problems.append(
+            f"JE-{entry_id} does not balance: debits {debit}, credits {credit}, {n} lines"
+        )
+    tb = trial_balance()
+    total = sum(tb.values(), ZERO)
+    if total != 0:
+        problems.append(f"trial balance sums to {total}, not 0.00")
+    ledger = ledger_balances()
+    fields = ["id", "loan_number", *BALANCE_FIELDS]
+    for row in Loan.objects.values(*fields).order_by("id").iterator(chunk_size=5000):
+        expected = ledger.get(row["id"], dict.fromkeys(BALANCE_FIELDS, ZERO))
+        for name in BALANCE_FIELDS:
+            cached = round_money(row[name])
+            if cached != expected[name]:
+                problems.append(
+                    f"{row['loan_number']} {name}: cached {cached}, ledger {expected[name]}"
+                )
+    return problems

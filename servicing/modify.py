@@ -1,0 +1,385 @@
+"""Modification (also collections' hardship plans) and charge-off, both four-eyes.
+
+Public through `servicing.services`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lendcore.accounts.roles import perm
+from lendcore.errors import PermissionDenied
+from lendcore.finance.dates import add_months, days_in_month
+from lendcore.finance.money import ZERO
+from lendcore.finance.schedule import LoanTerms, build_schedule
+
+from .accrual import accrue_loans
+from .engine import LoanBook, loan_transition, schedule_version_create
+from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
+from .ledger import EntrySpec, cr, dr, journal_post, journal_post_many, reversal_specs
+from .lock_objects import loan_lock
+from .models import (
+    Account,
+    ChargeOff,
+    EntryType,
+    Loan,
+    LoanEvent,
+    Modification,
+    PaymentApplication,
+)
+from .selectors import business_date_get
+from .validation import actor as _actor
+
+
+def modification_approval_limit() -> Decimal:
+    return Decimal(str(getattr(settings, "SERVICING_MODIFICATION_APPROVAL_LIMIT", "25000.00")))
+
+
+def _four_eyes(requested_by_id: int, acting_user, codename: str) -> None:
+    if getattr(acting_user, "pk", None) == requested_by_id:
+        raise PermissionDenied(
+            "Four-eyes: someone other than the requester must decide.", code=ErrorCode.FOUR_EYES
+        )
+    if acting_user is None or not acting_user.has_perm(perm(codename)):
+        raise PermissionDenied(f"This decision needs the {codename} permission.")
+
+
+# --------------------------------------------------------------------------- modification
+
+
+def _modification_validate(
+    *,
+    annual_rate_pct: Decimal | None,
+    remaining_term: int | None,
+    due_day: int | None,
+    defer_installments: int,
+    reason: str,
+) -> None:
+    fields: dict[str, list[str]] = {}
+    if annual_rate_pct is not None and not (Decimal("0") <= annual_rate_pct < Decimal("100")):
+        fields["annual_rate_pct"] = ["The rate must be between 0 and 100 percent."]
+    if remaining_term is not None and not (1 <= remaining_term <= 480):
+        fields["remaining_term"] = ["The remaining term must be between 1 and 480 installments."]
+    if due_day is not None and not (1 <= due_day <= 28):
+        fields["due_day"] = ["The due day must be between 1 and 28."]
+    if not (0 <= defer_installments <= 12):
+        fields["defer_installments"] = ["Defer between 0 and 12 installments."]
+    if not (reason or "").strip():
+        fields["reason"] = ["Say why the loan is modified."]
+    if (
+        not fields
+        and annual_rate_pct is None
+        and remaining_term is None
+        and due_day is None
+        and not defer_installments
+    ):
+        fields["non_field_errors"] = ["Change at least one of rate, term, due day or deferral."]
+    if fields:
+        raise ServicingValidationError.for_fields(
+            fields, message="Invalid modification.", code=ErrorCode.INVALID_MODIFICATION
+        )
+
+
+@transaction.atomic
+def loan_modify(
+    *,
+    loan: Loan,
+    annual_rate_pct: Decimal | None = None,
+    remaining_term: int | None = None,
+    due_day: int | None = None,
+    defer_installments: int = 0,
+    reason: str,
+    acting_user,
+) -> Modification:
+    """Re-schedule the loan's remaining principal (new schedule version, old one kept).
+
+    Above the approval limit (principal balance) the modification waits for a second
+    person (`modification_decide`); otherwise it applies at once.
+    """
+    _modification_validate(
+        annual_rate_pct=annual_rate_pct,
+        remaining_term=remaining_term,
+        due_day=due_day,
+        defer_installments=defer_installments,
+        reason=reason,
+    )
+    loan = loan_lock(loan_id=loan.pk)
+    if loan.status != Loan.Status.ACTIVE:
+        raise LoanStateConflict("Only an active loan can be modified.", code=ErrorCode.LOAN_CLOSED)
+    modification = Modification(
+        loan=loan,
+        annual_rate=annual_rate_pct / 100 if annual_rate_pct is not None else None,
+        remaining_term=remaining_term,
+        due_day=due_day,
+        defer_installments=defer_installments,
+        reason=reason.strip()[:255],
+        requested_by=acting_user,
+    )
+    bd = business_date_get()
+    # Check that it amortizes now, whether or not it waits for approval.
+    book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
+    _modified_terms(book, modification, bd)
+    modification.save()
+    LoanEvent.objects.create(
+        loan=loan,
+        kind=LoanEvent.Kind.MODIFICATION,
+        reason=modification.reason,
+        data={"modification": modification.pk, "status": "requested"},
+        business_date=bd,
+        actor=_actor(acting_user),
+    )
+    if loan.principal_balance <= modification_approval_limit():
+        _modification_apply(book, modification, bd, acting_user)
+    return modification
+
+
+@transaction.atomic
+def modification_decide(
+    *, loan: Loan, modification_id: int, approve: bool, reason: str, acting_user
+) -> Modification:
+    loan = loan_lock(loan_id=loan.pk)
+    modification = Modification.objects.filter(pk=modification_id, loan=loan).first()
+    if modification is None:
+        raise ServicingValidationError.field("modification_id", "No such modification.")
+    to = Modification.Status.APPLIED if approve else Modification.Status.REJECTED
+    if to not in Modification.TRANSITIONS.get(modification.status, ()):
+        raise LoanStateConflict(
+            f"This modification is already {modification.status}.",
+            code=ErrorCode.INVALID_TRANSITION,
+        )
+    _four_eyes(modification.requested_by_id, acting_user, "approve_charge_off")
+    bd = business_date_get()
+    if approve:
+        book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
+        _modification_apply(book, modification, bd, acting_user)
+    else:
+        modification.status = to
+        modification.decided_by = acting_user
+        modification.decided_at = timezone.now()
+        modification.save(update_fields=["status", "decided_by", "decided_at"])
+    LoanEvent.objects.create(
+        loan=loan,
+        kind=LoanEvent.Kind.MODIFICATION,
+        reason=reason[:500],
+        data={"modification": modification.pk, "status": modification.status},
+        business_date=bd,
+        actor=_actor(acting_user),
+    )
+    return modification
+
+
+def _modified_terms(book: LoanBook, modification: Modification, bd: date):
+    loan = book.loan
+    keep = [i for i in book.installments if i.due_date < bd]
+    future = [i for i in book.installments if i.due_date >= bd]
+    arrears_principal = sum((i.principal_due - i.principal_paid for i in keep), ZERO)
+    principal = loan.principal_balance - max(arrears_principal, ZERO)
+    if principal <= 0 or not future:
+        raise LoanStateConflict(
+            "Nothing is left to re-schedule: the remaining principal is already past due.",
+            code=ErrorCode.INVALID_MODIFICATION,
+        )
+    start = keep[-1].due_date if keep else loan.disbursed_on
+    first_due = future[0].due_date
+    if modification.due_day:
+        first_due = first_due.replace(
+            day=min(modification.due_day, days_in_month(first_due.year, first_due.month))
+        )
+        if first_due <= max(start, bd):
+            first_due = add_months(first_due, 1, anchor_day=modification.due_day)
+    if modification.defer_installments:
+        first_due = add_months(first_due, modification.defer_installments)
+    rate = modification.annual_rate if modification.annual_rate is not None else loan.annual_rate
+    n_periods = modification.remaining_term or len(future)
+    try:
+        terms = LoanTerms(
+            principal=principal,
+            annual_rate=rate,
+            n_periods=n_periods,
+            frequency=loan.frequency,
+            disbursement_date=start,
+            first_due_date=first_due,
+            amortization="level",
+            interest_method=loan.interest_method,
+            day_count=loan.day_count,
+        )
+        schedule = build_schedule(terms)
+    except ValueError as error:
+        raise ServicingValidationError(
+            f"The modified schedule is invalid: {error}", code=ErrorCode.INVALID_MODIFICATION
+        ) from None
+    for inst in schedule.installments[:-1]:
+        if inst.principal <= 0 and inst.number > 0 and rate > 0:
+            raise LoanStateConflict(
+                "The modified schedule would not amortize: a payment does not cover its interest.",
+                code=ErrorCode.INVALID_MODIFICATION,
+            )
+    if any(i.principal < 0 or i.interest < 0 for i in schedule.installments):
+        raise LoanStateConflict(
+            "The modified schedule would have negative amounts.",
+            code=ErrorCode.INVALID_MODIFICATION,
+        )
+    return terms, keep
+
+
+def _modification_apply(book: LoanBook, modification: Modification, bd: date, acting_user) -> None:
+    loan = book.loan
+    accrue_loans([loan], through=bd, business_date=bd, acting_user=acting_user)
+    terms, keep = _modified_terms(book, modification, bd)
+    from_version = book.installments[0].schedule if book.installments else None
+    version = schedule_version_create(
+        book,
+        terms=terms,
+        keep=keep,
+        reason=f"Modification {modification.pk}: {modification.reason}"[:200],
+        effective_date=bd,
+    )
+    if modification.annual_rate is not None:
+        loan.annual_rate = modification.annual_rate
+        loan.annual_rate_pct = modification.annual_rate * 100
+        loan.save(update_fields=["annual_rate", "annual_rate_pct", "updated_at"])
+    book.save()
+    modification.status = Modification.Status.APPLIED
+    modification.from_schedule = from_version
+    modification.to_schedule = version
+    if modification.requested_by_id != getattr(acting_user, "pk", None):
+        modification.decided_by = acting_user
+        modification.decided_at = timezone.now()
+    modification.save()
+
+
+# --------------------------------------------------------------------------- charge-off
+
+
+@transaction.atomic
+def charge_off_request(*, loan: Loan, reason: str, acting_user) -> ChargeOff:
+    if not (reason or "").strip():
+        raise ServicingValidationError.field("reason", "Say why the loan is charged off.")
+    loan = loan_lock(loan_id=loan.pk)
+    if loan.status != Loan.Status.ACTIVE:
+        raise LoanStateConflict(
+            "Only an active loan can be charged off.", code=ErrorCode.INVALID_TRANSITION
+        )
+    try:
+        with transaction.atomic():
+            charge_off = ChargeOff.objects.create(
+                loan=loan, reason=reason.strip()[:255], requested_by=acting_user
+            )
+    except IntegrityError:
+        raise LoanStateConflict(
+            "A charge-off of this loan is already requested.", code=ErrorCode.INVALID_TRANSITION
+        ) from None
+    LoanEvent.objects.create(
+        loan=loan,
+        kind=LoanEvent.Kind.CHARGE_OFF,
+        reason=charge_off.reason,
+        data={"charge_off": charge_off.pk, "status": "requested"},
+        business_date=business_date_get(),
+        actor=_actor(acting_user),
+    )
+    return charge_off
+
+
+@transaction.atomic(durable=True)
+def charge_off_decide(*, loan: Loan, approve: bool, reason: str, acting_user) -> ChargeOff:
+    """Approve (a different user with approve_charge_off) or reject the open request.
+
+    Approval writes the remaining principal, interest (accrued to the business date) and
+    fees off to charge-off expense and makes the loan `charged_off`.
+    """
+    bd = business_date_get()
+    loan = loan_lock(loan_id=loan.pk)
+    charge_off = ChargeOff.objects.filter(loan=loan, status=ChargeOff.Status.REQUESTED).first()
+    if charge_off is None:
+        raise LoanStateConflict(
+            "There is no charge-off request to decide.", code=ErrorCode.INVALID_TRANSITION
+        )
+    _four_eyes(charge_off.requested_by_id, acting_user, "approve_charge_off")
+    charge_off.decided_by = acting_user
+    charge_off.decided_at = timezone.now()
+    if not approve:
+        charge_off.status = ChargeOff.Status.REJECTED
+        charge_off.save(update_fields=["status", "decided_by", "decided_at"])
+        return charge_off
+    if loan.status != Loan.Status.ACTIVE:
+        raise LoanStateConflict("Only an active loan can be charged off.")
+    book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
+    accrue_loans([loan], through=bd, business_date=bd, acting_user=acting_user)
+    principal, interest, fees = loan.principal_balance, loan.interest_balance, loan.fees_balance
+    total = principal + interest + fees
+    entry = None
+    if total > 0:
+        entry = journal_post(
+            entry_type=EntryType.CHARGE_OFF,
+            effective_date=bd,
+            business_date=bd,
+            loan=loan,
+            reference=loan.loan_number,
+            memo=f"Charge-off {charge_off.pk}: {charge_off.reason}"[:255],
+            lines=[
+                dr(Account.CHARGE_OFF, total),
+                *([cr(Account.PRINCIPAL, principal)] if principal else []),
+                *([cr(Account.INTEREST, interest)] if interest else []),
+                *([cr(Account.FEES, fees)] if fees else []),
+            ],
+            acting_user=acting_user,
+        )
+    charge_off.status = ChargeOff.Status.APPROVED
+    charge_off.principal, charge_off.interest, charge_off.fees = principal, interest, fees
+    charge_off.effective_date = bd
+    charge_off.entry = entry
+    charge_off.save()
+    loan.charged_off_on = bd
+    loan.save(update_fields=["charged_off_on", "updated_at"])
+    loan_transition(
+        loan,
+        Loan.Status.CHARGED_OFF,
+        acting_user=acting_user,
+        business_date=bd,
+        reason=f"Charge-off {charge_off.pk} approved: {reason}"[:500],
+    )
+    book.save()
+    return charge_off
+
+
+@transaction.atomic
+def charge_off_undo(*, loan: Loan, reason: str, acting_user) -> ChargeOff:
+    """Reverse an approved charge-off (reversing entry); refused once recoveries were posted."""
+    if not (reason or "").strip():
+        raise ServicingValidationError.field("reason", "Say why the charge-off is undone.")
+    bd = business_date_get()
+    loan = loan_lock(loan_id=loan.pk)
+    charge_off = (
+        ChargeOff.objects.filter(loan=loan, status=ChargeOff.Status.APPROVED)
+        .select_related("entry")
+        .first()
+    )
+    if charge_off is None or loan.status != Loan.Status.CHARGED_OFF:
+        raise LoanStateConflict("This loan is not charged off.", code=ErrorCode.INVALID_TRANSITION)
+    if PaymentApplication.objects.filter(
+        loan_id=loan.pk, reversed=False, payment__is_recovery=True
+    ).exists():
+        raise LoanStateConflict(
+            "Recoveries were posted after the charge-off; reverse them first.",
+            code=ErrorCode.INVALID_TRANSITION,
+        )
+    if charge_off.entry is not None:
+        specs: list[EntrySpec] = reversal_specs(
+            [charge_off.entry], memo=f"Charge-off {charge_off.pk} undone: {reason}"[:255]
+        )
+        journal_post_many(entries=specs, business_date=bd, acting_user=acting_user, loans=[loan])
+    charge_off.status = ChargeOff.Status.UNDONE
+    charge_off.save(update_fields=["status"])
+    loan.charged_off_on = None
+    loan.save(update_fields=["charged_off_on", "updated_at"])
+    loan_transition(
+        loan, Loan.Status.ACTIVE, acting_user=acting_user, business_date=bd, reason=reason[:500]
+    )
+    book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
+    book.save()
+    return charge_off

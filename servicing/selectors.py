@@ -1,0 +1,389 @@
+"""Servicing reads: already shaped querysets and small dataclasses for the API and the UI.
+
+Every read a borrower can reach goes through `loans_visible_to(user)`, which filters by the
+borrower. Loan detail is O(1) in the loan's history: it reads the cached balances and the
+schedule (bounded by the term), never the accrual rows or the journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from lendcore.finance.money import ZERO
+
+from .errors import ErrorCode, LoanNotFound, ServicingNotFound
+from .models import (
+    BusinessDate,
+    Fee,
+    Installment,
+    InstallmentStatus,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    LoanEvent,
+    Payment,
+    ScheduleVersion,
+    Statement,
+)
+
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+def business_date_get() -> date:
+    """The lender's business date; before anyone sets it, the setting or today's date."""
+    row = BusinessDate.objects.filter(pk=1).values_list("business_date", flat=True).first()
+    if row is not None:
+        return row
+    initial = getattr(settings, "SERVICING_INITIAL_BUSINESS_DATE", None)
+    if initial:
+        return date.fromisoformat(str(initial))
+    return timezone.localdate()
+
+
+def backdate_window_days() -> int:
+    return int(getattr(settings, "SERVICING_BACKDATE_WINDOW_DAYS", 30))
+
+
+def payoff_horizon_days() -> int:
+    return int(getattr(settings, "SERVICING_PAYOFF_QUOTE_MAX_DAYS", 30))
+
+
+# --------------------------------------------------------------------------- visibility
+
+
+def loans_visible_to(user) -> QuerySet[Loan]:
+    """Staff see every loan; a borrower only theirs; anyone else nothing."""
+    qs = Loan.objects.select_related("borrower")
+    if user_is_staff_member(user):
+        return qs
+    borrower = borrower_for_user(user)
+    if borrower is None:
+        return qs.none()
+    return qs.filter(borrower=borrower)
+
+
+def loan_get_visible(*, user, loan_id: int) -> Loan:
+    loan = loans_with_due(loans_visible_to(user)).filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
+    return loan
+
+
+def loans_with_due(qs: QuerySet[Loan], *, on: date | None = None) -> QuerySet[Loan]:
+    """Annotate `past_due_amount`, `next_installment_due_date/amount` (subqueries, no N+1)."""
+    on = on or business_date_get()
+    remaining = ExpressionWrapper(
+        F("principal_due")
+        + F("interest_due")
+        + F("fee_due")
+        - F("principal_paid")
+        - F("interest_paid")
+        - F("fee_paid")
+        - F("cancelled"),
+        output_field=MONEY,
+    )
+    current = Installment.objects.filter(loan_id=OuterRef("pk"), schedule__is_current=True).exclude(
+        status=InstallmentStatus.PAID
+    )
+    past_due = (
+        current.filter(due_date__lt=on)
+        .order_by()
+        .values("loan_id")
+        .annotate(total=Sum(remaining))
+        .values("total")
+    )
+    upcoming = current.filter(due_date__gte=on).order_by("due_date")
+    return qs.annotate(
+        past_due_amount=Coalesce(Subquery(past_due, output_field=MONEY), Value(ZERO)),
+        next_installment_due_date=Subquery(
+            upcoming.values("due_date")[:1], output_field=DateField()
+        ),
+        next_installment_amount=Coalesce(
+            Subquery(upcoming.annotate(r=remaining).values("r")[:1], output_field=MONEY),
+            Value(ZERO),
+        ),
+    )
+
+
+def loan_dpd(loan: Loan, *, on: date | None = None) -> int:
+    on = on or business_date_get()
+    if loan.status != Loan.Status.ACTIVE or loan.oldest_unpaid_due_date is None:
+        return 0
+    return max(0, (on - loan.oldest_unpaid_due_date).days)
+
+
+def loans_filter_dpd(
+    qs: QuerySet[Loan], *, dpd_min: int | None, dpd_max: int | None, on: date | None = None
+) -> QuerySet[Loan]:
+    """dpd >= n  <=>  oldest unpaid due date <= business date - n (an indexable range)."""
+    on = on or business_date_get()
+    if dpd_min is not None and dpd_min > 0:
+        qs = qs.filter(
+            status=Loan.Status.ACTIVE, oldest_unpaid_due_date__lte=on - timedelta(days=dpd_min)
+        )
+    if dpd_max is not None:
+        qs = qs.filter(
+            Q(oldest_unpaid_due_date__isnull=True)
+            | Q(oldest_unpaid_due_date__gte=on - timedelta(days=dpd_max))
+            | ~Q(status=Loan.Status.ACTIVE)
+        )
+    return qs
+
+
+# --------------------------------------------------------------------------- loan summary
+
+
+@dataclass(frozen=True)
+class LoanBalances:
+    principal_balance: Decimal
+    interest_balance: Decimal
+    fees_balance: Decimal
+    credit_balance: Decimal
+    total_due: Decimal
+    payoff_today: Decimal
+    past_due_amount: Decimal
+    dpd: int
+    next_due_date: date | None
+    next_due_amount: Decimal
+
+
+def loan_balances(loan: Loan, *, on: date | None = None) -> LoanBalances:
+    """The loan page's numbers from cached balances and the schedule annotations.
+
+    `loan` should come from `loans_with_due` (else one extra query).
+    """
+    on = on or business_date_get()
+    if not hasattr(loan, "past_due_amount"):
+        loan = loans_with_due(Loan.objects.filter(pk=loan.pk), on=on).get()
+    return loan_balances_many([loan], on=on)[loan.pk]
+
+
+def loan_balances_many(loans: list[Loan], *, on: date | None = None) -> dict[int, LoanBalances]:
+    """Balances of many loans (from `loans_with_due`) with one extra query at most."""
+    from .accrual import loan_periods
+    from .payoff import payoff_amount_on
+
+    on = on or business_date_get()
+    periods = loan_periods([loan for loan in loans if loan.status == Loan.Status.ACTIVE])
+    result = {}
+    for loan in loans:
+        active = loan.status == Loan.Status.ACTIVE
+        payoff_today = (
+            payoff_amount_on(loan, on, periods=periods.get(loan.pk, [])) if active else ZERO
+        )
+        past_due = getattr(loan, "past_due_amount", None) or ZERO
+        next_amount = ZERO
+        next_date = None
+        if active:
+            next_date = getattr(loan, "next_installment_due_date", None)
+            upcoming = getattr(loan, "next_installment_amount", None) or ZERO
+            next_amount = past_due + upcoming + loan.fees_balance
+            next_amount = min(next_amount, payoff_today)
+        result[loan.pk] = LoanBalances(
+            principal_balance=loan.principal_balance,
+            interest_balance=loan.interest_balance,
+            fees_balance=loan.fees_balance,
+            credit_balance=loan.credit_balance,
+            total_due=loan.principal_balance + loan.interest_balance + loan.fees_balance,
+            payoff_today=payoff_today,
+            past_due_amount=past_due if active else ZERO,
+            dpd=loan_dpd(loan, on=on),
+            next_due_date=next_date,
+            next_due_amount=next_amount,
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def loan_schedule(*, loan: Loan, version: int | None = None) -> QuerySet[Installment]:
+    """Installments of the current (or a given) schedule version, with paid status."""
+    qs = Installment.objects.filter(loan=loan)
+    if version is None:
+        qs = qs.filter(schedule__is_current=True)
+    else:
+        qs = qs.filter(schedule__version=version)
+    return qs.select_related("schedule").order_by("number")
+
+
+def loan_schedule_rows(*, loan: Loan, on: date | None = None) -> list[Installment]:
+    """The current schedule with each installment's status as of the business date."""
+    on = on or business_date_get()
+    rows = list(loan_schedule(loan=loan))
+    for inst in rows:
+        inst.status = inst.status_on(on)
+    return rows
+
+
+def loan_schedule_versions(*, loan: Loan) -> QuerySet[ScheduleVersion]:
+    return ScheduleVersion.objects.filter(loan=loan).order_by("version")
+
+
+def loan_payments(*, loan: Loan) -> QuerySet[Payment]:
+    return Payment.objects.filter(loan=loan).order_by("-effective_date", "-id")
+
+
+def loan_fees(*, loan: Loan) -> QuerySet[Fee]:
+    return Fee.objects.filter(loan=loan).prefetch_related("waivers").order_by("-assessed_on", "-id")
+
+
+def loan_journal(*, loan: Loan) -> QuerySet[JournalEntry]:
+    return (
+        JournalEntry.objects.filter(loan=loan)
+        .prefetch_related(Prefetch("lines", queryset=JournalLine.objects.order_by("id")))
+        .order_by("-id")
+    )
+
+
+def loan_timeline(*, loan: Loan) -> QuerySet[LoanEvent]:
+    return LoanEvent.objects.filter(loan=loan).select_related("actor").order_by("-id")
+
+
+def loan_statements(*, loan: Loan) -> QuerySet[Statement]:
+    return Statement.objects.filter(loan=loan).order_by("-period_end")
+
+
+@dataclass(frozen=True)
+class LoanTransaction:
+    """One row of the loan's history for people: payments, fees, waivers, charge-off."""
+
+    kind: str
+    id: int
+    date: date
+    amount: Decimal
+    status: str
+    description: str
+    allocation: dict[str, Decimal] | None
+
+
+def loan_transactions(*, loan: Loan) -> list[LoanTransaction]:
+    """Payments, fees and waivers newest first (interest accrual lives in the journal)."""
+    rows: list[LoanTransaction] = []
+    for p in loan_payments(loan=loan):
+        rows.append(
+            LoanTransaction(
+                kind="recovery" if p.is_recovery else "payment",
+                id=p.pk,
+                date=p.effective_date,
+                amount=p.amount,
+                status=p.status,
+                description=f"{p.get_method_display()} {p.reference}".strip(),
+                allocation=p.allocation,
+            )
+        )
+    for fee in loan_fees(loan=loan):
+        rows.append(
+            LoanTransaction(
+                kind=f"{fee.kind}_fee",
+                id=fee.pk,
+                date=fee.assessed_on,
+                amount=fee.amount,
+                status=fee.status,
+                description=fee.reason or fee.get_kind_display(),
+                allocation=None,
+            )
+        )
+        for waiver in fee.waivers.all():
+            rows.append(
+                LoanTransaction(
+                    kind="fee_waiver",
+                    id=waiver.pk,
+                    date=waiver.effective_date,
+                    amount=waiver.amount,
+                    status="posted",
+                    description=waiver.reason,
+                    allocation=None,
+                )
+            )
+    rows.sort(key=lambda r: (r.date, r.kind, r.id), reverse=True)
+    return rows
+
+
+def payment_get_visible(*, user, payment_id: int) -> Payment:
+    payment = (
+        Payment.objects.filter(pk=payment_id, loan__in=loans_visible_to(user))
+        .select_related("loan")
+        .first()
+    )
+    if payment is None:
+        raise ServicingNotFound("No such payment.", code=ErrorCode.PAYMENT_NOT_FOUND)
+    return payment
+
+
+def fee_get(*, fee_id: int) -> Fee:
+    fee = Fee.objects.filter(pk=fee_id).select_related("loan").first()
+    if fee is None:
+        raise ServicingNotFound("No such fee.", code=ErrorCode.FEE_NOT_FOUND)
+    return fee
+
+
+def statement_get_visible(*, user, statement_id: int) -> Statement:
+    statement = (
+        Statement.objects.filter(pk=statement_id, loan__in=loans_visible_to(user))
+        .select_related("loan")
+        .first()
+    )
+    if statement is None:
+        raise ServicingNotFound("No such statement.", code=ErrorCode.STATEMENT_NOT_FOUND)
+    return statement
+
+
+def gl_lines(*, date_from: date, date_to: date) -> QuerySet[JournalLine]:
+    """Journal lines whose entry was posted (business date) in the range, for the GL export."""
+    return (
+        JournalLine.objects.filter(
+            entry__business_date__gte=date_from, entry__business_date__lte=date_to
+        )
+        .select_related("entry", "loan")
+        .order_by("entry_id", "id")
+    )
+
+
+def payoff_quote(*, loan: Loan, on: date | None = None):
+    """What pays the loan off if received by `on` (business date .. +30 days): a PayoffQuote."""
+    from .errors import LoanStateConflict, ServicingValidationError
+    from .payoff import payoff_quote_build
+
+    bd = business_date_get()
+    on = on or bd
+    horizon = payoff_horizon_days()
+    if on < bd:
+        raise ServicingValidationError.field(
+            "date",
+            f"A payoff quote cannot be for a past date (business date {bd}).",
+            code=ErrorCode.INVALID_DATE,
+        )
+    if on > bd + timedelta(days=horizon):
+        raise ServicingValidationError.field(
+            "date",
+            f"A payoff quote can be at most {horizon} days ahead.",
+            code=ErrorCode.INVALID_DATE,
+        )
+    loan = Loan.objects.get(pk=loan.pk)
+    if loan.status != Loan.Status.ACTIVE:
+        raise LoanStateConflict(
+            f"This loan is {loan.get_status_display().lower()}; there is nothing to pay off.",
+            code=ErrorCode.LOAN_CLOSED,
+        )
+    return payoff_quote_build(loan, on)

@@ -1,0 +1,37 @@
+"""Small shared checks of servicing's services."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from lendcore.finance.money import round_money
+
+from .errors import ErrorCode, ServicingValidationError
+
+
+def actor(user):
+    """The user to record as actor (None for the system: close of business, demo seeding)."""
+    return user if getattr(user, "pk", None) else None
+
+
+def money_validate(value, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
+    """A positive amount in whole cents, or a 400 naming `field`."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise ServicingValidationError.field(
+            field, "Enter an amount such as 125.00.", code=ErrorCode.INVALID_AMOUNT
+        )
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise ServicingValidationError.field(
+            field, "The amount must be greater than zero.", code=ErrorCode.INVALID_AMOUNT
+        )
+    if amount != round_money(amount):
+        raise ServicingValidationError.field(
+            field,
+            "The amount must be in whole cents (two decimals).",
+            code=ErrorCode.INVALID_AMOUNT,
+        )
+    return round_money(amount)

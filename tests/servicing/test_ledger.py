@@ -1,0 +1,139 @@
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+
+from servicing.ledger import Line, UnbalancedEntry, journal_post, ledger_problems
+from servicing.models import Account, ImmutableLedgerError, JournalEntry, JournalLine, Loan
+from servicing.services import payment_post
+
+
+def test_unbalanced_entries_are_refused_in_code(loan):
+    with pytest.raises(UnbalancedEntry):
+        journal_post(
+            entry_type="fee",
+            effective_date=date(2026, 1, 1),
+            business_date=date(2026, 1, 1),
+            loan=loan,
+            lines=[
+                Line(Account.FEES, debit=Decimal("1.00")),
+                Line(Account.FEE_INCOME, credit=Decimal("0.99")),
+            ],
+        )
+    with pytest.raises(UnbalancedEntry):
+        journal_post(
+            entry_type="fee",
+            effective_date=date(2026, 1, 1),
+            business_date=date(2026, 1, 1),
+            loan=loan,
+            lines=[
+                Line(Account.FEES, debit=Decimal("1.001")),
+                Line(Account.FEE_INCOME, credit=Decimal("1.001")),
+            ],
+        )
+
+
+def test_journal_rows_are_immutable_in_python(loan):
+    entry = JournalEntry.objects.first()
+    entry.memo = "changed"
+    with pytest.raises(ImmutableLedgerError):
+        entry.save()
+    with pytest.raises(ImmutableLedgerError):
+        entry.delete()
+    with pytest.raises(ImmutableLedgerError):
+        JournalLine.objects.filter(entry=entry).update(debit=Decimal("1.00"))
+    with pytest.raises(ImmutableLedgerError):
+        JournalLine.objects.all().delete()
+
+
+def test_line_with_both_sides_is_refused_by_the_database(loan):
+    entry = JournalEntry.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        JournalLine.objects.bulk_create(
+            [
+                JournalLine(
+                    entry=entry, account=Account.CASH, debit=Decimal("1"), credit=Decimal("1")
+                )
+            ]
+        )
+
+
+def test_ledger_check_command(loan, business_date):
+    out = io.StringIO()
+    call_command("ledger_check", stdout=out)
+    assert "OK" in out.getvalue()
+
+    Loan.objects.filter(pk=loan.pk).update(principal_balance=Decimal("1.00"))
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("ledger_check", stderr=err)
+    assert exit_.value.code == 1
+    assert f"{loan.loan_number} principal_balance: cached 1.00, ledger 1200.00" in err.getvalue()
+    Loan.objects.filter(pk=loan.pk).update(principal_balance=Decimal("1200.00"))
+    assert ledger_problems() == []
+
+
+def test_gl_export_csv(staff_api_client, servicing_agent, loan, business_date):
+    business_date(date(2026, 2, 1))
+    payment_post(
+        loan=loan,
+        amount=Decimal("50.00"),
+        effective_date=date(2026, 2, 1),
+        method="ach",
+        acting_user=None,
+    )
+    client = staff_api_client(servicing_agent)
+
+    response = client.get("/api/v1/gl/export/?from=2026-01-01&to=2026-02-01")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert {r["entry_type"] for r in rows} >= {"disbursement", "accrual", "payment"}
+    assert sum(Decimal(r["debit"]) for r in rows) == sum(Decimal(r["credit"]) for r in rows)
+    assert client.get("/api/v1/gl/export/?from=2026-02-01&to=2026-01-01").status_code == 400
+    assert client.get("/api/v1/gl/export/?from=x").status_code == 400
+
+
+def test_gl_export_is_staff_only(api_client, borrower, loan):
+    api_client.force_authenticate(borrower.user)
+    assert api_client.get("/api/v1/gl/export/?from=2026-01-01&to=2026-02-01").status_code == 403
+
+
+@pytest.mark.postgres
+def test_database_refuses_unbalanced_entry_at_commit(loan):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        entry = JournalEntry.objects.create(
+            business_date=date(2026, 1, 1),
+            effective_date=date(2026, 1, 1),
+            entry_type="fee",
+            loan=loan,
+        )
+        JournalLine.objects.bulk_create(
+            [
+                JournalLine(entry=entry, loan=loan, account=Account.FEES, debit=Decimal("2.00")),
+                JournalLine(
+                    entry=entry, loan=loan, account=Account.FEE_INCOME, credit=Decimal("1.00")
+                ),
+            ]
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.postgres
+def test_database_refuses_update_and_delete_of_journal_rows(loan):
+    from django.db import DatabaseError
+
+    for sql in (
+        "UPDATE servicing_journalline SET debit = debit + 1",
+        "DELETE FROM servicing_journalline",
+        "UPDATE servicing_journalentry SET memo = 'x'",
+        "DELETE FROM servicing_journalentry",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)

@@ -1,0 +1,157 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from servicing.models import ChargeOff, Loan, Modification, ScheduleVersion
+
+from .factories import board_loan
+
+
+@pytest.fixture
+def agent_client(staff_api_client, servicing_agent):
+    return staff_api_client(servicing_agent)
+
+
+def _modify(client, loan, body):
+    return client.post(f"/api/v1/loans/{loan.pk}/modify/", body, format="json")
+
+
+def test_modification_creates_a_new_schedule_version(agent_client, loan, business_date):
+    business_date(date(2026, 1, 15))
+    response = _modify(
+        agent_client, loan, {"annual_rate_pct": "6", "remaining_term": 24, "reason": "hardship"}
+    )
+
+    assert response.status_code == 201
+    assert response.json()["schedule_version"] == 2
+    versions = ScheduleVersion.objects.filter(loan=loan).order_by("version")
+    assert [v.is_current for v in versions] == [False, True]
+    assert versions[1].installments.count() == 24
+    loan.refresh_from_db()
+    assert loan.annual_rate == Decimal("0.06")
+    assert versions[1].regular_payment < versions[0].regular_payment
+    assert loan.events.filter(kind="modification").count() == 1
+
+
+def test_modification_due_day_and_deferral(agent_client, loan, business_date):
+    business_date(date(2026, 1, 15))
+    response = _modify(
+        agent_client, loan, {"due_day": 15, "defer_installments": 2, "reason": "hardship"}
+    )
+    assert response.status_code == 201
+    first = loan.installments.filter(schedule__is_current=True).order_by("number").first()
+    assert first.due_date == date(2026, 4, 15)
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"annual_rate_pct": "-1", "reason": "x"}, "annual_rate_pct"),
+        ({"remaining_term": 0, "reason": "x"}, "remaining_term"),
+        ({"remaining_term": -3, "reason": "x"}, "remaining_term"),
+        ({"due_day": 31, "reason": "x"}, "due_day"),
+        ({"reason": "nothing changes"}, "non_field_errors"),
+    ],
+)
+def test_bad_modification_changes_nothing(agent_client, loan, business_date, body, field):
+    response = _modify(agent_client, loan, body)
+    assert response.status_code == 400
+    assert field in response.json()["extra"]["fields"]
+    assert Modification.objects.count() == 0
+    assert ScheduleVersion.objects.filter(loan=loan).count() == 1
+
+
+def test_non_amortizing_modification_409(agent_client, loan, business_date):
+    business_date(date(2026, 1, 15))
+    response = _modify(
+        agent_client,
+        loan,
+        {"annual_rate_pct": "99", "defer_installments": 12, "remaining_term": 480, "reason": "x"},
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_modification"
+    assert ScheduleVersion.objects.filter(loan=loan).count() == 1
+
+
+def test_large_modification_needs_a_second_person(
+    agent_client, borrower, business_date, staff_api_client, admin_user, settings
+):
+    settings.SERVICING_MODIFICATION_APPROVAL_LIMIT = "1000.00"
+    loan = board_loan(borrower=borrower, principal="5000.00")
+    pending = _modify(agent_client, loan, {"remaining_term": 24, "reason": "hardship"})
+    assert pending.status_code == 202
+    modification_id = pending.json()["id"]
+    assert ScheduleVersion.objects.filter(loan=loan).count() == 1
+
+    own = _modify(
+        agent_client,
+        loan,
+        {"action": "approve", "modification_id": modification_id, "reason": "ok"},
+    )
+    assert own.status_code == 403
+    approved = _modify(
+        staff_api_client(admin_user),
+        loan,
+        {"action": "approve", "modification_id": modification_id, "reason": "ok"},
+    )
+    assert approved.status_code == 201
+    assert ScheduleVersion.objects.filter(loan=loan, is_current=True).get().version == 2
+
+
+def test_charge_off_four_eyes_recovery_and_undo(
+    agent_client, loan, business_date, staff_api_client, admin_user, servicing_agent
+):
+    business_date(date(2026, 4, 1))
+    url = f"/api/v1/loans/{loan.pk}/charge-off/"
+    requested = agent_client.post(url, {"reason": "uncollectable"}, format="json")
+    assert requested.status_code == 202
+    assert agent_client.post(url, {"reason": "again"}, format="json").status_code == 409
+
+    # the requester cannot approve, nor can someone without approve_charge_off
+    assert (
+        agent_client.post(url, {"action": "approve", "reason": "ok"}, format="json").status_code
+        == 403
+    )
+    admin = staff_api_client(admin_user)
+    approved = admin.post(url, {"action": "approve", "reason": "ok"}, format="json")
+    assert approved.status_code == 200
+    body = approved.json()
+    assert body["loan_status"] == "charged_off"
+    assert Decimal(body["principal"]) == Decimal("1200.00")
+    assert Decimal(body["interest"]) > 0
+    loan.refresh_from_db()
+    assert (loan.principal_balance, loan.interest_balance) == (Decimal("0"), Decimal("0"))
+
+    # a recovery
+    admin.force_authenticate(admin_user)
+    recovery = admin.post(
+        f"/api/v1/loans/{loan.pk}/payments/",
+        {"amount": "100.00", "method": "check"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="rec-1",
+    )
+    assert recovery.status_code == 201 and recovery.json()["is_recovery"] is True
+    # undo is refused while a recovery stands
+    undo = admin.post(url, {"action": "undo", "reason": "error"}, format="json")
+    assert undo.status_code == 409
+    admin.post(
+        f"/api/v1/payments/{recovery.json()['id']}/reverse/", {"reason": "bounced"}, format="json"
+    )
+    undo = admin.post(url, {"action": "undo", "reason": "error"}, format="json")
+    assert undo.status_code == 200
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.ACTIVE
+    assert loan.principal_balance == Decimal("1200.00")
+    assert ChargeOff.objects.get().status == "undone"
+
+
+def test_charge_off_reject(agent_client, loan, staff_api_client, admin_user):
+    url = f"/api/v1/loans/{loan.pk}/charge-off/"
+    agent_client.post(url, {"reason": "x"}, format="json")
+    rejected = staff_api_client(admin_user).post(
+        url, {"action": "reject", "reason": "no"}, format="json"
+    )
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    loan.refresh_from_db()
+    assert loan.status == "active"
