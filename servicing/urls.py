@@ -1,3 +1,100 @@
-"""This app's staff UI and portal pages (included at the site root by lendcore.urls)."""
+"""Servicing's pages: the staff loan desk and the portal's "My loans".
 
-urlpatterns: list = []
+Included at the site root by lendcore.urls."""
+
+from django.urls import path
+
+from .views import portal, staff
+
+app_name = "servicing"
+
+urlpatterns = [
+    # staff
+    path("staff/loans/", staff.StaffLoanListView.as_view(), name="staff-loan-list"),
+    path(
+        "staff/loans/<int:loan_id>/", staff.StaffLoanDetailView.as_view(), name="staff-loan-detail"
+    ),
+    path(
+        "staff/loans/<int:loan_id>/journal/",
+        staff.StaffLoanJournalView.as_view(),
+        name="staff-loan-journal",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/timeline/",
+        staff.StaffLoanTimelineView.as_view(),
+        name="staff-loan-timeline",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/payments/",
+        staff.PaymentPostView.as_view(),
+        name="staff-loan-payment",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/prepayment/",
+        staff.PrepaymentView.as_view(),
+        name="staff-loan-prepayment",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/reverse/",
+        staff.PaymentReverseView.as_view(),
+        name="staff-loan-reverse",
+    ),
+    path("staff/loans/<int:loan_id>/fees/", staff.FeeAssessView.as_view(), name="staff-loan-fee"),
+    path("staff/loans/<int:loan_id>/waive/", staff.FeeWaiveView.as_view(), name="staff-loan-waive"),
+    path(
+        "staff/loans/<int:loan_id>/payoff-quote/",
+        staff.PayoffQuoteView.as_view(),
+        name="staff-loan-payoff",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/modify/",
+        staff.ModificationView.as_view(),
+        name="staff-loan-modify",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/charge-off/",
+        staff.ChargeOffRequestView.as_view(),
+        name="staff-loan-charge-off",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/charge-off/decide/",
+        staff.ChargeOffDecideView.as_view(),
+        name="staff-loan-charge-off-decide",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/charge-off/undo/",
+        staff.ChargeOffUndoView.as_view(),
+        name="staff-loan-charge-off-undo",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/modify/decide/",
+        staff.ModificationDecideView.as_view(),
+        name="staff-loan-modify-decide",
+    ),
+    path(
+        "staff/loans/<int:loan_id>/refund/",
+        staff.CreditRefundView.as_view(),
+        name="staff-loan-refund",
+    ),
+    path(
+        "staff/statements/<int:statement_id>/download/",
+        staff.StaffStatementDownloadView.as_view(),
+        name="staff-statement-download",
+    ),
+    # portal
+    path("my-loans/", portal.PortalLoanListView.as_view(), name="portal-loan-list"),
+    path(
+        "my-loans/<int:loan_id>/", portal.PortalLoanDetailView.as_view(), name="portal-loan-detail"
+    ),
+    path("my-loans/<int:loan_id>/pay/", portal.PortalPaymentView.as_view(), name="portal-loan-pay"),
+    path(
+        "my-loans/<int:loan_id>/payoff-quote/",
+        portal.PortalPayoffQuoteView.as_view(),
+        name="portal-loan-payoff",
+    ),
+    path(
+        "my-loans/statements/<int:statement_id>/download/",
+        portal.PortalStatementDownloadView.as_view(),
+        name="portal-statement-download",
+    ),
+]

@@ -1,0 +1,281 @@
+"""Servicing's staff and portal forms: they parse and check input, nothing more.
+
+Every mutation form carries a hidden `idempotency_key` (a uuid4 made when the form is
+drawn): the view runs the mutation once per key, so a double submit posts once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, cast
+
+from django import forms
+
+from lendcore.errors import ApplicationError
+
+from .models import Fee, Payment
+
+_AMOUNT_ERRORS = {
+    "required": "Enter an amount.",
+    "invalid": "Enter an amount such as 125.00.",
+    "min_value": "The amount must be greater than zero.",
+    "max_decimal_places": "The amount must be in whole cents (two decimals).",
+    "max_digits": "That amount is too large.",
+    "max_whole_digits": "That amount is too large.",
+}
+
+
+class _AmountField(forms.DecimalField):
+    """Money as people type it ("1,250.00", "$125"); positive, whole cents."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 16)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0.01"))
+        kwargs.setdefault("error_messages", _AMOUNT_ERRORS)
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.replace(",", "").replace(" ", "").lstrip("$")
+        return super().to_python(value)
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _new_key() -> str:
+    return str(uuid.uuid4())
+
+
+class ServicingForm(forms.Form):
+    """Base: shows a service's `ApplicationError` on the field it names, else on the form."""
+
+    def add_service_error(self, error: ApplicationError | dict) -> None:
+        if isinstance(error, ApplicationError):
+            message, extra = error.message, error.extra
+        else:
+            message, extra = error.get("message", "That did not work."), error.get("extra") or {}
+        placed = False
+        for name, messages in (extra.get("fields") or {}).items():
+            target = getattr(self, "SERVICE_FIELDS", {}).get(name, name)
+            texts = messages if isinstance(messages, list) else [messages]
+            if target in ("__all__", "non_field_errors"):
+                for text in texts:
+                    self.add_error(None, str(text))
+                placed = True
+            elif target in self.fields:
+                for text in texts:
+                    self.add_error(target, str(text))
+                placed = True
+        if not placed:
+            self.add_error(None, message)
+
+
+class IdempotentForm(ServicingForm):
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=_new_key)
+
+    def payload(self) -> dict[str, str]:
+        """The cleaned input (without the key) as strings: the idempotency fingerprint."""
+        return {
+            name: "" if value is None else str(value)
+            for name, value in self.cleaned_data.items()
+            if name != "idempotency_key"
+        }
+
+    def renew_key(self) -> None:
+        """After a refused submission: the corrected form is a new request with a new key."""
+        if self.is_bound:
+            data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict
+            data[self.add_prefix("idempotency_key")] = _new_key()
+            self.data = data
+
+
+# --------------------------------------------------------------------------- staff
+
+
+class PaymentForm(IdempotentForm):
+    amount = _AmountField(label="Amount")
+    effective_date = forms.DateField(
+        label="Effective date",
+        widget=_DateInput,
+        help_text="The business date, or earlier to backdate (within the window).",
+        error_messages={"required": "Enter the effective date.", "invalid": "Enter a date."},
+    )
+    method = forms.ChoiceField(label="Method", choices=Payment.Method.choices)
+    reference = forms.CharField(label="Reference", max_length=128, required=False)
+
+
+class PrepaymentForm(PaymentForm):
+    """A payment beyond what is due: the waterfall applies the excess to principal."""
+
+
+class ReverseForm(IdempotentForm):
+    payment = forms.TypedChoiceField(label="Payment", coerce=int, choices=())
+    reason = forms.CharField(label="Reason", max_length=255)
+    nsf = forms.BooleanField(
+        label="Returned for insufficient funds (charges the NSF fee)", required=False
+    )
+
+    def __init__(self, *args: Any, payments: list[Payment] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["payment"]).choices = [
+            (p.pk, f"#{p.pk} · {p.effective_date:%Y-%m-%d} · {p.amount} {p.get_method_display()}")
+            for p in payments or []
+        ]
+
+
+class FeeAssessForm(IdempotentForm):
+    kind = forms.ChoiceField(label="Kind", choices=Fee.Kind.choices, initial=Fee.Kind.MANUAL)
+    amount = _AmountField(label="Amount")
+    reason = forms.CharField(label="Reason", max_length=255)
+
+
+class FeeWaiveForm(IdempotentForm):
+    fee = forms.TypedChoiceField(label="Fee", coerce=int, choices=())
+    amount = _AmountField(
+        label="Amount to waive", required=False, help_text="Leave empty to waive all of it."
+    )
+    reason = forms.CharField(label="Reason", max_length=255)
+
+    def __init__(self, *args: Any, fees: list[Fee] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["fee"]).choices = [
+            (f.pk, f"#{f.pk} · {f.get_kind_display()} · {f.outstanding} outstanding")
+            for f in fees or []
+        ]
+
+
+class RefundForm(IdempotentForm):
+    amount = _AmountField(
+        label="Amount to refund", required=False, help_text="Leave empty to refund all of it."
+    )
+
+
+class PayoffQuoteForm(ServicingForm):
+    date = forms.DateField(
+        label="Payoff date",
+        widget=_DateInput,
+        error_messages={"required": "Enter the payoff date.", "invalid": "Enter a date."},
+    )
+
+
+class ModificationForm(IdempotentForm):
+    annual_rate_pct = forms.DecimalField(
+        label="New rate (% a year)",
+        required=False,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=8,
+        decimal_places=4,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    remaining_term = forms.IntegerField(
+        label="Remaining term (installments)", required=False, min_value=1
+    )
+    due_day = forms.IntegerField(label="Payment due day", required=False, min_value=1, max_value=28)
+    defer_installments = forms.IntegerField(
+        label="Defer installments", required=False, min_value=0, max_value=24
+    )
+    reason = forms.CharField(label="Reason", max_length=255)
+    SERVICE_FIELDS = {"annual_rate": "annual_rate_pct"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        changes = [
+            data.get("annual_rate_pct") is not None,
+            data.get("remaining_term") is not None,
+            data.get("due_day") is not None,
+            bool(data.get("defer_installments")),
+        ]
+        if not any(changes):
+            raise forms.ValidationError(
+                "Change at least one of: rate, remaining term, due day, deferred installments."
+            )
+        return data
+
+
+class ChargeOffRequestForm(IdempotentForm):
+    reason = forms.CharField(label="Reason", max_length=255)
+
+
+DECISIONS = (("approve", "Approve"), ("reject", "Reject"))
+
+
+class ChargeOffDecideForm(IdempotentForm):
+    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.HiddenInput)
+    reason = forms.CharField(label="Note", max_length=255, required=False)
+
+
+class ChargeOffUndoForm(IdempotentForm):
+    reason = forms.CharField(label="Reason", max_length=255)
+
+
+class ModificationDecideForm(IdempotentForm):
+    modification = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.HiddenInput)
+    reason = forms.CharField(label="Note", max_length=255, required=False)
+
+
+# --------------------------------------------------------------------------- filters
+
+
+class LoanFilterForm(forms.Form):
+    DPD_BUCKETS = (
+        ("", "Any"),
+        ("current", "Current (0)"),
+        ("1-29", "1–29 days"),
+        ("30-59", "30–59 days"),
+        ("60-89", "60–89 days"),
+        ("90+", "90+ days"),
+    )
+    BUCKET_RANGES: dict[str, tuple[int | None, int | None]] = {
+        "current": (None, 0),
+        "1-29": (1, 29),
+        "30-59": (30, 59),
+        "60-89": (60, 89),
+        "90+": (90, None),
+    }
+
+    q = forms.CharField(
+        label="Search", required=False, max_length=100, help_text="Loan number or borrower name"
+    )
+    status = forms.ChoiceField(label="Status", required=False)
+    product = forms.ChoiceField(label="Product", required=False)
+    dpd = forms.ChoiceField(label="Days past due", required=False, choices=DPD_BUCKETS)
+
+    def __init__(self, *args: Any, products: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from .models import Loan
+
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", "Any"), *Loan.Status.choices]
+        cast(forms.ChoiceField, self.fields["product"]).choices = [
+            ("", "Any"),
+            *((p, p) for p in products or []),
+        ]
+
+    def dpd_range(self) -> tuple[int | None, int | None]:
+        return self.BUCKET_RANGES.get(self.cleaned_data.get("dpd") or "", (None, None))
+
+
+# --------------------------------------------------------------------------- portal
+
+
+class PortalPaymentForm(IdempotentForm):
+    METHODS = (("ach", "Bank account (ACH)"), ("card", "Debit card"))
+
+    amount = _AmountField(label="Amount")
+    method = forms.ChoiceField(label="Pay from", choices=METHODS, initial="ach")
+
+
+class PortalPayoffForm(ServicingForm):
+    date = forms.DateField(
+        label="Payoff date",
+        widget=_DateInput,
+        error_messages={"required": "Enter the payoff date.", "invalid": "Enter a date."},
+    )

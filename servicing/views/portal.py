@@ -1,0 +1,200 @@
+"""The borrower's loans: list, loan page, a one-time payment (with a confirmation step),
+statements and the payoff quote letter. A borrower only ever reaches their own loans:
+anything else answers 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from lendcore.accounts.selectors import borrower_for_user
+from lendcore.errors import ApplicationError, NotFound
+
+from .. import selectors, services
+from ..forms import PortalPaymentForm, PortalPayoffForm
+from ..models import Loan
+from . import run_once
+from .staff import payoff_letter_response, statement_file_response
+
+
+def _borrower_loans(request: HttpRequest):
+    """The signed-in borrower's own loans (staff see none here: the portal is for borrowers)."""
+    borrower = borrower_for_user(request.user)
+    if borrower is None:
+        return None, Loan.objects.none()
+    return borrower, selectors.loans_visible_to(request.user).filter(borrower=borrower)
+
+
+def portal_loan_or_404(request: HttpRequest, loan_id: int) -> Loan:
+    borrower, _ = _borrower_loans(request)
+    if borrower is None:
+        raise Http404("No such loan.")
+    try:
+        loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
+    except NotFound:
+        raise Http404("No such loan.") from None
+    if loan.borrower_id != borrower.pk:
+        raise Http404("No such loan.")
+    return loan
+
+
+class PortalLoanListView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        on = selectors.business_date_get()
+        borrower, qs = _borrower_loans(request)
+        loans = list(selectors.loans_with_due(qs.order_by("-id"), on=on))
+        balances = selectors.loan_balances_many(loans, on=on)
+        return render(
+            request,
+            "portal/loans/list.html",
+            {
+                "borrower": borrower,
+                "rows": [(loan, balances[loan.pk]) for loan in loans],
+                "business_date": on,
+            },
+        )
+
+
+def _detail_context(request: HttpRequest, loan: Loan, **extra: Any) -> dict[str, Any]:
+    on = selectors.business_date_get()
+    context = {
+        "loan": loan,
+        "balances": selectors.loan_balances(loan, on=on),
+        "business_date": on,
+        "schedule": list(selectors.loan_schedule(loan=loan)),
+        "transactions": selectors.loan_transactions(loan=loan),
+        "statements": list(selectors.loan_statements(loan=loan)),
+        "payoff_form": PortalPayoffForm(initial={"date": on}),
+        "quote": None,
+        "is_active": loan.status == Loan.Status.ACTIVE,
+    }
+    context.update(extra)
+    return context
+
+
+class PortalLoanDetailView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, loan_id: int) -> HttpResponse:
+        loan = portal_loan_or_404(request, loan_id)
+        return render(request, "portal/loans/detail.html", _detail_context(request, loan))
+
+
+class PortalPaymentView(LoginRequiredMixin, View):
+    """Step 1 (GET / POST step=review): amount and account; step 2 (POST step=confirm):
+    the borrower confirms and the payment posts, once per form key."""
+
+    template_name = "portal/loans/pay.html"
+
+    def get(self, request: HttpRequest, loan_id: int) -> HttpResponse:
+        loan = portal_loan_or_404(request, loan_id)
+        balances = selectors.loan_balances(loan)
+        # shown as typed money: "106.62" (a database sum may carry trailing zeros)
+        suggested = f"{balances.next_due_amount:.2f}" if balances.next_due_amount else None
+        form = PortalPaymentForm(initial={"amount": suggested})
+        return self._page(loan, form, balances=balances)
+
+    def post(self, request: HttpRequest, loan_id: int) -> HttpResponse:
+        loan = portal_loan_or_404(request, loan_id)
+        form = PortalPaymentForm(request.POST)
+        step = request.POST.get("step", "review")
+        if not form.is_valid():
+            return self._page(loan, form, status=400)
+        if step != "confirm":  # review (or "edit" back from the confirmation)
+            confirm = step == "review"
+            return self._page(loan, form, confirm=confirm)
+        data = form.cleaned_data
+        user = request.user
+        result = run_once(
+            request,
+            scope=f"portal-pay:loan:{loan.pk}",
+            form=form,
+            perform=lambda: _post_payment(loan, data, user),
+        )
+        if result.status >= 400:
+            form.add_service_error(result.body or {})
+            form.renew_key()
+            return self._page(loan, form, status=result.status)
+        body = result.body
+        messages.success(
+            request,
+            f"Thank you: your payment of ${body['amount']} (confirmation #{body['payment_id']}) "
+            "has been received.",
+        )
+        return redirect(reverse("servicing:portal-loan-detail", args=[loan.pk]) + "#history")
+
+    def _page(
+        self,
+        loan: Loan,
+        form: PortalPaymentForm,
+        *,
+        confirm: bool = False,
+        status: int = 200,
+        balances: Any = None,
+    ) -> HttpResponse:
+        context = {
+            "loan": loan,
+            "form": form,
+            "confirm": confirm,
+            "balances": balances or selectors.loan_balances(loan),
+            "business_date": selectors.business_date_get(),
+        }
+        if confirm:
+            context["method_label"] = dict(PortalPaymentForm.METHODS)[form.cleaned_data["method"]]
+        return render(self.request, self.template_name, context, status=status)
+
+
+def _post_payment(loan: Loan, data: dict[str, Any], user) -> dict[str, Any]:
+    payment = services.payment_post(
+        loan=loan,
+        amount=data["amount"],
+        effective_date=selectors.business_date_get(),
+        method=data["method"],
+        reference="Portal payment",
+        acting_user=user,
+    )
+    return {"payment_id": payment.pk, "amount": f"{payment.amount:,.2f}"}
+
+
+class PortalStatementDownloadView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, statement_id: int) -> FileResponse:
+        borrower, _ = _borrower_loans(request)
+        if borrower is None:
+            raise Http404("No such statement.")
+        return statement_file_response(request, statement_id)
+
+
+class PortalPayoffQuoteView(LoginRequiredMixin, View):
+    """The payoff quote for a date on the loan page, or (format=pdf) the letter as a PDF."""
+
+    def get(self, request: HttpRequest, loan_id: int) -> HttpResponse:
+        loan = portal_loan_or_404(request, loan_id)
+        form = PortalPayoffForm(request.GET)
+        quote = None
+        status = 200
+        if form.is_valid():
+            try:
+                quote = services.payoff_quote(loan=loan, on=form.cleaned_data["date"])
+            except ApplicationError as error:
+                form.add_service_error(error)
+                status = error.http_status
+        else:
+            status = 400
+        if quote is not None and request.GET.get("format") == "pdf":
+            return _payoff_letter(request, loan, quote)
+        if request.headers.get("HX-Request") == "true":
+            return render(
+                request,
+                "portal/loans/_payoff_quote.html",
+                {"loan": loan, "payoff_form": form, "quote": quote},
+            )
+        context = _detail_context(request, loan, payoff_form=form, quote=quote)
+        return render(request, "portal/loans/detail.html", context, status=status)
+
+
+def _payoff_letter(request: HttpRequest, loan: Loan, quote: Any) -> HttpResponse:
+    return payoff_letter_response(loan, quote)
