@@ -36,6 +36,15 @@ BUREAU_HTTP_TIMEOUT = env.float("BUREAU_HTTP_TIMEOUT", default=5.0)
 BUREAU_HTTP_RETRIES = env.int("BUREAU_HTTP_RETRIES", default=2)
 ORIGINATION_DOCUMENT_MAX_BYTES = env.int("ORIGINATION_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
+# Servicing policy knobs.
+SERVICING_BACKDATE_WINDOW_DAYS = env.int("SERVICING_BACKDATE_WINDOW_DAYS", default=30)
+SERVICING_PAYOFF_QUOTE_MAX_DAYS = env.int("SERVICING_PAYOFF_QUOTE_MAX_DAYS", default=30)
+SERVICING_MODIFICATION_APPROVAL_LIMIT = env.str(
+    "SERVICING_MODIFICATION_APPROVAL_LIMIT", default="25000.00"
+)
+# The business date of a new database (ISO date); today's date when unset.
+SERVICING_INITIAL_BUSINESS_DATE = env.str("SERVICING_INITIAL_BUSINESS_DATE", default="") or None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -185,6 +194,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "origination.models.Application.Status",
+        "LoanStatusEnum": "servicing.models.LoanStatus",
+        "PaymentStatusEnum": "servicing.models.PaymentStatus",
+        "PaymentMethodEnum": "servicing.models.PaymentMethod",
+        "DocumentTypeEnum": "origination.models.Document.DocType",
+        "FeeBasisEnum": "origination.models.ProductVersion.FeeBasis",
+        "FeeTimingEnum": "origination.models.ProductVersion.FeeTiming",
+        "ServicingFeeKindEnum": "servicing.models.FeeKind",
+    },
 }
 
 CACHES = {
