@@ -113,35 +113,7 @@ class ProductOutput(serializers.Serializer):
 class ProductVersionOutput(serializers.ModelSerializer):
     class Meta:
         model = ProductVersion
-        fields = [
-            "version",
-            "currency",
-            "min_amount",
-            "max_amount",
-            "min_term",
-            "max_term",
-            "frequencies",
-            "amortization",
-            "interest_method",
-            "day_count",
-            "interest_model",
-            "payment_rounding",
-            "base_rate",
-            "pricing_tiers",
-            "origination_fee_basis",
-            "origination_fee_value",
-            "origination_fee_timing",
-            "late_fee_basis",
-            "late_fee_value",
-            "late_fee_grace_days",
-            "late_fee_cap",
-            "nsf_fee",
-            "allocation_order",
-            "prepayment_option",
-            "required_document_types",
-            "four_eyes_limit",
-            "offer_validity_days",
-        ]
+        fields = ["version", *services.PRODUCT_TERM_FIELDS]
 
 
 class ProductListCreateApi(APIView):
