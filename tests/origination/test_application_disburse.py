@@ -103,9 +103,7 @@ def test_concurrent_disbursement_gives_one_loan(accepted, loan_officer):
     assert Application.objects.get(pk=application.pk).status == Application.Status.DISBURSED
 
 
-def test_an_applicant_served_in_the_branch_gets_a_borrower_at_disbursement(
-    decided, loan_officer
-):
+def test_an_applicant_served_in_the_branch_gets_a_borrower_at_disbursement(decided, loan_officer):
     # Given an applicant a loan officer entered, with no portal login
     from tests.origination.factories import ApplicantFactory
 
