@@ -152,7 +152,7 @@ def modification_decide(
             f"This modification is already {modification.status}.",
             code=ErrorCode.INVALID_TRANSITION,
         )
-    _four_eyes(modification.requested_by_id, acting_user, "approve_charge_off")
+    _four_eyes(modification.requested_by_id, acting_user, "approve_modifications")
     bd = business_date_get()
     if approve:
         book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)

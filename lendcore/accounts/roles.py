@@ -1,8 +1,8 @@
 """Staff roles (Django groups) and the permissions each one holds.
 
 The group names and permission codenames are a contract: later checks and the other apps
-use them. The data migration `0002_roles` creates the groups from this table; a later app
-that adds permissions extends a role with its own data migration.
+use them. Data migrations (`0002_roles`, then one per change of this table) sync the groups with it
+through `lendcore.accounts.role_sync.sync_roles`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "service_loans": "Can post and reverse payments, quote payoffs, modify loans",
     "manage_fees": "Can assess and waive fees",
     "approve_charge_off": "Can approve a charge-off (four-eyes)",
+    "approve_modifications": "Can approve a loan modification above the limit (four-eyes)",
     "work_collections": "Can work delinquency queues, contacts, promises and hardship",
     "manage_products": "Can edit loan products, fee policies and rule sets",
     "manage_business_date": "Can set the business date",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 
 from .models import Borrower
 from .roles import STAFF_ROLES, perm
@@ -13,12 +17,69 @@ def user_roles(user: User | AnonymousUser) -> list[str]:
         return []
     if not hasattr(user, "_lendcore_roles"):
         names = user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True)
-        user._lendcore_roles = sorted(names)  # type: ignore[union-attr]
-    return user._lendcore_roles  # type: ignore[union-attr]
+        user._lendcore_roles = sorted(names)  # type: ignore[union-attr,attr-defined]
+    return user._lendcore_roles  # type: ignore[union-attr,attr-defined]
+
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def user_is_staff_member(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and user.has_perm(perm("access_staff_ui")))
+    if not user.is_authenticated:
+        return False
+    user_permissions_load(user)
+    return user.has_perm(perm("access_staff_ui"))
+
+
+def user_permissions_load(user: User) -> None:
+    """Fill ModelBackend's per-request permission cache of `user` with one SQL query (its
+    own two ORM queries, user and group permissions, are paid by every API call: the staff
+    check).
+
+    Only for an active, non-superuser user under ModelBackend alone, before anything asked:
+    then `user.has_perm` answers from this cache exactly as it would from its own."""
+    if (
+        hasattr(user, "_perm_cache")
+        or not user.is_active
+        or user.is_superuser
+        or list(settings.AUTHENTICATION_BACKENDS) != [MODEL_BACKEND]
+    ):
+        return
+    user_model = get_user_model()
+    groups = user_model.groups.through  # user <-> group
+    direct = user_model.user_permissions.through  # user <-> permission
+    group_perms = Group.permissions.through  # group <-> permission
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    sql = (
+        f"SELECT ct.app_label, p.codename FROM {table(Permission)} p "  # noqa: S608
+        f"JOIN {table(ContentType)} ct ON ct.id = p.content_type_id "
+        f"WHERE p.id IN (SELECT permission_id FROM {table(direct)} WHERE user_id = %s) "
+        f"OR p.id IN (SELECT gp.permission_id FROM {table(group_perms)} gp "
+        f"JOIN {table(groups)} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, user.pk])
+        rows = cursor.fetchall()
+    user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}  # type: ignore[attr-defined]
+
+
+def token_user_get(*, key: str) -> User | None:
+    """The active-or-not user holding API token `key`, in one SQL query (every API call
+    asks; DRF's ORM lookup with select_related cost more to compile than to run)."""
+    from rest_framework.authtoken.models import Token
+
+    user_model = get_user_model()
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT u.* FROM {qn(user_model._meta.db_table)} u "  # noqa: S608
+        f"JOIN {qn(Token._meta.db_table)} t ON t.user_id = u.{qn(user_model._meta.pk.column)} "
+        "WHERE t.key = %s"
+    )
+    rows = list(user_model.objects.raw(sql, [key]))
+    return rows[0] if rows else None
 
 
 def borrower_for_user(user: User | AnonymousUser) -> Borrower | None:

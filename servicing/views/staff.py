@@ -175,6 +175,7 @@ def loan_page_context(
         "can_service": _can(request, "service_loans"),
         "can_fees": _can(request, "manage_fees"),
         "can_approve": _can(request, "approve_charge_off"),
+        "can_approve_modifications": _can(request, "approve_modifications"),
         "is_active": loan.status == Loan.Status.ACTIVE,
     }
 
@@ -414,7 +415,7 @@ class ModificationView(LoanActionView):
 class ModificationDecideView(LoanActionView):
     prefix = "moddecide"
     form_class = ModificationDecideForm
-    required_permissions = ("approve_charge_off",)
+    required_permissions = ("approve_modifications",)
 
     def perform(self, loan: Loan, data: dict[str, Any]) -> str:
         approve = data["decision"] == "approve"

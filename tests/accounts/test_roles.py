@@ -37,3 +37,10 @@ def test_roles_have_staff_ui_access(underwriter, collector, servicing_agent, loa
 
 def test_borrower_has_no_staff_permission(borrower):
     assert not borrower.user.has_perm("accounts.access_staff_ui")
+
+
+def test_modification_approval_is_its_own_permission(admin_user, servicing_agent, collector):
+    # Only the admin role approves modifications above the limit; agents request them.
+    assert admin_user.has_perm("accounts.approve_modifications")
+    assert not servicing_agent.has_perm("accounts.approve_modifications")
+    assert not collector.has_perm("accounts.approve_modifications")
