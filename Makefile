@@ -9,7 +9,7 @@ N ?= 100000
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test lint bench bench-finance bench-origination bench-servicing help
+.PHONY: install os-deps os-deps-test run test lint bench bench-finance bench-origination bench-servicing bench-cob help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -17,6 +17,7 @@ help:
 	@echo "make install  the virtualenv only"
 	@echo "make bench    every benchmark (prints BENCH lines); the PostgreSQL ones use BENCH_PG"
 	@echo "make bench-finance | bench-origination | bench-servicing   one group"
+	@echo "make bench-cob N=100000,1000000   close of business over N seeded loans"
 	@echo "make lint     ruff and the migrations check"
 
 install: $(STAMP)
@@ -55,7 +56,7 @@ lint: install
 # The PostgreSQL ones create and drop their own databases on the server at BENCH_PG.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 
-bench: bench-finance bench-origination bench-servicing
+bench: bench-finance bench-origination bench-servicing bench-cob
 
 bench-finance: install
 	$(BIN)/python bench/bench_finance.py
@@ -68,3 +69,6 @@ bench-origination: install
 bench-servicing: install
 	DATABASE_URL=$(BENCH_PG)/postgres $(BIN)/python bench/bench_payments_load.py
 	DATABASE_URL=$(BENCH_PG)/postgres $(BIN)/python bench/bench_loan_detail.py
+
+bench-cob: install
+	BENCH_PG=$(BENCH_PG) $(BIN)/python bench/bench_cob.py $(N)

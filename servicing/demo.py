@@ -144,4 +144,17 @@ def seed_demo() -> list[str]:
     for loan, condition in made:
         loan.refresh_from_db()
         lines.append(f"Demo loan {loan.loan_number} ({condition}, {loan.status})")
+    lines += _autopay_demo()
     return lines
+
+
+def _autopay_demo() -> list[str]:
+    """The current demo loan pays by autopay (sandbox rail; account ...6789 settles)."""
+    from .cob.autopay import autopay_enrol
+    from .models import AutopayEnrolment
+
+    loan = Loan.objects.filter(application_ref="DEMO-LOAN-1").first()
+    if loan is None or AutopayEnrolment.objects.filter(loan=loan, active=True).exists():
+        return []
+    autopay_enrol(loan=loan, account_number="000123456789", routing_number="021000021")
+    return [f"Autopay: {loan.loan_number} pays from the account ending 6789 (sandbox rail)"]

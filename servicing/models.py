@@ -138,6 +138,9 @@ class Loan(models.Model):
     last_closed_on = models.DateField(null=True, blank=True)
     # Earliest installment not fully paid (dpd = business date - this, when past).
     oldest_unpaid_due_date = models.DateField(null=True, blank=True)
+    # As of the last close of business: days past due and delinquency bucket (servicing.cob).
+    dpd = models.PositiveIntegerField(default=0)
+    delinquency_bucket = models.CharField(max_length=16, default="current")
     charged_off_on = models.DateField(null=True, blank=True)
 
     created_by = models.ForeignKey(
@@ -388,8 +391,15 @@ class JournalEntry(_Immutable):
     business_date = models.DateField()
     effective_date = models.DateField()
     entry_type = models.CharField(max_length=16, choices=Type.choices)
+    # Indexed by (loan, id) below: no separate FK index (the nightly accrual inserts a
+    # million entries; every redundant index costs).
     loan = models.ForeignKey(
-        Loan, null=True, blank=True, on_delete=models.PROTECT, related_name="journal_entries"
+        Loan,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="journal_entries",
+        db_index=False,
     )
     reference = models.CharField(max_length=128, blank=True)
     memo = models.CharField(max_length=255, blank=True)
@@ -417,8 +427,13 @@ class JournalEntry(_Immutable):
 
 class JournalLine(_Immutable):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    loan = models.ForeignKey(
-        Loan, null=True, blank=True, on_delete=models.PROTECT, related_name="journal_lines"
+    loan = models.ForeignKey(  # indexed by (loan, account) below
+        Loan,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="journal_lines",
+        db_index=False,
     )
     account = models.CharField(max_length=8, choices=Account.choices)
     debit = _money()
@@ -449,7 +464,9 @@ class InterestAccrual(models.Model):
     entries get reversing entries) and accrues again.
     """
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="accruals")
+    loan = models.ForeignKey(  # indexed by (loan, date) below
+        Loan, on_delete=models.PROTECT, related_name="accruals", db_index=False
+    )
     date = models.DateField()
     principal_base = _money()
     amount_exact = _exact()
@@ -776,3 +793,272 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"Statement {self.loan_id} {self.period_end}"
+
+
+# --------------------------------------------------------------------------- close of business
+
+
+class DelinquencyBucket(models.TextChoices):
+    """Default bucket codes; the ranges are configurable (COB_DELINQUENCY_BUCKETS)."""
+
+    CURRENT = "current", "Current"
+    B1_29 = "1-29", "1-29 days"
+    B30_59 = "30-59", "30-59 days"
+    B60_89 = "60-89", "60-89 days"
+    B90_119 = "90-119", "90-119 days"
+    B120 = "120+", "120+ days"
+
+
+class DelinquencyHistory(models.Model):
+    """A row whenever close of business moves a loan to another bucket."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="bucket_history")
+    business_date = models.DateField()
+    from_bucket = models.CharField(max_length=16)
+    to_bucket = models.CharField(max_length=16)
+    dpd = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["loan_id", "business_date"]
+        verbose_name_plural = "delinquency history"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan", "business_date"], name="delinquency_history_once_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.business_date} {self.from_bucket}->{self.to_bucket}"
+
+
+class ChargeOffCandidate(models.Model):
+    """Loans that reached the charge-off threshold (120 DPD): a list for collections.
+
+    No posting: the charge-off itself goes through `charge_off_request` and four-eyes.
+    """
+
+    loan = models.OneToOneField(Loan, on_delete=models.PROTECT, related_name="charge_off_candidate")
+    listed_on = models.DateField()
+    dpd = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["listed_on", "loan_id"]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} listed {self.listed_on} ({self.dpd} dpd)"
+
+
+class AutopayEnrolment(models.Model):
+    """A borrower's standing instruction to debit a bank account on each due date.
+
+    The account number is stored encrypted (Fernet, `servicing.cob.crypto`); only its last
+    four digits are kept in clear for display.
+    """
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="autopay_enrolments")
+    account_encrypted = models.TextField()
+    routing_number = models.CharField(max_length=9, blank=True)
+    account_last4 = models.CharField(max_length=4)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"], condition=Q(active=True), name="autopay_one_active_per_loan"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Autopay {self.loan_id} ****{self.account_last4}"
+
+
+class RailTransferStatus(models.TextChoices):
+    PENDING = "pending", "Pending settlement"
+    SETTLED = "settled", "Settled"
+    RETURNED = "returned", "Returned"
+    FAILED = "failed", "Failed"
+
+
+class RailTransfer(models.Model):
+    """One autopay debit through the payment rail: at most one per installment."""
+
+    Status = RailTransferStatus
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="rail_transfers")
+    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="+")
+    enrolment = models.ForeignKey(AutopayEnrolment, on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField()
+    amount = _money()
+    rail = models.CharField(max_length=64)
+    rail_reference = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    settle_on = models.DateField(null=True, blank=True)
+    return_code = models.CharField(max_length=8, blank=True)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            _choices_check("rail_transfer_status_valid", "status", RailTransferStatus),
+            models.UniqueConstraint(
+                fields=["installment"], name="rail_transfer_once_per_installment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.pk} {self.amount} {self.status}"
+
+
+class NotificationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notification(models.Model):
+    """A borrower reminder queued by close of business (sent after commit by a task)."""
+
+    Status = NotificationStatus
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="notifications")
+    installment = models.ForeignKey(
+        Installment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=24)  # due_soon, overdue_1, overdue_7, ...
+    channel = models.CharField(max_length=8)  # email, sms
+    business_date = models.DateField()
+    recipient = models.CharField(max_length=254)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            _choices_check("notification_status_valid", "status", NotificationStatus),
+            models.UniqueConstraint(
+                fields=["installment", "kind", "channel"], name="notification_once_per_kind"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel} loan {self.loan_id}"
+
+
+class CobRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class CobRun(models.Model):
+    """One close of business of one business date (unique: a date closes once)."""
+
+    Status = CobRunStatus
+
+    business_date = models.DateField(unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=16, default="manual")  # manual, api, schedule, command
+    mode = models.CharField(max_length=8, default="eager")  # eager, celery
+    partitions_total = models.PositiveIntegerField(default=0)
+    partitions_done = models.PositiveIntegerField(default=0)
+    loans_total = models.PositiveIntegerField(default=0)
+    loans_done = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=1)
+    steps = models.JSONField(default=dict, blank=True)  # step -> {"count": n, "seconds": s}
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-business_date"]
+        constraints = [_choices_check("cob_run_status_valid", "status", CobRunStatus)]
+
+    def __str__(self) -> str:
+        return f"COB {self.business_date} {self.status}"
+
+    @property
+    def seconds(self) -> float | None:
+        end = self.finished_at or self.heartbeat_at
+        if end is None:
+            return None
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+    @property
+    def loans_per_second(self) -> float | None:
+        seconds = self.seconds
+        if not seconds:
+            return None
+        return self.loans_done / seconds
+
+
+class CobPartitionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class CobPartition(models.Model):
+    """A loan id range of a run: its work commits in one transaction with `status=done`."""
+
+    Status = CobPartitionStatus
+
+    run = models.ForeignKey(CobRun, on_delete=models.CASCADE, related_name="partitions")
+    number = models.PositiveIntegerField()
+    lo_id = models.BigIntegerField()
+    hi_id = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    loans = models.PositiveIntegerField(default=0)
+    steps = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run_id", "number"]
+        constraints = [
+            _choices_check("cob_partition_status_valid", "status", CobPartitionStatus),
+            models.UniqueConstraint(fields=["run", "number"], name="cob_partition_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.number} [{self.lo_id}, {self.hi_id}] {self.status}"
+
+
+class CobLoanFailure(models.Model):
+    """A loan whose close of business failed (the rest of its partition went on)."""
+
+    run = models.ForeignKey(CobRun, on_delete=models.CASCADE, related_name="failures")
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="+")
+    error = models.TextField()
+    resolved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "loan"], name="cob_loan_failure_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"COB {self.run_id} loan {self.loan_id}: {self.error[:40]}"

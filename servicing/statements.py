@@ -154,3 +154,39 @@ def statements_generate_due(*, on: date, acting_user=None) -> list[Statement]:
         .distinct()
     )
     return [statement_generate(loan=loan, period_end=on, acting_user=acting_user) for loan in loans]
+
+
+def statements_render(*, statement_ids: list[int]) -> int:
+    """The PDF and the e-mail of statements close of business created set-based."""
+    done = 0
+    for statement in (
+        Statement.objects.filter(pk__in=statement_ids, pdf="").select_related("loan").order_by("pk")
+    ):
+        payments = Payment.objects.filter(
+            loan_id=statement.loan_id,
+            status=Payment.Status.POSTED,
+            effective_date__gte=statement.period_start,
+            effective_date__lte=statement.period_end,
+        )
+        activity = [
+            {
+                "date": p.effective_date,
+                "kind": "Payment",
+                "description": f"{p.get_method_display()} {p.reference}".strip(),
+                "amount": f"-{p.amount}",
+            }
+            for p in payments.order_by("effective_date", "id")
+        ]
+        html = render_to_string(
+            "servicing/statement.html",
+            {"loan": statement.loan, "statement": statement, "activity": activity},
+        )
+        statement.pdf.save(
+            f"{statement.loan.loan_number}-{statement.period_end.isoformat()}.pdf",
+            ContentFile(_pdf(html)),
+            save=False,
+        )
+        Statement.objects.filter(pk=statement.pk).update(pdf=statement.pdf.name)
+        _announce(statement.pk)
+        done += 1
+    return done

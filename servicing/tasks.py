@@ -26,3 +26,47 @@ def late_fees_assess_task(loan_ids: list[int], business_date: str) -> int:
 @shared_task(acks_late=True)
 def statements_generate_task(business_date: str) -> int:
     return len(services.statements_generate_due(on=date.fromisoformat(business_date)))
+
+
+# --------------------------------------------------------------------------- close of business
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def cob_partition_task(run_id: int, partition_id: int) -> str:
+    from .cob.runner import cob_partition_process
+
+    return cob_partition_process(run_id=run_id, partition_id=partition_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def cob_close_task(run_id: int) -> str:
+    from .cob.runner import cob_run_close
+
+    return cob_run_close(run_id=run_id).status
+
+
+@shared_task
+def cob_nightly_task() -> str:
+    """Beat's nightly entry: close the current business date (409s are logged, not raised)."""
+    from lendcore.errors import Conflict
+
+    from .cob.runner import cob_run_start
+
+    try:
+        return cob_run_start(trigger="schedule").status
+    except Conflict as error:
+        return f"skipped: {error.message}"
+
+
+@shared_task(acks_late=True)
+def notifications_send_task(notification_ids: list[int]) -> int:
+    from .cob.notifications import notifications_send
+
+    return notifications_send(notification_ids=notification_ids)
+
+
+@shared_task(acks_late=True)
+def statements_render_task(statement_ids: list[int]) -> int:
+    from .statements import statements_render
+
+    return statements_render(statement_ids=statement_ids)

@@ -4,7 +4,7 @@ Included at the site root by lendcore.urls."""
 
 from django.urls import path
 
-from .views import portal, staff
+from .views import cob, portal, staff
 
 app_name = "servicing"
 
@@ -81,6 +81,10 @@ urlpatterns = [
         staff.StaffStatementDownloadView.as_view(),
         name="staff-statement-download",
     ),
+    # close of business (admins)
+    path("staff/cob/", cob.CobPageView.as_view(), name="staff-cob"),
+    path("staff/cob/run/", cob.CobRunStartView.as_view(), name="staff-cob-run"),
+    path("staff/cob/progress/", cob.CobProgressView.as_view(), name="staff-cob-progress"),
     # portal
     path("my-loans/", portal.PortalLoanListView.as_view(), name="portal-loan-list"),
     path(

@@ -20,5 +20,4 @@ urlpatterns = [
         name="staff-collections",
     ),
     path("staff/reports/", views.StaffSectionView.as_view(section="reports"), name="staff-reports"),
-    path("staff/cob/", views.StaffSectionView.as_view(section="cob"), name="staff-cob"),
 ]

@@ -23,7 +23,7 @@ STAFF_SECTIONS = {
         "Delinquency queues, contacts, promises and hardship.",
     ),
     "web:staff-reports": ("Reports", "Portfolio, delinquency and general-ledger reports."),
-    "web:staff-cob": (
+    "servicing:staff-cob": (
         "Close of business",
         "The business date and the nightly close-of-business runs.",
     ),
@@ -31,7 +31,6 @@ STAFF_SECTIONS = {
 SHELL_SECTIONS = {
     "collections": STAFF_SECTIONS["web:staff-collections"],
     "reports": STAFF_SECTIONS["web:staff-reports"],
-    "cob": STAFF_SECTIONS["web:staff-cob"],
 }
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import cob, views
 
 urlpatterns: list = [
     path("business-date/", views.BusinessDateApi.as_view(), name="business-date"),
@@ -45,4 +45,7 @@ urlpatterns: list = [
         name="statement-download",
     ),
     path("gl/export/", views.GlExportApi.as_view(), name="gl-export"),
+    # close of business
+    path("cob-runs/", cob.CobRunListCreateApi.as_view(), name="cob-run-list"),
+    path("cob-runs/<int:run_id>/", cob.CobRunDetailApi.as_view(), name="cob-run-detail"),
 ]

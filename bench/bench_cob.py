@@ -1,0 +1,284 @@
+"""Close of business at scale: seed N active loans into PostgreSQL, time one full COB on real
+Celery workers (one worker, two processes), print figures.
+
+    make bench-cob N=100000            # or N=100000,1000000 to see how it grows
+    BENCH_PG=postgres://postgres@127.0.0.1:5432  COB_BENCH_REDIS=redis://127.0.0.1:6379/7
+
+Creates (and drops first) the database lendcore_bench_cob, migrates it, seeds with
+INSERT ... SELECT generate_series (loans, schedule versions, 12 installments each; 10 %
+delinquent with their past late fees already charged; 3 % on autopay; a tenth on the
+`scheduled` interest model), then runs COB for 2026-06-15 and prints the total, each step's
+summed seconds (over both processes) and loans per second, ending with
+`BENCH cob loans=<N> seconds=<total> loans_per_s=<rate>`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+DB = os.environ.get("COB_BENCH_DB", "lendcore_bench_cob")
+REDIS = os.environ.get("COB_BENCH_REDIS", "redis://127.0.0.1:6379/7")
+PARTITION = int(os.environ.get("COB_BENCH_PARTITION", "10000"))
+DAY = "2026-06-15"
+QUEUE = os.environ.get("COB_QUEUE") or f"cobbench-{uuid.uuid4().hex[:6]}"
+
+ENV = {
+    **os.environ,
+    "DJANGO_SETTINGS_MODULE": "lendcore.settings.local",
+    "DATABASE_URL": f"{PG}/{DB}",
+    "CELERY_BROKER_URL": REDIS,
+    "CELERY_RESULT_BACKEND": REDIS,
+    "COB_QUEUE": QUEUE,
+    "DB_CONN_MAX_AGE": "600",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def psql(sql: str, db: str = "postgres") -> None:
+    subprocess.run(
+        ["psql", f"{PG}/{db}", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+SEED_SQL = """
+INSERT INTO accounts_borrower (first_name, last_name, email, phone, email_opt_out, sms_opt_out,
+                               created_at)
+SELECT 'B' || g, 'Bench', 'b' || g || '@example.com', '', false, false, now()
+  FROM generate_series(1, 1000) g;
+
+CREATE TEMP TABLE seed AS
+SELECT g AS id,
+       (g % 28) AS off,
+       (date '2026-01-01' + (g % 28)) AS disbursed,
+       (g % 10 = 0) AS late,
+       (g % 10 = 5) AS sched,
+       (g % 33 = 7) AS autopay
+  FROM generate_series(1, %(n)s) g;
+
+INSERT INTO servicing_loan (id, loan_number, application_ref, borrower_id, status, product_code,
+    product_name, product_version, currency, principal_amount, annual_rate, annual_rate_pct,
+    n_periods, frequency, day_count, amortization, interest_method, first_due_date,
+    maturity_date, terms, interest_model, origination_fee, origination_fee_kind, late_fee_kind,
+    late_fee_amount, late_fee_grace_days, nsf_fee, allocation_order, prepayment_option,
+    disbursed_on, disbursement_method, disbursement_reference, delinquent, in_hardship,
+    non_accrual, principal_balance, interest_balance, fees_balance, credit_balance,
+    accrued_interest_exact, accrued_interest_posted, last_accrual_date, last_closed_on,
+    oldest_unpaid_due_date, dpd, delinquency_bucket, created_at, updated_at)
+SELECT s.id, 'LN-' || lpad(s.id::text, 8, '0'), 'BENCH-' || s.id, 1 + s.id % 1000, 'active',
+       'PERSONAL', 'Personal', 1, 'USD', 12000.00, 0.1200000000, 12.0000, 12, 'monthly',
+       CASE WHEN s.id % 3 = 0 THEN 'ACT/360' ELSE 'ACT/365F' END, 'level', 'declining',
+       (s.disbursed + interval '1 month')::date, (s.disbursed + interval '12 months')::date,
+       '{}'::jsonb, CASE WHEN s.sched THEN 'scheduled' ELSE 'daily_simple' END, 0, 'prepaid',
+       'flat', 15.0000, 10, 25.00, '["fees", "interest", "principal"]'::jsonb, 'reduce_term',
+       s.disbursed, 'ach', '', false, false, false,
+       CASE WHEN s.late THEN 12000.00 ELSE 8000.00 END, 0, 0, 0, 0, 0,
+       date '2026-06-14', date '2026-06-14', NULL, 0, 'current', now(), now()
+  FROM seed s;
+
+INSERT INTO servicing_scheduleversion (id, loan_id, version, is_current, reason, effective_date,
+                                       regular_payment, created_at)
+SELECT s.id, s.id, 1, true, 'boarding', s.disbursed, 1066.19, now() FROM seed s;
+
+INSERT INTO servicing_installment (schedule_id, loan_id, number, due_date, principal_due,
+    interest_due, fee_due, principal_paid, interest_paid, fee_paid, cancelled, status, paid_on)
+SELECT s.id, s.id, k, (s.disbursed + make_interval(months => k))::date, 1000.00, 100.00, 0,
+       CASE WHEN paid THEN 1000.00 ELSE 0 END, CASE WHEN paid THEN 100.00 ELSE 0 END, 0, 0,
+       CASE WHEN paid THEN 'paid'
+            WHEN (s.disbursed + make_interval(months => k))::date < date '2026-06-15'
+                 THEN 'overdue' ELSE 'upcoming' END,
+       CASE WHEN paid THEN (s.disbursed + make_interval(months => k))::date END
+  FROM seed s
+ CROSS JOIN generate_series(1, 12) k
+ CROSS JOIN LATERAL (SELECT NOT s.late
+        AND (s.disbursed + make_interval(months => k))::date < date '2026-06-15' AS paid) p;
+
+UPDATE servicing_loan l SET oldest_unpaid_due_date = (s.disbursed + interval '1 month')::date
+  FROM seed s WHERE s.id = l.id AND s.late;
+UPDATE servicing_loan l SET oldest_unpaid_due_date = x.d
+  FROM (SELECT loan_id, MIN(due_date) d FROM servicing_installment WHERE status <> 'paid'
+         GROUP BY loan_id) x, seed s
+ WHERE l.id = x.loan_id AND s.id = l.id AND NOT s.late;
+
+-- the delinquent loans' past late fees (installments already past grace), with their entries
+CREATE TEMP TABLE past_fee AS
+SELECT i.id AS inst, i.loan_id, row_number() OVER () AS rn
+  FROM servicing_installment i JOIN seed s ON s.id = i.loan_id AND s.late
+ WHERE i.due_date < date '2026-06-15' - 10;
+INSERT INTO servicing_journalentry (id, business_date, effective_date, entry_type, loan_id,
+                                    reference, memo, created_at)
+SELECT 1000000000 + p.rn, date '2026-06-01', date '2026-06-01', 'fee', p.loan_id, '',
+       'late fee (seed)', now() FROM past_fee p;
+INSERT INTO servicing_journalline (entry_id, loan_id, account, debit, credit)
+SELECT 1000000000 + p.rn, p.loan_id, a.account, a.dr, a.cr FROM past_fee p
+ CROSS JOIN (VALUES ('1120', 15.00, 0), ('4200', 0, 15.00)) a(account, dr, cr);
+INSERT INTO servicing_fee (loan_id, kind, amount, paid_amount, waived_amount, assessed_on,
+                           installment_id, reason, entry_id, created_at)
+SELECT p.loan_id, 'late', 15.00, 0, 0, date '2026-06-01', p.inst, 'seed',
+       1000000000 + p.rn, now() FROM past_fee p;
+UPDATE servicing_loan l SET fees_balance = x.n * 15.00
+  FROM (SELECT loan_id, COUNT(*) n FROM past_fee GROUP BY loan_id) x WHERE l.id = x.loan_id;
+
+INSERT INTO servicing_autopayenrolment (loan_id, account_encrypted, routing_number,
+                                        account_last4, active, created_at)
+SELECT s.id, %(token)s, '021000021', '6789', true, now() FROM seed s WHERE s.autopay;
+
+SELECT setval(pg_get_serial_sequence('servicing_loan', 'id'), %(n)s);
+SELECT setval(pg_get_serial_sequence('servicing_scheduleversion', 'id'), %(n)s);
+INSERT INTO servicing_businessdate (id, business_date, updated_at) VALUES (1, %(day)s, now())
+    ON CONFLICT (id) DO UPDATE SET business_date = EXCLUDED.business_date;
+"""
+
+
+def seed(n: int) -> float:
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+
+    from servicing.cob.crypto import encrypt
+
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = SEED_SQL.replace("%(n)s", str(int(n))).replace("%(day)s", f"'{DAY}'")
+        sql = sql.replace("%(token)s", "'" + encrypt("123456789").replace("'", "") + "'")
+        for statement in sql.split(";\n"):
+            if statement.strip():
+                cursor.execute(statement)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def run_one(n: int) -> dict:
+    psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    psql(f"CREATE DATABASE {DB}")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+    )
+    out = subprocess.run(
+        [sys.executable, __file__, "--seed", str(n)],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(out.stdout.strip(), flush=True)
+    worker = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "lendcore",
+            "worker",
+            "--pool=prefork",
+            "-c",
+            "2",
+            "-Q",
+            QUEUE,
+            "-n",
+            f"{QUEUE}@localhost",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--run", str(n)],
+            cwd=ROOT,
+            env=ENV,
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode:
+            raise SystemExit(f"the timed run failed:\n{out.stdout}\n{out.stderr[-3000:]}")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    print(out.stdout.strip(), flush=True)
+    last = out.stdout.strip().splitlines()[-1]
+    return dict(part.split("=") for part in last.split()[2:])
+
+
+def timed_run(n: int) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from lendcore.celery import app
+    from servicing.cob.runner import cob_run_start, cob_run_wait
+
+    settings.COB_PARTITION_SIZE = PARTITION
+    deadline = time.monotonic() + 30
+    while not app.control.ping(
+        destination=[os.environ.get("COB_BENCH_WORKER", f"{QUEUE}@localhost")], timeout=0.5
+    ):
+        if time.monotonic() > deadline:
+            raise SystemExit("the worker did not start")
+    started = time.perf_counter()
+    run = cob_run_start(trigger="bench")
+    run = cob_run_wait(run_id=run.pk, timeout=600, poll=0.05)
+    seconds = time.perf_counter() - started
+    if run.status != "succeeded":
+        raise SystemExit(f"COB failed: {run.error}")
+    print(
+        f"COB {run.business_date}: {run.loans_done:,} loans, {run.partitions_total} partitions "
+        f"of {PARTITION:,}, two worker processes"
+    )
+    print(f"{'step':<24}{'count':>12}{'seconds (summed)':>20}")
+    for step, row in run.steps.items():
+        print(f"{step:<24}{int(row['count']):>12,}{row['seconds']:>20.2f}")
+    rate = run.loans_done / seconds
+    print(f"BENCH cob loans={run.loans_done} seconds={seconds:.2f} loans_per_s={rate:.0f}")
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--seed":
+        n = int(sys.argv[2])
+        print(f"seeded {n:,} loans in {seed(n):.1f} s")
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--run":
+        timed_run(int(sys.argv[2]))
+        return
+    sizes = [
+        int(x)
+        for x in (sys.argv[1] if len(sys.argv) > 1 else os.environ.get("N", "100000")).split(",")
+    ]
+    results = []
+    for n in sizes:
+        print(f"== N={n:,}", flush=True)
+        results.append((n, run_one(n)))
+    if len(results) > 1:
+        base_n, base = results[0]
+        print("growth (seconds per loan relative to the first size):")
+        for n, r in results:
+            per = float(r["seconds"]) / n
+            print(
+                f"  N={n:>9,}  {float(r['seconds']):7.2f} s  "
+                f"x{per / (float(base['seconds']) / base_n):.2f} per loan"
+            )
+    psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()

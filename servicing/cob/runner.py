@@ -1,0 +1,426 @@
+"""COB runs: start (one run per date; a second start while one runs is refused, 409), plan
+loan id partitions, process each partition in one transaction (Celery tasks in a chord, or
+in-process when tasks run eagerly), and close: advance the business date, write the record.
+
+Exactly once per loan and date: a partition's work and its `done` marker commit together;
+every step works only on loans whose `last_closed_on` is before the day, inside that same
+transaction; accrual rows, late fees, reminders, bucket rows and transfers are unique per
+loan/installment and date. A worker killed mid-partition rolls the transaction back; the
+task (acks_late, reject_on_worker_lost) is redelivered and does the work once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, Q
+from django.utils import timezone
+
+from lendcore.errors import Conflict
+
+from ..lock_objects import business_date_lock
+from ..models import CobLoanFailure, CobPartition, CobRun, Loan
+from . import config
+from .autopay import autopay_collect, autopay_settle
+from .steps import Scope, StepClock, close_day
+
+log = logging.getLogger("servicing.cob")
+ONE_DAY = timedelta(days=1)
+
+
+class CobRunConflict(Conflict):
+    """A run for this date is in progress, or the date cannot be closed now (409)."""
+
+    default_code = "cob_run_conflict"
+
+
+class CobAlreadyClosed(Conflict):
+    default_code = "cob_already_closed"
+
+
+class CobDispatchError(Exception):
+    """The broker refused the run's tasks: nothing was closed."""
+
+
+def _now():
+    return timezone.now()
+
+
+# --------------------------------------------------------------------------- start
+
+
+def _plan(run: CobRun) -> None:
+    bounds = Loan.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return
+    size = config.partition_size()
+    parts = []
+    lo = bounds["lo"]
+    number = 0
+    while lo <= bounds["hi"]:
+        parts.append(CobPartition(run=run, number=number, lo_id=lo, hi_id=lo + size - 1))
+        lo += size
+        number += 1
+    CobPartition.objects.bulk_create(parts)
+    D = run.business_date
+    run.partitions_total = len(parts)
+    run.loans_total = (
+        Loan.objects.filter(disbursed_on__lte=D)
+        .filter(Q(last_closed_on__lt=D) | Q(last_closed_on__isnull=True))
+        .count()
+    )
+
+
+def cob_run_start(
+    *, business_date: date | None = None, acting_user=None, trigger: str = "manual"
+) -> CobRun:
+    """Start (or resume a failed or stale run of) the close of the current business date.
+
+    Refuses (409) a date other than the current business date, a date already closed, and
+    a date whose run is in progress. Dispatches after commit; returns the run.
+    """
+    from ..selectors import business_date_get
+
+    eager = _eager()
+    with transaction.atomic():
+        row = business_date_lock()
+        current = row.business_date if row is not None else business_date_get()
+        day = business_date or current
+        existing = CobRun.objects.select_for_update().filter(business_date=day).first()
+        if existing is not None and existing.status == CobRun.Status.SUCCEEDED:
+            raise CobAlreadyClosed(
+                f"{day.isoformat()} is already closed (run {existing.pk}).",
+                extra={"run": existing.pk},
+            )
+        if day != current:
+            raise CobRunConflict(
+                f"The business date is {current.isoformat()}; close of business runs for it "
+                f"only (run_cob --date {day.isoformat()} closes every day up to it).",
+                code="cob_wrong_date",
+            )
+        if existing is not None and existing.status == CobRun.Status.RUNNING:
+            beat = existing.heartbeat_at or existing.started_at
+            if (_now() - beat).total_seconds() < config.stale_seconds():
+                raise CobRunConflict(
+                    f"Close of business for {day.isoformat()} is already running "
+                    f"(run {existing.pk}).",
+                    extra={"run": existing.pk},
+                )
+        user = acting_user if getattr(acting_user, "pk", None) else None
+        if existing is None:
+            run = CobRun.objects.create(
+                business_date=day,
+                trigger=trigger,
+                mode="eager" if eager else "celery",
+                started_by=user,
+                started_at=_now(),
+                heartbeat_at=_now(),
+            )
+            _plan(run)
+            run.save(update_fields=["partitions_total", "loans_total"])
+        else:  # resume: the partitions not done run again; done ones are no-ops
+            run = existing
+            run.status = CobRun.Status.RUNNING
+            run.attempts += 1
+            run.error = ""
+            run.finished_at = None
+            run.heartbeat_at = _now()
+            run.mode = "eager" if eager else "celery"
+            run.save(
+                update_fields=["status", "attempts", "error", "finished_at", "heartbeat_at", "mode"]
+            )
+            CobPartition.objects.filter(run=run, status=CobPartition.Status.FAILED).update(
+                status=CobPartition.Status.PENDING
+            )
+    if eager:
+        cob_run_execute_inline(run.pk)
+    else:
+        try:
+            _dispatch(run)
+        except Exception as error:
+            CobRun.objects.filter(pk=run.pk).update(
+                status=CobRun.Status.FAILED,
+                error=f"Could not dispatch the run's tasks (broker down?): {error}",
+                finished_at=_now(),
+            )
+            raise CobDispatchError(str(error)) from error
+    run.refresh_from_db()
+    return run
+
+
+def _eager() -> bool:
+    from lendcore.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def _dispatch(run: CobRun) -> None:
+    from celery import chord
+
+    from ..tasks import cob_close_task, cob_partition_task
+
+    options = {}
+    queue = config.task_queue()
+    if queue:
+        options["queue"] = queue
+    pending = list(
+        CobPartition.objects.filter(run=run)
+        .exclude(status=CobPartition.Status.DONE)
+        .values_list("pk", flat=True)
+    )
+    header = [cob_partition_task.si(run.pk, pk).set(**options) for pk in pending]
+    body = cob_close_task.si(run.pk).set(**options)
+    if not header:
+        body.apply_async()
+        return
+    chord(header)(body)
+
+
+def cob_run_execute_inline(run_id: int) -> CobRun:
+    for pk in (
+        CobPartition.objects.filter(run_id=run_id)
+        .exclude(status=CobPartition.Status.DONE)
+        .values_list("pk", flat=True)
+    ):
+        cob_partition_process(run_id=run_id, partition_id=pk)
+    return cob_run_close(run_id=run_id)
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+def _lock_range(lo: int, hi: int) -> int:
+    """Lock the range's loan rows (pk order) for the transaction; payments on them wait."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The steps' estimates (generate_series) would trigger JIT compilation, which
+            # costs more than the statements themselves at partition size.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(
+                "SELECT COUNT(*) FROM (SELECT id FROM servicing_loan WHERE id BETWEEN %s AND %s "
+                "ORDER BY id FOR UPDATE) locked",
+                [lo, hi],
+            )
+            return int(cursor.fetchone()[0])
+    return Loan.objects.filter(pk__gte=lo, pk__lte=hi).count()
+
+
+def _test_pause(step: str) -> None:
+    """Test-only: COB_TEST_PAUSE="seconds" sleeps inside the partition transaction after
+    accrual (so a test can kill the worker mid-partition); COB_TEST_PID_FILE gets the pid."""
+    pause = os.environ.get("COB_TEST_PAUSE")
+    if not pause:
+        return
+    pid_file = os.environ.get("COB_TEST_PID_FILE")
+    if pid_file:
+        with open(pid_file, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+    time.sleep(float(pause))
+
+
+def close_range(
+    *, lo: int, hi: int, business_date: date, clock: StepClock, lock: bool = True
+) -> int:
+    """Close loans [lo, hi] up to and including `business_date` (each lagging day first, in
+    order), in the caller's transaction. Returns loans closed on `business_date`."""
+    if lock:
+        _lock_range(lo, hi)
+    never = business_date - ONE_DAY
+    lagging = Loan.objects.filter(pk__gte=lo, pk__lte=hi, last_closed_on__lt=never).aggregate(
+        m=Min("last_closed_on")
+    )["m"]
+    day = (lagging + ONE_DAY) if lagging is not None else business_date
+    closed = 0
+    while day <= business_date:
+        closed = close_day(Scope(lo=lo, hi=hi, day=day, business_date=business_date), clock)
+        if day == business_date:
+            _test_pause("accrual")
+        day += ONE_DAY
+    return closed
+
+
+def cob_partition_process(*, run_id: int, partition_id: int) -> str:
+    """One partition: autopay (its own transactions), then every other step and the `done`
+    marker in one transaction. On an error the partition's loans are closed one by one so
+    that one bad loan does not hold up the rest; each failure is recorded."""
+    part = CobPartition.objects.select_related("run").get(pk=partition_id)
+    if part.status == CobPartition.Status.DONE:
+        return part.status
+    day = part.run.business_date
+    CobPartition.objects.filter(pk=part.pk).update(attempts=F("attempts") + 1)
+    clock = StepClock()
+    started = time.perf_counter()
+    try:
+        settled = autopay_settle(lo=part.lo_id, hi=part.hi_id, on=day)
+        posted = autopay_collect(lo=part.lo_id, hi=part.hi_id, on=day)
+        clock.record("autopay", posted + settled["settled"] + settled["returned"], started)
+        clock.record("autopay_returned", settled["returned"], None)
+        with transaction.atomic():
+            locked = CobPartition.objects.select_for_update().get(pk=part.pk)
+            if locked.status == CobPartition.Status.DONE:
+                return locked.status
+            closed = close_range(lo=part.lo_id, hi=part.hi_id, business_date=day, clock=clock)
+            _partition_done(part, closed, clock, started)
+        return CobPartition.Status.DONE
+    except Exception as error:  # isolate the bad loans, record them, go on
+        log.exception("COB partition %s of run %s failed", part.number, run_id)
+        return _partition_isolate(part, day, clock, started, error)
+
+
+def _partition_done(part: CobPartition, closed: int, clock: StepClock, started: float) -> None:
+    clock.record("close", closed, None)
+    CobPartition.objects.filter(pk=part.pk).update(
+        status=CobPartition.Status.DONE,
+        loans=closed,
+        steps=clock.stats | {"total_seconds": time.perf_counter() - started},
+        error="",
+        finished_at=_now(),
+    )
+    CobRun.objects.filter(pk=part.run_id).update(
+        partitions_done=F("partitions_done") + 1,
+        loans_done=F("loans_done") + closed,
+        heartbeat_at=_now(),
+    )
+
+
+def _partition_isolate(part, day, clock, started, error) -> str:
+    ids = list(
+        Loan.objects.filter(pk__gte=part.lo_id, pk__lte=part.hi_id, disbursed_on__lte=day)
+        .filter(Q(last_closed_on__lt=day) | Q(last_closed_on__isnull=True))
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+    failed = 0
+    closed = 0
+    for loan_id in ids:
+        try:
+            with transaction.atomic():
+                closed += close_range(lo=loan_id, hi=loan_id, business_date=day, clock=clock)
+        except Exception as loan_error:
+            failed += 1
+            CobLoanFailure.objects.update_or_create(
+                run_id=part.run_id,
+                loan_id=loan_id,
+                defaults={
+                    "error": f"{type(loan_error).__name__}: {loan_error}"[:2000],
+                    "resolved": False,
+                },
+            )
+    if failed:
+        CobPartition.objects.filter(pk=part.pk).update(
+            status=CobPartition.Status.FAILED,
+            loans=closed,
+            steps=clock.stats,
+            error="".join(traceback.format_exception_only(type(error), error))[:2000],
+        )
+        CobRun.objects.filter(pk=part.run_id).update(
+            loans_done=F("loans_done") + closed, heartbeat_at=_now()
+        )
+        return CobPartition.Status.FAILED
+    with transaction.atomic():
+        _partition_done(part, closed, clock, started)
+    return CobPartition.Status.DONE
+
+
+# --------------------------------------------------------------------------- close
+
+
+def cob_run_close(*, run_id: int) -> CobRun:
+    """Step 9: when every partition is done, advance the business date to D + 1 and write
+    the run record (per-step counts and seconds summed over partitions). Idempotent."""
+    with transaction.atomic():
+        run = CobRun.objects.select_for_update().get(pk=run_id)
+        if run.status == CobRun.Status.SUCCEEDED:
+            return run
+        parts = list(CobPartition.objects.filter(run=run))
+        clock = StepClock()
+        for part in parts:
+            clock.merge({k: v for k, v in part.steps.items() if isinstance(v, dict)})
+        run.steps = clock.stats
+        run.partitions_done = sum(1 for p in parts if p.status == CobPartition.Status.DONE)
+        CobLoanFailure.objects.filter(run=run, loan__last_closed_on__gte=run.business_date).update(
+            resolved=True
+        )
+        unresolved = CobLoanFailure.objects.filter(run=run, resolved=False).count()
+        not_done = len(parts) - run.partitions_done
+        run.finished_at = _now()
+        run.heartbeat_at = run.finished_at
+        if not_done or unresolved:
+            run.status = CobRun.Status.FAILED
+            run.error = (
+                f"{not_done} partition(s) not done, {unresolved} loan(s) failed; "
+                "the business date was not advanced. Retry to finish the day."
+            )
+            run.save()
+            return run
+        row = business_date_lock()
+        if row is not None and row.business_date == run.business_date:
+            row.business_date = run.business_date + ONE_DAY
+            row.save(update_fields=["business_date", "updated_at"])
+        run.status = CobRun.Status.SUCCEEDED
+        run.error = ""
+        run.save()
+    return run
+
+
+def cob_run_mark_failed(*, run_id: int, error: str) -> None:
+    CobRun.objects.filter(pk=run_id, status=CobRun.Status.RUNNING).update(
+        status=CobRun.Status.FAILED, error=error, finished_at=_now()
+    )
+
+
+def cob_run_wait(*, run_id: int, timeout: float | None = None, poll: float = 0.25) -> CobRun:
+    """Wait for a dispatched run to finish; on timeout mark it failed (loudly) and return."""
+    deadline = time.monotonic() + (
+        timeout if timeout is not None else config.wait_timeout_seconds()
+    )
+    while True:
+        run = CobRun.objects.get(pk=run_id)
+        if run.status != CobRun.Status.RUNNING:
+            return run
+        if time.monotonic() > deadline:
+            cob_run_mark_failed(
+                run_id=run_id,
+                error="No worker finished the run in time (worker down?); nothing more was "
+                "closed. Run it again to finish the day.",
+            )
+            return CobRun.objects.get(pk=run_id)
+        time.sleep(poll)
+
+
+def cob_close_through(
+    *, through: date, acting_user=None, trigger: str = "command", wait_timeout: float | None = None
+) -> list[tuple[date, str, CobRun | None]]:
+    """Close every unclosed day from the current business date through `through`, in order.
+    Returns (day, outcome, run) with outcome "closed", "already closed" or "failed"."""
+    from ..selectors import business_date_get
+
+    results: list[tuple[date, str, CobRun | None]] = []
+    current = business_date_get()
+    if through < current:
+        run = CobRun.objects.filter(business_date=through).first()
+        results.append((through, "already closed", run))
+        return results
+    day = current
+    while day <= through:
+        try:
+            run = cob_run_start(business_date=day, acting_user=acting_user, trigger=trigger)
+        except CobAlreadyClosed:
+            results.append(
+                (day, "already closed", CobRun.objects.filter(business_date=day).first())
+            )
+            day += ONE_DAY
+            continue
+        if run.status == CobRun.Status.RUNNING:
+            run = cob_run_wait(run_id=run.pk, timeout=wait_timeout)
+        if run.status != CobRun.Status.SUCCEEDED:
+            results.append((day, "failed", run))
+            return results
+        results.append((day, "closed", run))
+        day += ONE_DAY
+    return results

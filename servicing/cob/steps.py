@@ -1,0 +1,825 @@
+"""The set-based steps of one day's close for the loans of one scope (an id range).
+
+Each step is one or a few statements over the scope, never a loop loading loan objects:
+on PostgreSQL the heavy steps (accrual with its journal entries and lines, installment
+transitions, days past due / buckets / non-accrual / close) are raw SQL (INSERT ... SELECT,
+UPDATE ... FROM); elsewhere (SQLite: `make run`, local tests) they are ORM bulk operations
+per scope. Both produce the same rows.
+
+A scope for day `day` holds the loans with an id in [lo, hi], disbursed by `day`, whose last
+closed date is before `day` (a loan never closed counts as closed the day before the run's
+date). The caller holds the scope's loan rows locked, in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Case, F, Max, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from lendcore.finance.daycount import BASES, year_fraction_parts
+from lendcore.finance.money import ZERO, round_money
+
+from ..models import (
+    Account,
+    ChargeOffCandidate,
+    DelinquencyHistory,
+    EntryType,
+    Fee,
+    Installment,
+    InstallmentStatus,
+    InterestAccrual,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    LoanEvent,
+    Notification,
+    Payment,
+    Statement,
+)
+from . import config
+
+ONE_DAY = timedelta(days=1)
+MONEY_FIELD = Loan._meta.get_field("fees_balance")
+
+
+@dataclass(frozen=True)
+class Scope:
+    lo: int
+    hi: int
+    day: date  # the day being closed
+    business_date: date  # the run's date (entries' business date)
+
+    @property
+    def never_closed_as(self) -> date:
+        return self.business_date - ONE_DAY
+
+    def loans(self) -> QuerySet[Loan]:
+        unclosed = Q(last_closed_on__lt=self.day)
+        if self.never_closed_as < self.day:  # a loan never closed joins on the run's date
+            unclosed |= Q(last_closed_on__isnull=True)
+        return Loan.objects.filter(
+            unclosed, pk__gte=self.lo, pk__lte=self.hi, disbursed_on__lte=self.day
+        )
+
+    def sql(self, alias: str = "l") -> tuple[str, dict]:
+        where = (
+            f"{alias}.id BETWEEN %(lo)s AND %(hi)s AND {alias}.disbursed_on <= %(day)s "
+            f"AND COALESCE({alias}.last_closed_on, %(never)s) < %(day)s"
+        )
+        return where, {
+            "lo": self.lo,
+            "hi": self.hi,
+            "day": self.day,
+            "never": self.never_closed_as,
+            "bd": self.business_date,
+        }
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+class StepClock:
+    """Per-step counts and seconds of one scope."""
+
+    def __init__(self) -> None:
+        self.stats: dict[str, dict[str, float]] = {}
+
+    def record(self, step: str, count: int, started: float | None) -> None:
+        row = self.stats.setdefault(step, {"count": 0, "seconds": 0.0})
+        row["count"] += count
+        if started is not None:
+            row["seconds"] += time.perf_counter() - started
+
+    def merge(self, other: dict[str, dict[str, float]]) -> None:
+        for step, row in other.items():
+            mine = self.stats.setdefault(step, {"count": 0, "seconds": 0.0})
+            mine["count"] += row.get("count", 0)
+            mine["seconds"] += row.get("seconds", 0.0)
+
+
+def close_day(scope: Scope, clock: StepClock) -> int:
+    """Steps 2-9 of one day for the scope (autopay, step 1, runs before: it posts payments
+    through servicing in their own transactions). Returns the loans closed."""
+    started = time.perf_counter()
+    count = accrue_sql(scope) if is_postgres() else accrue_orm(scope)
+    clock.record("accrual", count, started)
+
+    started = time.perf_counter()
+    clock.record("transitions", transitions(scope), started)
+
+    started = time.perf_counter()
+    clock.record("late_fees", late_fees(scope), started)
+
+    started = time.perf_counter()
+    clock.record("reminders", reminders(scope), started)
+
+    started = time.perf_counter()
+    clock.record("statements", statements(scope), started)
+
+    # Last: it marks the scope's loans closed (and so empties the scope).
+    started = time.perf_counter()
+    if is_postgres():
+        closed, changed, flagged, candidates = delinquency_close_sql(scope)
+    else:
+        closed, changed, flagged, candidates = delinquency_close_orm(scope)
+    clock.record("dpd_buckets", changed, started)
+    clock.record("non_accrual", flagged, None)
+    clock.record("charge_off_candidates", candidates, None)
+    return closed
+
+
+# --------------------------------------------------------------------------- accrual
+
+
+def accrue_orm(scope: Scope) -> int:
+    """Portable: servicing's `accrue_loans` over the scope's active loans (bulk writes)."""
+    from ..accrual import accrue_loans
+
+    loans = list(
+        scope.loans()
+        .filter(status=Loan.Status.ACTIVE, last_accrual_date__lt=scope.day)
+        .order_by("pk")
+    )
+    if not loans:
+        return 0
+    return accrue_loans(loans, through=scope.day, business_date=scope.business_date)
+
+
+def day_fractions(first: date, last: date) -> tuple[list, list, list, list]:
+    """(basis, day, numerator, denominator) of the one-day year fraction ending on each day,
+    computed by lendcore.finance (exactly what the Python accrual uses)."""
+    bases, days, nums, dens = [], [], [], []
+    day = first
+    while day <= last:
+        for basis in BASES:
+            num, den = year_fraction_parts(day - ONE_DAY, day, basis)
+            bases.append(basis)
+            days.append(day)
+            nums.append(num)
+            dens.append(den)
+        day += ONE_DAY
+    return bases, days, nums, dens
+
+
+ACCRUAL_SQL = """
+WITH base AS (
+    SELECT l.id AS loan_id, l.loan_number, l.principal_balance, l.annual_rate, l.day_count,
+           l.interest_model, l.non_accrual, l.disbursed_on,
+           l.accrued_interest_exact AS e0, l.accrued_interest_posted AS p0, gs::date AS day
+      FROM servicing_loan l
+     CROSS JOIN LATERAL
+           generate_series(l.last_accrual_date + 1, %(day)s::date, '1 day'::interval) gs
+     WHERE {scope} AND l.status = 'active' AND l.last_accrual_date < %(day)s
+),
+frac AS (
+    SELECT * FROM unnest(%(f_basis)s::text[], %(f_day)s::date[], %(f_num)s::bigint[],
+                         %(f_den)s::bigint[]) AS f(basis, day, num, den)
+),
+simple AS (
+    SELECT b.*, CASE WHEN b.principal_balance <= 0 THEN 0::numeric
+                ELSE round(
+                    (b.principal_balance * b.annual_rate * f.num)::numeric(60, 24) / f.den, 6)
+                END AS amount
+      FROM base b JOIN frac f ON f.basis = b.day_count AND f.day = b.day
+     WHERE b.interest_model = 'daily_simple'
+),
+sched AS (
+    SELECT b.*, CASE WHEN b.principal_balance <= 0 OR p.due_date IS NULL OR p.days <= 0
+                     THEN 0::numeric
+                WHEN b.day = p.due_date
+                     THEN p.interest - round(p.interest::numeric(40, 20) / p.days, 6) * (p.days - 1)
+                ELSE round(p.interest::numeric(40, 20) / p.days, 6) END AS amount
+      FROM base b
+      LEFT JOIN LATERAL (
+            SELECT i.due_date, GREATEST(0, i.interest_due - i.cancelled) AS interest,
+                   i.due_date - COALESCE(
+                       (SELECT i2.due_date FROM servicing_installment i2
+                         WHERE i2.schedule_id = i.schedule_id AND i2.number = i.number - 1),
+                       b.disbursed_on) AS days
+              FROM servicing_installment i
+              JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
+             WHERE i.loan_id = b.loan_id AND i.due_date >= b.day
+             ORDER BY i.number LIMIT 1
+      ) p ON true
+     WHERE b.interest_model = 'scheduled'
+),
+amounts AS (SELECT * FROM simple UNION ALL SELECT * FROM sched),
+cum AS (
+    SELECT a.*, a.e0 + SUM(a.amount) OVER w AS cum_exact,
+           GREATEST(a.p0, round(a.e0 + SUM(a.amount) OVER w, 2)) AS cum_posted
+      FROM amounts a WINDOW w AS (PARTITION BY a.loan_id ORDER BY a.day)
+),
+acc AS (
+    SELECT c.*, c.cum_posted - COALESCE(
+               LAG(c.cum_posted) OVER (PARTITION BY c.loan_id ORDER BY c.day), c.p0) AS posted
+      FROM cum c
+),
+ent AS (
+    INSERT INTO servicing_journalentry
+           (business_date, effective_date, entry_type, loan_id, reference, memo, created_at)
+    SELECT %(bd)s, a.day, 'accrual', a.loan_id, a.loan_number,
+           'Interest ' || to_char(a.day, 'YYYY-MM-DD'), now()
+      FROM acc a WHERE a.posted > 0
+    RETURNING id, loan_id, effective_date
+),
+lin AS (
+    INSERT INTO servicing_journalline (entry_id, loan_id, account, debit, credit)
+    SELECT e.id, e.loan_id,
+           CASE WHEN v.dr THEN '1110' WHEN a.non_accrual THEN '2900' ELSE '4100' END,
+           CASE WHEN v.dr THEN a.posted ELSE 0 END, CASE WHEN v.dr THEN 0 ELSE a.posted END
+      FROM ent e JOIN acc a ON a.loan_id = e.loan_id AND a.day = e.effective_date
+     CROSS JOIN (VALUES (true), (false)) v(dr)
+    RETURNING 1
+),
+ins AS (
+    INSERT INTO servicing_interestaccrual (loan_id, date, principal_base, amount_exact,
+           cumulative_exact, posted, cumulative_posted, entry_id, reversed)
+    SELECT a.loan_id, a.day, a.principal_balance, a.amount, a.cum_exact, a.posted,
+           a.cum_posted, e.id, false
+      FROM acc a LEFT JOIN ent e ON e.loan_id = a.loan_id AND e.effective_date = a.day
+    RETURNING 1
+),
+tot AS (
+    INSERT INTO cob_accrued (loan_id, cum_exact, cum_posted, last_day, delta)
+    SELECT DISTINCT ON (a.loan_id) a.loan_id, a.cum_exact, a.cum_posted, a.day, a.cum_posted - a.p0
+      FROM acc a ORDER BY a.loan_id, a.day DESC
+    RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM lin), (SELECT COUNT(*) FROM tot)
+"""
+
+ACCRUED_TEMP = """
+CREATE TEMP TABLE IF NOT EXISTS cob_accrued (
+    loan_id bigint PRIMARY KEY, cum_exact numeric, cum_posted numeric, last_day date,
+    delta numeric
+) ON COMMIT DELETE ROWS
+"""
+
+
+def accrue_sql(scope: Scope) -> int:
+    """PostgreSQL: one statement accrues every active loan of the scope through the day,
+    writing the accrual rows, the journal entries and their lines; the loans' accrual
+    fields and interest balance are set by the closing UPDATE (one row version a day)."""
+    where, params = scope.sql("l")
+    with connection.cursor() as cursor:
+        cursor.execute(ACCRUED_TEMP)
+        cursor.execute("DELETE FROM cob_accrued")
+        cursor.execute(
+            f"SELECT MIN(l.last_accrual_date) FROM servicing_loan l WHERE {where} "  # noqa: S608
+            "AND l.status = 'active' AND l.last_accrual_date < %(day)s",
+            params,
+        )
+        first = cursor.fetchone()[0]
+        if first is None:
+            return 0
+        bases, days, nums, dens = day_fractions(first + ONE_DAY, scope.day)
+        params.update(f_basis=bases, f_day=days, f_num=nums, f_den=dens)
+        cursor.execute(ACCRUAL_SQL.format(scope=where), params)
+        rows, _lines, _loans = cursor.fetchone()
+    return int(rows)
+
+
+# --------------------------------------------------------------------------- transitions
+
+TRANSITIONS_SQL = """
+WITH changed AS (
+    UPDATE servicing_installment i
+       SET status = CASE WHEN %(day)s - i.due_date > l.late_fee_grace_days THEN 'overdue'
+                         ELSE 'due' END
+      FROM servicing_loan l, servicing_scheduleversion sv
+     WHERE i.loan_id = l.id AND sv.id = i.schedule_id AND sv.is_current
+       AND {scope} AND l.status = 'active'
+       AND i.loan_id BETWEEN %(lo)s AND %(hi)s
+       AND i.due_date <= %(day)s AND i.status IN ('upcoming', 'partially_paid', 'due')
+       AND i.status <> CASE WHEN %(day)s - i.due_date > l.late_fee_grace_days THEN 'overdue'
+                            ELSE 'due' END
+    RETURNING 1
+)
+SELECT COUNT(*) FROM changed
+"""
+
+
+def transitions(scope: Scope) -> int:
+    """upcoming/partially paid -> due on the due date; -> overdue once the days past the due
+    date exceed the loan's grace days (its product's, copied at boarding)."""
+    if is_postgres():
+        where, params = scope.sql("l")
+        with connection.cursor() as cursor:
+            cursor.execute(TRANSITIONS_SQL.format(scope=where), params)
+            return int(cursor.fetchone()[0])
+    active = scope.loans().filter(status=Loan.Status.ACTIVE)
+    open_ = Installment.objects.filter(
+        schedule__is_current=True,
+        loan_id__gte=scope.lo,
+        loan_id__lte=scope.hi,
+        status__in=[
+            InstallmentStatus.UPCOMING,
+            InstallmentStatus.PARTIALLY_PAID,
+            InstallmentStatus.DUE,
+        ],
+        due_date__lte=scope.day,
+    )
+    changed = 0
+    for grace in set(active.values_list("late_fee_grace_days", flat=True)):
+        changed += open_.filter(
+            loan__in=active.filter(late_fee_grace_days=grace),
+            due_date__lt=scope.day - timedelta(days=grace),
+        ).update(status=InstallmentStatus.OVERDUE)
+    changed += (
+        open_.filter(loan__in=active)
+        .exclude(status=InstallmentStatus.DUE)
+        .exclude(status=InstallmentStatus.OVERDUE)
+        .update(status=InstallmentStatus.DUE)
+    )
+    return changed
+
+
+# --------------------------------------------------------------------------- dpd, buckets, close
+
+
+def _bucket_case_sql(expr: str) -> str:
+    parts = []
+    for code, lo, hi in config.buckets():
+        cond = f"{expr} >= {lo}" + (f" AND {expr} <= {hi}" if hi is not None else "")
+        parts.append(f"WHEN {cond} THEN '{code}'")
+    return "CASE " + " ".join(parts) + " END"
+
+
+DELINQUENCY_SQL = """
+WITH s AS (
+    SELECT l.id, l.status, l.delinquency_bucket AS old_bucket, l.non_accrual AS old_na,
+           CASE WHEN l.status = 'active' AND l.oldest_unpaid_due_date < %(day)s
+                THEN %(day)s - l.oldest_unpaid_due_date ELSE 0 END AS dpd
+      FROM servicing_loan l
+     WHERE {scope}
+),
+b AS (SELECT s.*, {bucket} AS bucket FROM s),
+u AS (
+    UPDATE servicing_loan l
+       SET dpd = b.dpd,
+           delinquency_bucket = b.bucket,
+           non_accrual = l.non_accrual OR (l.status = 'active' AND b.dpd >= %(na_dpd)s),
+           last_closed_on = %(day)s,
+           accrued_interest_exact = COALESCE(a.cum_exact, l.accrued_interest_exact),
+           accrued_interest_posted = COALESCE(a.cum_posted, l.accrued_interest_posted),
+           last_accrual_date = COALESCE(a.last_day, l.last_accrual_date),
+           interest_balance = l.interest_balance + COALESCE(a.delta, 0)
+      FROM b LEFT JOIN cob_accrued a ON a.loan_id = b.id
+     WHERE l.id = b.id
+    RETURNING l.id, l.status, b.old_bucket, b.bucket, b.dpd, b.old_na, l.non_accrual
+),
+h AS (
+    INSERT INTO servicing_delinquencyhistory
+           (loan_id, business_date, from_bucket, to_bucket, dpd, created_at)
+    SELECT u.id, %(day)s, u.old_bucket, u.bucket, u.dpd, now() FROM u
+     WHERE u.old_bucket <> u.bucket
+    ON CONFLICT (loan_id, business_date) DO NOTHING
+    RETURNING 1
+),
+ev AS (
+    INSERT INTO servicing_loanevent
+           (loan_id, kind, from_status, to_status, reason, data, business_date, created_at)
+    SELECT u.id, 'flag', '', '', 'Close of business: ' || u.dpd || ' days past due',
+           jsonb_build_object('non_accrual', true, 'dpd', u.dpd), %(day)s, now()
+      FROM u WHERE u.non_accrual AND NOT u.old_na
+    RETURNING 1
+),
+c AS (
+    INSERT INTO servicing_chargeoffcandidate (loan_id, listed_on, dpd, created_at)
+    SELECT u.id, %(day)s, u.dpd, now() FROM u
+     WHERE u.status = 'active' AND u.dpd >= %(co_dpd)s
+    ON CONFLICT (loan_id) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM u), (SELECT COUNT(*) FROM h), (SELECT COUNT(*) FROM ev),
+       (SELECT COUNT(*) FROM c)
+"""
+
+
+def delinquency_close_sql(scope: Scope) -> tuple[int, int, int, int]:
+    """PostgreSQL: one UPDATE per scope sets days past due (from the oldest unpaid due date),
+    the bucket, non-accrual at COB_NON_ACCRUAL_DPD, the accrual results and
+    `last_closed_on`; bucket changes, non-accrual events and charge-off candidates are
+    INSERT ... SELECT from its RETURNING. (closed, bucket changes, non-accrual, candidates)"""
+    where, params = scope.sql("l")
+    params.update(na_dpd=config.non_accrual_dpd(), co_dpd=config.charge_off_candidate_dpd())
+    sql = DELINQUENCY_SQL.format(scope=where, bucket=_bucket_case_sql("s.dpd"))
+    with connection.cursor() as cursor:
+        cursor.execute(ACCRUED_TEMP)
+        cursor.execute(sql, params)
+        closed, changed, flagged, candidates = cursor.fetchone()
+        cursor.execute("DELETE FROM cob_accrued")
+    return int(closed), int(changed), int(flagged), int(candidates)
+
+
+def delinquency_close_orm(scope: Scope) -> tuple[int, int, int, int]:
+    """Portable: the same as `delinquency_close_sql` with a read of (id, dates, flags) tuples
+    and bulk writes (no loan objects loaded)."""
+    rows = list(
+        scope.loans().values_list(
+            "pk", "status", "oldest_unpaid_due_date", "delinquency_bucket", "non_accrual"
+        )
+    )
+    if not rows:
+        return 0, 0, 0, 0
+    na_dpd, co_dpd = config.non_accrual_dpd(), config.charge_off_candidate_dpd()
+    updates, history, events, candidates = [], [], [], []
+    for pk, status, oldest, old_bucket, old_na in rows:
+        active = status == Loan.Status.ACTIVE
+        dpd = (scope.day - oldest).days if active and oldest and oldest < scope.day else 0
+        bucket = config.bucket_for(dpd)
+        non_accrual = old_na or (active and dpd >= na_dpd)
+        updates.append(
+            Loan(
+                pk=pk,
+                dpd=dpd,
+                delinquency_bucket=bucket,
+                non_accrual=non_accrual,
+                last_closed_on=scope.day,
+            )
+        )
+        if bucket != old_bucket:
+            history.append(
+                DelinquencyHistory(
+                    loan_id=pk,
+                    business_date=scope.day,
+                    from_bucket=old_bucket,
+                    to_bucket=bucket,
+                    dpd=dpd,
+                )
+            )
+        if non_accrual and not old_na:
+            events.append(
+                LoanEvent(
+                    loan_id=pk,
+                    kind=LoanEvent.Kind.FLAG,
+                    reason=f"Close of business: {dpd} days past due",
+                    data={"non_accrual": True, "dpd": dpd},
+                    business_date=scope.day,
+                )
+            )
+        if active and dpd >= co_dpd:
+            candidates.append(ChargeOffCandidate(loan_id=pk, listed_on=scope.day, dpd=dpd))
+    Loan.objects.bulk_update(
+        updates, ["dpd", "delinquency_bucket", "non_accrual", "last_closed_on"], batch_size=500
+    )
+    DelinquencyHistory.objects.bulk_create(history, ignore_conflicts=True)
+    LoanEvent.objects.bulk_create(events)
+    ChargeOffCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
+    return len(rows), len(history), len(events), len(candidates)
+
+
+# --------------------------------------------------------------------------- late fees
+
+
+def _late_fee_amount(
+    kind: str, amount: Decimal, cap: Decimal | None, total_due: Decimal
+) -> Decimal:
+    fee = round_money(total_due * amount / 100) if kind == "percent" else round_money(amount)
+    if cap is not None:
+        fee = min(fee, cap)
+    return max(fee, ZERO)
+
+
+def late_fees(scope: Scope) -> int:
+    """A late fee per installment past its grace days and unpaid, once (the unique
+    constraint fee_one_late_fee_per_installment), capped: bulk INSERTs of entries, lines,
+    fees and events and one UPDATE of the loans' fee balances."""
+    day = scope.day
+    rows = list(
+        Installment.objects.filter(
+            schedule__is_current=True,
+            loan__in=scope.loans().filter(status=Loan.Status.ACTIVE, late_fee_amount__gt=0),
+            due_date__lt=day,
+        )
+        .exclude(status=InstallmentStatus.PAID)
+        .exclude(fees__kind=Fee.Kind.LATE)
+        .values_list(
+            "pk",
+            "loan_id",
+            "number",
+            "due_date",
+            "principal_due",
+            "interest_due",
+            "fee_due",
+            "loan__late_fee_kind",
+            "loan__late_fee_amount",
+            "loan__late_fee_cap",
+            "loan__late_fee_grace_days",
+            "loan__loan_number",
+        )
+        .order_by("loan_id", "number")
+    )
+    todo = []
+    for pk, loan_id, number, due, p, i, f, kind, amount, cap, grace, loan_number in rows:
+        if (day - due).days <= grace:
+            continue
+        fee = _late_fee_amount(kind, amount, cap, p + i + f)
+        if fee > 0:
+            todo.append((pk, loan_id, number, due, fee, loan_number))
+    if not todo:
+        return 0
+    reasons = [f"Installment {number} due {due} unpaid" for _, _, number, due, _, _ in todo]
+    entries = JournalEntry.objects.bulk_create(
+        [
+            JournalEntry(
+                business_date=scope.business_date,
+                effective_date=day,
+                entry_type=EntryType.FEE,
+                loan_id=loan_id,
+                reference=loan_number,
+                memo=f"late fee: {reason}"[:255],
+            )
+            for (_, loan_id, _, _, _, loan_number), reason in zip(todo, reasons, strict=True)
+        ]
+    )
+    lines = []
+    for (_, loan_id, _, _, fee, _), entry in zip(todo, entries, strict=True):
+        lines.append(
+            JournalLine(entry_id=entry.pk, loan_id=loan_id, account=Account.FEES, debit=fee)
+        )
+        lines.append(
+            JournalLine(entry_id=entry.pk, loan_id=loan_id, account=Account.FEE_INCOME, credit=fee)
+        )
+    JournalLine.objects.bulk_create(lines)
+    fees = Fee.objects.bulk_create(
+        [
+            Fee(
+                loan_id=loan_id,
+                kind=Fee.Kind.LATE,
+                amount=fee,
+                assessed_on=day,
+                installment_id=pk,
+                reason=reason[:255],
+                entry_id=entry.pk,
+            )
+            for (pk, loan_id, _, _, fee, _), reason, entry in zip(
+                todo, reasons, entries, strict=True
+            )
+        ]
+    )
+    LoanEvent.objects.bulk_create(
+        [
+            LoanEvent(
+                loan_id=fee.loan_id,
+                kind=LoanEvent.Kind.FEE,
+                reason=fee.reason,
+                data={"fee": fee.pk, "kind": Fee.Kind.LATE, "amount": str(fee.amount)},
+                business_date=scope.business_date,
+            )
+            for fee in fees
+        ]
+    )
+    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for _, loan_id, _, _, fee, _ in todo:
+        deltas[loan_id] += fee
+    Loan.objects.filter(pk__in=list(deltas)).update(
+        fees_balance=F("fees_balance")
+        + Case(
+            *[When(pk=pk, then=Value(amount)) for pk, amount in deltas.items()],
+            default=Value(ZERO),
+            output_field=MONEY_FIELD,
+        )
+    )
+    return len(fees)
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def reminders(scope: Scope) -> int:
+    """Queue reminders: installments due in N days, and overdue on the configured days;
+    one per installment, kind and channel (unique), respecting the borrower's opt-outs.
+    Sent after commit by `servicing.tasks.notifications_send_task`."""
+    from .notifications import sms_enabled
+
+    day = scope.day
+    kinds = {day + timedelta(days=config.reminder_days_before()): "due_soon"}
+    for n in config.overdue_reminder_days():
+        kinds[day - timedelta(days=n)] = f"overdue_{n}"
+    rows = (
+        Installment.objects.filter(
+            schedule__is_current=True,
+            loan__in=scope.loans().filter(status=Loan.Status.ACTIVE),
+            due_date__in=list(kinds),
+        )
+        .exclude(status=InstallmentStatus.PAID)
+        .values_list(
+            "pk",
+            "loan_id",
+            "due_date",
+            "loan__borrower__email",
+            "loan__borrower__email_opt_out",
+            "loan__borrower__phone",
+            "loan__borrower__sms_opt_out",
+        )
+    )
+    channels = config.reminder_channels()
+    sms = "sms" in channels and sms_enabled()
+    notes = []
+    for pk, loan_id, due, email, email_out, phone, sms_out in rows:
+        kind = kinds[due]
+        if "email" in channels and email and not email_out:
+            notes.append(
+                Notification(
+                    loan_id=loan_id,
+                    installment_id=pk,
+                    kind=kind,
+                    channel="email",
+                    business_date=day,
+                    recipient=email,
+                )
+            )
+        if sms and phone and not sms_out:
+            notes.append(
+                Notification(
+                    loan_id=loan_id,
+                    installment_id=pk,
+                    kind=kind,
+                    channel="sms",
+                    business_date=day,
+                    recipient=phone,
+                )
+            )
+    if not notes:
+        return 0
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    ids = list(
+        Notification.objects.filter(
+            business_date=day,
+            loan_id__gte=scope.lo,
+            loan_id__lte=scope.hi,
+            status=Notification.Status.QUEUED,
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        from ..tasks import notifications_send_task
+
+        transaction.on_commit(
+            lambda: notifications_send_task.apply_async([ids], **config.aux_task_options())
+        )
+    return len(ids)
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def _cycle_loans(scope: Scope) -> QuerySet[Loan]:
+    from lendcore.finance.dates import days_in_month
+
+    on = scope.day
+    cycle = Q(first_due_date__day=on.day)
+    if on.day == days_in_month(on.year, on.month):
+        cycle |= Q(first_due_date__day__gt=on.day)
+    paid_off_since = Q(status=Loan.Status.PAID_OFF) & ~Q(
+        statements__period_start__lte=F("events__business_date"),
+        events__to_status=Loan.Status.PAID_OFF,
+    )
+    return (
+        scope.loans()
+        .filter(cycle, disbursed_on__lt=on)
+        .filter(Q(status__in=[Loan.Status.ACTIVE, Loan.Status.CHARGED_OFF]) | paid_off_since)
+        .exclude(statements__period_end=on)
+        .distinct()
+    )
+
+
+def _owed(loan_ids: list[int], through: date) -> dict[int, Decimal]:
+    rows = (
+        JournalLine.objects.filter(
+            loan_id__in=loan_ids,
+            entry__effective_date__lte=through,
+            account__in=[Account.PRINCIPAL, Account.INTEREST, Account.FEES],
+        )
+        .values("loan_id")
+        .annotate(d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO))
+    )
+    return {r["loan_id"]: round_money(r["d"] - r["c"]) for r in rows}
+
+
+def _net_by_loan(qs, *, credit_normal: bool) -> dict[int, Decimal]:
+    rows = qs.values("loan_id").annotate(
+        d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO)
+    )
+    return {
+        r["loan_id"]: round_money(r["c"] - r["d"] if credit_normal else r["d"] - r["c"])
+        for r in rows
+    }
+
+
+def statements(scope: Scope) -> int:
+    """Statements of the scope's loans whose cycle day is today, figures by grouped queries
+    (the same figures as `statement_generate`); the PDF and the e-mail follow after commit
+    (`servicing.tasks.statements_render_task`)."""
+    from ..selectors import loans_with_due
+
+    on = scope.day
+    loans = list(
+        loans_with_due(_cycle_loans(scope), on=on).values(
+            "pk",
+            "disbursed_on",
+            "past_due_amount",
+            "next_installment_due_date",
+            "next_installment_amount",
+        )
+    )
+    if not loans:
+        return 0
+    ids = [r["pk"] for r in loans]
+    previous = dict(
+        Statement.objects.filter(loan_id__in=ids, period_end__lt=on)
+        .order_by()
+        .values("loan_id")
+        .annotate(last=Max("period_end"))
+        .values_list("loan_id", "last")
+    )
+    starts = {
+        r["pk"]: (previous[r["pk"]] + ONE_DAY) if r["pk"] in previous else r["disbursed_on"]
+        for r in loans
+    }
+    by_start: dict[date, list[int]] = defaultdict(list)
+    for pk, start in starts.items():
+        by_start[start].append(pk)
+    opening: dict[int, Decimal] = {}
+    interest: dict[int, Decimal] = {}
+    fees: dict[int, Decimal] = {}
+    payments: dict[int, Decimal] = {}
+    for start, group in by_start.items():
+        opening.update(_owed(group, start - ONE_DAY))
+        period = JournalLine.objects.filter(
+            loan_id__in=group, entry__effective_date__gte=start, entry__effective_date__lte=on
+        )
+        income = _net_by_loan(period.filter(account=Account.INTEREST_INCOME), credit_normal=True)
+        suspense = _net_by_loan(period.filter(account=Account.SUSPENSE), credit_normal=True)
+        for pk in group:
+            interest[pk] = income.get(pk, ZERO) + suspense.get(pk, ZERO)
+        fees.update(
+            _net_by_loan(
+                period.filter(
+                    account=Account.FEES,
+                    entry__entry_type__in=[EntryType.FEE, EntryType.FEE_WAIVER, EntryType.REVERSAL],
+                ),
+                credit_normal=False,
+            )
+        )
+        payments.update(
+            {
+                r["loan_id"]: r["t"]
+                for r in Payment.objects.filter(
+                    loan_id__in=group,
+                    status=Payment.Status.POSTED,
+                    effective_date__gte=start,
+                    effective_date__lte=on,
+                )
+                .values("loan_id")
+                .annotate(t=Sum("amount"))
+            }
+        )
+    closing = _owed(ids, on)
+    made = Statement.objects.bulk_create(
+        [
+            Statement(
+                loan_id=r["pk"],
+                period_start=starts[r["pk"]],
+                period_end=on,
+                opening_balance=opening.get(r["pk"], ZERO),
+                closing_balance=closing.get(r["pk"], ZERO),
+                payments_total=payments.get(r["pk"], ZERO),
+                interest_charged=interest.get(r["pk"], ZERO),
+                fees_charged=fees.get(r["pk"], ZERO),
+                past_due_amount=r["past_due_amount"] or ZERO,
+                next_due_date=r["next_installment_due_date"],
+                next_due_amount=r["next_installment_amount"] or ZERO,
+            )
+            for r in loans
+        ]
+    )
+    LoanEvent.objects.bulk_create(
+        [
+            LoanEvent(
+                loan_id=s.loan_id,
+                kind=LoanEvent.Kind.STATEMENT,
+                data={"statement": s.pk, "period_end": on.isoformat()},
+                business_date=on,
+            )
+            for s in made
+        ]
+    )
+    statement_ids = [s.pk for s in made]
+    from ..tasks import statements_render_task
+
+    transaction.on_commit(
+        lambda: statements_render_task.apply_async([statement_ids], **config.aux_task_options())
+    )
+    return len(made)
+
+
+__all__ = ["InterestAccrual", "Scope", "StepClock", "close_day"]
