@@ -84,13 +84,38 @@ def seed(*, loans: int, borrowers: int) -> list[tuple[int, str]]:
     return pairs
 
 
+def cpu_seconds(*, session: int, database: str) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn processes (session `session`), the PostgreSQL
+    backends connected to `database`, and this process (the load client). Linux /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"gunicorn": 0.0, "postgres": 0.0}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(fields[3]) == session:  # the process group of gunicorn's own session
+            used["gunicorn"] += seconds
+        elif command.startswith("postgres: ") and f" {database} " in command:
+            used["postgres"] += seconds
+    usage = os.times()
+    used["client"] = usage.user + usage.system
+    return used
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(url: str, port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "lendcore.settings.production",
@@ -116,6 +141,8 @@ def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
         "--log-level",
         "warning",
     ]
+    if threads > 1:  # gthread: keep-alive connections, threads overlap database waits
+        command += ["--worker-class", "gthread", "--threads", str(threads)]
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
 
@@ -242,6 +269,9 @@ def main() -> None:
     parser.add_argument("--borrowers", type=int, default=100)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (2-4)")
     parser.add_argument("--threads", type=int, default=16, help="client threads")
+    parser.add_argument(
+        "--worker-threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)"
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="measured run")
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--max-requests", type=int, default=30000)
@@ -270,7 +300,7 @@ def main() -> None:
     connections.close_all()
 
     port = free_port()
-    server = start_gunicorn(url, port, args.workers)
+    server = start_gunicorn(url, port, args.workers, args.worker_threads)
     try:
         wait_ready(port, pairs[0][1])
         load(port=port, pairs=pairs, threads=args.threads, seconds=args.warmup, max_requests=10**9)
@@ -289,6 +319,7 @@ def main() -> None:
                 f"p50 {percentile(base, 50):.1f} ms, p99 {percentile(base, 99):.1f} ms"
             )
         load_before = os.getloadavg()[0]
+        cpu_before = cpu_seconds(session=server.pid, database=args.database)
         latencies, statuses, elapsed, created = load(
             port=port,
             pairs=pairs,
@@ -296,6 +327,7 @@ def main() -> None:
             seconds=args.seconds,
             max_requests=args.max_requests,
         )
+        cpu_after = cpu_seconds(session=server.pid, database=args.database)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -310,7 +342,13 @@ def main() -> None:
     rate = ok / elapsed if elapsed else 0.0
     p50, p95, p99 = (percentile(latencies, p) for p in (50, 95, 99))
     print(
-        f"gunicorn {args.workers} sync workers, {args.threads} client threads, "
+        f"gunicorn {args.workers} "
+        + (
+            f"gthread workers x {args.worker_threads} threads"
+            if args.worker_threads > 1
+            else "sync workers"
+        )
+        + f", {args.threads} client threads, "
         f"{len(pairs)} loans, {elapsed:.1f} s measured; {os.cpu_count()} CPUs, load average "
         f"{load_before:.1f} before the run (other work on the machine skews the figures)"
     )
@@ -319,6 +357,14 @@ def main() -> None:
         f"201s stored exactly once: {posted == ok == len(set(created))}"
     )
     print(f"  ledger_check: {'ok' if not problems else f'{len(problems)} problems'}")
+    if ok:
+        spent = {k: (cpu_after[k] - cpu_before[k]) * 1000 / ok for k in cpu_after}
+        print(
+            "  CPU per payment: "
+            + ", ".join(f"{k} {v:.1f} ms" for k, v in spent.items())
+            + f" (sum {sum(spent.values()):.1f} ms; {os.cpu_count()} CPUs give "
+            f"{os.cpu_count() * elapsed * 1000 / ok:.1f} ms per payment at this rate)"
+        )
     print(
         f"  throughput {rate:.1f} payments/s; latency p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
         f"p99 {p99:.1f} ms, max {latencies[-1] if latencies else float('nan'):.1f} ms"

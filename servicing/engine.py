@@ -14,13 +14,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
+from lendcore.core.sqlrows import insert_row, update_row
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import LoanTerms, build_schedule
 
 from .accrual import ACCRUAL_FIELDS, accrue_loans
-from .ledger import EntrySpec, cr, dr, journal_post_many, reversal_specs
+from .ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many, reversal_specs
 from .models import (
     Account,
     EntryType,
@@ -35,6 +37,31 @@ from .models import (
     PaymentApplication,
     ScheduleVersion,
 )
+
+# Installments read per batch by `LoanBook.load_for_payment`.
+PARTIAL_BATCH = 6
+
+
+def _installments_for_payment(loan_id: int, on: date, *, limit: int | None = None):
+    """The current schedule's installments that are unpaid or due on or after `on`, in due
+    date order (SQL: it runs for every payment; the ORM's compilation cost more). Unpaid:
+    more than half a cent left, exact on PostgreSQL's numeric and robust to SQLite's
+    floating-point sums."""
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT i.* FROM {qn(Installment._meta.db_table)} i "  # noqa: S608
+        f"JOIN {qn(ScheduleVersion._meta.db_table)} v ON v.id = i.schedule_id "
+        "WHERE i.loan_id = %s AND v.is_current = %s AND ("
+        "i.principal_due + i.interest_due + i.fee_due"
+        " - i.principal_paid - i.interest_paid - i.fee_paid - i.cancelled > 0.005"
+        " OR i.due_date >= %s) ORDER BY i.due_date, i.number"
+    )
+    params: list = [loan_id, True, on]
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
+    return list(Installment.objects.raw(sql, params))
+
 
 INSTALLMENT_FIELDS = (
     "principal_paid",
@@ -71,6 +98,14 @@ def loan_transition(
     loan.save(update_fields=["status", "updated_at"])
 
 
+def _write_rows(model, rows: list, fields: tuple[str, ...]) -> None:
+    """UPDATE the rows' fields: a plain UPDATE for one row, a bulk (CASE) UPDATE for more."""
+    if len(rows) == 1:
+        update_row(rows[0], fields)
+    elif rows:
+        model.objects.bulk_update(rows, list(fields))
+
+
 @dataclass
 class LoanBook:
     """A locked loan with its current installments and fees in memory."""
@@ -83,6 +118,13 @@ class LoanBook:
     dirty_installments: set[int] = field(default_factory=set)
     dirty_fees: set[int] = field(default_factory=set)
 
+    # False while only the installments a payment can touch are loaded (`load_for_payment`).
+    complete: bool = True
+    # Posting moves the loan's cached balances in memory only; `save` writes them with the
+    # loan's other fields (one UPDATE of the locked row instead of two).
+    defer_balances: bool = False
+    balances_unsaved: bool = False
+
     @classmethod
     def load(cls, loan: Loan, *, business_date: date, acting_user=None) -> LoanBook:
         book = cls(loan=loan, business_date=business_date, acting_user=acting_user)
@@ -90,31 +132,72 @@ class LoanBook:
         book.fees = list(Fee.objects.filter(loan=loan).order_by("assessed_on", "id"))
         return book
 
+    @classmethod
+    def load_for_payment(
+        cls, loan: Loan, *, on: date, business_date: date, acting_user=None
+    ) -> LoanBook:
+        """The part of the book a payment dated `on` with nothing posted after it can touch.
+
+        Installments, in due date order, that are unpaid or due on or after `on`, until one
+        due after the business date: the payment's window (the unpaid past-due ones and the
+        first due on or after `on`, paid or not), every one whose status can change by the
+        business date, and the oldest unpaid one. What is not loaded is paid and due before
+        `on`, or not due yet; neither changes status. A prepayment or a payoff needs the rest
+        and loads it (`load_all_installments`), as does `refresh_statuses` when everything
+        loaded is paid. Fees: loaded only when the loan owes some.
+        """
+        book = cls(
+            loan=loan,
+            business_date=business_date,
+            acting_user=acting_user,
+            complete=False,
+            defer_balances=True,
+        )
+        rows = _installments_for_payment(loan.pk, on, limit=PARTIAL_BATCH)
+        if len(rows) == PARTIAL_BATCH and rows[-1].due_date <= business_date:
+            rows = _installments_for_payment(loan.pk, on)  # many unpaid: take them all
+        rows.sort(key=lambda i: i.number)
+        book.installments = rows
+        if loan.fees_balance > 0:
+            book.fees = list(Fee.objects.filter(loan=loan).order_by("assessed_on", "id"))
+        return book
+
+    def load_all_installments(self) -> None:
+        """Complete a partial book (keeps the in-memory rows already loaded)."""
+        if self.complete:
+            return
+        loaded = {i.pk: i for i in self.installments}
+        rows = Installment.objects.filter(loan=self.loan, schedule__is_current=True).order_by(
+            "number"
+        )
+        self.installments = [loaded.get(i.pk, i) for i in rows]
+        self.complete = True
+
     def reload_installments(self) -> None:
         self.save_installments()
         self.installments = list(
             Installment.objects.filter(loan=self.loan, schedule__is_current=True).order_by("number")
         )
+        self.complete = True
 
     # ---------------------------------------------------------------- persistence
 
     def save_installments(self) -> None:
         changed = [i for i in self.installments if i.pk in self.dirty_installments]
-        if changed:
-            Installment.objects.bulk_update(changed, list(INSTALLMENT_FIELDS))
+        _write_rows(Installment, changed, INSTALLMENT_FIELDS)
         self.dirty_installments.clear()
 
     def save(self) -> None:
         """Refresh statuses and derived dates, then write what changed."""
         self.refresh_statuses()
         self.save_installments()
-        changed_fees = [f for f in self.fees if f.pk in self.dirty_fees]
-        if changed_fees:
-            Fee.objects.bulk_update(changed_fees, ["paid_amount", "waived_amount"])
-        self.dirty_fees.clear()
-        self.loan.save(
-            update_fields=[*ACCRUAL_FIELDS, "oldest_unpaid_due_date", "updated_at"],
+        _write_rows(
+            Fee, [f for f in self.fees if f.pk in self.dirty_fees], ("paid_amount", "waived_amount")
         )
+        self.dirty_fees.clear()
+        balances = BALANCE_FIELDS if self.balances_unsaved else ()
+        update_row(self.loan, (*balances, *ACCRUAL_FIELDS, "oldest_unpaid_due_date", "updated_at"))
+        self.balances_unsaved = False
 
     def refresh_statuses(self) -> None:
         on = self.business_date
@@ -130,9 +213,27 @@ class LoanBook:
                 self.dirty_installments.add(inst.pk)
             if status != InstallmentStatus.PAID and oldest is None:
                 oldest = inst.due_date
+        if oldest is None and not self.complete:
+            # Everything loaded is paid now: the oldest unpaid one is among the rest.
+            self.load_all_installments()
+            self.refresh_statuses()
+            return
         if self.loan.status != Loan.Status.ACTIVE:
             oldest = None
         self.loan.oldest_unpaid_due_date = oldest
+
+    def post(self, entries: list[EntrySpec]) -> None:
+        """Post the loan's entries (the cached balances are written now, or by `save` when
+        `defer_balances`)."""
+        journal_post_many(
+            entries=entries,
+            business_date=self.business_date,
+            acting_user=self.acting_user,
+            loans=[self.loan],
+            save_loans=not self.defer_balances,
+        )
+        if self.defer_balances:
+            self.balances_unsaved = True
 
     # ---------------------------------------------------------------- queries
 
@@ -174,7 +275,10 @@ def _fill_installment(inst: Installment, amount: Decimal) -> tuple[Decimal, Deci
 
 
 def apply_payment(book: LoanBook, payment: Payment) -> PaymentApplication:
-    """Allocate a payment by the loan's waterfall and post it (loan accrued through its date)."""
+    """Allocate a payment by the loan's waterfall and post it (loan accrued through its date).
+
+    A payment not saved yet is inserted here, with its allocation (one write instead of an
+    INSERT and an UPDATE)."""
     loan = book.loan
     on = payment.effective_date
     detail: list[dict] = []
@@ -239,6 +343,17 @@ def apply_payment(book: LoanBook, payment: Payment) -> PaymentApplication:
                 {"installment": inst.pk, "interest": str(di), "principal": str(dp), "fee": str(df)}
             )
             to_fill -= di + dp + df
+    amounts = {
+        "fees": paid["fees"],
+        "interest": paid["interest"],
+        "principal": regular_principal,
+        "excess": excess_principal + credit,
+        "credit": credit,
+    }
+    inserted = payment._state.adding
+    if inserted:  # a new payment: its row is written once, with its allocation
+        _set_allocation(payment, amounts)
+        insert_row(payment)
     lines = [dr(Account.CASH, payment.amount)]
     lines += [
         cr(Account.FEES, paid["fees"]),
@@ -254,26 +369,18 @@ def apply_payment(book: LoanBook, payment: Payment) -> PaymentApplication:
         reference=payment.reference,
         memo=f"Payment {payment.pk} ({payment.method})",
     ).nonzero()
-    journal_post_many(
-        entries=[spec], business_date=book.business_date, acting_user=book.acting_user, loans=[loan]
-    )
+    book.post([spec])
     if excess_principal > 0:
         _apply_prepayment(book, on, excess_principal, window, detail)
     if book.outstanding == 0:
         _cancel_leftover_dues(book, detail)
-    amounts = {
-        "fees": paid["fees"],
-        "interest": paid["interest"],
-        "principal": regular_principal,
-        "excess": excess_principal + credit,
-        "credit": credit,
-    }
-    return _record(payment, spec, amounts, detail)
+    return _record(payment, spec, amounts, detail, save_payment=not inserted)
 
 
 def _apply_prepayment(
     book: LoanBook, on: date, amount: Decimal, window: list[Installment], detail: list[dict]
 ) -> None:
+    book.load_all_installments()
     future = [i for i in book.installments if i not in window and i.remaining > 0]
     if not future:
         return
@@ -415,6 +522,7 @@ def replace_installment(inst: Installment, version: ScheduleVersion, number: int
 
 def _cancel_leftover_dues(book: LoanBook, detail: list[dict]) -> None:
     """Paid off: whatever the (estimated) schedule still shows as due will never be due."""
+    book.load_all_installments()
     for inst in book.installments:
         if inst.remaining > 0:
             amount = inst.remaining
@@ -430,11 +538,24 @@ def _cancel_leftover_dues(book: LoanBook, detail: list[dict]) -> None:
             )
 
 
+def _set_allocation(payment: Payment, amounts: dict[str, Decimal]) -> None:
+    payment.alloc_fees = amounts.get("fees", ZERO)
+    payment.alloc_interest = amounts.get("interest", ZERO)
+    payment.alloc_principal = amounts.get("principal", ZERO)
+    payment.alloc_excess = amounts.get("excess", ZERO)
+    payment.alloc_credit = amounts.get("credit", ZERO)
+
+
 def _record(
-    payment: Payment, spec: EntrySpec, amounts: dict[str, Decimal], detail: list[dict]
+    payment: Payment,
+    spec: EntrySpec,
+    amounts: dict[str, Decimal],
+    detail: list[dict],
+    *,
+    save_payment: bool = True,
 ) -> PaymentApplication:
     assert spec.created is not None
-    application = PaymentApplication.objects.create(
+    application = PaymentApplication(
         payment=payment,
         loan_id=payment.loan_id,
         effective_date=payment.effective_date,
@@ -446,20 +567,18 @@ def _record(
         credit=amounts.get("credit", ZERO),
         detail=detail,
     )
-    payment.alloc_fees = application.fees
-    payment.alloc_interest = application.interest
-    payment.alloc_principal = application.principal
-    payment.alloc_excess = application.excess
-    payment.alloc_credit = application.credit
-    payment.save(
-        update_fields=[
-            "alloc_fees",
-            "alloc_interest",
-            "alloc_principal",
-            "alloc_excess",
-            "alloc_credit",
-        ]
-    )
+    insert_row(application)
+    if save_payment:
+        _set_allocation(payment, amounts)
+        payment.save(
+            update_fields=[
+                "alloc_fees",
+                "alloc_interest",
+                "alloc_principal",
+                "alloc_excess",
+                "alloc_credit",
+            ]
+        )
     return application
 
 
@@ -494,6 +613,30 @@ def _unapply(book: LoanBook, application: PaymentApplication) -> None:
         inst.fee_paid -= Decimal(item.get("fee", "0"))
         inst.cancelled -= Decimal(item.get("cancelled", "0"))
         book.dirty_installments.add(inst.pk)
+
+
+def apply_in_order(book: LoanBook, payment: Payment) -> PaymentApplication:
+    """One step of the loan's history on an active loan: accrue through the payment's date,
+    apply it, and close the loan when it is paid off. `replay` runs this for every payment
+    it re-applies; a payment with nothing after it (the fast path of `payment_post`) runs
+    it alone, which is what `replay` would do for it."""
+    loan = book.loan
+    accrue_loans(
+        [loan],
+        through=payment.effective_date,
+        business_date=book.business_date,
+        acting_user=book.acting_user,
+    )
+    application = apply_payment(book, payment)
+    if book.outstanding == 0 and loan.status == Loan.Status.ACTIVE:
+        loan_transition(
+            loan,
+            Loan.Status.PAID_OFF,
+            acting_user=book.acting_user,
+            business_date=book.business_date,
+            reason=f"Paid off by payment {payment.pk}",
+        )
+    return application
 
 
 def replay(
@@ -574,21 +717,7 @@ def replay(
             # Paid off by an earlier payment in the replay: the rest is the borrower's credit.
             _apply_to_credit(book, payment)
             continue
-        accrue_loans(
-            [loan],
-            through=payment.effective_date,
-            business_date=book.business_date,
-            acting_user=book.acting_user,
-        )
-        apply_payment(book, payment)
-        if book.outstanding == 0 and loan.status == Loan.Status.ACTIVE:
-            loan_transition(
-                loan,
-                Loan.Status.PAID_OFF,
-                acting_user=book.acting_user,
-                business_date=book.business_date,
-                reason=f"Paid off by payment {payment.pk}",
-            )
+        apply_in_order(book, payment)
     if loan.status == Loan.Status.ACTIVE:
         accrue_loans(
             [loan],

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
+from lendcore.core.sqlrows import insert_row, insert_rows, update_row
 from lendcore.finance.money import ZERO, round_money
 
 from .models import Account, EntryType, JournalEntry, JournalLine, Loan
@@ -27,6 +28,8 @@ CACHED_BALANCES: dict[str, tuple[str, int]] = {
     Account.CREDIT: ("credit_balance", -1),
 }
 BALANCE_FIELDS = tuple(name for name, _ in CACHED_BALANCES.values())
+# An entry with at most this many lines is written with one multi-row INSERT (sqlrows).
+MAX_SQL_LINES = 16
 
 
 class UnbalancedEntry(ValueError):
@@ -91,11 +94,14 @@ def journal_post_many(
     business_date: date,
     acting_user=None,
     loans: Iterable[Loan] = (),
+    save_loans: bool = True,
 ) -> list[JournalEntry]:
     """Post balanced entries (bulk, a constant number of queries) and move cached balances.
 
     `loans`: the locked, in-memory Loan of every entry that has a loan; their balance fields
-    are updated in memory and saved with one bulk UPDATE.
+    are updated in memory and saved with one bulk UPDATE. `save_loans=False`: the caller
+    writes those fields itself before its transaction commits (`LoanBook.save` does, with
+    the loan's other fields in one UPDATE).
     """
     if not entries:
         return []
@@ -105,21 +111,24 @@ def journal_post_many(
         if spec.loan_id is not None and spec.loan_id not in by_id:
             raise UnbalancedEntry(f"loan {spec.loan_id} must be locked and passed to the writer")
     user_id = getattr(acting_user, "pk", None)
-    created = JournalEntry.objects.bulk_create(
-        [
-            JournalEntry(
-                business_date=business_date,
-                effective_date=spec.effective_date,
-                entry_type=spec.entry_type,
-                loan_id=spec.loan_id,
-                reference=spec.reference[:128],
-                memo=spec.memo[:255],
-                reverses_id=spec.reverses_id,
-                created_by_id=user_id,
-            )
-            for spec in entries
-        ]
-    )
+    created = [
+        JournalEntry(
+            business_date=business_date,
+            effective_date=spec.effective_date,
+            entry_type=spec.entry_type,
+            loan_id=spec.loan_id,
+            reference=spec.reference[:128],
+            memo=spec.memo[:255],
+            reverses_id=spec.reverses_id,
+            created_by_id=user_id,
+        )
+        for spec in entries
+    ]
+    few = len(created) == 1  # a payment's entry: one-row SQL, no bulk machinery
+    if few:
+        insert_row(created[0])
+    else:
+        created = JournalEntry.objects.bulk_create(created)
     lines: list[JournalLine] = []
     touched: dict[int, Loan] = {}
     for spec, entry in zip(entries, created, strict=True):
@@ -139,9 +148,16 @@ def journal_post_many(
                 loan = by_id[spec.loan_id]
                 setattr(loan, name, getattr(loan, name) + sign * (line.debit - line.credit))
                 touched[loan.pk] = loan
-    JournalLine.objects.bulk_create(lines)
-    if touched:
-        Loan.objects.bulk_update(list(touched.values()), list(BALANCE_FIELDS), batch_size=500)
+    if few and len(lines) <= MAX_SQL_LINES:
+        insert_rows(lines)
+    else:
+        JournalLine.objects.bulk_create(lines)
+    if touched and save_loans:
+        if len(touched) == 1:
+            (loan,) = touched.values()
+            update_row(loan, BALANCE_FIELDS)
+        else:
+            Loan.objects.bulk_update(list(touched.values()), list(BALANCE_FIELDS), batch_size=500)
     return created
 
 

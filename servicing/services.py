@@ -8,16 +8,18 @@ calls `accrue_interest` and `late_fees_assess`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from lendcore.core.sqlrows import insert_row
 from lendcore.finance.schedule import LoanTerms, build_schedule
 
 from .accrual import accrue_loans
-from .engine import LoanBook, apply_payment, loan_transition, replay
+from .cob.catch_up import loan_catch_up
+from .engine import LoanBook, apply_in_order, apply_payment, loan_transition, replay
 from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
 from .ledger import cr, dr, journal_post, reversal_specs
 from .ledger import journal_post_many as journal_post_many  # re-exported: the one writer
@@ -33,20 +35,22 @@ from .models import (
     PaymentApplication,
     ScheduleVersion,
 )
-from .selectors import backdate_window_days, business_date_get
+from .selectors import backdate_window_days, business_date_get, loan_posting_state
 from .types import LoanBoarding
 from .validation import actor as _actor
 from .validation import money_validate
 
 
 def _event(loan: Loan, kind: str, *, acting_user, business_date: date, reason="", **data) -> None:
-    LoanEvent.objects.create(
-        loan=loan,
-        kind=kind,
-        reason=reason,
-        data={k: (str(v) if isinstance(v, Decimal | date) else v) for k, v in data.items()},
-        business_date=business_date,
-        actor=_actor(acting_user),
+    insert_row(
+        LoanEvent(
+            loan=loan,
+            kind=kind,
+            reason=reason,
+            data={k: (str(v) if isinstance(v, Decimal | date) else v) for k, v in data.items()},
+            business_date=business_date,
+            actor=_actor(acting_user),
+        )
     )
 
 
@@ -260,7 +264,10 @@ def replay_floor(loan: Loan) -> date | None:
 
 
 def _replay_floor_validate(loan: Loan, effective_date: date) -> None:
-    floor = replay_floor(loan)
+    _replay_floor_check(replay_floor(loan), effective_date)
+
+
+def _replay_floor_check(floor: date | None, effective_date: date) -> None:
     if floor is not None and effective_date < floor:
         raise LoanStateConflict(
             f"The loan was modified on {floor.isoformat()}; transactions dated before it "
@@ -296,16 +303,21 @@ def payment_post(
     *,
     loan: Loan,
     amount: Decimal,
-    effective_date: date,
+    effective_date: date | None = None,
     method: str,
     reference: str = "",
     acting_user,
+    on_posted: Callable[[Payment], None] | None = None,
 ) -> Payment:
     """Receive a payment: accrue to its date, allocate by the waterfall, post it.
 
-    A backdated payment replays every later transaction. A payment beyond the payoff pays
-    the loan off and holds the rest as a refundable credit balance. On a charged-off loan
-    the payment is a recovery (recoveries income).
+    `effective_date` defaults to the business date. A backdated payment (an earlier date
+    than the loan's last accrual or a live payment) replays every later transaction; any
+    other payment is applied alone, which is what the replay would do. A payment beyond the
+    payoff pays the loan off and holds the rest as a refundable credit balance. On a
+    charged-off loan the payment is a recovery (recoveries income). `on_posted(payment)`
+    runs inside the transaction once the payment is posted (the API stores its idempotent
+    answer there, so that the answer commits with the payment or not at all).
     """
     amount = money_validate(amount)
     if method not in Payment.Method.values:
@@ -314,19 +326,27 @@ def payment_post(
         )
     bd = business_date_get()
     loan = loan_lock(loan_id=loan.pk)
+    loan = loan_catch_up(loan=loan, business_date=bd)  # a lagging COB closes this loan first
+    if effective_date is None:
+        effective_date = bd
     _effective_date_validate(loan, effective_date, bd)
     if loan.status == Loan.Status.PAID_OFF:
         raise LoanStateConflict(
             "This loan is paid off; it takes no more payments.", code=ErrorCode.LOAN_CLOSED
         )
     recovery = loan.status == Loan.Status.CHARGED_OFF
-    if not recovery:
-        _replay_floor_validate(loan, effective_date)
-    if recovery and effective_date < (loan.charged_off_on or effective_date):
-        raise LoanStateConflict(
-            "A recovery cannot be dated before the charge-off.", code=ErrorCode.LOAN_CHARGED_OFF
-        )
-    payment = Payment.objects.create(
+    backdated = False
+    if recovery:
+        if effective_date < (loan.charged_off_on or effective_date):
+            raise LoanStateConflict(
+                "A recovery cannot be dated before the charge-off.",
+                code=ErrorCode.LOAN_CHARGED_OFF,
+            )
+    else:
+        later, floor = loan_posting_state(loan_id=loan.pk, effective_date=effective_date)
+        _replay_floor_check(floor, effective_date)
+        backdated = later or effective_date < loan.last_accrual_date
+    payment = Payment(
         loan=loan,
         amount=amount,
         effective_date=effective_date,
@@ -336,27 +356,28 @@ def payment_post(
         posted_on=bd,
         created_by=_actor(acting_user),
     )
-    book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
-    if recovery:
-        apply_payment(book, payment)
+    if recovery or backdated:
+        payment.save(force_insert=True)
+        book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
+        if recovery:
+            apply_payment(book, payment)
+        else:
+            replay(
+                book,
+                from_date=effective_date,
+                from_payment_id=payment.pk,
+                accrue_through=max(loan.last_accrual_date, effective_date),
+                memo=f"Replay for payment {payment.pk} dated {effective_date.isoformat()}",
+            )
+        book.save()
+        payment.refresh_from_db()
     else:
-        backdated = (
-            effective_date < loan.last_accrual_date
-            or PaymentApplication.objects.filter(
-                loan_id=loan.pk, reversed=False, effective_date__gt=effective_date
-            ).exists()
+        # Nothing after it: apply it alone (apply_payment inserts the row with its allocation).
+        book = LoanBook.load_for_payment(
+            loan, on=effective_date, business_date=bd, acting_user=acting_user
         )
-        replay(
-            book,
-            from_date=effective_date,
-            from_payment_id=payment.pk,
-            accrue_through=max(loan.last_accrual_date, effective_date),
-            memo=f"Replay for payment {payment.pk} dated {effective_date.isoformat()}"
-            if backdated
-            else f"Payment {payment.pk}",
-        )
-    book.save()
-    payment.refresh_from_db()
+        apply_in_order(book, payment)
+        book.save()
     _event(
         loan,
         LoanEvent.Kind.PAYMENT,
@@ -368,6 +389,8 @@ def payment_post(
         effective_date=effective_date,
         method=method,
     )
+    if on_posted is not None:
+        on_posted(payment)
     return payment
 
 

@@ -17,15 +17,16 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.permissions import TokenAuthentication, has_staff_permission
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import user_is_staff_member
-from lendcore.api.idempotency import idempotent_response
+from lendcore.api.idempotency import idempotent_response, idempotent_response_atomic
 from lendcore.errors import PermissionDenied
 
 from .. import selectors, services
@@ -358,6 +359,9 @@ class LoanJournalApi(APIView):
 
 
 class PaymentCreateApi(APIView):
+    # the settings' classes, in their order, with the one-query token lookup
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+
     @extend_schema_serializer(component_name="PaymentCreateInput")
     class Input(serializers.Serializer):
         amount = serializers.DecimalField(**MONEY)
@@ -377,33 +381,36 @@ class PaymentCreateApi(APIView):
     @extend_schema(request=Input, responses={201: PaymentOutput}, parameters=[IDEMPOTENCY_HEADER])
     def post(self, request, loan_id: int):
         user = request.user
-        if user_is_staff_member(user):
-            _require(user, "service_loans")
-        loan = selectors.loan_get_visible(user=user, loan_id=loan_id)
-
         staff = user_is_staff_member(user)
+        if staff:
+            _require(user, "service_loans")
+        loan = selectors.loan_get_for_write(user=user, loan_id=loan_id)
 
-        def execute():
+        def execute(claim):
             data = _parse(self.Input, request.data)
-            today = selectors.business_date_get()
-            effective_date = data.get("effective_date") or today
-            if not staff and effective_date != today:
-                raise ServicingValidationError.field(
-                    "effective_date",
-                    f"Borrowers' payments are dated the business date ({today.isoformat()}).",
-                    code=ErrorCode.INVALID_DATE,
-                )
-            payment = services.payment_post(
+            effective_date = data.get("effective_date")  # None: the business date
+            if not staff and effective_date is not None:
+                today = selectors.business_date_get()
+                if effective_date != today:
+                    raise ServicingValidationError.field(
+                        "effective_date",
+                        f"Borrowers' payments are dated the business date ({today.isoformat()}).",
+                        code=ErrorCode.INVALID_DATE,
+                    )
+            services.payment_post(
                 loan=loan,
                 amount=data["amount"],
                 effective_date=effective_date,
                 method=data["method"],
                 reference=data.get("reference", ""),
                 acting_user=user,
+                # the answer commits with the payment (one transaction, see payment_post)
+                on_posted=lambda payment: claim.record(
+                    status.HTTP_201_CREATED, dict(PaymentOutput(payment).data)
+                ),
             )
-            return status.HTTP_201_CREATED, PaymentOutput(payment).data
 
-        return idempotent_response(
+        return idempotent_response_atomic(
             request, scope=f"servicing.payment:{loan.pk}", payload=request.data, execute=execute
         )
 
