@@ -42,7 +42,13 @@ from pathlib import Path  # noqa: E402
 
 from tests.conftest import REQUIRE_SERVICES  # noqa: E402
 
-REDIS_URL = os.environ.get("COB_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+# The broker the workers and this process share. Celery reads CELERY_BROKER_URL from the
+# environment before its settings, so a CI that exports it decides for both.
+REDIS_URL = (
+    os.environ.get("COB_TEST_REDIS_URL")
+    or os.environ.get("CELERY_BROKER_URL")
+    or "redis://127.0.0.1:6379/7"
+)
 ROOT = Path(__file__).resolve().parents[2]
 
 
