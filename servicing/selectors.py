@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
+    Count,
     DateField,
     DecimalField,
     ExpressionWrapper,
@@ -456,3 +457,26 @@ def payoff_quote(*, loan: Loan, on: date | None = None):
             code=ErrorCode.LOAN_CLOSED,
         )
     return payoff_quote_build(loan, on)
+
+
+@dataclass(frozen=True)
+class PortfolioSummary:
+    business_date: date
+    active_loans: int
+    principal_outstanding: Decimal
+    delinquent_loans: int
+    loans_by_bucket: dict[str, int]
+
+
+def portfolio_summary() -> PortfolioSummary:
+    """The staff dashboard's figures: two aggregate queries over active loans."""
+    active = Loan.objects.filter(status=Loan.Status.ACTIVE)
+    totals = active.aggregate(n=Count("id"), principal=Sum("principal_balance"))
+    buckets = dict(active.values_list("delinquency_bucket").annotate(n=Count("id")).order_by())
+    return PortfolioSummary(
+        business_date=business_date_get(),
+        active_loans=totals["n"] or 0,
+        principal_outstanding=totals["principal"] or Decimal("0.00"),
+        delinquent_loans=sum(n for bucket, n in buckets.items() if bucket != "current"),
+        loans_by_bucket=buckets,
+    )

@@ -1,4 +1,4 @@
-"""Shell pages: the portal home, the staff dashboard and the sections later issues fill."""
+"""Shell pages: the portal home and the staff dashboard (the one page composing every app)."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
@@ -7,6 +7,8 @@ from django.views.generic import TemplateView
 
 from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from origination.selectors import application_status_counts
+from servicing.selectors import portfolio_summary
 
 # url name -> (title, lead). The dashboard links each; sections not built yet are shells.
 STAFF_SECTIONS = {
@@ -57,6 +59,14 @@ class StaffDashboardView(StaffRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        counts = application_status_counts()
+        context["portfolio"] = portfolio_summary()
+        context["applications_waiting"] = {
+            "submitted or in review": counts["submitted"] + counts["in_review"],
+            "referred to underwriting": counts["referred"],
+            "offers to accept": counts["approved"],
+            "to disburse": counts["offer_accepted"],
+        }
         context["sections"] = [
             (url_name, title, lead) for url_name, (title, lead) in STAFF_SECTIONS.items()
         ]

@@ -1,3 +1,4 @@
+import io
 import re
 
 import pytest
@@ -87,3 +88,21 @@ def test_api_schema_and_docs_answer(client):
 @pytest.mark.django_db
 def test_admin_login_page_answers(client):
     assert client.get("/admin/login/").status_code == 200
+
+
+def test_dashboard_shows_the_portfolio_and_the_queues(
+    client, admin_user, django_assert_max_num_queries
+):
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(12):
+        response = client.get("/staff/")
+    html = response.content.decode()
+    assert "Business date" in html
+    assert "Active loans" in html
+    summary = response.context["portfolio"]
+    assert summary.active_loans >= 3  # the demo's current, paid-ahead and late loans
+    assert summary.delinquent_loans <= summary.active_loans
+    assert response.context["applications_waiting"]["referred to underwriting"] >= 1
