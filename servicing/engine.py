@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
-from lendcore.core.sqlrows import insert_row, update_row
+from lendcore.core.sqlrows import can_combine_writes, insert_row, update_row, update_rows
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import LoanTerms, build_schedule
 
@@ -71,6 +71,10 @@ INSTALLMENT_FIELDS = (
     "status",
     "paid_on",
 )
+FEE_FIELDS = ("paid_amount", "waived_amount")
+# LoanBook.save: up to this many installment and fee rows are written with the loan's row
+# in one statement (PostgreSQL); more take a bulk UPDATE each.
+FEW_ROWS = 4
 
 
 def loan_transition(
@@ -190,13 +194,23 @@ class LoanBook:
     def save(self) -> None:
         """Refresh statuses and derived dates, then write what changed."""
         self.refresh_statuses()
-        self.save_installments()
-        _write_rows(
-            Fee, [f for f in self.fees if f.pk in self.dirty_fees], ("paid_amount", "waived_amount")
-        )
-        self.dirty_fees.clear()
+        installments = [i for i in self.installments if i.pk in self.dirty_installments]
+        fees = [f for f in self.fees if f.pk in self.dirty_fees]
         balances = BALANCE_FIELDS if self.balances_unsaved else ()
-        update_row(self.loan, (*balances, *ACCRUAL_FIELDS, "oldest_unpaid_due_date", "updated_at"))
+        loan_fields = (*balances, *ACCRUAL_FIELDS, "oldest_unpaid_due_date", "updated_at")
+        if len(installments) + len(fees) <= FEW_ROWS and can_combine_writes():
+            # a payment's few rows and the loan: one statement on PostgreSQL
+            update_rows(
+                [(i, INSTALLMENT_FIELDS) for i in installments]
+                + [(f, FEE_FIELDS) for f in fees]
+                + [(self.loan, loan_fields)]
+            )
+        else:
+            _write_rows(Installment, installments, INSTALLMENT_FIELDS)
+            _write_rows(Fee, fees, FEE_FIELDS)
+            update_row(self.loan, loan_fields)
+        self.dirty_installments.clear()
+        self.dirty_fees.clear()
         self.balances_unsaved = False
 
     def refresh_statuses(self) -> None:

@@ -15,7 +15,13 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
-from lendcore.core.sqlrows import insert_row, insert_rows, update_row
+from lendcore.core.sqlrows import (
+    can_combine_writes,
+    insert_row,
+    insert_rows,
+    insert_with_children,
+    update_row,
+)
 from lendcore.finance.money import ZERO, round_money
 
 from .models import Account, EntryType, JournalEntry, JournalLine, Loan
@@ -125,7 +131,11 @@ def journal_post_many(
         for spec in entries
     ]
     few = len(created) == 1  # a payment's entry: one-row SQL, no bulk machinery
-    if few:
+    # PostgreSQL: the entry and its lines in one statement (a data-modifying CTE)
+    together = few and len(entries[0].lines) <= MAX_SQL_LINES and can_combine_writes()
+    if together:
+        pass  # written with its lines below
+    elif few:
         insert_row(created[0])
     else:
         created = JournalEntry.objects.bulk_create(created)
@@ -148,7 +158,9 @@ def journal_post_many(
                 loan = by_id[spec.loan_id]
                 setattr(loan, name, getattr(loan, name) + sign * (line.debit - line.credit))
                 touched[loan.pk] = loan
-    if few and len(lines) <= MAX_SQL_LINES:
+    if together:
+        insert_with_children(created[0], lines, "entry")
+    elif few and len(lines) <= MAX_SQL_LINES:
         insert_rows(lines)
     else:
         JournalLine.objects.bulk_create(lines)

@@ -92,3 +92,80 @@ def update_row(obj: Model, names: Iterable[str]) -> None:
     params.append(obj.pk)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+@lru_cache(maxsize=16)
+def _insert_with_children_statement(
+    parent: type[Model], child: type[Model], fk: str, vendor: str, rows: int
+) -> tuple[str, tuple, tuple]:
+    parent_fields = tuple(f for f in parent._meta.concrete_fields if not f.primary_key)
+    fk_field = child._meta.get_field(fk)
+    child_fields = tuple(
+        f for f in child._meta.concrete_fields if not f.primary_key and f is not fk_field
+    )
+    # every child value cast to its column's type (a VALUES list types its columns alone)
+    one = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in child_fields) + ")"
+    names = ", ".join(f"v{n}" for n in range(len(child_fields)))
+    sql = (
+        f"WITH p AS (INSERT INTO {_name(parent._meta.db_table)} "  # noqa: S608
+        f"({_columns(parent_fields)}) VALUES ({', '.join(['%s'] * len(parent_fields))}) "
+        f"RETURNING {_name(parent._meta.pk.column)} AS id) "
+        f"INSERT INTO {_name(child._meta.db_table)} "
+        f"({_name(fk_field.column)}, {_columns(child_fields)}) "
+        f"SELECT p.id, {names} FROM p CROSS JOIN (VALUES {', '.join([one] * rows)}) "
+        f"AS v({names}) RETURNING {_name(fk_field.column)}"
+    )
+    return sql, parent_fields, child_fields
+
+
+def can_combine_writes() -> bool:
+    """Whether `insert_with_children` and `update_rows` write in one statement (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
+def insert_with_children(parent: Model, children: Sequence[Model], fk: str) -> None:
+    """INSERT `parent` (a new row) and its `children` (new rows of one model whose foreign key
+    field `fk` points to it) in one statement, a data-modifying CTE; sets the parent's primary
+    key and the children's `fk`. PostgreSQL only (`can_combine_writes`); the children's
+    primary keys are not read back."""
+    if parent.pk is not None:
+        raise ValueError(f"insert_with_children: {type(parent).__name__} has a primary key")
+    if not children:
+        raise ValueError("insert_with_children: no children")
+    sql, parent_fields, child_fields = _insert_with_children_statement(
+        type(parent), type(children[0]), fk, connection.vendor, len(children)
+    )
+    params = [f.get_db_prep_save(f.pre_save(parent, True), connection) for f in parent_fields]
+    params += [
+        f.get_db_prep_save(f.pre_save(obj, True), connection)
+        for obj in children
+        for f in child_fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        parent.pk = cursor.fetchone()[0]
+    for obj in (parent, *children):
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    attname = type(children[0])._meta.get_field(fk).attname
+    for obj in children:
+        setattr(obj, attname, parent.pk)
+
+
+def update_rows(updates: Sequence[tuple[Model, Iterable[str]]]) -> None:
+    """`update_row` for each (obj, names), in one statement on PostgreSQL (data-modifying
+    CTEs, each a one-row UPDATE); one statement each elsewhere."""
+    if connection.vendor != "postgresql" or len(updates) < 2:
+        for obj, names in updates:
+            update_row(obj, names)
+        return
+    parts, params = [], []
+    for obj, names in updates:
+        sql, fields = _update_statement(type(obj), connection.vendor, tuple(names))
+        parts.append(sql)
+        params += [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+        params.append(obj.pk)
+    *first, last = parts
+    sql = "WITH " + ", ".join(f"u{n} AS ({part} RETURNING 1)" for n, part in enumerate(first))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} {last}", params)
