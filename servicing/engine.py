@@ -687,7 +687,7 @@ def replay(
     if live or accruals:
         for application in live:
             _unapply(book, application)
-        specs = reversal_specs(reversed_entries, memo=memo)
+        specs = reversal_specs(reversed_entries, memo=memo, loan_id=loan.pk)
         journal_post_many(
             entries=specs,
             business_date=book.business_date,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from lendcore.core.sqlrows import (
     can_combine_writes,
@@ -24,7 +24,7 @@ from lendcore.core.sqlrows import (
 )
 from lendcore.finance.money import ZERO, round_money
 
-from .models import Account, EntryType, JournalEntry, JournalLine, Loan
+from .models import Account, EntryType, InterestAccrual, JournalEntry, JournalLine, Loan
 
 # account -> the cached balance on Loan it moves, and the sign of (debit - credit)
 CACHED_BALANCES: dict[str, tuple[str, int]] = {
@@ -204,27 +204,48 @@ def journal_post(
 
 
 def reversal_specs(
-    entries: Sequence[JournalEntry], *, effective_date: date | None = None, memo: str = ""
+    entries: Sequence[JournalEntry],
+    *,
+    effective_date: date | None = None,
+    memo: str = "",
+    loan_id: int | None = None,
 ) -> list[EntrySpec]:
-    """Mirror entries (debits <-> credits) linked to their originals; lines fetched in one query."""
+    """Mirror entries (debits <-> credits) linked to their originals; lines fetched in one query.
+
+    With `loan_id`, an entry shared by many loans (close of business posts a day's accrual of
+    a range of loans as one entry, `loan` empty) is mirrored for that loan's lines only. Such a
+    partial reversal names its original in the memo; the one-to-one `reverses` link is kept
+    for whole reversals.
+    """
+    entries = list({entry.pk: entry for entry in entries}.values())
     if not entries:
         return []
     lines_by_entry: dict[int, list[Line]] = {entry.pk: [] for entry in entries}
-    for line in JournalLine.objects.filter(entry_id__in=list(lines_by_entry)).order_by("id"):
+    lines = JournalLine.objects.filter(entry_id__in=list(lines_by_entry))
+    shared = [entry.pk for entry in entries if entry.loan_id is None]
+    if loan_id is not None and shared:
+        lines = lines.filter(Q(loan_id=loan_id) | ~Q(entry_id__in=shared))
+    for line in lines.order_by("id"):
         lines_by_entry[line.entry_id].append(
             Line(account=line.account, debit=line.credit, credit=line.debit)
         )
+    partial = set(shared) if loan_id is not None else set()
     return [
         EntrySpec(
             entry_type=EntryType.REVERSAL,
             effective_date=effective_date or entry.effective_date,
             lines=lines_by_entry[entry.pk],
-            loan_id=entry.loan_id,
+            loan_id=loan_id if entry.pk in partial else entry.loan_id,
             reference=entry.reference,
-            memo=memo or f"Reverses JE-{entry.pk} ({entry.entry_type})",
-            reverses_id=entry.pk,
+            memo=(
+                f"{memo or 'Reverses'} (JE-{entry.pk}, this loan's lines)"[:255]
+                if entry.pk in partial
+                else memo or f"Reverses JE-{entry.pk} ({entry.entry_type})"
+            ),
+            reverses_id=None if entry.pk in partial else entry.pk,
         )
         for entry in entries
+        if lines_by_entry[entry.pk]
     ]
 
 
@@ -276,6 +297,12 @@ def ledger_problems() -> list[str]:
         problems.append(
             f"JE-{entry_id} does not balance: debits {debit}, credits {credit}, {n} lines"
         )
+    # Journal lines and accrual rows keep no database foreign key to their loan (see models).
+    loans = Loan.objects.values("pk")
+    for model, label in ((JournalLine, "journal lines"), (InterestAccrual, "accrual rows")):
+        dangling = model.objects.filter(loan_id__isnull=False).exclude(loan_id__in=loans).count()
+        if dangling:
+            problems.append(f"{dangling} {label} name a loan that does not exist")
     tb = trial_balance()
     total = sum(tb.values(), ZERO)
     if total != 0:

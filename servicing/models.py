@@ -293,7 +293,16 @@ class Installment(models.Model):
                 name="installment_paid_within_due",
             ),
         ]
-        indexes = [models.Index(fields=["loan", "due_date"])]
+        indexes = [
+            models.Index(fields=["loan", "due_date"]),
+            # Close of business looks for the unpaid installments of a range of loans (falling
+            # due, out of grace, late fees, reminders); paid ones, most rows, stay out of it.
+            models.Index(
+                fields=["loan", "due_date"],
+                condition=~Q(status="paid"),
+                name="installment_unpaid_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.loan_id} #{self.number} {self.due_date}"
@@ -427,13 +436,17 @@ class JournalEntry(_Immutable):
 
 class JournalLine(_Immutable):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    loan = models.ForeignKey(  # indexed by (loan, account) below
+    # Indexed by (loan, account) below. No database foreign key: close of business inserts
+    # a line per loan a night and a per-row check of a loan that is never deleted (PROTECT)
+    # cost more than the insert; `ledger_check` finds a line whose loan is missing.
+    loan = models.ForeignKey(
         Loan,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="journal_lines",
         db_index=False,
+        db_constraint=False,
     )
     account = models.CharField(max_length=8, choices=Account.choices)
     debit = _money()
@@ -464,8 +477,14 @@ class InterestAccrual(models.Model):
     entries get reversing entries) and accrues again.
     """
 
-    loan = models.ForeignKey(  # indexed by (loan, date) below
-        Loan, on_delete=models.PROTECT, related_name="accruals", db_index=False
+    # Indexed by the unique (loan, date) of live rows. No database foreign keys, as for
+    # journal lines: one row per loan a night; `ledger_check` finds dangling references.
+    loan = models.ForeignKey(
+        Loan,
+        on_delete=models.PROTECT,
+        related_name="accruals",
+        db_index=False,
+        db_constraint=False,
     )
     date = models.DateField()
     principal_base = _money()
@@ -473,8 +492,16 @@ class InterestAccrual(models.Model):
     cumulative_exact = _exact()
     posted = _money()
     cumulative_posted = _money()
-    entry = models.OneToOneField(
-        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="accrual"
+    # Close of business posts one entry a day for a range of loans (a line pair per loan),
+    # so many accrual rows share an entry.
+    entry = models.ForeignKey(
+        JournalEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accruals",
+        db_index=False,
+        db_constraint=False,
     )
     reversed = models.BooleanField(default=False)
 
@@ -485,7 +512,6 @@ class InterestAccrual(models.Model):
                 fields=["loan", "date"], condition=Q(reversed=False), name="accrual_once_per_day"
             )
         ]
-        indexes = [models.Index(fields=["loan", "date"])]
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.date} {self.amount_exact}"

@@ -319,9 +319,12 @@ def loan_fees(*, loan: Loan) -> QuerySet[Fee]:
 
 
 def loan_journal(*, loan: Loan) -> QuerySet[JournalEntry]:
+    """The entries with lines of the loan, newest first, each with the loan's lines only:
+    close of business posts a day's accrual of many loans as one shared entry."""
+    lines = JournalLine.objects.filter(loan=loan)
     return (
-        JournalEntry.objects.filter(loan=loan)
-        .prefetch_related(Prefetch("lines", queryset=JournalLine.objects.order_by("id")))
+        JournalEntry.objects.filter(pk__in=lines.values("entry_id"))
+        .prefetch_related(Prefetch("lines", queryset=lines.order_by("id")))
         .order_by("-id")
     )
 

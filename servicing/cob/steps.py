@@ -68,6 +68,21 @@ class Scope:
             unclosed, pk__gte=self.lo, pk__lte=self.hi, disbursed_on__lte=self.day
         )
 
+    def installments(self) -> QuerySet[Installment]:
+        """Current-schedule installments of the scope's active loans, filtered on the range and
+        joined to the loan (not `loan IN (subquery)`, which the planner turns into a loop)."""
+        unclosed = Q(loan__last_closed_on__lt=self.day)
+        if self.never_closed_as < self.day:
+            unclosed |= Q(loan__last_closed_on__isnull=True)
+        return Installment.objects.filter(
+            unclosed,
+            loan_id__gte=self.lo,
+            loan_id__lte=self.hi,
+            loan__status=Loan.Status.ACTIVE,
+            loan__disbursed_on__lte=self.day,
+            schedule__is_current=True,
+        )
+
     def sql(self, alias: str = "l") -> tuple[str, dict]:
         where = (
             f"{alias}.id BETWEEN %(lo)s AND %(hi)s AND {alias}.disbursed_on <= %(day)s "
@@ -223,28 +238,30 @@ acc AS (
       FROM cum c
 ),
 ent AS (
+    -- one entry a day for the scope's loans, a line pair per loan (see JournalEntry.loan)
     INSERT INTO servicing_journalentry
            (business_date, effective_date, entry_type, loan_id, reference, memo, created_at)
-    SELECT %(bd)s, a.day, 'accrual', a.loan_id, a.loan_number,
-           'Interest ' || to_char(a.day, 'YYYY-MM-DD'), now()
-      FROM acc a WHERE a.posted > 0
-    RETURNING id, loan_id, effective_date
+    SELECT %(bd)s, d.day, 'accrual', NULL, %(reference)s,
+           'Interest ' || to_char(d.day, 'YYYY-MM-DD') || ', ' || %(reference)s, now()
+      FROM (SELECT DISTINCT a.day FROM acc a WHERE a.posted > 0) d
+    RETURNING id, effective_date
 ),
 lin AS (
     INSERT INTO servicing_journalline (entry_id, loan_id, account, debit, credit)
-    SELECT e.id, e.loan_id,
+    SELECT e.id, a.loan_id,
            CASE WHEN v.dr THEN '1110' WHEN a.non_accrual THEN '2900' ELSE '4100' END,
            CASE WHEN v.dr THEN a.posted ELSE 0 END, CASE WHEN v.dr THEN 0 ELSE a.posted END
-      FROM ent e JOIN acc a ON a.loan_id = e.loan_id AND a.day = e.effective_date
+      FROM acc a JOIN ent e ON e.effective_date = a.day
      CROSS JOIN (VALUES (true), (false)) v(dr)
+     WHERE a.posted > 0
     RETURNING 1
 ),
 ins AS (
     INSERT INTO servicing_interestaccrual (loan_id, date, principal_base, amount_exact,
            cumulative_exact, posted, cumulative_posted, entry_id, reversed)
     SELECT a.loan_id, a.day, a.principal_balance, a.amount, a.cum_exact, a.posted,
-           a.cum_posted, e.id, false
-      FROM acc a LEFT JOIN ent e ON e.loan_id = a.loan_id AND e.effective_date = a.day
+           a.cum_posted, CASE WHEN a.posted > 0 THEN e.id END, false
+      FROM acc a LEFT JOIN ent e ON e.effective_date = a.day
     RETURNING 1
 ),
 tot AS (
@@ -266,8 +283,9 @@ CREATE TEMP TABLE IF NOT EXISTS cob_accrued (
 
 def accrue_sql(scope: Scope) -> int:
     """PostgreSQL: one statement accrues every active loan of the scope through the day,
-    writing the accrual rows, the journal entries and their lines; the loans' accrual
-    fields and interest balance are set by the closing UPDATE (one row version a day)."""
+    writing the accrual rows and one journal entry a day for the scope (a line pair per
+    loan); the loans' accrual fields and interest balance are set by the closing UPDATE
+    (one row version a day)."""
     where, params = scope.sql("l")
     with connection.cursor() as cursor:
         cursor.execute(ACCRUED_TEMP)
@@ -281,7 +299,13 @@ def accrue_sql(scope: Scope) -> int:
         if first is None:
             return 0
         bases, days, nums, dens = day_fractions(first + ONE_DAY, scope.day)
-        params.update(f_basis=bases, f_day=days, f_num=nums, f_den=dens)
+        params.update(
+            f_basis=bases,
+            f_day=days,
+            f_num=nums,
+            f_den=dens,
+            reference=f"COB loans {scope.lo}-{scope.hi}",
+        )
         cursor.execute(ACCRUAL_SQL.format(scope=where), params)
         rows, _lines, _loans = cursor.fetchone()
     return int(rows)
@@ -290,16 +314,20 @@ def accrue_sql(scope: Scope) -> int:
 # --------------------------------------------------------------------------- transitions
 
 TRANSITIONS_SQL = """
-WITH changed AS (
+WITH open AS MATERIALIZED (  -- the range's unpaid installments by the partial index first
+    SELECT i.id, i.loan_id, i.schedule_id, i.due_date, i.status
+      FROM servicing_installment i
+     WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.due_date <= %(day)s
+       AND i.status IN ('upcoming', 'partially_paid', 'due')
+),
+changed AS (
     UPDATE servicing_installment i
-       SET status = CASE WHEN %(day)s - i.due_date > l.late_fee_grace_days THEN 'overdue'
+       SET status = CASE WHEN %(day)s - o.due_date > l.late_fee_grace_days THEN 'overdue'
                          ELSE 'due' END
-      FROM servicing_loan l, servicing_scheduleversion sv
-     WHERE i.loan_id = l.id AND sv.id = i.schedule_id AND sv.is_current
+      FROM open o, servicing_loan l, servicing_scheduleversion sv
+     WHERE i.id = o.id AND o.loan_id = l.id AND sv.id = o.schedule_id AND sv.is_current
        AND {scope} AND l.status = 'active'
-       AND i.loan_id BETWEEN %(lo)s AND %(hi)s
-       AND i.due_date <= %(day)s AND i.status IN ('upcoming', 'partially_paid', 'due')
-       AND i.status <> CASE WHEN %(day)s - i.due_date > l.late_fee_grace_days THEN 'overdue'
+       AND o.status <> CASE WHEN %(day)s - o.due_date > l.late_fee_grace_days THEN 'overdue'
                             ELSE 'due' END
     RETURNING 1
 )
@@ -373,7 +401,8 @@ u AS (
            last_accrual_date = COALESCE(a.last_day, l.last_accrual_date),
            interest_balance = l.interest_balance + COALESCE(a.delta, 0)
       FROM b LEFT JOIN cob_accrued a ON a.loan_id = b.id
-     WHERE l.id = b.id
+     -- the range again on the target: without it the planner joins the whole table
+     WHERE l.id = b.id AND l.id BETWEEN %(lo)s AND %(hi)s
     RETURNING l.id, l.status, b.old_bucket, b.bucket, b.dpd, b.old_na, l.non_accrual
 ),
 h AS (
@@ -494,13 +523,10 @@ def late_fees(scope: Scope) -> int:
     constraint fee_one_late_fee_per_installment), capped: bulk INSERTs of entries, lines,
     fees and events and one UPDATE of the loans' fee balances."""
     day = scope.day
+    # After `transitions`, every unpaid installment past its grace days is `overdue`.
     rows = list(
-        Installment.objects.filter(
-            schedule__is_current=True,
-            loan__in=scope.loans().filter(status=Loan.Status.ACTIVE, late_fee_amount__gt=0),
-            due_date__lt=day,
-        )
-        .exclude(status=InstallmentStatus.PAID)
+        scope.installments()
+        .filter(status=InstallmentStatus.OVERDUE, loan__late_fee_amount__gt=0, due_date__lt=day)
         .exclude(fees__kind=Fee.Kind.LATE)
         .values_list(
             "pk",
@@ -606,11 +632,8 @@ def reminders(scope: Scope) -> int:
     for n in config.overdue_reminder_days():
         kinds[day - timedelta(days=n)] = f"overdue_{n}"
     rows = (
-        Installment.objects.filter(
-            schedule__is_current=True,
-            loan__in=scope.loans().filter(status=Loan.Status.ACTIVE),
-            due_date__in=list(kinds),
-        )
+        scope.installments()
+        .filter(due_date__in=list(kinds))
         .exclude(status=InstallmentStatus.PAID)
         .values_list(
             "pk",

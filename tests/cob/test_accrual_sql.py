@@ -105,3 +105,51 @@ def test_sql_accrual_equals_python_accrual(borrower):
     assert sql[0] == python[0]
     assert sql[1] == python[1]
     assert sql[2] == python[2]
+
+
+def test_a_days_accrual_is_one_shared_entry_and_replay_reverses_one_loans_lines(borrower):
+    from decimal import Decimal
+
+    from servicing.ledger import ledger_problems
+    from servicing.models import JournalEntry
+    from servicing.services import payment_post
+
+    start, through = date(2027, 12, 1), date(2027, 12, 20)
+    business_date_set(business_date=start, acting_user=None)
+    loans = [
+        board_loan(borrower=borrower, application_ref=f"SH-{n}", disbursed_on=start)
+        for n in range(3)
+    ]
+    ids = [loan.pk for loan in loans]
+    business_date_set(business_date=through, acting_user=None)
+    with transaction.atomic():
+        close_range(lo=min(ids), hi=max(ids), business_date=through, clock=StepClock())
+
+    # One entry a day for the three loans, without a loan of its own, a line pair per loan
+    entries = JournalEntry.objects.filter(entry_type="accrual", lines__loan_id__in=ids).distinct()
+    assert entries.count() == 19
+    assert set(entries.values_list("loan_id", flat=True)) == {None}
+    day = entries.get(effective_date=date(2027, 12, 15))
+    assert sorted(day.lines.values_list("loan_id", flat=True)) == sorted(ids * 2)
+    others_before = _state(ids[1:])
+
+    # A backdated payment on one loan replays that loan alone
+    payment_post(
+        loan=loans[0],
+        amount=Decimal("100.00"),
+        effective_date=date(2027, 12, 10),
+        method="ach",
+        reference="backdated",
+        acting_user=None,
+    )
+    reversal = JournalEntry.objects.get(entry_type="reversal", memo__contains=f"(JE-{day.pk},")
+    assert reversal.loan_id == ids[0]  # a partial reversal belongs to the loan
+    assert reversal.reverses_id is None  # the shared original is not wholly reversed
+    assert set(reversal.lines.values_list("loan_id", flat=True)) == {ids[0]}
+    assert JournalEntry.objects.filter(reverses_id=day.pk).count() == 0
+    assert _state(ids[1:]) == others_before
+    assert (
+        InterestAccrual.objects.filter(loan_id=ids[0], reversed=False, date__lte=through).count()
+        == (through - start).days
+    )
+    assert ledger_problems() == []
