@@ -18,6 +18,7 @@ from fractions import Fraction
 from lendcore.finance.daycount import year_fraction
 from lendcore.finance.money import ZERO, round_money
 
+from .bulk import rows_update
 from .ledger import EntrySpec, cr, dr, journal_post_many
 from .models import Account, EntryType, Installment, InterestAccrual, Loan
 
@@ -156,5 +157,5 @@ def accrue_loans(
             row.entry_id = spec.created.pk
         accruals.append(row)
     InterestAccrual.objects.bulk_create(accruals, batch_size=2000)
-    Loan.objects.bulk_update(candidates, list(ACCRUAL_FIELDS), batch_size=500)
+    rows_update(candidates, ACCRUAL_FIELDS)
     return len(accruals)

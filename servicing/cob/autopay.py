@@ -10,10 +10,15 @@ finds by reference instead of posting again.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
 
+from lendcore.finance.money import ZERO
+
+from ..bulk import rows_update
 from ..models import (
     AutopayEnrolment,
     Installment,
@@ -24,6 +29,8 @@ from ..models import (
 )
 from . import crypto
 from .rails import payment_rail
+
+ONE_DAY = timedelta(days=1)
 
 
 def autopay_enrol(
@@ -90,12 +97,25 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
 
 
 def autopay_collect(*, lo: int, hi: int, on: date) -> int:
-    """Debit every installment due `on` of enrolled active loans [lo, hi]; post payments."""
-    from ..errors import LoanStateConflict
-    from ..services import payment_post
+    """Debit every installment due `on` of enrolled active loans [lo, hi]; post payments.
 
+    The partition's regular debits (an installment paid in full on a current loan) post in
+    one transaction with bulk writes (`_post_regular`); any other goes through
+    `payment_post`, one by one. Returns the payments posted."""
+    pending = _transfers_debited(lo=lo, hi=hi, on=on)
+    if not pending:
+        return 0
+    posted, others = _post_regular(pending, on)
+    for transfer in others:
+        posted += _post_one(transfer, on)
+    return posted
+
+
+def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
+    """The range's transfers for installments due `on`, each written once (unique per
+    installment) before the rail is called, debited once; returns those not posted yet."""
     rail = payment_rail()
-    due = (
+    due = list(
         Installment.objects.filter(
             loan_id__gte=lo,
             loan_id__lte=hi,
@@ -105,60 +125,258 @@ def autopay_collect(*, lo: int, hi: int, on: date) -> int:
             loan__autopay_enrolments__active=True,
         )
         .exclude(status=InstallmentStatus.PAID)
-        .values_list("pk", "loan_id")
         .order_by("loan_id", "pk")
     )
-    posted = 0
-    for installment_id, loan_id in due:
-        transfer = RailTransfer.objects.filter(installment_id=installment_id).first()
-        if transfer is None:
-            inst = Installment.objects.get(pk=installment_id)
-            amount = inst.remaining
-            if amount <= 0:
-                continue
-            enrolment = AutopayEnrolment.objects.get(loan_id=loan_id, active=True)
-            try:
-                with transaction.atomic():
-                    transfer = RailTransfer.objects.create(
-                        loan_id=loan_id,
-                        installment_id=installment_id,
-                        enrolment=enrolment,
-                        business_date=on,
-                        amount=amount,
-                        rail=rail.name,
-                    )
-            except IntegrityError:
-                transfer = RailTransfer.objects.get(installment_id=installment_id)
-        if transfer.payment_id is not None or transfer.status != RailTransfer.Status.PENDING:
+    if not due:
+        return []
+    ids = [inst.pk for inst in due]
+    have = set(
+        RailTransfer.objects.filter(installment_id__in=ids).values_list("installment_id", flat=True)
+    )
+    missing = [inst for inst in due if inst.pk not in have and inst.remaining > 0]
+    if missing:
+        enrolments = {
+            e.loan_id: e
+            for e in AutopayEnrolment.objects.filter(
+                loan_id__in={inst.loan_id for inst in missing}, active=True
+            )
+        }
+        RailTransfer.objects.bulk_create(
+            [
+                RailTransfer(
+                    loan_id=inst.loan_id,
+                    installment_id=inst.pk,
+                    enrolment=enrolments[inst.loan_id],
+                    business_date=on,
+                    amount=inst.remaining,
+                    rail=rail.name,
+                )
+                for inst in missing
+            ],
+            ignore_conflicts=True,  # a retry racing another: the unique row wins once
+        )
+    transfers = list(
+        RailTransfer.objects.filter(
+            installment_id__in=ids, status=RailTransfer.Status.PENDING, payment__isnull=True
+        )
+        .select_related("enrolment")
+        .order_by("loan_id", "pk")
+    )
+    debited = []
+    for transfer in transfers:
+        if transfer.rail_reference:
             continue
-        account = crypto.decrypt(transfer.enrolment.account_encrypted)
-        if not transfer.rail_reference:
-            result = rail.debit(
-                account_number=account,
-                routing_number=transfer.enrolment.routing_number,
-                amount=transfer.amount,
-                on=on,
+        result = rail.debit(
+            account_number=crypto.decrypt(transfer.enrolment.account_encrypted),
+            routing_number=transfer.enrolment.routing_number,
+            amount=transfer.amount,
+            on=on,
+            reference=_reference(transfer),
+        )
+        transfer.rail_reference = result.reference
+        transfer.settle_on = result.settle_on
+        debited.append(transfer)
+    rows_update(debited, ["rail_reference", "settle_on"])
+    # A retry after a crash between posting and linking: link the payment it finds.
+    found = dict(
+        Payment.objects.filter(
+            loan_id__in={t.loan_id for t in transfers},
+            reference__in=[_reference(t) for t in transfers],
+        ).values_list("reference", "pk")
+    )
+    linked = []
+    for transfer in transfers:
+        if _reference(transfer) in found:
+            transfer.payment_id = found[_reference(transfer)]
+            linked.append(transfer)
+    rows_update(linked, ["payment"])
+    return [t for t in transfers if t.payment_id is None]
+
+
+def _post_one(transfer: RailTransfer, on: date) -> int:
+    from ..errors import LoanStateConflict
+    from ..services import payment_post
+
+    try:
+        payment = payment_post(
+            loan=Loan(pk=transfer.loan_id),
+            amount=transfer.amount,
+            effective_date=on,
+            method=Payment.Method.ACH,
+            reference=_reference(transfer),
+            acting_user=None,
+        )
+    except LoanStateConflict as error:
+        RailTransfer.objects.filter(pk=transfer.pk).update(
+            status=RailTransfer.Status.FAILED, error=error.message
+        )
+        return 0
+    RailTransfer.objects.filter(pk=transfer.pk).update(payment=payment)
+    return 1
+
+
+def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[RailTransfer]]:
+    """Post, in one transaction with bulk writes, the debits that pay an installment due
+    `on` in full on a current loan (nothing past due, no fees, no credit, not the payoff):
+    what `payment_post` would write for each, through the same engine steps (accrue to the
+    date, the waterfall, the installment fill, the journal), without its per-payment round
+    trips. Returns (posted, the transfers left for `payment_post`)."""
+    from ..accrual import accrue_loans
+    from ..engine import INSTALLMENT_FIELDS, _fill_installment, _set_allocation
+    from ..ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
+    from ..models import Account, EntryType, LoanEvent, PaymentApplication
+    from ..selectors import business_date_get
+
+    with transaction.atomic():
+        bd = business_date_get()
+        by_loan = {t.loan_id: t for t in transfers}
+        loans = {
+            loan.pk: loan
+            for loan in Loan.objects.select_for_update().filter(pk__in=list(by_loan)).order_by("pk")
+        }
+        installments = {
+            inst.pk: inst
+            for inst in Installment.objects.filter(
+                pk__in=[t.installment_id for t in transfers], schedule__is_current=True
+            )
+        }
+
+        def regular(transfer: RailTransfer) -> bool:
+            loan = loans.get(transfer.loan_id)
+            inst = installments.get(transfer.installment_id)
+            return (
+                bd == on
+                and loan is not None
+                and inst is not None
+                and loan.status == Loan.Status.ACTIVE
+                and (loan.last_closed_on is None or loan.last_closed_on >= on - ONE_DAY)
+                and loan.fees_balance == 0
+                and loan.credit_balance == 0
+                and loan.oldest_unpaid_due_date == on
+                and inst.due_date == on
+                and inst.principal_paid == inst.interest_paid == inst.fee_paid == 0
+                and inst.cancelled == 0
+                and inst.remaining == transfer.amount
+            )
+
+        chosen = [t for t in transfers if regular(t)]
+        others = [t for t in transfers if not regular(t)]
+        if not chosen:
+            return 0, others
+        accrue_loans([loans[t.loan_id] for t in chosen], through=on, business_date=bd)
+        # The payoff (and its credit balance) is payment_post's: here only what leaves a
+        # balance owing.
+        left = []
+        for transfer in chosen:
+            loan = loans[transfer.loan_id]
+            if loan.principal_balance + loan.interest_balance <= transfer.amount:
+                others.append(transfer)
+            else:
+                left.append(transfer)
+        chosen = left
+        if not chosen:
+            return 0, others
+        next_due = dict(
+            Installment.objects.filter(
+                loan_id__in=[t.loan_id for t in chosen], schedule__is_current=True, due_date__gt=on
+            )
+            .exclude(status=InstallmentStatus.PAID)
+            .order_by()
+            .values("loan_id")
+            .annotate(first=Min("due_date"))
+            .values_list("loan_id", "first")
+        )
+        payments, allocations = [], []
+        now = timezone.now()
+        for transfer in chosen:
+            loan = loans[transfer.loan_id]
+            inst = installments[transfer.installment_id]
+            amount = transfer.amount
+            paid = {"fees": ZERO, "interest": ZERO, "principal": ZERO}
+            remaining = amount
+            for bucket in loan.allocation_order or ["fees", "interest", "principal"]:
+                if bucket == "interest":
+                    take = min(remaining, loan.interest_balance)
+                elif bucket == "principal":
+                    take = min(remaining, loan.principal_balance)
+                else:
+                    continue  # no fees owed
+                paid[bucket] += take
+                remaining -= take
+            di, dp, df = _fill_installment(inst, amount)
+            inst.status = inst.status_on(bd)
+            inst.paid_on = bd
+            amounts = {**paid, "excess": ZERO, "credit": ZERO}
+            detail = [
+                {"installment": inst.pk, "interest": str(di), "principal": str(dp), "fee": str(df)}
+            ]
+            payment = Payment(
+                loan=loan,
+                amount=amount,
+                effective_date=on,
+                method=Payment.Method.ACH,
                 reference=_reference(transfer),
+                is_recovery=False,
+                posted_on=bd,
             )
-            RailTransfer.objects.filter(pk=transfer.pk).update(
-                rail_reference=result.reference, settle_on=result.settle_on
-            )
-        payment = Payment.objects.filter(loan_id=loan_id, reference=_reference(transfer)).first()
-        if payment is None:
-            try:
-                payment = payment_post(
-                    loan=Loan(pk=loan_id),
-                    amount=transfer.amount,
+            _set_allocation(payment, amounts)
+            payments.append(payment)
+            allocations.append((amounts, detail))
+            loan.oldest_unpaid_due_date = next_due.get(loan.pk)
+            loan.updated_at = now
+        Payment.objects.bulk_create(payments)
+        specs = [
+            EntrySpec(
+                entry_type=EntryType.PAYMENT,
+                effective_date=on,
+                lines=[
+                    dr(Account.CASH, p.amount),
+                    cr(Account.INTEREST, amounts["interest"]),
+                    cr(Account.PRINCIPAL, amounts["principal"]),
+                ],
+                loan_id=p.loan_id,
+                reference=p.reference,
+                memo=f"Payment {p.pk} ({p.method})",
+            ).nonzero()
+            for p, (amounts, _) in zip(payments, allocations, strict=True)
+        ]
+        touched = [loans[t.loan_id] for t in chosen]
+        journal_post_many(
+            entries=specs, business_date=bd, acting_user=None, loans=touched, save_loans=False
+        )
+        PaymentApplication.objects.bulk_create(
+            [
+                PaymentApplication(
+                    payment=p,
+                    loan_id=p.loan_id,
                     effective_date=on,
-                    method=Payment.Method.ACH,
-                    reference=_reference(transfer),
-                    acting_user=None,
+                    entry=spec.created,
+                    detail=detail,
+                    **amounts,
                 )
-            except LoanStateConflict as error:
-                RailTransfer.objects.filter(pk=transfer.pk).update(
-                    status=RailTransfer.Status.FAILED, error=error.message
+                for p, spec, (amounts, detail) in zip(payments, specs, allocations, strict=True)
+            ]
+        )
+        rows_update([installments[t.installment_id] for t in chosen], INSTALLMENT_FIELDS)
+        rows_update(touched, [*BALANCE_FIELDS, "oldest_unpaid_due_date", "updated_at"])
+        LoanEvent.objects.bulk_create(
+            [
+                LoanEvent(
+                    loan_id=p.loan_id,
+                    kind=LoanEvent.Kind.PAYMENT,
+                    reason=f"Payment {p.pk}",
+                    data={
+                        "payment": p.pk,
+                        "amount": str(p.amount),
+                        "effective_date": on.isoformat(),
+                        "method": p.method,
+                    },
+                    business_date=bd,
                 )
-                continue
-            posted += 1
-        RailTransfer.objects.filter(pk=transfer.pk).update(payment=payment)
-    return posted
+                for p in payments
+            ]
+        )
+        for transfer, payment in zip(chosen, payments, strict=True):
+            transfer.payment = payment
+        rows_update(chosen, ["payment"])
+    return len(chosen), others

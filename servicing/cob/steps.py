@@ -621,16 +621,74 @@ def late_fees(scope: Scope) -> int:
 # --------------------------------------------------------------------------- reminders
 
 
-def reminders(scope: Scope) -> int:
-    """Queue reminders: installments due in N days, and overdue on the configured days;
-    one per installment, kind and channel (unique), respecting the borrower's opt-outs.
-    Sent after commit by `servicing.tasks.notifications_send_task`."""
-    from .notifications import sms_enabled
+REMINDERS_SQL = """
+INSERT INTO servicing_notification
+       (loan_id, installment_id, kind, channel, business_date, recipient, status, error,
+        created_at)
+SELECT i.loan_id, i.id, k.kind, ch.channel, %(day)s,
+       CASE WHEN ch.channel = 'email' THEN b.email ELSE b.phone END, 'queued', '', now()
+  FROM servicing_installment i
+  JOIN unnest(%(dates)s::date[], %(kinds)s::text[]) AS k(due, kind) ON k.due = i.due_date
+  JOIN servicing_loan l ON l.id = i.loan_id
+  JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
+  JOIN accounts_borrower b ON b.id = l.borrower_id
+ CROSS JOIN unnest(%(channels)s::text[]) AS ch(channel)
+ WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.status <> 'paid'
+   AND {scope} AND l.status = 'active'
+   AND CASE WHEN ch.channel = 'email' THEN b.email <> '' AND NOT b.email_opt_out
+            ELSE b.phone <> '' AND NOT b.sms_opt_out END
+ON CONFLICT (installment_id, kind, channel) DO NOTHING
+RETURNING id
+"""
 
-    day = scope.day
+
+def _reminder_kinds(day: date) -> dict[date, str]:
     kinds = {day + timedelta(days=config.reminder_days_before()): "due_soon"}
     for n in config.overdue_reminder_days():
         kinds[day - timedelta(days=n)] = f"overdue_{n}"
+    return kinds
+
+
+def _reminder_channels() -> list[str]:
+    from .notifications import sms_enabled
+
+    return [
+        channel
+        for channel in config.reminder_channels()
+        if channel == "email" or (channel == "sms" and sms_enabled())
+    ]
+
+
+def _reminders_send(ids: list[int]) -> None:
+    if ids:
+        from ..tasks import notifications_send_task
+
+        transaction.on_commit(
+            lambda: notifications_send_task.apply_async([ids], **config.aux_task_options())
+        )
+
+
+def reminders(scope: Scope) -> int:
+    """Queue reminders: installments due in N days, and overdue on the configured days;
+    one per installment, kind and channel (unique), respecting the borrower's opt-outs.
+    Sent after commit by `servicing.tasks.notifications_send_task`. PostgreSQL: one
+    INSERT ... SELECT; elsewhere a read and a bulk insert."""
+    kinds = _reminder_kinds(scope.day)
+    if is_postgres():
+        where, params = scope.sql("l")
+        params.update(dates=list(kinds), kinds=list(kinds.values()), channels=_reminder_channels())
+        with connection.cursor() as cursor:
+            cursor.execute(REMINDERS_SQL.format(scope=where), params)
+            ids = [row[0] for row in cursor.fetchall()]
+        _reminders_send(ids)
+        return len(ids)
+    return reminders_orm(scope, kinds)
+
+
+def reminders_orm(scope: Scope, kinds: dict[date, str]) -> int:
+    from .notifications import sms_enabled
+
+    day = scope.day
     rows = (
         scope.installments()
         .filter(due_date__in=list(kinds))
@@ -683,12 +741,7 @@ def reminders(scope: Scope) -> int:
             status=Notification.Status.QUEUED,
         ).values_list("pk", flat=True)
     )
-    if ids:
-        from ..tasks import notifications_send_task
-
-        transaction.on_commit(
-            lambda: notifications_send_task.apply_async([ids], **config.aux_task_options())
-        )
+    _reminders_send(ids)
     return len(ids)
 
 
