@@ -115,14 +115,21 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
     """The range's transfers for installments due `on`, each written once (unique per
     installment) before the rail is called, debited once; returns those not posted yet."""
     rail = payment_rail()
+    # From the few enrolled loans to their installment due on the day (an index lookup
+    # each), not from the range's installments.
+    enrolled = list(
+        AutopayEnrolment.objects.filter(loan_id__gte=lo, loan_id__lte=hi, active=True)
+        .order_by()
+        .values_list("loan_id", flat=True)
+    )
+    if not enrolled:
+        return []
     due = list(
         Installment.objects.filter(
-            loan_id__gte=lo,
-            loan_id__lte=hi,
+            loan_id__in=enrolled,
             schedule__is_current=True,
             due_date=on,
             loan__status=Loan.Status.ACTIVE,
-            loan__autopay_enrolments__active=True,
         )
         .exclude(status=InstallmentStatus.PAID)
         .order_by("loan_id", "pk")

@@ -755,8 +755,9 @@ def _cycle_loans(scope: Scope) -> QuerySet[Loan]:
     cycle = Q(first_due_date__day=on.day)
     if on.day == days_in_month(on.year, on.month):
         cycle |= Q(first_due_date__day__gt=on.day)
+    # A paid-off loan gets one last statement: the one whose period takes in the payoff.
     paid_off_since = Q(status=Loan.Status.PAID_OFF) & ~Q(
-        statements__period_start__lte=F("events__business_date"),
+        statements__period_end__gte=F("events__business_date"),
         events__to_status=Loan.Status.PAID_OFF,
     )
     return (
@@ -791,10 +792,130 @@ def _net_by_loan(qs, *, credit_normal: bool) -> dict[int, Decimal]:
     }
 
 
+STATEMENTS_SQL = """
+WITH c AS MATERIALIZED (  -- the scope's loans on their cycle day, with the period's start
+    SELECT l.id,
+           COALESCE((SELECT MAX(s.period_end) + 1 FROM servicing_statement s
+                      WHERE s.loan_id = l.id AND s.period_end < %(day)s),
+                    l.disbursed_on) AS start
+      FROM servicing_loan l
+     WHERE {scope} AND l.disbursed_on < %(day)s
+       AND (EXTRACT(DAY FROM l.first_due_date) = %(dom)s
+            OR (%(month_end)s AND EXTRACT(DAY FROM l.first_due_date) > %(dom)s))
+       AND (l.status IN ('active', 'charged_off')
+            OR (l.status = 'paid_off' AND NOT EXISTS (
+                SELECT 1 FROM servicing_statement s JOIN servicing_loanevent e
+                    ON e.loan_id = s.loan_id AND e.to_status = 'paid_off'
+                 WHERE s.loan_id = l.id AND s.period_end >= e.business_date)))
+       AND NOT EXISTS (SELECT 1 FROM servicing_statement s
+                        WHERE s.loan_id = l.id AND s.period_end = %(day)s)
+),
+owed AS (  -- principal, interest and fees receivable before the period and at its end
+    SELECT c.id,
+           SUM(CASE WHEN e.effective_date < c.start THEN jl.debit - jl.credit ELSE 0 END)
+               AS opening,
+           SUM(jl.debit - jl.credit) AS closing
+      FROM c JOIN servicing_journalline jl
+             ON jl.loan_id = c.id AND jl.account IN ('1100', '1110', '1120')
+      JOIN servicing_journalentry e ON e.id = jl.entry_id AND e.effective_date <= %(day)s
+     GROUP BY c.id
+),
+period AS (
+    SELECT c.id,
+           SUM(CASE WHEN jl.account IN ('4100', '2900') THEN jl.credit - jl.debit ELSE 0 END)
+               AS interest,
+           SUM(CASE WHEN jl.account = '1120'
+                     AND e.entry_type IN ('fee', 'fee_waiver', 'reversal')
+                    THEN jl.debit - jl.credit ELSE 0 END) AS fees
+      FROM c JOIN servicing_journalline jl
+             ON jl.loan_id = c.id AND jl.account IN ('4100', '2900', '1120')
+      JOIN servicing_journalentry e
+        ON e.id = jl.entry_id AND e.effective_date BETWEEN c.start AND %(day)s
+     GROUP BY c.id
+),
+paid AS (
+    SELECT c.id, SUM(p.amount) AS total
+      FROM c JOIN servicing_payment p
+        ON p.loan_id = c.id AND p.status = 'posted'
+       AND p.effective_date BETWEEN c.start AND %(day)s
+     GROUP BY c.id
+),
+due AS (  -- what `selectors.loans_with_due` annotates
+    SELECT c.id,
+           SUM(CASE WHEN i.due_date < %(day)s THEN {remaining} END) AS past_due,
+           MIN(CASE WHEN i.due_date >= %(day)s THEN i.due_date END) AS next_due
+      FROM c JOIN servicing_installment i ON i.loan_id = c.id AND i.status <> 'paid'
+      JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
+     GROUP BY c.id
+),
+ins AS (
+    INSERT INTO servicing_statement
+           (loan_id, period_start, period_end, opening_balance, closing_balance, payments_total,
+            interest_charged, fees_charged, past_due_amount, next_due_date, next_due_amount,
+            pdf, created_at)
+    SELECT c.id, c.start, %(day)s, COALESCE(o.opening, 0), COALESCE(o.closing, 0),
+           COALESCE(pa.total, 0), COALESCE(pe.interest, 0), COALESCE(pe.fees, 0),
+           COALESCE(d.past_due, 0), d.next_due,
+           COALESCE((SELECT {remaining} FROM servicing_installment i
+                       JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
+                      WHERE i.loan_id = c.id AND i.status <> 'paid' AND i.due_date = d.next_due
+                      ORDER BY i.number LIMIT 1), 0),
+           '', now()
+      FROM c LEFT JOIN owed o ON o.id = c.id LEFT JOIN period pe ON pe.id = c.id
+      LEFT JOIN paid pa ON pa.id = c.id LEFT JOIN due d ON d.id = c.id
+    RETURNING id, loan_id
+),
+ev AS (
+    INSERT INTO servicing_loanevent
+           (loan_id, kind, from_status, to_status, reason, data, business_date, created_at)
+    SELECT ins.loan_id, 'statement', '', '', '',
+           jsonb_build_object('statement', ins.id, 'period_end', %(day_iso)s), %(day)s, now()
+      FROM ins
+    RETURNING 1
+)
+SELECT id FROM ins ORDER BY id
+"""
+INSTALLMENT_REMAINING_SQL = (
+    "(i.principal_due + i.interest_due + i.fee_due - i.principal_paid - i.interest_paid"
+    " - i.fee_paid - i.cancelled)"
+)
+
+
 def statements(scope: Scope) -> int:
-    """Statements of the scope's loans whose cycle day is today, figures by grouped queries
-    (the same figures as `statement_generate`); the PDF and the e-mail follow after commit
-    (`servicing.tasks.statements_render_task`)."""
+    """Statements of the scope's loans whose cycle day is today, with the figures of
+    `statement_generate` (ledger by effective date); the PDF and the e-mail follow after
+    commit (`servicing.tasks.statements_render_task`). PostgreSQL: one statement."""
+    if not is_postgres():
+        return statements_orm(scope)
+    from lendcore.finance.dates import days_in_month
+
+    on = scope.day
+    where, params = scope.sql("l")
+    params.update(
+        dom=on.day,
+        month_end=on.day == days_in_month(on.year, on.month),
+        day_iso=on.isoformat(),
+    )
+    sql = STATEMENTS_SQL.format(scope=where, remaining=INSTALLMENT_REMAINING_SQL)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        statement_ids = [row[0] for row in cursor.fetchall()]
+    _statements_render(statement_ids)
+    return len(statement_ids)
+
+
+def _statements_render(statement_ids: list[int]) -> None:
+    if not statement_ids:
+        return
+    from ..tasks import statements_render_task
+
+    transaction.on_commit(
+        lambda: statements_render_task.apply_async([statement_ids], **config.aux_task_options())
+    )
+
+
+def statements_orm(scope: Scope) -> int:
+    """Portable: grouped queries and bulk inserts."""
     from ..selectors import loans_with_due
 
     on = scope.day
@@ -889,12 +1010,7 @@ def statements(scope: Scope) -> int:
             for s in made
         ]
     )
-    statement_ids = [s.pk for s in made]
-    from ..tasks import statements_render_task
-
-    transaction.on_commit(
-        lambda: statements_render_task.apply_async([statement_ids], **config.aux_task_options())
-    )
+    _statements_render([s.pk for s in made])
     return len(made)
 
 
