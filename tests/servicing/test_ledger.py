@@ -126,6 +126,24 @@ def test_database_refuses_unbalanced_entry_at_commit(loan):
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("lines", [2, 40])  # listed in a setting, or spilled to a table
+def test_database_refuses_lines_of_an_entry_that_does_not_exist(loan, lines):
+    # Lines keep no per-row foreign key to their entry; the commit-time check stands in.
+    missing = (JournalEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 99
+    half = [
+        JournalLine(entry_id=missing, loan=loan, account=Account.FEES, debit=Decimal("1.00")),
+        JournalLine(
+            entry_id=missing, loan=loan, account=Account.FEE_INCOME, credit=Decimal("1.00")
+        ),
+    ]
+    with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
+        JournalLine.objects.bulk_create(half * (lines // 2))
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert not JournalLine.objects.filter(entry_id=missing).exists()
+
+
+@pytest.mark.postgres
 def test_database_refuses_update_and_delete_of_journal_rows(loan):
     from django.db import DatabaseError
 
