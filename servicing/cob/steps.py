@@ -184,8 +184,10 @@ def day_fractions(first: date, last: date) -> tuple[list, list, list, list]:
     return bases, days, nums, dens
 
 
-ACCRUAL_SQL = """
-WITH base AS (
+# Each loan's days from its last accrual through the day (catch-up: several), or, when
+# every loan of the scope accrued through yesterday (a normal night), the day alone: no
+# series and no running sums.
+ACCRUAL_DAYS = """base AS (
     SELECT l.id AS loan_id, l.loan_number, l.principal_balance, l.annual_rate, l.day_count,
            l.interest_model, l.non_accrual, l.disbursed_on,
            l.accrued_interest_exact AS e0, l.accrued_interest_posted AS p0, gs::date AS day
@@ -193,7 +195,33 @@ WITH base AS (
      CROSS JOIN LATERAL
            generate_series(l.last_accrual_date + 1, %(day)s::date, '1 day'::interval) gs
      WHERE {scope} AND l.status = 'active' AND l.last_accrual_date < %(day)s
+),"""
+ACCRUAL_ONE_DAY = """base AS (
+    SELECT l.id AS loan_id, l.loan_number, l.principal_balance, l.annual_rate, l.day_count,
+           l.interest_model, l.non_accrual, l.disbursed_on,
+           l.accrued_interest_exact AS e0, l.accrued_interest_posted AS p0, %(day)s::date AS day
+      FROM servicing_loan l
+     WHERE {scope} AND l.status = 'active' AND l.last_accrual_date < %(day)s
+),"""
+ACCRUAL_RUNNING = """cum AS (
+    SELECT a.*, a.e0 + SUM(a.amount) OVER w AS cum_exact,
+           GREATEST(a.p0, round(a.e0 + SUM(a.amount) OVER w, 2)) AS cum_posted
+      FROM amounts a WINDOW w AS (PARTITION BY a.loan_id ORDER BY a.day)
 ),
+acc AS (
+    SELECT c.*, c.cum_posted - COALESCE(
+               LAG(c.cum_posted) OVER (PARTITION BY c.loan_id ORDER BY c.day), c.p0) AS posted
+      FROM cum c
+),"""
+ACCRUAL_SINGLE = """cum AS (
+    SELECT a.*, a.e0 + a.amount AS cum_exact,
+           GREATEST(a.p0, round(a.e0 + a.amount, 2)) AS cum_posted
+      FROM amounts a
+),
+acc AS (SELECT c.*, c.cum_posted - c.p0 AS posted FROM cum c),"""
+
+ACCRUAL_SQL = """
+WITH {base}
 frac AS (
     SELECT * FROM unnest(%(f_basis)s::text[], %(f_day)s::date[], %(f_num)s::bigint[],
                          %(f_den)s::bigint[]) AS f(basis, day, num, den)
@@ -227,16 +255,7 @@ sched AS (
      WHERE b.interest_model = 'scheduled'
 ),
 amounts AS (SELECT * FROM simple UNION ALL SELECT * FROM sched),
-cum AS (
-    SELECT a.*, a.e0 + SUM(a.amount) OVER w AS cum_exact,
-           GREATEST(a.p0, round(a.e0 + SUM(a.amount) OVER w, 2)) AS cum_posted
-      FROM amounts a WINDOW w AS (PARTITION BY a.loan_id ORDER BY a.day)
-),
-acc AS (
-    SELECT c.*, c.cum_posted - COALESCE(
-               LAG(c.cum_posted) OVER (PARTITION BY c.loan_id ORDER BY c.day), c.p0) AS posted
-      FROM cum c
-),
+{acc}
 ent AS (
     -- one entry a day for the scope's loans, a line pair per loan (see JournalEntry.loan)
     INSERT INTO servicing_journalentry
@@ -306,7 +325,12 @@ def accrue_sql(scope: Scope) -> int:
             f_den=dens,
             reference=f"COB loans {scope.lo}-{scope.hi}",
         )
-        cursor.execute(ACCRUAL_SQL.format(scope=where), params)
+        one_day = first + ONE_DAY == scope.day
+        sql = ACCRUAL_SQL.format(
+            base=(ACCRUAL_ONE_DAY if one_day else ACCRUAL_DAYS).format(scope=where),
+            acc=ACCRUAL_SINGLE if one_day else ACCRUAL_RUNNING,
+        )
+        cursor.execute(sql, params)
         rows, _lines, _loans = cursor.fetchone()
     return int(rows)
 
@@ -622,19 +646,24 @@ def late_fees(scope: Scope) -> int:
 
 
 REMINDERS_SQL = """
+WITH due AS MATERIALIZED (  -- the range's unpaid installments due on those days, by index
+    SELECT i.id, i.loan_id, i.schedule_id, k.kind
+      FROM servicing_installment i
+      JOIN unnest(%(dates)s::date[], %(kinds)s::text[]) AS k(due, kind) ON k.due = i.due_date
+     WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.due_date = ANY(%(dates)s::date[])
+       AND i.status <> 'paid'
+)
 INSERT INTO servicing_notification
        (loan_id, installment_id, kind, channel, business_date, recipient, status, error,
         created_at)
-SELECT i.loan_id, i.id, k.kind, ch.channel, %(day)s,
+SELECT i.loan_id, i.id, i.kind, ch.channel, %(day)s,
        CASE WHEN ch.channel = 'email' THEN b.email ELSE b.phone END, 'queued', '', now()
-  FROM servicing_installment i
-  JOIN unnest(%(dates)s::date[], %(kinds)s::text[]) AS k(due, kind) ON k.due = i.due_date
+  FROM due i
   JOIN servicing_loan l ON l.id = i.loan_id
   JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
   JOIN accounts_borrower b ON b.id = l.borrower_id
  CROSS JOIN unnest(%(channels)s::text[]) AS ch(channel)
- WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.status <> 'paid'
-   AND {scope} AND l.status = 'active'
+ WHERE {scope} AND l.status = 'active'
    AND CASE WHEN ch.channel = 'email' THEN b.email <> '' AND NOT b.email_opt_out
             ELSE b.phone <> '' AND NOT b.sms_opt_out END
 ON CONFLICT (installment_id, kind, channel) DO NOTHING
@@ -810,59 +839,53 @@ WITH c AS MATERIALIZED (  -- the scope's loans on their cycle day, with the peri
        AND NOT EXISTS (SELECT 1 FROM servicing_statement s
                         WHERE s.loan_id = l.id AND s.period_end = %(day)s)
 ),
-owed AS (  -- principal, interest and fees receivable before the period and at its end
-    SELECT c.id,
-           SUM(CASE WHEN e.effective_date < c.start THEN jl.debit - jl.credit ELSE 0 END)
-               AS opening,
-           SUM(jl.debit - jl.credit) AS closing
-      FROM c JOIN servicing_journalline jl
-             ON jl.loan_id = c.id AND jl.account IN ('1100', '1110', '1120')
-      JOIN servicing_journalentry e ON e.id = jl.entry_id AND e.effective_date <= %(day)s
-     GROUP BY c.id
-),
-period AS (
-    SELECT c.id,
-           SUM(CASE WHEN jl.account IN ('4100', '2900') THEN jl.credit - jl.debit ELSE 0 END)
-               AS interest,
-           SUM(CASE WHEN jl.account = '1120'
-                     AND e.entry_type IN ('fee', 'fee_waiver', 'reversal')
-                    THEN jl.debit - jl.credit ELSE 0 END) AS fees
-      FROM c JOIN servicing_journalline jl
-             ON jl.loan_id = c.id AND jl.account IN ('4100', '2900', '1120')
-      JOIN servicing_journalentry e
-        ON e.id = jl.entry_id AND e.effective_date BETWEEN c.start AND %(day)s
-     GROUP BY c.id
-),
-paid AS (
-    SELECT c.id, SUM(p.amount) AS total
-      FROM c JOIN servicing_payment p
-        ON p.loan_id = c.id AND p.status = 'posted'
-       AND p.effective_date BETWEEN c.start AND %(day)s
-     GROUP BY c.id
-),
-due AS (  -- what `selectors.loans_with_due` annotates
-    SELECT c.id,
-           SUM(CASE WHEN i.due_date < %(day)s THEN {remaining} END) AS past_due,
-           MIN(CASE WHEN i.due_date >= %(day)s THEN i.due_date END) AS next_due
-      FROM c JOIN servicing_installment i ON i.loan_id = c.id AND i.status <> 'paid'
-      JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
-     GROUP BY c.id
+f AS (  -- per loan by index lookups (LATERAL): a join would scan the whole ledger
+    SELECT c.id, c.start, o.opening, o.closing, pe.interest, pe.fees, pa.total,
+           d.past_due, d.next_due
+      FROM c
+     CROSS JOIN LATERAL (  -- principal, interest, fees receivable before the period, at its end
+           SELECT SUM(CASE WHEN e.effective_date < c.start THEN jl.debit - jl.credit END)
+                      AS opening,
+                  SUM(jl.debit - jl.credit) AS closing
+             FROM servicing_journalline jl
+            CROSS JOIN LATERAL ({entry}) e
+            WHERE jl.loan_id = c.id AND jl.account IN ('1100', '1110', '1120')
+              AND e.effective_date <= %(day)s) o
+     CROSS JOIN LATERAL (
+           SELECT SUM(CASE WHEN jl.account IN ('4100', '2900') THEN jl.credit - jl.debit END)
+                      AS interest,
+                  SUM(CASE WHEN jl.account = '1120'
+                            AND e.entry_type IN ('fee', 'fee_waiver', 'reversal')
+                           THEN jl.debit - jl.credit END) AS fees
+             FROM servicing_journalline jl
+            CROSS JOIN LATERAL ({entry}) e
+            WHERE jl.loan_id = c.id AND jl.account IN ('4100', '2900', '1120')
+              AND e.effective_date BETWEEN c.start AND %(day)s) pe
+     CROSS JOIN LATERAL (
+           SELECT SUM(p.amount) AS total FROM servicing_payment p
+            WHERE p.loan_id = c.id AND p.status = 'posted'
+              AND p.effective_date BETWEEN c.start AND %(day)s) pa
+     CROSS JOIN LATERAL (  -- what `selectors.loans_with_due` annotates
+           SELECT SUM(CASE WHEN i.due_date < %(day)s THEN {remaining} END) AS past_due,
+                  MIN(CASE WHEN i.due_date >= %(day)s THEN i.due_date END) AS next_due
+             FROM servicing_installment i
+             JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
+            WHERE i.loan_id = c.id AND i.status <> 'paid') d
 ),
 ins AS (
     INSERT INTO servicing_statement
            (loan_id, period_start, period_end, opening_balance, closing_balance, payments_total,
             interest_charged, fees_charged, past_due_amount, next_due_date, next_due_amount,
             pdf, created_at)
-    SELECT c.id, c.start, %(day)s, COALESCE(o.opening, 0), COALESCE(o.closing, 0),
-           COALESCE(pa.total, 0), COALESCE(pe.interest, 0), COALESCE(pe.fees, 0),
-           COALESCE(d.past_due, 0), d.next_due,
+    SELECT f.id, f.start, %(day)s, COALESCE(f.opening, 0), COALESCE(f.closing, 0),
+           COALESCE(f.total, 0), COALESCE(f.interest, 0), COALESCE(f.fees, 0),
+           COALESCE(f.past_due, 0), f.next_due,
            COALESCE((SELECT {remaining} FROM servicing_installment i
                        JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
-                      WHERE i.loan_id = c.id AND i.status <> 'paid' AND i.due_date = d.next_due
+                      WHERE i.loan_id = f.id AND i.status <> 'paid' AND i.due_date = f.next_due
                       ORDER BY i.number LIMIT 1), 0),
            '', now()
-      FROM c LEFT JOIN owed o ON o.id = c.id LEFT JOIN period pe ON pe.id = c.id
-      LEFT JOIN paid pa ON pa.id = c.id LEFT JOIN due d ON d.id = c.id
+      FROM f
     RETURNING id, loan_id
 ),
 ev AS (
@@ -875,6 +898,12 @@ ev AS (
 )
 SELECT id FROM ins ORDER BY id
 """
+# A line's entry by its primary key; OFFSET 0 keeps the planner from turning it into a scan
+# of the entries by date (the ledger's lines of a loan are few, its entries of a date many).
+LINE_ENTRY_SQL = (
+    "SELECT e.effective_date, e.entry_type FROM servicing_journalentry e"
+    " WHERE e.id = jl.entry_id OFFSET 0"
+)
 INSTALLMENT_REMAINING_SQL = (
     "(i.principal_due + i.interest_due + i.fee_due - i.principal_paid - i.interest_paid"
     " - i.fee_paid - i.cancelled)"
@@ -896,7 +925,9 @@ def statements(scope: Scope) -> int:
         month_end=on.day == days_in_month(on.year, on.month),
         day_iso=on.isoformat(),
     )
-    sql = STATEMENTS_SQL.format(scope=where, remaining=INSTALLMENT_REMAINING_SQL)
+    sql = STATEMENTS_SQL.format(
+        scope=where, remaining=INSTALLMENT_REMAINING_SQL, entry=LINE_ENTRY_SQL
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         statement_ids = [row[0] for row in cursor.fetchall()]

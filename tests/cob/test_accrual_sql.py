@@ -3,7 +3,7 @@ the Python accrual (`servicing.accrual.accrue_loans`) on a mixed book."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
@@ -105,6 +105,24 @@ def test_sql_accrual_equals_python_accrual(borrower):
     assert sql[0] == python[0]
     assert sql[1] == python[1]
     assert sql[2] == python[2]
+
+    # And so is the next night, a single day (the SQL's path without running sums)
+    after = THROUGH + timedelta(days=1)
+    try:
+        with transaction.atomic():
+            accrue_loans(
+                list(Loan.objects.filter(pk__in=ids).order_by("pk")),
+                through=after,
+                business_date=after,
+            )
+            python = _state(ids)
+            raise Rollback
+    except Rollback:
+        pass
+    business_date_set(business_date=after, acting_user=None)
+    with transaction.atomic():
+        close_range(lo=min(ids), hi=max(ids), business_date=after, clock=StepClock())
+    assert _state(ids) == python
 
 
 def test_a_days_accrual_is_one_shared_entry_and_replay_reverses_one_loans_lines(borrower):
