@@ -6,7 +6,8 @@ What it does, on its own database (`lendcore_bench` on the DATABASE_URL server, 
 and created again):
   1. migrates, seeds N loans through `loan_board` (B borrowers, each with an API token),
      accrues them to the business date;
-  2. starts gunicorn (production settings, W sync workers) on a free loopback port;
+  2. starts gunicorn (production settings, W sync workers: 3 by default, as deployed, see
+     README) on a free loopback port;
   3. a thread pool POSTs /api/v1/loans/{id}/payments/ with the borrower's token and a fresh
      Idempotency-Key per request, round-robin over the loans, for a bounded time and count;
   4. checks every 201 posted exactly once and the ledger reconciles, prints throughput and
@@ -267,7 +268,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=400)
     parser.add_argument("--borrowers", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (2-4)")
+    parser.add_argument(
+        "--workers", type=int, default=3, help="gunicorn workers (the deployment's 3; 2-4)"
+    )
     parser.add_argument("--threads", type=int, default=16, help="client threads")
     parser.add_argument(
         "--worker-threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)"

@@ -17,7 +17,14 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
-from lendcore.core.sqlrows import can_combine_writes, insert_row, update_row, update_rows
+from lendcore.core.sqlrows import (
+    can_combine_writes,
+    insert_row,
+    select_columns,
+    select_models,
+    update_row,
+    update_rows,
+)
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import LoanTerms, build_schedule
 
@@ -49,7 +56,7 @@ def _installments_for_payment(loan_id: int, on: date, *, limit: int | None = Non
     floating-point sums."""
     qn = connection.ops.quote_name
     sql = (
-        f"SELECT i.* FROM {qn(Installment._meta.db_table)} i "  # noqa: S608
+        f"SELECT {select_columns(Installment, 'i')} FROM {qn(Installment._meta.db_table)} i "  # noqa: S608
         f"JOIN {qn(ScheduleVersion._meta.db_table)} v ON v.id = i.schedule_id "
         "WHERE i.loan_id = %s AND v.is_current = %s AND ("
         "i.principal_due + i.interest_due + i.fee_due"
@@ -60,7 +67,7 @@ def _installments_for_payment(loan_id: int, on: date, *, limit: int | None = Non
     if limit is not None:
         sql += " LIMIT %s"
         params.append(limit)
-    return list(Installment.objects.raw(sql, params))
+    return select_models(Installment, sql, params)
 
 
 INSTALLMENT_FIELDS = (

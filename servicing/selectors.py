@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from lendcore.core.sqlrows import execute
 from lendcore.finance.money import ZERO
 
 from .errors import ErrorCode, LoanNotFound, ServicingNotFound
@@ -68,9 +69,15 @@ def business_date_get() -> date:
     (One SQL statement: every payment reads it, and the ORM's compilation cost more than
     the query.)"""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT business_date FROM {_table(BusinessDate)} WHERE id = 1")  # noqa: S608
+        execute(cursor, f"SELECT business_date FROM {_table(BusinessDate)} WHERE id = 1", [])  # noqa: S608
         found = cursor.fetchone()
-    row = _sql_date(found[0]) if found else None
+    return business_date_or_default(found[0] if found else None)
+
+
+def business_date_or_default(stored) -> date:
+    """The business date read from its row (None: no row yet): before anyone sets it, the
+    setting or today's date."""
+    row = _sql_date(stored)
     if row is not None:
         return row
     initial = getattr(settings, "SERVICING_INITIAL_BUSINESS_DATE", None)
@@ -125,7 +132,7 @@ def loan_get_for_write(*, user, loan_id: int) -> Loan:
         )
         params = [loan_id, user.pk if user.is_authenticated else None]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params)
         row = cursor.fetchone()
     if row is None:
         raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
@@ -154,7 +161,7 @@ def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, dat
         Modification.Status.APPLIED.value,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params)
         later, floor = cursor.fetchone()
     return bool(later), _sql_date(floor)
 

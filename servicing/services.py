@@ -23,7 +23,7 @@ from .engine import LoanBook, apply_in_order, apply_payment, loan_transition, re
 from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
 from .ledger import cr, dr, journal_post, reversal_specs
 from .ledger import journal_post_many as journal_post_many  # re-exported: the one writer
-from .lock_objects import business_date_lock, loan_lock, loans_lock
+from .lock_objects import business_date_lock, loan_lock, loan_lock_dated, loans_lock
 from .models import (
     Account,
     BusinessDate,
@@ -324,8 +324,7 @@ def payment_post(
         raise ServicingValidationError.field(
             "method", f"Choose one of: {', '.join(Payment.Method.values)}."
         )
-    bd = business_date_get()
-    loan = loan_lock(loan_id=loan.pk)
+    loan, bd = loan_lock_dated(loan_id=loan.pk)
     loan = loan_catch_up(loan=loan, business_date=bd)  # a lagging COB closes this loan first
     if effective_date is None:
         effective_date = bd

@@ -8,6 +8,8 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from lendcore.core.sqlrows import execute, select_columns, select_models_extra
+
 from .models import Borrower
 from .roles import STAFF_ROLES, perm
 
@@ -38,12 +40,7 @@ def user_permissions_load(user: User) -> None:
 
     Only for an active, non-superuser user under ModelBackend alone, before anything asked:
     then `user.has_perm` answers from this cache exactly as it would from its own."""
-    if (
-        hasattr(user, "_perm_cache")
-        or not user.is_active
-        or user.is_superuser
-        or list(settings.AUTHENTICATION_BACKENDS) != [MODEL_BACKEND]
-    ):
+    if hasattr(user, "_perm_cache") or not _perm_cache_applies(user):
         return
     user_model = get_user_model()
     groups = user_model.groups.through  # user <-> group
@@ -61,25 +58,49 @@ def user_permissions_load(user: User) -> None:
         f"JOIN {table(groups)} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, user.pk])
+        execute(cursor, sql, [user.pk, user.pk])
         rows = cursor.fetchall()
     user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}  # type: ignore[attr-defined]
 
 
+def _perm_cache_applies(user: User) -> bool:
+    """Whether ModelBackend's permission cache of `user` is the set of the user's and their
+    groups' permissions (active, not a superuser, ModelBackend alone)."""
+    return (
+        user.is_active
+        and not user.is_superuser
+        and list(settings.AUTHENTICATION_BACKENDS) == [MODEL_BACKEND]
+    )
+
+
 def token_user_get(*, key: str) -> User | None:
     """The active-or-not user holding API token `key`, in one SQL query (every API call
-    asks; DRF's ORM lookup with select_related cost more to compile than to run)."""
+    asks; DRF's ORM lookup with select_related cost more to compile than to run).
+
+    The same query tells whether the user has any group or permission of their own; a user
+    with neither (a borrower) gets the empty permission cache `user_permissions_load` would
+    fill, so that the staff check of every API call costs no query for borrowers."""
     from rest_framework.authtoken.models import Token
 
     user_model = get_user_model()
     qn = connection.ops.quote_name
+    pk = qn(user_model._meta.pk.column)
+    groups = user_model.groups.through
+    direct = user_model.user_permissions.through
     sql = (
-        f"SELECT u.* FROM {qn(user_model._meta.db_table)} u "  # noqa: S608
-        f"JOIN {qn(Token._meta.db_table)} t ON t.user_id = u.{qn(user_model._meta.pk.column)} "
-        "WHERE t.key = %s"
+        f"SELECT {select_columns(user_model, 'u')}, "  # noqa: S608
+        f"EXISTS(SELECT 1 FROM {qn(groups._meta.db_table)} g WHERE g.user_id = u.{pk}) "
+        f"OR EXISTS(SELECT 1 FROM {qn(direct._meta.db_table)} d WHERE d.user_id = u.{pk}) "
+        f"FROM {qn(user_model._meta.db_table)} u "
+        f"JOIN {qn(Token._meta.db_table)} t ON t.user_id = u.{pk} WHERE t.key = %s"
     )
-    rows = list(user_model.objects.raw(sql, [key]))
-    return rows[0] if rows else None
+    rows = select_models_extra(user_model, sql, [key])
+    if not rows:
+        return None
+    user, (has_roles,) = rows[0]
+    if not has_roles and _perm_cache_applies(user):
+        user._perm_cache = set()  # type: ignore[attr-defined]
+    return user
 
 
 def borrower_for_user(user: User | AnonymousUser) -> Borrower | None:

@@ -9,15 +9,80 @@ them only for models without receivers) and are for plain rows: an auto-incremen
 key, no unsaved related objects.
 
 Identifiers come from the models' `_meta` (quoted); every value is a bound parameter.
+
+On PostgreSQL these statements (and the hot reads that go through `execute`/`select_models`)
+run as server-side prepared statements: PostgreSQL spent more CPU planning each of a
+payment's short statements than running it, and psycopg2 only sends plain SQL (see
+`execute`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Field, Model
+
+# Named statements one connection may hold; past this, statements run unprepared (a
+# guard against SQL built with a varying text, which would never be reused).
+MAX_PREPARED = 256
+
+
+@lru_cache(maxsize=1024)
+def _prepared_form(sql: str) -> tuple[str, str, str] | None:
+    """(name, PREPARE statement, EXECUTE template) for `sql` with `%s` placeholders, or None
+    when its text holds another `%` (psycopg2's escapes: leave it to plain execution)."""
+    count = sql.count("%s")
+    if sql.count("%") != count:
+        return None
+    name = "lc_" + hashlib.sha1(sql.encode()).hexdigest()[:24]  # noqa: S324 (a name, no secret)
+    parts = sql.split("%s")
+    body = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+    call = f"EXECUTE {name}" + (f"({', '.join(['%s'] * count)})" if count else "")
+    return name, f"PREPARE {name} AS {body}", call
+
+
+def _prepared_names(db) -> set[str] | None:
+    """The statements prepared on `db`'s current session (a new session starts empty), or
+    None when `db` does not use prepared statements."""
+    if db.vendor != "postgresql" or not getattr(settings, "DB_PREPARED_STATEMENTS", False):
+        return None
+    raw = db.connection
+    state = db.__dict__.get("_lendcore_prepared")
+    if state is None or state[0] is not raw:
+        state = (raw, set())
+        db.__dict__["_lendcore_prepared"] = state
+    return state[1]
+
+
+def execute(cursor, sql: str, params: Sequence[Any]) -> None:
+    """`cursor.execute(sql, params)`; on PostgreSQL as a prepared statement of the session.
+
+    The first use on a session sends PREPARE (on the driver's cursor: not a query of the
+    request as Django counts them); every use then sends `EXECUTE name(values)`, values
+    bound exactly as for the plain statement. Prepared statements outlive a rollback, and
+    are gone with the session, which the registry follows (the driver connection object).
+    The SQL must select named columns (not `*`): a prepared SELECT's row type is fixed, and
+    a migration adding a column would otherwise fail it until the session ends. Not behind
+    a transaction-pooling proxy (set DB_PREPARED_STATEMENTS=false there)."""
+    names = _prepared_names(cursor.db)
+    form = _prepared_form(sql) if names is not None else None
+    if form is None or names is None:
+        cursor.execute(sql, params)
+        return
+    name, prepare, call = form
+    if name not in names:
+        if len(names) >= MAX_PREPARED:
+            cursor.execute(sql, params)
+            return
+        with cursor.db.wrap_database_errors:
+            cursor.cursor.execute(prepare)
+        names.add(name)
+    cursor.execute(call, params)
 
 
 def _name(name: str | None) -> str:
@@ -43,6 +108,62 @@ def _insert_statement(model: type[Model], vendor: str, rows: int) -> tuple[str, 
     return sql, fields, returning
 
 
+@lru_cache(maxsize=64)
+def _select_list(model: type[Model], vendor: str, alias: str) -> tuple[str, tuple[str, ...]]:
+    """The model's concrete columns as a SELECT list (`alias.column, ...`) and their attnames."""
+    fields = model._meta.concrete_fields
+    columns = ", ".join(f"{alias}.{_name(f.column)}" for f in fields)
+    return columns, tuple(f.attname for f in fields)
+
+
+def select_columns(model: type[Model], alias: str) -> str:
+    """`alias.col1, alias.col2, ...`: every concrete column of `model`, in field order, for a
+    SELECT that `select_models` turns into instances."""
+    return _select_list(model, connection.vendor, alias)[0]
+
+
+@lru_cache(maxsize=64)
+def _converters(model: type[Model], vendor: str) -> list[tuple[int, list, Any]]:
+    """(column index, converter functions, column) for the fields whose value the ORM
+    converts on the way in (the compiler asks the same two places)."""
+    fields = model._meta.concrete_fields
+    found = []
+    for n, f in enumerate(fields):
+        col = f.get_col(model._meta.db_table)
+        funcs = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        if funcs:
+            found.append((n, funcs, col))
+    return found
+
+
+def select_models_extra(
+    model: type[Model], sql: str, params: Sequence[Any]
+) -> list[tuple[Model, tuple]]:
+    """Instances of `model` from `sql`, whose SELECT list starts with `select_columns(model,
+    ...)`, each with the row's extra columns after them; converted as the ORM converts
+    (JSON, SQLite's types). `Model.objects.raw` without its per-call column mapping, run
+    through `execute`."""
+    attnames = _select_list(model, connection.vendor, "x")[1]
+    width = len(attnames)
+    converters = _converters(model, connection.vendor)
+    with connection.cursor() as cursor:
+        execute(cursor, sql, params)
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        values = list(row[:width])
+        for n, funcs, col in converters:
+            for func in funcs:
+                values[n] = func(values[n], col, connection)
+        found.append((model.from_db(connection.alias, attnames, values), tuple(row[width:])))
+    return found
+
+
+def select_models(model: type[Model], sql: str, params: Sequence[Any]) -> list[Model]:
+    """`select_models_extra` without the extra columns."""
+    return [obj for obj, _ in select_models_extra(model, sql, params)]
+
+
 def insert_row(obj: Model) -> None:
     """INSERT `obj` (a new row) and set its primary key, like `obj.save(force_insert=True)`."""
     model = type(obj)
@@ -51,7 +172,7 @@ def insert_row(obj: Model) -> None:
     sql, fields, returning = _insert_statement(model, connection.vendor, 1)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params)
         obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     obj._state.adding = False
     obj._state.db = connection.alias
@@ -66,7 +187,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
     sql, fields, _ = _insert_statement(model, connection.vendor, len(objs))
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
@@ -91,7 +212,7 @@ def update_row(obj: Model, names: Iterable[str]) -> None:
     params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
     params.append(obj.pk)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params)
 
 
 @lru_cache(maxsize=16)
@@ -142,7 +263,7 @@ def insert_with_children(parent: Model, children: Sequence[Model], fk: str) -> N
         for f in child_fields
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, params)
         parent.pk = cursor.fetchone()[0]
     for obj in (parent, *children):
         obj._state.adding = False
@@ -168,4 +289,4 @@ def update_rows(updates: Sequence[tuple[Model, Iterable[str]]]) -> None:
     *first, last = parts
     sql = "WITH " + ", ".join(f"u{n} AS ({part} RETURNING 1)" for n, part in enumerate(first))
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} {last}", params)
+        execute(cursor, f"{sql} {last}", params)

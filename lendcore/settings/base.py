@@ -104,6 +104,12 @@ DATABASES = {
 # Services own their transactions (STYLE.md): no implicit per-request transaction.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# PostgreSQL: the hot statements (a payment's) run as server-side prepared statements of
+# the session (lendcore.core.sqlrows), which pays off on persistent connections. Off behind
+# a transaction-pooling proxy (PgBouncer's transaction mode), which moves sessions.
+DB_PREPARED_STATEMENTS = env.bool(
+    "DB_PREPARED_STATEMENTS", default=DATABASES["default"]["CONN_MAX_AGE"] != 0
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

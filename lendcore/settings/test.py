@@ -8,6 +8,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / ".test-media"))
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# the production path on PostgreSQL (the test run keeps one session per thread anyway)
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 # Tests run tasks in-process unless a test starts a real worker on purpose.
 CELERY_TASK_ALWAYS_EAGER = True
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"quote": "10000/minute", "auth": "10000/minute"}  # noqa: F405

@@ -40,3 +40,23 @@ def test_matches_has_perm_for_every_kind_of_user(
         False,
         True,
     ]
+
+
+@pytest.mark.django_db
+def test_token_lookup_gives_a_borrower_the_empty_permission_cache(
+    borrower, servicing_agent, django_assert_num_queries
+):
+    """The token query tells whether the user holds any group or permission: a borrower's
+    staff check then costs no query; a staff member's is answered as before."""
+    from lendcore.accounts.selectors import token_user_get
+    from lendcore.accounts.services import auth_token_get_or_create
+
+    for user, staff in ((borrower.user, False), (servicing_agent, True)):
+        key = auth_token_get_or_create(user=user).key
+        with django_assert_num_queries(1):
+            found = token_user_get(key=key)
+        assert found is not None and found.pk == user.pk
+        with django_assert_num_queries(0 if not staff else 1):
+            assert user_is_staff_member(found) is staff
+        assert found.has_perm(perm("service_loans")) is staff
+    assert token_user_get(key="nope") is None

@@ -1,0 +1,90 @@
+"""`lendcore.core.sqlrows`: statements as server-side prepared statements on PostgreSQL, and
+`select_models` building the same instances as the ORM."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from lendcore.core.models import IdempotencyRecord
+from lendcore.core.sqlrows import (
+    _prepared_form,
+    execute,
+    insert_row,
+    select_columns,
+    select_models,
+)
+
+
+def _prepared_on_server() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_prepared_form_numbers_the_placeholders_and_leaves_escapes_alone():
+    name, prepare, call = _prepared_form("SELECT a FROM t WHERE b = %s AND c > %s")
+    assert prepare == f"PREPARE {name} AS SELECT a FROM t WHERE b = $1 AND c > $2"
+    assert call == f"EXECUTE {name}(%s, %s)"
+    assert _prepared_form("SELECT 1")[2] == f"EXECUTE {_prepared_form('SELECT 1')[0]}"
+    assert _prepared_form("SELECT a FROM t WHERE b LIKE '50%%' AND c = %s") is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_statement_is_prepared_once_per_session_and_survives_a_rollback(settings):
+    settings.DB_PREPARED_STATEMENTS = True
+    sql = "SELECT %s::int + 1"
+    name = _prepared_form(sql)[0]
+    with CaptureQueriesContext(connection) as captured, connection.cursor() as cursor:
+        execute(cursor, sql, [1])
+        assert cursor.fetchone() == (2,)
+    # the PREPARE is not a query of the request; the EXECUTE is
+    assert [q["sql"] for q in captured.captured_queries] == [f"EXECUTE {name}(1)"]
+    assert name in _prepared_on_server()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_row(IdempotencyRecord(scope="s", key="k", request_hash=""))
+        insert_row(IdempotencyRecord(scope="s", key="k", request_hash=""))
+    with connection.cursor() as cursor:
+        execute(cursor, sql, [41])  # no second PREPARE (it would fail: the name exists)
+        assert cursor.fetchone() == (42,)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_session_prepares_again(settings):
+    settings.DB_PREPARED_STATEMENTS = True
+    sql = "SELECT %s::int * 2"
+    with connection.cursor() as cursor:
+        execute(cursor, sql, [2])
+    connection.close()  # the next query opens a new session, with nothing prepared
+    with connection.cursor() as cursor:
+        execute(cursor, sql, [3])
+        assert cursor.fetchone() == (6,)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_off_runs_plain_sql(settings):
+    settings.DB_PREPARED_STATEMENTS = False
+    with CaptureQueriesContext(connection) as captured, connection.cursor() as cursor:
+        execute(cursor, "SELECT %s::int - 1", [1])
+        assert cursor.fetchone() == (0,)
+    assert captured.captured_queries[0]["sql"] == "SELECT 1::int - 1"
+
+
+@pytest.mark.django_db
+def test_select_models_builds_what_the_orm_builds():
+    record = IdempotencyRecord.objects.create(
+        scope="s", key="k", request_hash="h", response_status=201, response_body={"id": 1}
+    )
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    (found,) = select_models(
+        IdempotencyRecord,
+        f"SELECT {select_columns(IdempotencyRecord, 'r')} FROM {table} r WHERE r.id = %s",
+        [record.pk],
+    )
+    expected = IdempotencyRecord.objects.get(pk=record.pk)
+    for field in IdempotencyRecord._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+    assert found.response_body == {"id": 1}  # JSON converted as the ORM converts it
+    assert not found._state.adding
