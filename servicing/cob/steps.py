@@ -836,8 +836,10 @@ WITH c AS MATERIALIZED (  -- the scope's loans on their cycle day, with the peri
                 SELECT 1 FROM servicing_statement s JOIN servicing_loanevent e
                     ON e.loan_id = s.loan_id AND e.to_status = 'paid_off'
                  WHERE s.loan_id = l.id AND s.period_end >= e.business_date)))
-       AND NOT EXISTS (SELECT 1 FROM servicing_statement s
-                        WHERE s.loan_id = l.id AND s.period_end = %(day)s)
+       -- a scalar lookup by the unique (loan, period end), not an anti-join: statements
+       -- written earlier in the run are not in the planner's estimates
+       AND (SELECT 1 FROM servicing_statement s
+             WHERE s.loan_id = l.id AND s.period_end = %(day)s) IS NULL
 ),
 f AS (  -- per loan by index lookups (LATERAL): a join would scan the whole ledger
     SELECT c.id, c.start, o.opening, o.closing, pe.interest, pe.fees, pa.total,
