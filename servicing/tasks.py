@@ -5,8 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 from celery import shared_task
+from celery.signals import worker_process_init
 
 from . import services
+
+
+@worker_process_init.connect
+def worker_process_ready(**kwargs) -> None:
+    """A new worker process drops the database session it may have inherited from its
+    parent (a socket is never shared across fork) and opens its own with the tables close
+    of business works on already known to it, so that its first partition does not pay
+    for the connection and the catalog lookups (a quarter second a process)."""
+    from .cob.runner import cob_worker_warm
+
+    cob_worker_warm()
 
 
 @shared_task(acks_late=True)

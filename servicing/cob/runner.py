@@ -51,6 +51,46 @@ def _now():
     return timezone.now()
 
 
+# --------------------------------------------------------------------------- workers
+
+WARM_TABLES = (
+    "servicing_loan",
+    "servicing_installment",
+    "servicing_scheduleversion",
+    "servicing_journalentry",
+    "servicing_journalline",
+    "servicing_interestaccrual",
+    "servicing_statement",
+    "servicing_notification",
+    "servicing_delinquencyhistory",
+    "servicing_chargeoffcandidate",
+    "servicing_loanevent",
+    "servicing_fee",
+    "servicing_railtransfer",
+    "servicing_autopayenrolment",
+    "servicing_payment",
+    "servicing_paymentapplication",
+    "servicing_cobpartition",
+    "servicing_cobrun",
+    "accounts_borrower",
+)
+
+
+def cob_worker_warm() -> None:
+    """Open this process's own database session and plan one statement over the tables
+    COB uses (PostgreSQL loads their catalog entries once per session)."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+    connection.ensure_connection()
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in WARM_TABLES:
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)} LIMIT 0")  # noqa: S608
+
+
 # --------------------------------------------------------------------------- start
 
 
