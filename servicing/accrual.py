@@ -141,6 +141,7 @@ def accrue_loans(
                 cumulative_exact=cumulative,
                 posted=max(posted, ZERO),
                 cumulative_posted=target if posted > 0 else loan.accrued_interest_posted,
+                to_suspense=loan.non_accrual,
             )
             rows.append((row, spec))
             loan.accrued_interest_exact = cumulative
@@ -159,3 +160,26 @@ def accrue_loans(
     InterestAccrual.objects.bulk_create(accruals, batch_size=2000)
     rows_update(candidates, ACCRUAL_FIELDS)
     return len(accruals)
+
+
+def accrual_reversal_specs(accruals: Sequence[InterestAccrual], *, memo: str) -> list[EntrySpec]:
+    """Reversing entries for a loan's accrual rows posted in entries shared with other loans
+    (close of business: a day's receivable lines per loan, its income as one line per
+    account). One entry a day, dated as the original: Dr income (or suspense), Cr interest
+    receivable, for the loan's posted amounts; the memo names the original."""
+    specs = []
+    for row in accruals:
+        if row.posted <= 0 or row.entry is None:
+            continue
+        income = Account.SUSPENSE if row.to_suspense else Account.INTEREST_INCOME
+        specs.append(
+            EntrySpec(
+                entry_type=EntryType.REVERSAL,
+                effective_date=row.date,
+                lines=[dr(income, row.posted), cr(Account.INTEREST, row.posted)],
+                loan_id=row.loan_id,
+                reference=row.entry.reference,
+                memo=f"{memo} (JE-{row.entry_id}, this loan's share)"[:255],
+            )
+        )
+    return specs

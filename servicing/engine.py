@@ -28,7 +28,7 @@ from lendcore.core.sqlrows import (
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import LoanTerms, build_schedule
 
-from .accrual import ACCRUAL_FIELDS, accrue_loans
+from .accrual import ACCRUAL_FIELDS, accrual_reversal_specs, accrue_loans
 from .ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many, reversal_specs
 from .models import (
     Account,
@@ -690,11 +690,15 @@ def replay(
         .order_by("date")
     )
     reversed_entries: list[JournalEntry] = [a.entry for a in live]
-    reversed_entries += [a.entry for a in accruals if a.entry is not None]
+    # The loan's own accrual entries (posted with a payment) are mirrored whole; its share
+    # of close of business's shared ones is reversed from the accrual rows.
+    shared = [a for a in accruals if a.entry is not None and a.entry.loan_id is None]
+    reversed_entries += [a.entry for a in accruals if a.entry is not None and a.entry.loan_id]
     if live or accruals:
         for application in live:
             _unapply(book, application)
-        specs = reversal_specs(reversed_entries, memo=memo, loan_id=loan.pk)
+        specs = reversal_specs(reversed_entries, memo=memo)
+        specs += accrual_reversal_specs(shared, memo=memo)
         journal_post_many(
             entries=specs,
             business_date=book.business_date,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
 from lendcore.core.sqlrows import (
     can_combine_writes,
@@ -204,48 +204,32 @@ def journal_post(
 
 
 def reversal_specs(
-    entries: Sequence[JournalEntry],
-    *,
-    effective_date: date | None = None,
-    memo: str = "",
-    loan_id: int | None = None,
+    entries: Sequence[JournalEntry], *, effective_date: date | None = None, memo: str = ""
 ) -> list[EntrySpec]:
     """Mirror entries (debits <-> credits) linked to their originals; lines fetched in one query.
 
-    With `loan_id`, an entry shared by many loans (close of business posts a day's accrual of
-    a range of loans as one entry, `loan` empty) is mirrored for that loan's lines only. Such a
-    partial reversal names its original in the memo; the one-to-one `reverses` link is kept
-    for whole reversals.
-    """
-    entries = list({entry.pk: entry for entry in entries}.values())
+    Whole entries of one loan only: a loan's share of close of business's shared accrual
+    entries is reversed by `accrual.accrual_reversal_specs`."""
     if not entries:
         return []
+    if any(entry.loan_id is None and entry.entry_type == EntryType.ACCRUAL for entry in entries):
+        raise UnbalancedEntry("a shared accrual entry is reversed per loan, from its accruals")
     lines_by_entry: dict[int, list[Line]] = {entry.pk: [] for entry in entries}
-    lines = JournalLine.objects.filter(entry_id__in=list(lines_by_entry))
-    shared = [entry.pk for entry in entries if entry.loan_id is None]
-    if loan_id is not None and shared:
-        lines = lines.filter(Q(loan_id=loan_id) | ~Q(entry_id__in=shared))
-    for line in lines.order_by("id"):
+    for line in JournalLine.objects.filter(entry_id__in=list(lines_by_entry)).order_by("id"):
         lines_by_entry[line.entry_id].append(
             Line(account=line.account, debit=line.credit, credit=line.debit)
         )
-    partial = set(shared) if loan_id is not None else set()
     return [
         EntrySpec(
             entry_type=EntryType.REVERSAL,
             effective_date=effective_date or entry.effective_date,
             lines=lines_by_entry[entry.pk],
-            loan_id=loan_id if entry.pk in partial else entry.loan_id,
+            loan_id=entry.loan_id,
             reference=entry.reference,
-            memo=(
-                f"{memo or 'Reverses'} (JE-{entry.pk}, this loan's lines)"[:255]
-                if entry.pk in partial
-                else memo or f"Reverses JE-{entry.pk} ({entry.entry_type})"
-            ),
-            reverses_id=None if entry.pk in partial else entry.pk,
+            memo=memo or f"Reverses JE-{entry.pk} ({entry.entry_type})",
+            reverses_id=entry.pk,
         )
         for entry in entries
-        if lines_by_entry[entry.pk]
     ]
 
 

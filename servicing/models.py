@@ -498,6 +498,10 @@ class InterestAccrual(models.Model):
     cumulative_exact = _exact()
     posted = _money()
     cumulative_posted = _money()
+    # Credited to suspense (a non-accrual loan) rather than interest income: close of
+    # business posts the income side of a day's accrual as one line per account for the
+    # whole range of loans, so a loan's reversal takes its side from here.
+    to_suspense = models.BooleanField(default=False)
     # Close of business posts one entry a day for a range of loans (a line pair per loan),
     # so many accrual rows share an entry.
     entry = models.ForeignKey(

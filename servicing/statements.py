@@ -15,7 +15,16 @@ from django.utils import timezone
 from lendcore.finance.dates import days_in_month
 from lendcore.finance.money import ZERO, round_money
 
-from .models import Account, EntryType, JournalLine, Loan, LoanEvent, Payment, Statement
+from .models import (
+    Account,
+    EntryType,
+    InterestAccrual,
+    JournalLine,
+    Loan,
+    LoanEvent,
+    Payment,
+    Statement,
+)
 
 
 def _net(qs, account: str, *, credit_normal: bool) -> Decimal:
@@ -48,8 +57,13 @@ def statement_generate(*, loan: Loan, period_end: date, acting_user=None) -> Sta
     period_lines = JournalLine.objects.filter(
         loan=loan, entry__effective_date__gte=start, entry__effective_date__lte=period_end
     )
-    interest = _net(period_lines, Account.INTEREST_INCOME, credit_normal=True) + _net(
-        period_lines, Account.SUSPENSE, credit_normal=True
+    # Interest charged: the period's live accruals as posted (close of business posts the
+    # income side of a day's accrual once for many loans, so not from the loan's lines).
+    interest = (
+        InterestAccrual.objects.filter(
+            loan=loan, reversed=False, date__gte=start, date__lte=period_end
+        ).aggregate(t=Sum("posted"))["t"]
+        or ZERO
     )
     fees = _net(
         period_lines.filter(

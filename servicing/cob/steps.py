@@ -265,21 +265,23 @@ ent AS (
       FROM (SELECT DISTINCT a.day FROM acc a WHERE a.posted > 0) d
     RETURNING id, effective_date
 ),
-lin AS (
+lin AS (  -- Dr interest receivable per loan; Cr income (suspense) once for the range
     INSERT INTO servicing_journalline (entry_id, loan_id, account, debit, credit)
-    SELECT e.id, a.loan_id,
-           CASE WHEN v.dr THEN '1110' WHEN a.non_accrual THEN '2900' ELSE '4100' END,
-           CASE WHEN v.dr THEN a.posted ELSE 0 END, CASE WHEN v.dr THEN 0 ELSE a.posted END
+    SELECT e.id, a.loan_id, '1110', a.posted, 0
       FROM acc a JOIN ent e ON e.effective_date = a.day
-     CROSS JOIN (VALUES (true), (false)) v(dr)
      WHERE a.posted > 0
+    UNION ALL
+    SELECT e.id, NULL, CASE WHEN a.non_accrual THEN '2900' ELSE '4100' END, 0, SUM(a.posted)
+      FROM acc a JOIN ent e ON e.effective_date = a.day
+     WHERE a.posted > 0
+     GROUP BY e.id, a.non_accrual
     RETURNING 1
 ),
 ins AS (
     INSERT INTO servicing_interestaccrual (loan_id, date, principal_base, amount_exact,
-           cumulative_exact, posted, cumulative_posted, entry_id, reversed)
+           cumulative_exact, posted, cumulative_posted, entry_id, reversed, to_suspense)
     SELECT a.loan_id, a.day, a.principal_balance, a.amount, a.cum_exact, a.posted,
-           a.cum_posted, CASE WHEN a.posted > 0 THEN e.id END, false
+           a.cum_posted, CASE WHEN a.posted > 0 THEN e.id END, false, a.non_accrual
       FROM acc a LEFT JOIN ent e ON e.effective_date = a.day
     RETURNING 1
 ),
@@ -842,7 +844,7 @@ WITH c AS MATERIALIZED (  -- the scope's loans on their cycle day, with the peri
              WHERE s.loan_id = l.id AND s.period_end = %(day)s) IS NULL
 ),
 f AS (  -- per loan by index lookups (LATERAL): a join would scan the whole ledger
-    SELECT c.id, c.start, o.opening, o.closing, pe.interest, pe.fees, pa.total,
+    SELECT c.id, c.start, o.opening, o.closing, ia.interest, pe.fees, pa.total,
            d.past_due, d.next_due
       FROM c
      CROSS JOIN LATERAL (  -- principal, interest, fees receivable before the period, at its end
@@ -854,15 +856,16 @@ f AS (  -- per loan by index lookups (LATERAL): a join would scan the whole ledg
             WHERE jl.loan_id = c.id AND jl.account IN ('1100', '1110', '1120')
               AND e.effective_date <= %(day)s) o
      CROSS JOIN LATERAL (
-           SELECT SUM(CASE WHEN jl.account IN ('4100', '2900') THEN jl.credit - jl.debit END)
-                      AS interest,
-                  SUM(CASE WHEN jl.account = '1120'
-                            AND e.entry_type IN ('fee', 'fee_waiver', 'reversal')
+           SELECT SUM(CASE WHEN e.entry_type IN ('fee', 'fee_waiver', 'reversal')
                            THEN jl.debit - jl.credit END) AS fees
              FROM servicing_journalline jl
             CROSS JOIN LATERAL ({entry}) e
-            WHERE jl.loan_id = c.id AND jl.account IN ('4100', '2900', '1120')
+            WHERE jl.loan_id = c.id AND jl.account = '1120'
               AND e.effective_date BETWEEN c.start AND %(day)s) pe
+     CROSS JOIN LATERAL (  -- interest charged: the period's live accruals, as posted
+           SELECT SUM(a.posted) AS interest FROM servicing_interestaccrual a
+            WHERE a.loan_id = c.id AND NOT a.reversed
+              AND a.date BETWEEN c.start AND %(day)s) ia
      CROSS JOIN LATERAL (
            SELECT SUM(p.amount) AS total FROM servicing_payment p
             WHERE p.loan_id = c.id AND p.status = 'posted'
@@ -987,10 +990,17 @@ def statements_orm(scope: Scope) -> int:
         period = JournalLine.objects.filter(
             loan_id__in=group, entry__effective_date__gte=start, entry__effective_date__lte=on
         )
-        income = _net_by_loan(period.filter(account=Account.INTEREST_INCOME), credit_normal=True)
-        suspense = _net_by_loan(period.filter(account=Account.SUSPENSE), credit_normal=True)
+        charged = dict(
+            InterestAccrual.objects.filter(
+                loan_id__in=group, reversed=False, date__gte=start, date__lte=on
+            )
+            .order_by()
+            .values("loan_id")
+            .annotate(t=Sum("posted"))
+            .values_list("loan_id", "t")
+        )
         for pk in group:
-            interest[pk] = income.get(pk, ZERO) + suspense.get(pk, ZERO)
+            interest[pk] = charged.get(pk) or ZERO
         fees.update(
             _net_by_loan(
                 period.filter(

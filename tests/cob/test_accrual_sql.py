@@ -12,7 +12,7 @@ from django.db.models import Sum
 from servicing.accrual import accrue_loans
 from servicing.cob.runner import close_range
 from servicing.cob.steps import StepClock
-from servicing.models import InterestAccrual, JournalLine, Loan
+from servicing.models import InterestAccrual, JournalEntry, JournalLine, Loan
 from servicing.services import business_date_set
 from tests.servicing.factories import board_loan
 
@@ -50,13 +50,23 @@ def _state(ids):
             "interest_balance",
         )
     )
+    # Interest receivable per loan; the income side (per loan for the Python accrual, one
+    # line per account for the range in close of business's) in total per account.
     lines = list(
-        JournalLine.objects.filter(loan_id__in=ids, entry__entry_type="accrual")
+        JournalLine.objects.filter(loan_id__in=ids, entry__entry_type="accrual", account="1110")
         .values("loan_id", "account")
         .annotate(d=Sum("debit"), c=Sum("credit"))
         .order_by("loan_id", "account")
     )
-    return accruals, loans, lines
+    suspense = [a for a in ids if InterestAccrual.objects.filter(loan_id=a, to_suspense=True)]
+    entries = JournalEntry.objects.filter(entry_type="accrual", lines__loan_id__in=ids)
+    income = dict(
+        JournalLine.objects.filter(entry__in=entries, account__in=["4100", "2900"])
+        .values("account")
+        .annotate(c=Sum("credit"))
+        .values_list("account", "c")
+    )
+    return accruals, loans, lines, suspense, income
 
 
 def test_sql_accrual_equals_python_accrual(borrower):
@@ -105,6 +115,8 @@ def test_sql_accrual_equals_python_accrual(borrower):
     assert sql[0] == python[0]
     assert sql[1] == python[1]
     assert sql[2] == python[2]
+    assert sql[3] == python[3] == [ids[1]]
+    assert sql[4] == python[4]
 
     # And so is the next night, a single day (the SQL's path without running sums)
     after = THROUGH + timedelta(days=1)
@@ -143,12 +155,19 @@ def test_a_days_accrual_is_one_shared_entry_and_replay_reverses_one_loans_lines(
     with transaction.atomic():
         close_range(lo=min(ids), hi=max(ids), business_date=through, clock=StepClock())
 
-    # One entry a day for the three loans, without a loan of its own, a line pair per loan
+    # One entry a day for the three loans, without a loan of its own: a receivable line per
+    # loan, the income once
     entries = JournalEntry.objects.filter(entry_type="accrual", lines__loan_id__in=ids).distinct()
     assert entries.count() == 19
     assert set(entries.values_list("loan_id", flat=True)) == {None}
     day = entries.get(effective_date=date(2027, 12, 15))
-    assert sorted(day.lines.values_list("loan_id", flat=True)) == sorted(ids * 2)
+    lines = list(day.lines.values_list("loan_id", "account", "debit", "credit"))
+    assert sorted((loan, account) for loan, account, _, _ in lines if loan) == sorted(
+        (pk, "1110") for pk in ids
+    )
+    (income,) = [line for line in lines if line[0] is None]
+    assert income[1] == "4100"
+    assert income[3] == sum(line[2] for line in lines if line[0])
     others_before = _state(ids[1:])
 
     # A backdated payment on one loan replays that loan alone
@@ -164,6 +183,11 @@ def test_a_days_accrual_is_one_shared_entry_and_replay_reverses_one_loans_lines(
     assert reversal.loan_id == ids[0]  # a partial reversal belongs to the loan
     assert reversal.reverses_id is None  # the shared original is not wholly reversed
     assert set(reversal.lines.values_list("loan_id", flat=True)) == {ids[0]}
+    share = InterestAccrual.objects.get(loan_id=ids[0], date=day.effective_date, reversed=True)
+    assert sorted(reversal.lines.values_list("account", "debit", "credit")) == [
+        ("1110", Decimal("0.00"), share.posted),
+        ("4100", share.posted, Decimal("0.00")),
+    ]
     assert JournalEntry.objects.filter(reverses_id=day.pk).count() == 0
     assert _state(ids[1:]) == others_before
     assert (
