@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import user_is_staff_member
@@ -207,11 +207,34 @@ def document_list(*, application: Application) -> QuerySet[Document]:
     return application.documents.order_by("id")
 
 
+def application_id_for_loan(*, application_ref: str) -> int | None:
+    """The application a loan was boarded from: disbursement boards it as `APP-<id>`
+    (`services.application_disburse`); None for a loan boarded otherwise."""
+    prefix, _, number = application_ref.partition("-")
+    return int(number) if prefix == "APP" and number.isdigit() else None
+
+
+def documents_for_loan(*, application_ref: str) -> QuerySet[Document]:
+    """The documents of the application a loan came from (uploads and the disclosures and
+    agreement generated for it), replaced uploads left out."""
+    application_id = application_id_for_loan(application_ref=application_ref)
+    if application_id is None:
+        return Document.objects.none()
+    return (
+        Document.objects.filter(application_id=application_id)
+        .exclude(status=Document.Status.SUPERSEDED)
+        .order_by("id")
+    )
+
+
 def document_get(*, user: UserLike, document_id: int) -> Document:
+    """A document the user may see: of an application they see, or, for servicing staff, of
+    a disbursed one (the documents of the loans they service)."""
+    visible = Q(application__in=application_visible(user=user))
+    if user_is_staff_member(user) and user.has_perm(perm("service_loans")):
+        visible |= Q(application__status=Application.Status.DISBURSED)
     document = (
-        Document.objects.select_related("application")
-        .filter(pk=document_id, application__in=application_visible(user=user))
-        .first()
+        Document.objects.select_related("application").filter(visible, pk=document_id).first()
     )
     if document is None:
         raise NotFound("Document not found.")
