@@ -224,7 +224,7 @@ class LoanBook:
         on = self.business_date
         oldest = None
         for inst in self.installments:
-            status = installment_status(inst, on)
+            status = installment_status(inst, on, grace_days=self.loan.late_fee_grace_days)
             if status != inst.status:
                 inst.status = status
                 if status == InstallmentStatus.PAID and inst.paid_on is None:
@@ -277,8 +277,8 @@ class LoanBook:
         return due + upcoming[:1]
 
 
-def installment_status(inst: Installment, on: date) -> str:
-    return inst.status_on(on)
+def installment_status(inst: Installment, on: date, *, grace_days: int) -> str:
+    return inst.status_on(on, grace_days=grace_days)
 
 
 # -------------------------------------------------------------------- applying a payment

@@ -319,13 +319,15 @@ class Installment(models.Model):
     def remaining(self) -> Decimal:
         return self.total_due - self.total_paid - self.cancelled
 
-    def status_on(self, on) -> str:
-        """The status as of business date `on` (the stored one is as of the last write/COB)."""
+    def status_on(self, on, *, grace_days: int) -> str:
+        """The status as of business date `on` (the stored one is as of the last write/COB),
+        by close of business's rule: due from the due date, overdue once more days than the
+        loan's grace days have passed."""
         if self.remaining <= 0:
             return InstallmentStatus.PAID
-        if self.due_date < on:
+        if (on - self.due_date).days > grace_days:
             return InstallmentStatus.OVERDUE
-        if self.due_date == on:
+        if self.due_date <= on:
             return InstallmentStatus.DUE
         if self.total_paid > 0:
             return InstallmentStatus.PARTIALLY_PAID

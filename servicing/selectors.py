@@ -309,7 +309,7 @@ def loan_schedule_rows(*, loan: Loan, on: date | None = None) -> list[Installmen
     on = on or business_date_get()
     rows = list(loan_schedule(loan=loan))
     for inst in rows:
-        inst.status = inst.status_on(on)
+        inst.status = inst.status_on(on, grace_days=loan.late_fee_grace_days)
     return rows
 
 

@@ -467,43 +467,6 @@ def payment_reverse(*, payment: Payment, reason: str, nsf: bool = False, acting_
     return payment
 
 
-def installments_refresh(*, business_date: date, loan_ids: Iterable[int] | None = None) -> int:
-    """Close of business: unpaid installments become `due` on their date and `overdue` after
-    it, and each loan's oldest unpaid due date is refreshed (set-based UPDATEs)."""
-    from django.db.models import Min, OuterRef, Subquery
-
-    from .models import InstallmentStatus
-
-    qs = Installment.objects.filter(schedule__is_current=True).exclude(
-        status=InstallmentStatus.PAID
-    )
-    loans = Loan.objects.filter(status=Loan.Status.ACTIVE)
-    if loan_ids is not None:
-        ids = list(loan_ids)
-        qs = qs.filter(loan_id__in=ids)
-        loans = loans.filter(pk__in=ids)
-    changed = (
-        qs.filter(due_date__lt=business_date)
-        .exclude(status=InstallmentStatus.OVERDUE)
-        .update(status=InstallmentStatus.OVERDUE)
-    )
-    changed += (
-        qs.filter(due_date=business_date)
-        .exclude(status=InstallmentStatus.DUE)
-        .update(status=InstallmentStatus.DUE)
-    )
-    oldest = (
-        Installment.objects.filter(loan_id=OuterRef("pk"), schedule__is_current=True)
-        .exclude(status=InstallmentStatus.PAID)
-        .order_by()
-        .values("loan_id")
-        .annotate(m=Min("due_date"))
-        .values("m")
-    )
-    loans.update(oldest_unpaid_due_date=Subquery(oldest))
-    return changed
-
-
 def loan_flags_set(
     *,
     loan: Loan,
@@ -603,7 +566,6 @@ __all__ = [
     "journal_post",
     "journal_post_many",
     "loan_board",
-    "installments_refresh",
     "loan_flags_set",
     "loan_transition",
     "money_validate",

@@ -311,7 +311,7 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
                 paid[bucket] += take
                 remaining -= take
             di, dp, df = _fill_installment(inst, amount)
-            inst.status = inst.status_on(bd)
+            inst.status = inst.status_on(bd, grace_days=loan.late_fee_grace_days)
             inst.paid_on = bd
             amounts = {**paid, "excess": ZERO, "credit": ZERO}
             detail = [

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -163,15 +163,16 @@ def test_loan_detail_is_constant_in_history(
 
 
 def test_schedule_statuses_follow_the_business_date(agent_client, loan, business_date):
-    from servicing.models import Installment
-    from servicing.services import installments_refresh
+    # by close of business's rule: due from the due date, overdue after the grace days
+    grace = loan.late_fee_grace_days
+    assert grace > 0
 
-    business_date(date(2026, 2, 1))
-    rows = agent_client.get(f"/api/v1/loans/{loan.pk}/schedule/").json()["installments"]
-    assert [r["status"] for r in rows[:2]] == ["due", "upcoming"]
-    business_date(date(2026, 2, 2))
-    rows = agent_client.get(f"/api/v1/loans/{loan.pk}/schedule/").json()["installments"]
-    assert rows[0]["status"] == "overdue"
+    def statuses(on):
+        business_date(on)
+        rows = agent_client.get(f"/api/v1/loans/{loan.pk}/schedule/").json()["installments"]
+        return [r["status"] for r in rows[:2]]
 
-    assert installments_refresh(business_date=date(2026, 2, 2)) == 1
-    assert Installment.objects.get(loan=loan, number=1).status == "overdue"
+    assert statuses(date(2026, 1, 31)) == ["upcoming", "upcoming"]
+    assert statuses(date(2026, 2, 1)) == ["due", "upcoming"]
+    assert statuses(date(2026, 2, 1) + timedelta(days=grace)) == ["due", "upcoming"]
+    assert statuses(date(2026, 2, 2) + timedelta(days=grace)) == ["overdue", "upcoming"]
