@@ -6,8 +6,9 @@ Celery workers (one worker, two processes), print figures.
 
 Creates (and drops first) the database lendcore_bench_cob, migrates it, seeds with
 INSERT ... SELECT generate_series (loans, schedule versions, 12 installments each; 10 %
-delinquent with their past late fees already charged; 3 % on autopay; a tenth on the
-`scheduled` interest model), then runs COB for 2026-06-15 and prints the total, each step's
+delinquent with their past late fees already charged, those whose grace ends on the closed
+day left for COB to charge; 3 % on autopay; a tenth on the `scheduled` interest model),
+then runs COB for 2026-06-15 and prints the total, each step's
 summed seconds (over both processes) and loans per second, ending with
 `BENCH cob loans=<N> seconds=<total> loans_per_s=<rate>`.
 """
@@ -109,11 +110,12 @@ UPDATE servicing_loan l SET oldest_unpaid_due_date = x.d
          GROUP BY loan_id) x, seed s
  WHERE l.id = x.loan_id AND s.id = l.id AND NOT s.late;
 
--- the delinquent loans' past late fees (installments already past grace), with their entries
+-- the delinquent loans' past late fees (installments past grace before the closed day), with
+-- their entries; the installments whose grace ends on the closed day get theirs from COB
 CREATE TEMP TABLE past_fee AS
 SELECT i.id AS inst, i.loan_id, row_number() OVER () AS rn
   FROM servicing_installment i JOIN seed s ON s.id = i.loan_id AND s.late
- WHERE i.due_date < date '2026-06-15' - 10;
+ WHERE i.due_date < date '2026-06-15' - 11;
 INSERT INTO servicing_journalentry (id, business_date, effective_date, entry_type, loan_id,
                                     reference, memo, created_at)
 SELECT 1000000000 + p.rn, date '2026-06-01', date '2026-06-01', 'fee', p.loan_id, '',
