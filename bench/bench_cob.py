@@ -6,8 +6,8 @@ Celery workers (one worker, two processes), print figures.
 
 Creates (and drops first) the database lendcore_bench_cob, migrates it, seeds with
 INSERT ... SELECT generate_series (loans, schedule versions, 12 installments each; 10 %
-delinquent with their past late fees already charged, those whose grace ends on the closed
-day left for COB to charge; 3 % on autopay; a tenth on the `scheduled` interest model),
+delinquent with their past late fees already charged but for the last 12 days', which COB
+charges; 3 % on autopay; a tenth on the `scheduled` interest model),
 then runs COB for 2026-06-15 and prints the total, each step's
 summed seconds (over both processes) and loans per second, ending with
 `BENCH cob loans=<N> seconds=<total> loans_per_s=<rate>`.
@@ -110,12 +110,12 @@ UPDATE servicing_loan l SET oldest_unpaid_due_date = x.d
          GROUP BY loan_id) x, seed s
  WHERE l.id = x.loan_id AND s.id = l.id AND NOT s.late;
 
--- the delinquent loans' past late fees (installments past grace before the closed day), with
--- their entries; the installments whose grace ends on the closed day get theirs from COB
+-- the delinquent loans' past late fees, with their entries, but for the installments due in
+-- the last 12 days: COB charges those past their 10 grace days (due 2026-06-03)
 CREATE TEMP TABLE past_fee AS
 SELECT i.id AS inst, i.loan_id, row_number() OVER () AS rn
   FROM servicing_installment i JOIN seed s ON s.id = i.loan_id AND s.late
- WHERE i.due_date < date '2026-06-15' - 11;
+ WHERE i.due_date < date '2026-06-15' - 12;
 INSERT INTO servicing_journalentry (id, business_date, effective_date, entry_type, loan_id,
                                     reference, memo, created_at)
 SELECT 1000000000 + p.rn, date '2026-06-01', date '2026-06-01', 'fee', p.loan_id, '',
