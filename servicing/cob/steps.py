@@ -20,12 +20,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, F, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from lendcore.finance.daycount import BASES, year_fraction_parts
 from lendcore.finance.money import ZERO, round_money
 
+from ..bulk import rows_update
 from ..models import (
     Account,
     ChargeOffCandidate,
@@ -46,7 +47,6 @@ from ..models import (
 from . import config
 
 ONE_DAY = timedelta(days=1)
-MONEY_FIELD = Loan._meta.get_field("fees_balance")
 
 
 @dataclass(frozen=True)
@@ -544,12 +544,93 @@ def _late_fee_amount(
     return max(fee, ZERO)
 
 
+LATE_FEES_SQL = """
+WITH due AS MATERIALIZED (  -- overdue installments of the range without their late fee
+    SELECT i.id, i.loan_id, i.number, i.due_date,
+           i.principal_due + i.interest_due + i.fee_due AS total_due
+      FROM servicing_installment i
+     WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.status = 'overdue'
+       AND i.due_date < %(day)s
+       AND (SELECT 1 FROM servicing_fee f
+             WHERE f.installment_id = i.id AND f.kind = 'late' LIMIT 1) IS NULL
+),
+c AS MATERIALIZED (
+    SELECT d.*, l.loan_number,
+           'Installment ' || d.number || ' due ' || to_char(d.due_date, 'YYYY-MM-DD')
+               || ' unpaid' AS reason,
+           GREATEST(0, LEAST(
+               CASE WHEN l.late_fee_kind = 'percent'
+                    THEN round(d.total_due * l.late_fee_amount / 100, 2)
+                    ELSE round(l.late_fee_amount, 2) END,
+               COALESCE(l.late_fee_cap, 'Infinity'::numeric))) AS fee,
+           nextval(pg_get_serial_sequence('servicing_journalentry', 'id')) AS entry_id
+      FROM due d
+      JOIN servicing_loan l ON l.id = d.loan_id
+      JOIN servicing_installment i ON i.id = d.id
+      JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
+     WHERE {scope} AND l.status = 'active' AND l.late_fee_amount > 0
+       AND %(day)s - d.due_date > l.late_fee_grace_days
+),
+ent AS (
+    INSERT INTO servicing_journalentry
+           (id, business_date, effective_date, entry_type, loan_id, reference, memo, created_at)
+    SELECT c.entry_id, %(bd)s, %(day)s, 'fee', c.loan_id, c.loan_number,
+           left('late fee: ' || c.reason, 255), now()
+      FROM c WHERE c.fee > 0
+    RETURNING 1
+),
+lin AS (
+    INSERT INTO servicing_journalline (entry_id, loan_id, account, debit, credit)
+    SELECT c.entry_id, c.loan_id, v.account, CASE WHEN v.dr THEN c.fee ELSE 0 END,
+           CASE WHEN v.dr THEN 0 ELSE c.fee END
+      FROM c CROSS JOIN (VALUES ('1120', true), ('4200', false)) v(account, dr)
+     WHERE c.fee > 0
+    RETURNING 1
+),
+fee AS (
+    INSERT INTO servicing_fee (loan_id, kind, amount, paid_amount, waived_amount, assessed_on,
+                               installment_id, reason, entry_id, created_at)
+    SELECT c.loan_id, 'late', c.fee, 0, 0, %(day)s, c.id, left(c.reason, 255), c.entry_id, now()
+      FROM c WHERE c.fee > 0
+    RETURNING id, loan_id, amount, reason
+),
+ev AS (
+    INSERT INTO servicing_loanevent
+           (loan_id, kind, from_status, to_status, reason, data, business_date, created_at)
+    SELECT fee.loan_id, 'fee', '', '', fee.reason,
+           jsonb_build_object('fee', fee.id, 'kind', 'late', 'amount', fee.amount::text),
+           %(bd)s, now()
+      FROM fee
+    RETURNING 1
+),
+bal AS (
+    UPDATE servicing_loan l SET fees_balance = l.fees_balance + t.total
+      FROM (SELECT c.loan_id, SUM(c.fee) AS total FROM c WHERE c.fee > 0 GROUP BY c.loan_id) t
+     WHERE l.id = t.loan_id AND l.id BETWEEN %(lo)s AND %(hi)s
+    RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM fee), (SELECT COUNT(*) FROM ent), (SELECT COUNT(*) FROM lin),
+       (SELECT COUNT(*) FROM ev), (SELECT COUNT(*) FROM bal)
+"""
+
+
 def late_fees(scope: Scope) -> int:
     """A late fee per installment past its grace days and unpaid, once (the unique
-    constraint fee_one_late_fee_per_installment), capped: bulk INSERTs of entries, lines,
-    fees and events and one UPDATE of the loans' fee balances."""
+    constraint fee_one_late_fee_per_installment), capped, with its journal entry and loan
+    event, and the loans' fee balances. PostgreSQL: one statement; elsewhere bulk writes.
+    After `transitions`, every unpaid installment past its grace days is `overdue`."""
+    if not is_postgres():
+        return late_fees_orm(scope)
+    where, params = scope.sql("l")
+    with connection.cursor() as cursor:
+        cursor.execute(LATE_FEES_SQL.format(scope=where), params)
+        return int(cursor.fetchone()[0])
+
+
+def late_fees_orm(scope: Scope) -> int:
+    """Portable: a read of the candidates, bulk INSERTs of entries, lines, fees and events
+    and one UPDATE of the loans' fee balances."""
     day = scope.day
-    # After `transitions`, every unpaid installment past its grace days is `overdue`.
     rows = list(
         scope.installments()
         .filter(status=InstallmentStatus.OVERDUE, loan__late_fee_amount__gt=0, due_date__lt=day)
@@ -567,11 +648,15 @@ def late_fees(scope: Scope) -> int:
             "loan__late_fee_cap",
             "loan__late_fee_grace_days",
             "loan__loan_number",
+            "loan__fees_balance",
         )
         .order_by("loan_id", "number")
     )
     todo = []
-    for pk, loan_id, number, due, p, i, f, kind, amount, cap, grace, loan_number in rows:
+    balances: dict[int, Decimal] = {}
+    for row in rows:
+        pk, loan_id, number, due, p, i, f, kind, amount, cap, grace, loan_number, owed = row
+        balances[loan_id] = owed
         if (day - due).days <= grace:
             continue
         fee = _late_fee_amount(kind, amount, cap, p + i + f)
@@ -630,17 +715,11 @@ def late_fees(scope: Scope) -> int:
             for fee in fees
         ]
     )
-    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    # The loans are locked by the partition: their fee balances, read above, plus the fees.
+    loans = {loan_id: Loan(pk=loan_id, fees_balance=owed) for loan_id, owed in balances.items()}
     for _, loan_id, _, _, fee, _ in todo:
-        deltas[loan_id] += fee
-    Loan.objects.filter(pk__in=list(deltas)).update(
-        fees_balance=F("fees_balance")
-        + Case(
-            *[When(pk=pk, then=Value(amount)) for pk, amount in deltas.items()],
-            default=Value(ZERO),
-            output_field=MONEY_FIELD,
-        )
-    )
+        loans[loan_id].fees_balance += fee
+    rows_update([loans[loan_id] for loan_id in {t[1] for t in todo}], ["fees_balance"])
     return len(fees)
 
 
