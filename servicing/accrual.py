@@ -15,10 +15,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from lendcore.core.sqlrows import update_many
 from lendcore.finance.daycount import year_fraction
 from lendcore.finance.money import ZERO, round_money
 
-from .bulk import rows_update
 from .ledger import EntrySpec, cr, dr, journal_post_many
 from .models import Account, EntryType, Installment, InterestAccrual, Loan
 
@@ -158,7 +158,7 @@ def accrue_loans(
             row.entry_id = spec.created.pk
         accruals.append(row)
     InterestAccrual.objects.bulk_create(accruals, batch_size=2000)
-    rows_update(candidates, ACCRUAL_FIELDS)
+    update_many(candidates, ACCRUAL_FIELDS)
     return len(accruals)
 
 

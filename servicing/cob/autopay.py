@@ -14,11 +14,10 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Min
-from django.utils import timezone
 
+from lendcore.core.sqlrows import update_many
 from lendcore.finance.money import ZERO
 
-from ..bulk import rows_update
 from ..models import (
     AutopayEnrolment,
     Installment,
@@ -183,7 +182,7 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
         transfer.rail_reference = result.reference
         transfer.settle_on = result.settle_on
         debited.append(transfer)
-    rows_update(debited, ["rail_reference", "settle_on"])
+    update_many(debited, ["rail_reference", "settle_on"])
     # A retry after a crash between posting and linking: link the payment it finds.
     found = dict(
         Payment.objects.filter(
@@ -196,7 +195,7 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
         if _reference(transfer) in found:
             transfer.payment_id = found[_reference(transfer)]
             linked.append(transfer)
-    rows_update(linked, ["payment"])
+    update_many(linked, ["payment"])
     return [t for t in transfers if t.payment_id is None]
 
 
@@ -294,7 +293,6 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
             .values_list("loan_id", "first")
         )
         payments, allocations = [], []
-        now = timezone.now()
         for transfer in chosen:
             loan = loans[transfer.loan_id]
             inst = installments[transfer.installment_id]
@@ -330,7 +328,6 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
             payments.append(payment)
             allocations.append((amounts, detail))
             loan.oldest_unpaid_due_date = next_due.get(loan.pk)
-            loan.updated_at = now
         Payment.objects.bulk_create(payments)
         specs = [
             EntrySpec(
@@ -364,8 +361,8 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
                 for p, spec, (amounts, detail) in zip(payments, specs, allocations, strict=True)
             ]
         )
-        rows_update([installments[t.installment_id] for t in chosen], INSTALLMENT_FIELDS)
-        rows_update(touched, [*BALANCE_FIELDS, "oldest_unpaid_due_date", "updated_at"])
+        update_many([installments[t.installment_id] for t in chosen], INSTALLMENT_FIELDS)
+        update_many(touched, [*BALANCE_FIELDS, "oldest_unpaid_due_date", "updated_at"])
         LoanEvent.objects.bulk_create(
             [
                 LoanEvent(
@@ -385,5 +382,5 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
         )
         for transfer, payment in zip(chosen, payments, strict=True):
             transfer.payment = payment
-        rows_update(chosen, ["payment"])
+        update_many(chosen, ["payment"])
     return len(chosen), others

@@ -23,10 +23,10 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from lendcore.core.sqlrows import update_many
 from lendcore.finance.daycount import BASES, year_fraction_parts
 from lendcore.finance.money import ZERO, round_money
 
-from ..bulk import rows_update
 from ..models import (
     Account,
     ChargeOffCandidate,
@@ -719,7 +719,7 @@ def late_fees_orm(scope: Scope) -> int:
     loans = {loan_id: Loan(pk=loan_id, fees_balance=owed) for loan_id, owed in balances.items()}
     for _, loan_id, _, _, fee, _ in todo:
         loans[loan_id].fees_balance += fee
-    rows_update([loans[loan_id] for loan_id in {t[1] for t in todo}], ["fees_balance"])
+    update_many([loans[loan_id] for loan_id in {t[1] for t in todo}], ["fees_balance"])
     return len(fees)
 
 

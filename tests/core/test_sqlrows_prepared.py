@@ -88,3 +88,27 @@ def test_select_models_builds_what_the_orm_builds():
         assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
     assert found.response_body == {"id": 1}  # JSON converted as the ORM converts it
     assert not found._state.adding
+
+
+@pytest.mark.django_db
+def test_update_many_writes_each_rows_fields_in_one_statement():
+    from lendcore.core.sqlrows import update_many
+
+    rows = [
+        IdempotencyRecord.objects.create(
+            key=f"k{n}", scope="s", request_hash="h", response_status=200, response_body={"n": n}
+        )
+        for n in range(3)
+    ]
+    for n, row in enumerate(rows):
+        row.response_status = 201 + n
+        row.response_body = {"n": n, "again": True}
+    with CaptureQueriesContext(connection) as ctx:
+        update_many(rows[:2], ["response_status", "response_body"])
+    assert len(ctx.captured_queries) == 1
+    stored = {r.key: (r.response_status, r.response_body) for r in IdempotencyRecord.objects.all()}
+    assert stored == {
+        "k0": (201, {"n": 0, "again": True}),
+        "k1": (202, {"n": 1, "again": True}),
+        "k2": (200, {"n": 2}),
+    }
