@@ -9,8 +9,11 @@ INSERT ... SELECT generate_series (loans, schedule versions, 12 installments eac
 delinquent with their past late fees already charged but for the last 12 days', which COB
 charges; 3 % on autopay; a tenth on the `scheduled` interest model),
 then runs COB for 2026-06-15 and prints the total, each step's
-summed seconds (over both processes) and loans per second, ending with
-`BENCH cob loans=<N> seconds=<total> loans_per_s=<rate>`.
+summed seconds (over both processes) and loans per second; then measures the raw-SQL floor of
+one night for N loans on the same server (`bench/cob_floor.sh`: three plain statements over a
+bare table, in a scratch database), ending with
+`BENCH cob loans=<N> seconds=<total> floor_seconds=<floor> ratio=<total/floor> loans_per_s=<rate>`.
+Machines differ by up to 2x; the ratio to a floor measured in the same run does not.
 """
 
 from __future__ import annotations
@@ -216,9 +219,34 @@ def run_one(n: int) -> dict:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-    print(out.stdout.strip(), flush=True)
-    last = out.stdout.strip().splitlines()[-1]
-    return dict(part.split("=") for part in last.split()[2:])
+    lines = out.stdout.strip().splitlines()
+    print("\n".join(lines[:-1]), flush=True)
+    result = dict(part.split("=") for part in lines[-1].split()[2:])
+    floor = cob_floor(n)
+    seconds = float(result["seconds"])
+    print(
+        f"BENCH cob loans={result['loans']} seconds={seconds:.2f} floor_seconds={floor:.2f} "
+        f"ratio={seconds / floor:.2f} loans_per_s={result['loans_per_s']}",
+        flush=True,
+    )
+    return {**result, "floor_seconds": floor}
+
+
+def cob_floor(n: int) -> float:
+    """The raw-SQL floor of one night for n loans, now, on this server (a scratch database)."""
+    scratch = f"{DB}_floor"
+    psql(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+    psql(f"CREATE DATABASE {scratch}")
+    try:
+        out = subprocess.run(
+            ["bash", str(ROOT / "bench" / "cob_floor.sh"), str(n), f"{PG}/{scratch}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def timed_run(n: int) -> None:
@@ -251,7 +279,8 @@ def timed_run(n: int) -> None:
     for step, row in run.steps.items():
         print(f"{step:<24}{int(row['count']):>12,}{row['seconds']:>20.2f}")
     rate = run.loans_done / seconds
-    print(f"BENCH cob loans={run.loans_done} seconds={seconds:.2f} loans_per_s={rate:.0f}")
+    # the parent adds the floor and prints the BENCH line
+    print(f"RESULT cob loans={run.loans_done} seconds={seconds:.2f} loans_per_s={rate:.0f}")
 
 
 def main() -> None:
