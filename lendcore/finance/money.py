@@ -14,6 +14,15 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 ONE = Decimal("1")
 
+# The largest amount any money input accepts (a payment, a fee, a principal, an income):
+# eleven significant digits, so that every amount and every sum of a loan's amounts is exact
+# in SQLite's floating-point storage (fifteen digits) as well as in PostgreSQL's numeric.
+MONEY_MAX = Decimal("999999999.99")
+# Places of money as posted, and of interest as accrued before it is posted. Set-based SQL
+# rounds with these (PostgreSQL's round(numeric, n) is half away from zero, as is ROUND_HALF_UP).
+MONEY_PLACES = 2
+ACCRUAL_PLACES = 6
+
 # Wide enough that quantizing any realistic amount never raises InvalidOperation.
 _CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
 
