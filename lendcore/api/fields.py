@@ -1,0 +1,117 @@
+"""Money as an API input: one field factory, so every amount has the same bound and messages.
+
+`money_field()` is a `DecimalField(max_digits=18, decimal_places=2)` that refuses anything
+above `lendcore.finance.money.MONEY_MAX` (999,999,999.99, see its comment) with a 400 naming
+the field, and shows that bound as `maximum` (and `minimum`) in the OpenAPI schema::
+
+    from lendcore.api.fields import money_field
+
+    amount = money_field(min_value=Decimal("0.01"))           # more than 0
+    fee = money_field(required=False, default=Decimal("0.00"))  # 0 or more (the default)
+    adjustment = money_field(min_value=-MONEY_MAX)             # signed
+
+A caller may pass a lower `max_value` (a business limit such as the quote's principal limit),
+never a higher one. Defaults are `Decimal`s, never strings: DRF does not parse a default.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import serializers
+
+from lendcore.finance.money import MONEY_MAX
+
+__all__ = ["MONEY_MAX", "MoneyField", "money_field"]
+
+MONEY_MAX_DIGITS = 18
+MONEY_DECIMAL_PLACES = 2
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _min_message(min_value: Decimal) -> str:
+    if min_value == ZERO:
+        return "Must be 0 or more."
+    if min_value == CENT:
+        return "Must be more than 0."
+    return f"Must be at least {_amount(min_value)}."
+
+
+class MoneyField(serializers.DecimalField):
+    """A money amount: the bound is checked before the digit counts, so "1e30" reads
+    "Must be at most 999,999,999.99." rather than a message about 18 digits."""
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        if self.max_value is not None and value > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
+        if self.min_value is not None and value < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > self.decimal_places:
+            self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
+        return super().validate_precision(value)
+
+
+def money_field(
+    *,
+    min_value: Decimal = ZERO,
+    max_value: Decimal = MONEY_MAX,
+    help_text: str | None = None,
+    error_messages: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> MoneyField:
+    """A money input between `min_value` (0 unless said) and `max_value` (`MONEY_MAX`)."""
+    min_value, max_value = Decimal(min_value), Decimal(max_value)
+    if max_value > MONEY_MAX:
+        raise ValueError(f"max_value {max_value} is above MONEY_MAX {MONEY_MAX}")
+    if min_value < -MONEY_MAX or min_value > max_value:
+        raise ValueError(f"min_value {min_value} is outside -MONEY_MAX..max_value")
+    messages = {
+        "invalid": 'Must be an amount such as "1500.00".',
+        "max_value": f"Must be at most {_amount(max_value)}.",
+        "min_value": _min_message(min_value),
+        "max_decimal_places": "At most 2 decimal places.",
+        "max_digits": f"Must be at most {_amount(max_value)}.",
+        "max_whole_digits": f"Must be at most {_amount(max_value)}.",
+        **(error_messages or {}),
+    }
+    bound = f"An amount with at most 2 decimals, from {min_value} to {max_value}."
+    return MoneyField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        min_value=min_value,
+        max_value=max_value,
+        help_text=f"{help_text} {bound}" if help_text else bound,
+        error_messages=messages,
+        **kwargs,
+    )
+
+
+class MoneyFieldSchema(OpenApiSerializerFieldExtension):
+    """Money is a JSON string (COERCE_DECIMAL_TO_STRING); drf-spectacular writes no bounds for
+    decimal strings, so this adds `minimum`/`maximum` and a pattern whose whole digits stop at
+    the bound (9 for MONEY_MAX), which keeps generated examples inside it."""
+
+    target_class = "lendcore.api.fields.MoneyField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        field: MoneyField = self.target
+        bound = max(abs(field.max_value), abs(field.min_value))
+        whole = len(str(int(bound)))
+        sign = "-?" if field.min_value < 0 else ""
+        return {
+            **build_basic_type(OpenApiTypes.STR),
+            "format": "decimal",
+            "pattern": rf"^{sign}\d{{1,{whole}}}(?:\.\d{{1,{field.decimal_places}}})?$",
+            "minimum": field.min_value,
+            "maximum": field.max_value,
+        }
