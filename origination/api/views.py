@@ -15,7 +15,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +24,7 @@ from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
 from lendcore.api.idempotency import idempotent_response
+from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.quotes.services import FREQUENCIES
 
 from .. import selectors, services
@@ -369,6 +369,8 @@ def _detail(request: Request, application_id: int) -> dict[str, Any]:
 
 
 class ApplicationListCreateApi(APIView):
+    pagination_class = BoundedLimitOffsetPagination
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.CharField(required=False)
         product = serializers.IntegerField(required=False)
@@ -409,7 +411,7 @@ class ApplicationListCreateApi(APIView):
         )
         assigned_officer = serializers.IntegerField(required=False, allow_null=True, default=None)
 
-    @extend_schema(responses=ApplicationListOutput(many=True))
+    @extend_schema(parameters=[FilterSerializer], responses=ApplicationListOutput(many=True))
     def get(self, request: Request) -> Response:
         filters = _parse(self.FilterSerializer, request.query_params)
         applications = selectors.application_list(
@@ -420,7 +422,7 @@ class ApplicationListCreateApi(APIView):
             created_from=filters.get("created_from"),
             created_to=filters.get("created_to"),
         )
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(applications, request, view=self)
         return paginator.get_paginated_response(ApplicationListOutput(page, many=True).data)
 
