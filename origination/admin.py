@@ -3,6 +3,7 @@ for inspection. Saves and actions call the services (a version in use becomes a 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -10,6 +11,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from lendcore.core.forms import money_form_field
 from lendcore.errors import ApplicationError
 
 from . import services
@@ -61,10 +63,29 @@ class LoanProductAdmin(admin.ModelAdmin):
         return ["code"] if obj is not None else []
 
 
+_CENT = Decimal("0.01")
+
+
+class ProductVersionAdminForm(forms.ModelForm):
+    """The money a product's terms hold, bounded by MONEY_MAX like every money input."""
+
+    min_amount = money_form_field(label="Min amount", min_value=_CENT)
+    max_amount = money_form_field(label="Max amount", min_value=_CENT)
+    late_fee_value = money_form_field(label="Late fee value")
+    late_fee_cap = money_form_field(label="Late fee cap", required=False)
+    nsf_fee = money_form_field(label="NSF fee")
+    four_eyes_limit = money_form_field(label="Four-eyes limit", required=False)
+
+    class Meta:
+        model = ProductVersion
+        fields = ["product", *services.PRODUCT_TERM_FIELDS]
+
+
 @admin.register(ProductVersion)
 class ProductVersionAdmin(admin.ModelAdmin):
     """Saving a version that applications use creates the next version instead."""
 
+    form = ProductVersionAdminForm
     list_display = [
         "product",
         "version",

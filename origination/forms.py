@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from lendcore.core.forms import LenientDecimalField, money_form_field
 from lendcore.errors import ApplicationError
 from lendcore.quotes.services import FREQUENCIES
 
@@ -55,32 +56,8 @@ def add_service_error(form: forms.Form, error: ApplicationError, aliases: dict |
         form.add_error(None, error.message)
 
 
-class LenientDecimalField(forms.DecimalField):
-    """Accepts what people type: "10,000", "$ 10 000", "9.9%"."""
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        if isinstance(value, str):
-            value = value.replace(",", "").replace(" ", "").strip("$%")
-        return super().to_python(value)
-
-
 def _text(inputmode: str = "text", **attrs: str) -> forms.TextInput:
     return forms.TextInput(attrs={"inputmode": inputmode, **attrs})
-
-
-def _money(label: str, *, required: bool = True, min_value: str = "0") -> LenientDecimalField:
-    return LenientDecimalField(
-        label=label,
-        required=required,
-        max_digits=18,
-        decimal_places=2,
-        min_value=Decimal(min_value),
-        widget=_text("decimal", autocomplete="off"),
-        error_messages={
-            "invalid": "Enter an amount such as 1500 or 1500.50.",
-            "max_decimal_places": "Use at most 2 decimal places (cents).",
-        },
-    )
 
 
 # --- staff: queue -------------------------------------------------------------------------------
@@ -118,14 +95,7 @@ class DocumentReviewForm(forms.Form):
 class ApproveForm(forms.Form):
     """An underwriter's approval; any of the three fields makes it a counter-offer."""
 
-    amount = LenientDecimalField(
-        label="Amount",
-        required=False,
-        max_digits=18,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        widget=_text("decimal", autocomplete="off"),
-    )
+    amount = money_form_field(label="Amount", required=False, min_value=Decimal("0.01"))
     annual_rate = LenientDecimalField(
         label="Rate (% a year)",
         required=False,
@@ -257,16 +227,12 @@ class ApplyTermsForm(forms.Form):
         queryset=LoanProduct.objects.filter(active=True).order_by("code"),
         empty_label=None,
     )
-    amount = LenientDecimalField(
+    amount = money_form_field(
         label="Amount",
-        max_digits=18,
-        decimal_places=2,
         min_value=Decimal("0.01"),
-        widget=_text("decimal", autocomplete="off"),
         error_messages={
             "required": "Enter the amount you want to borrow.",
             "invalid": "Enter an amount such as 10000.",
-            "max_decimal_places": "Use at most 2 decimal places (cents).",
         },
     )
     term = forms.IntegerField(
@@ -351,9 +317,11 @@ class ApplicantForm(forms.Form):
     months_employed = forms.IntegerField(
         label="Months with this employer", min_value=0, initial=0, widget=_text("numeric")
     )
-    monthly_income = _money("Monthly income (before tax)", min_value="0.01")
-    monthly_housing_payment = _money("Monthly rent or mortgage")
-    monthly_other_debts = _money("Other monthly debt payments")
+    monthly_income = money_form_field(
+        label="Monthly income (before tax)", min_value=Decimal("0.01")
+    )
+    monthly_housing_payment = money_form_field(label="Monthly rent or mortgage")
+    monthly_other_debts = money_form_field(label="Other monthly debt payments")
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]

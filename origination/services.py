@@ -23,7 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from lendcore.accounts.services import borrower_create_without_login
-from lendcore.finance.money import round_money
+from lendcore.finance.money import MONEY_MAX, ZERO, round_money
 
 from . import crypto, pricing, rules, selectors
 from .adapters import Subject, bureau_backend, identity_backend
@@ -153,6 +153,13 @@ class _Errors:
     def add(self, field: str, message: str) -> None:
         self.fields.setdefault(field, []).append(message)
 
+    def money(self, terms: Mapping[str, Any], *names: str) -> None:
+        """Each named amount that is present is at most MONEY_MAX (every money input's bound)."""
+        for name in names:
+            value = terms.get(name)
+            if isinstance(value, Decimal) and not value <= MONEY_MAX:
+                self.add(name, f"Must be at most {MONEY_MAX:,}.")
+
     def raise_if_any(self, message: str | None = None) -> None:
         if self.fields:
             names = ", ".join(sorted(self.fields))
@@ -199,10 +206,21 @@ PRODUCT_TERM_FIELDS = (
 )
 
 
+PRODUCT_MONEY_FIELDS = (
+    "min_amount",
+    "max_amount",
+    "late_fee_value",
+    "late_fee_cap",
+    "nsf_fee",
+    "four_eyes_limit",
+)
+
+
 def _product_terms_check(terms: Mapping[str, Any]) -> None:
     from lendcore.quotes.services import FREQUENCIES
 
     errors = _Errors()
+    errors.money(terms, *PRODUCT_MONEY_FIELDS)
     lo, hi = terms.get("min_amount"), terms.get("max_amount")
     if lo is not None and lo <= 0:
         errors.add("min_amount", "Must be more than 0.")
@@ -230,7 +248,8 @@ def _product_terms_check(terms: Mapping[str, Any]) -> None:
         try:
             if int(tier["min_score"]) > int(tier["max_score"]):
                 raise ValueError("min_score above max_score")
-            if Decimal(str(tier["rate"])) < 0 or Decimal(str(tier["max_amount"])) <= 0:
+            rate, cap = Decimal(str(tier["rate"])), Decimal(str(tier["max_amount"]))
+            if not rate.is_finite() or rate < 0 or not ZERO < cap <= MONEY_MAX:
                 raise ValueError("rate or max_amount out of range")
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             errors.add("pricing_tiers", f"Tier {i + 1}: {exc}.")
@@ -378,6 +397,7 @@ def applicant_create(
             errors.add("date_of_birth", "Must be in the past.")
         elif age_on(born, _today()) < MIN_AGE:
             errors.add("date_of_birth", f"The applicant must be at least {MIN_AGE} years old.")
+    errors.money(fields, "monthly_income", "monthly_housing_payment", "monthly_other_debts")
     income = fields.get("monthly_income")
     if income is not None and income <= 0:
         errors.add("monthly_income", "Must be more than 0.")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from lendcore.api.fields import money_field
 from lendcore.finance.dates import add_months
 from lendcore.finance.money import round_money
 
@@ -24,19 +25,8 @@ MONEY = {"max_digits": None, "decimal_places": 2}
 
 
 def _money_in(**kwargs: Any) -> serializers.DecimalField:
-    """A money amount: more than 0, at most the principal limit, at most 2 decimals."""
-    return serializers.DecimalField(
-        max_digits=11,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=services.MAX_PRINCIPAL,
-        error_messages={
-            "min_value": "Must be more than 0.",
-            "max_value": f"Must be at most {services.MAX_PRINCIPAL:,}.",
-            "max_decimal_places": "At most 2 decimal places.",
-        },
-        **kwargs,
-    )
+    """A money amount: more than 0, at most the principal limit (below MONEY_MAX), 2 decimals."""
+    return money_field(min_value=Decimal("0.01"), max_value=services.MAX_PRINCIPAL, **kwargs)
 
 
 def _check_date(value):

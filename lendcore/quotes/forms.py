@@ -8,21 +8,12 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from lendcore.core.forms import LenientDecimalField, money_form_field
 from lendcore.errors import ValidationFailed
 
 from . import services
 
-_AMOUNT_TOO_BIG = f"Enter an amount of at most {services.MAX_PRINCIPAL:,.0f}."
 _RATE_TOO_BIG = f"Enter a rate of at most {services.MAX_RATE_PCT} (percent a year)."
-
-
-class _LenientDecimalField(forms.DecimalField):
-    """Accepts what people type: "10,000", "$ 10 000", "9.9%"."""
-
-    def to_python(self, value: Any) -> Decimal | None:
-        if isinstance(value, str):
-            value = value.replace(",", "").replace(" ", "").strip("$%")
-        return super().to_python(value)
 
 
 def _text(inputmode: str, **attrs: str) -> forms.TextInput:
@@ -48,24 +39,17 @@ class CalculatorForm(forms.Form):
         "day_count": "day_count",
     }
 
-    amount = _LenientDecimalField(
+    amount = money_form_field(
         label="Loan amount",
-        max_digits=11,
-        decimal_places=2,
         min_value=Decimal("0.01"),
         max_value=services.MAX_PRINCIPAL,
         widget=_text("decimal"),
         error_messages={
             "required": "Enter the amount you want to borrow.",
             "invalid": "Enter an amount such as 10000 or 10000.50.",
-            "min_value": "Enter an amount greater than 0.",
-            "max_value": _AMOUNT_TOO_BIG,
-            "max_decimal_places": "Use at most 2 decimal places (cents).",
-            "max_digits": _AMOUNT_TOO_BIG,
-            "max_whole_digits": _AMOUNT_TOO_BIG,
         },
     )
-    rate = _LenientDecimalField(
+    rate = LenientDecimalField(
         label="Interest rate (% a year)",
         max_digits=8,
         decimal_places=4,

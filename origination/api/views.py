@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime, time
+from decimal import Decimal
 from typing import Any
 
 from django.http import FileResponse
@@ -23,6 +24,7 @@ from rest_framework.views import APIView
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from lendcore.api.fields import money_field
 from lendcore.api.idempotency import idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.quotes.services import FREQUENCIES
@@ -42,7 +44,8 @@ from ..models import (
     RuleSet,
 )
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 def _has(user: Any, codename: str) -> bool:
@@ -121,6 +124,12 @@ class ProductListCreateApi(APIView):
         code = serializers.CharField(max_length=32)
         name = serializers.CharField(max_length=200)
         active = serializers.BooleanField(default=True)
+        min_amount = money_field(min_value=CENT)
+        max_amount = money_field(min_value=CENT)
+        late_fee_value = money_field(required=False)
+        late_fee_cap = money_field(required=False, allow_null=True)
+        nsf_fee = money_field(required=False)
+        four_eyes_limit = money_field(required=False, allow_null=True)
 
         class Meta:
             model = ProductVersion
@@ -200,9 +209,9 @@ class ApplicantCreateApi(APIView):
             max_length=200, required=False, allow_blank=True, default=""
         )
         months_employed = serializers.IntegerField(min_value=0, max_value=1200, default=0)
-        monthly_income = serializers.DecimalField(**MONEY)
-        monthly_housing_payment = serializers.DecimalField(**MONEY, default="0.00")
-        monthly_other_debts = serializers.DecimalField(**MONEY, default="0.00")
+        monthly_income = money_field(min_value=CENT)
+        monthly_housing_payment = money_field(default=ZERO)
+        monthly_other_debts = money_field(default=ZERO)
         borrower = serializers.IntegerField(required=False, allow_null=True, default=None)
         co_applicant = serializers.IntegerField(required=False, allow_null=True, default=None)
 
@@ -400,7 +409,7 @@ class ApplicationListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         applicant = serializers.IntegerField()
         product = serializers.IntegerField()
-        amount = serializers.DecimalField(**MONEY)
+        amount = money_field(min_value=CENT)
         term = serializers.IntegerField(min_value=1, max_value=600)
         frequency = serializers.ChoiceField(choices=list(FREQUENCIES))
         purpose = serializers.CharField(
@@ -513,7 +522,7 @@ class ApplicationApproveApi(APIView):
     permission_classes = [has_staff_permission("underwrite_applications")]
 
     class InputSerializer(serializers.Serializer):
-        amount = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
+        amount = money_field(min_value=CENT, required=False, allow_null=True, default=None)
         annual_rate = serializers.DecimalField(
             max_digits=8, decimal_places=4, required=False, allow_null=True, default=None
         )
