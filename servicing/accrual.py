@@ -1,24 +1,23 @@
 """Daily interest: computed per loan and day, written set-based (a constant number of queries).
 
-`daily_simple`: balance x rate x the day's year fraction under the loan's day count.
-`scheduled`: the current installment's scheduled interest spread evenly over its period.
-Each day is kept exact to 6 places; the ledger gets whole cents with the remainder carried:
-after any day, posted interest == round_money(cumulative exact accrual).
+A day's interest is `servicing.calculations.day_interest` (the one rule: `daily_simple`
+charges the balance x rate x the day's share of a year under the loan's day count;
+`scheduled` spreads the current installment's scheduled interest over its period). Each day
+is kept exact to 6 places; the ledger gets whole cents with the remainder carried: after any
+day, posted interest == round_money(cumulative exact accrual) (`calculations.posting`).
 Non-accrual loans keep accruing the receivable but into suspense instead of income.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from fractions import Fraction
 
 from lendcore.core.sqlrows import update_many
-from lendcore.finance.daycount import year_fraction
 from lendcore.finance.money import ZERO, round_money
 
+from .calculations import Period, day_interest, posting
 from .ledger import EntrySpec, cr, dr, journal_post_many
 from .models import Account, EntryType, Installment, InterestAccrual, Loan
 
@@ -26,15 +25,10 @@ ONE_DAY = timedelta(days=1)
 ACCRUAL_FIELDS = ("accrued_interest_exact", "accrued_interest_posted", "last_accrual_date")
 
 
-@dataclass(frozen=True)
-class Period:
-    start: date  # exclusive
-    end: date  # inclusive (the due date)
-    interest: Decimal  # scheduled interest still to be recognised for the period
-
-
 def loan_periods(loans: Sequence[Loan]) -> dict[int, list[Period]]:
-    """The current schedule's periods of the `scheduled` loans, one query for all."""
+    """The current schedule's periods of the `scheduled` loans, one query for all: each
+    installment's scheduled interest (as billed before any true-up), less what a prepayment
+    cancelled."""
     ids = [loan.pk for loan in loans if loan.interest_model == Loan.InterestModel.SCHEDULED]
     if not ids:
         return {}
@@ -43,35 +37,24 @@ def loan_periods(loans: Sequence[Loan]) -> dict[int, list[Period]]:
     rows = (
         Installment.objects.filter(loan_id__in=ids, schedule__is_current=True)
         .order_by("loan_id", "number")
-        .values_list("loan_id", "due_date", "interest_due", "cancelled", "interest_paid")
+        .values_list("loan_id", "due_date", "interest_due", "interest_true_up", "cancelled")
     )
-    for loan_id, due, interest, cancelled, _paid in rows:
+    for loan_id, due, interest, true_up, cancelled in rows:
         previous = periods[loan_id][-1].end if periods[loan_id] else disbursed[loan_id]
-        periods[loan_id].append(Period(previous, due, max(ZERO, interest - cancelled)))
+        periods[loan_id].append(Period(previous, due, max(ZERO, interest - true_up - cancelled)))
     return periods
 
 
-def day_fraction(loan: Loan, day: date) -> Fraction:
-    return year_fraction(day - ONE_DAY, day, loan.day_count)
-
-
-def daily_interest_exact(loan: Loan, day: date, periods: list[Period] | None) -> Decimal:
+def daily_interest_exact(loan: Loan, day: date, periods: Sequence[Period] | None) -> Decimal:
     """Interest for the day ending on `day` (from day - 1 to day), exact to 6 places."""
-    if loan.principal_balance <= 0:
-        return Decimal("0.000000")
-    if loan.interest_model == Loan.InterestModel.DAILY_SIMPLE:
-        exact = (
-            Fraction(loan.principal_balance) * Fraction(loan.annual_rate) * day_fraction(loan, day)
-        )
-        return round_money(exact, 6)
-    for period in periods or ():
-        if period.start < day <= period.end:
-            days = (period.end - period.start).days
-            share = round_money(Fraction(period.interest) / days, 6)
-            if day == period.end:  # the due date takes the remainder: the period sums exactly
-                return period.interest - share * (days - 1)
-            return share
-    return Decimal("0.000000")
+    return day_interest(
+        interest_model=loan.interest_model,
+        principal_balance=loan.principal_balance,
+        annual_rate=loan.annual_rate,
+        day_count=loan.day_count,
+        day=day,
+        periods=periods or (),
+    )
 
 
 def per_diem(loan: Loan, on: date, periods: list[Period] | None = None) -> Decimal:
@@ -120,8 +103,10 @@ def accrue_loans(
         while day <= through:
             amount = daily_interest_exact(loan, day, loan_periods_)
             cumulative = loan.accrued_interest_exact + amount
-            target = round_money(cumulative)
-            posted = target - loan.accrued_interest_posted
+            posted = posting(
+                posted_before=loan.accrued_interest_posted, cumulative_exact=cumulative
+            )
+            target = loan.accrued_interest_posted + posted
             spec = None
             if posted > 0:
                 spec = EntrySpec(
@@ -139,8 +124,8 @@ def accrue_loans(
                 principal_base=loan.principal_balance,
                 amount_exact=amount,
                 cumulative_exact=cumulative,
-                posted=max(posted, ZERO),
-                cumulative_posted=target if posted > 0 else loan.accrued_interest_posted,
+                posted=posted,
+                cumulative_posted=target,
                 to_suspense=loan.non_accrual,
             )
             rows.append((row, spec))

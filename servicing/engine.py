@@ -1,10 +1,16 @@
 """Applying payments to a locked loan, and replaying its history in date order.
 
 Internal to servicing (services call it inside their transaction, with the loan locked).
-Order of a loan's history: on each date, the day's interest first, then payments in id order.
-A replay from (date D, payment p) reverses every live payment application at or after that
-point and every accrual after D (new reversing entries), then accrues and applies again in
-order, so interest is recomputed on the balances the payments actually left.
+Order of a loan's history: on each date, the day's interest first, then payments in id order,
+then (at the close) that day's late fees. A replay from (date D, payment p) reverses every
+live payment and credit application at or after that point and every accrual after D (new
+reversing entries), then accrues and applies again in order, so interest is recomputed on
+the balances the payments actually left, and late fees charged since D whose condition no
+longer holds are reversed.
+
+The money rules themselves (the waterfall, an installment's fill and status, the late-fee
+test, the true-up of the final installment) are `servicing.calculations`; this module
+applies them to the loan's rows and posts what they decide.
 """
 
 from __future__ import annotations
@@ -15,23 +21,35 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from lendcore.core.sqlrows import (
     can_combine_writes,
     insert_row,
     select_columns,
-    select_models,
+    select_models_extra,
     update_row,
     update_rows,
 )
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import LoanTerms, build_schedule
 
-from .accrual import ACCRUAL_FIELDS, accrual_reversal_specs, accrue_loans
-from .ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many, reversal_specs
+from . import calculations
+from .accrual import ACCRUAL_FIELDS, accrual_reversal_specs, accrue_loans, projected_interest
+from .ledger import (
+    BALANCE_FIELDS,
+    EntrySpec,
+    Line,
+    cr,
+    dr,
+    journal_post_many,
+    loan_suspense_balance,
+    reversal_specs,
+)
 from .models import (
     Account,
+    ChargeOff,
+    CreditApplication,
     EntryType,
     Fee,
     Installment,
@@ -49,15 +67,20 @@ from .models import (
 PARTIAL_BATCH = 6
 
 
-def _installments_for_payment(loan_id: int, on: date, *, limit: int | None = None):
-    """The current schedule's installments that are unpaid or due on or after `on`, in due
-    date order (SQL: it runs for every payment; the ORM's compilation cost more). Unpaid:
-    more than half a cent left, exact on PostgreSQL's numeric and robust to SQLite's
-    floating-point sums."""
+def _installments_for_payment(
+    loan_id: int, on: date, *, limit: int | None = None
+) -> tuple[list[Installment], list[Installment]]:
+    """(the current schedule's installments that are unpaid or due on or after `on`, in due
+    date order, at most `limit` of them; the last two of the schedule not among them, which
+    the true-up of the final installment reads), in one query: it runs for every payment
+    (SQL: the ORM's compilation cost more). Unpaid: more than half a cent left, exact on
+    PostgreSQL's numeric and robust to SQLite's floating-point sums."""
     qn = connection.ops.quote_name
-    sql = (
-        f"SELECT {select_columns(Installment, 'i')} FROM {qn(Installment._meta.db_table)} i "  # noqa: S608
-        f"JOIN {qn(ScheduleVersion._meta.db_table)} v ON v.id = i.schedule_id "
+    installment, version = qn(Installment._meta.db_table), qn(ScheduleVersion._meta.db_table)
+    columns = select_columns(Installment, "i")
+    head = (
+        f"SELECT {columns}, 0 AS extra FROM {installment} i "  # noqa: S608
+        f"JOIN {version} v ON v.id = i.schedule_id "
         "WHERE i.loan_id = %s AND v.is_current = %s AND ("
         "i.principal_due + i.interest_due + i.fee_due"
         " - i.principal_paid - i.interest_paid - i.fee_paid - i.cancelled > 0.005"
@@ -65,12 +88,26 @@ def _installments_for_payment(loan_id: int, on: date, *, limit: int | None = Non
     )
     params: list = [loan_id, True, on]
     if limit is not None:
-        sql += " LIMIT %s"
+        head += " LIMIT %s"
         params.append(limit)
-    return select_models(Installment, sql, params)
+    last_two = (
+        f"SELECT {columns}, 1 AS extra FROM {installment} i "  # noqa: S608
+        f"JOIN {version} v ON v.id = i.schedule_id "
+        "WHERE i.loan_id = %s AND v.is_current = %s ORDER BY i.number DESC LIMIT 2"
+    )
+    sql = f"SELECT * FROM ({head}) h UNION ALL SELECT * FROM ({last_two}) t"  # noqa: S608
+    rows = select_models_extra(Installment, sql, [*params, loan_id, True])
+    found = [inst for inst, (extra,) in rows if not extra]
+    seen = {inst.pk for inst in found}
+    extras = [inst for inst, (extra,) in rows if extra and inst.pk not in seen]
+    return found, extras
 
 
 INSTALLMENT_FIELDS = (
+    "principal_due",
+    "interest_due",
+    "principal_true_up",
+    "interest_true_up",
     "principal_paid",
     "interest_paid",
     "fee_paid",
@@ -78,7 +115,7 @@ INSTALLMENT_FIELDS = (
     "status",
     "paid_on",
 )
-FEE_FIELDS = ("paid_amount", "waived_amount")
+FEE_FIELDS = ("paid_amount", "waived_amount", "reversed_amount", "reversed_on")
 # LoanBook.save: up to this many installment and fee rows are written with the loan's row
 # in one statement (PostgreSQL); more take a bulk UPDATE each.
 FEW_ROWS = 4
@@ -117,6 +154,13 @@ def _write_rows(model, rows: list, fields: tuple[str, ...]) -> None:
         model.objects.bulk_update(rows, list(fields))
 
 
+def _remaining_interest(inst: Installment) -> Decimal:
+    """What an unpaid installment still bills of interest."""
+    return calculations.remaining_interest(
+        interest_due=inst.interest_due, interest_paid=inst.interest_paid, remaining=inst.remaining
+    )
+
+
 @dataclass
 class LoanBook:
     """A locked loan with its current installments and fees in memory."""
@@ -135,6 +179,8 @@ class LoanBook:
     # loan's other fields (one UPDATE of the locked row instead of two).
     defer_balances: bool = False
     balances_unsaved: bool = False
+    # A replay's `refund` fee entry waiting for its Fee row (`_credit_shortfall_specs`).
+    pending_refund_fee: tuple | None = None
 
     @classmethod
     def load(cls, loan: Loan, *, business_date: date, acting_user=None) -> LoanBook:
@@ -152,10 +198,11 @@ class LoanBook:
         Installments, in due date order, that are unpaid or due on or after `on`, until one
         due after the business date: the payment's window (the unpaid past-due ones and the
         first due on or after `on`, paid or not), every one whose status can change by the
-        business date, and the oldest unpaid one. What is not loaded is paid and due before
-        `on`, or not due yet; neither changes status. A prepayment or a payoff needs the rest
-        and loads it (`load_all_installments`), as does `refresh_statuses` when everything
-        loaded is paid. Fees: loaded only when the loan owes some.
+        business date, and the oldest unpaid one; and the last two of the schedule (the
+        true-up's). What is not loaded is paid and due before `on`, or not due yet; neither
+        changes status. A prepayment or a payoff needs the rest and loads it
+        (`load_all_installments`), as does `refresh_statuses` when everything loaded is
+        paid. Fees: loaded only when the loan owes some.
         """
         book = cls(
             loan=loan,
@@ -164,11 +211,10 @@ class LoanBook:
             complete=False,
             defer_balances=True,
         )
-        rows = _installments_for_payment(loan.pk, on, limit=PARTIAL_BATCH)
+        rows, extras = _installments_for_payment(loan.pk, on, limit=PARTIAL_BATCH)
         if len(rows) == PARTIAL_BATCH and rows[-1].due_date <= business_date:
-            rows = _installments_for_payment(loan.pk, on)  # many unpaid: take them all
-        rows.sort(key=lambda i: i.number)
-        book.installments = rows
+            rows, extras = _installments_for_payment(loan.pk, on)  # many unpaid: take them all
+        book.installments = sorted(rows + extras, key=lambda i: i.number)
         if loan.fees_balance > 0:
             book.fees = list(Fee.objects.filter(loan=loan).order_by("assessed_on", "id"))
         return book
@@ -199,7 +245,13 @@ class LoanBook:
         self.dirty_installments.clear()
 
     def save(self) -> None:
-        """Refresh statuses and derived dates, then write what changed."""
+        """Settle what the loan's state now implies, then write what changed: a credit
+        balance is applied to what the loan owes (and pays it off when it covers it), the
+        final installment bills the interest owed by the business date, statuses and the
+        oldest unpaid due date follow."""
+        if self.loan.status == Loan.Status.ACTIVE and self.loan.credit_balance > 0:
+            credit_apply(self, on=self.business_date)
+        self.true_up_final_interest(as_of=self.business_date)
         self.refresh_statuses()
         installments = [i for i in self.installments if i.pk in self.dirty_installments]
         fees = [f for f in self.fees if f.pk in self.dirty_fees]
@@ -224,13 +276,15 @@ class LoanBook:
         on = self.business_date
         oldest = None
         for inst in self.installments:
-            status = installment_status(inst, on, grace_days=self.loan.late_fee_grace_days)
+            status = inst.status_on(on, grace_days=self.loan.late_fee_grace_days)
             if status != inst.status:
                 inst.status = status
-                if status == InstallmentStatus.PAID and inst.paid_on is None:
-                    inst.paid_on = on
-                if status != InstallmentStatus.PAID:
-                    inst.paid_on = None
+                self.dirty_installments.add(inst.pk)
+            if status == InstallmentStatus.PAID and inst.paid_on is None:
+                inst.paid_on = on  # completed without a payment of its own (a true-up)
+                self.dirty_installments.add(inst.pk)
+            if status != InstallmentStatus.PAID and inst.paid_on is not None:
+                inst.paid_on = None
                 self.dirty_installments.add(inst.pk)
             if status != InstallmentStatus.PAID and oldest is None:
                 oldest = inst.due_date
@@ -264,7 +318,14 @@ class LoanBook:
         return loan.principal_balance + loan.interest_balance + loan.fees_balance
 
     def open_fees(self, on: date) -> list[Fee]:
-        return [f for f in self.fees if f.assessed_on <= on and f.outstanding > 0]
+        """Fees a payment dated `on` can pay: charged before that date, or that day but not
+        by the close (a late fee of day D comes after D's payments)."""
+        return [
+            f
+            for f in self.fees
+            if f.outstanding > 0
+            and (f.assessed_on < on or (f.assessed_on == on and f.kind != Fee.Kind.LATE))
+        ]
 
     def window(self, on: date) -> list[Installment]:
         """Installments past due at `on`, plus the current one (the first due on or after).
@@ -276,23 +337,172 @@ class LoanBook:
         upcoming = [i for i in self.installments if i.due_date >= on]
         return due + upcoming[:1]
 
+    # ---------------------------------------------------------------- true-up
 
-def installment_status(inst: Installment, on: date, *, grace_days: int) -> str:
-    return inst.status_on(on, grace_days=grace_days)
+    def true_up_final_interest(self, *, as_of: date) -> None:
+        """Once every other installment has fallen due (the final one is current, or past
+        due), the final installment bills the interest the loan will owe by its due date (or
+        by `as_of`, past it) that no other installment bills: what paying every installment
+        as billed leaves is never outside an installment. `daily_simple`: the accrued
+        interest plus what accrues on the balance through that date; `scheduled`: the
+        accrued interest, once the final period has accrued (before, its scheduled interest
+        is what accrues)."""
+        loan = self.loan
+        if loan.status != Loan.Status.ACTIVE or len(self.installments) == 0:
+            return
+        final = self.installments[-1]
+        previous_due = (
+            self.installments[-2].due_date if len(self.installments) > 1 else loan.disbursed_on
+        )
+        if as_of < previous_due:
+            return
+        owed = loan.interest_balance
+        if loan.interest_model == Loan.InterestModel.DAILY_SIMPLE:
+            owed += projected_interest(loan, max(final.due_date, as_of))
+        elif loan.last_accrual_date < final.due_date:
+            return
+        others = sum((_remaining_interest(i) for i in self.installments[:-1]), ZERO)
+        interest_due = calculations.final_interest_due(
+            interest_paid=final.interest_paid, cancelled=final.cancelled, owed=owed, others=others
+        )
+        if interest_due != final.interest_due:
+            final.interest_true_up += interest_due - final.interest_due
+            final.interest_due = interest_due
+            self.dirty_installments.add(final.pk)
+
+    def true_up_principal(self, delta: Decimal, *, on: date, detail: list[dict]) -> None:
+        """The installments bill the ledger's principal again after a payment split it
+        differently from them (`calculations.principal_true_up`); recorded in `detail` so
+        that reversing the payment reverses it."""
+        if delta == 0:
+            return
+        final = self.installments[-1]
+        if delta < 0 and final.principal_due - final.principal_paid < -delta:
+            self.load_all_installments()
+        rows = [(i.pk, i.principal_due, i.principal_paid) for i in self.installments]
+        by_pk = {i.pk: i for i in self.installments}
+        for pk, change in calculations.principal_true_up(delta, rows):
+            inst = by_pk[pk]
+            inst.principal_due += change
+            inst.principal_true_up += change
+            if inst.remaining <= 0 and inst.paid_on is None:
+                inst.paid_on = on
+            self.dirty_installments.add(pk)
+            detail.append({"installment": pk, "principal_due": str(change)})
 
 
-# -------------------------------------------------------------------- applying a payment
+# -------------------------------------------------------------------- applying an amount
 
 
-def _fill_installment(inst: Installment, amount: Decimal) -> tuple[Decimal, Decimal, Decimal]:
-    """Pay up to `amount` of the installment: interest first, then principal, then fee."""
-    to_interest = max(min(amount, inst.interest_due - inst.interest_paid), ZERO)
-    to_principal = max(min(amount - to_interest, inst.principal_due - inst.principal_paid), ZERO)
-    to_fee = max(min(amount - to_interest - to_principal, inst.fee_due - inst.fee_paid), ZERO)
-    inst.interest_paid += to_interest
-    inst.principal_paid += to_principal
-    inst.fee_paid += to_fee
-    return to_interest, to_principal, to_fee
+@dataclass
+class Allocation:
+    """An amount allocated to a loan on a date: the waterfall's split, what the installments
+    in the window took, and what goes beyond them."""
+
+    split: calculations.Split
+    filled_principal: Decimal  # principal the window's installments recorded
+    excess_principal: Decimal  # principal beyond the window: a prepayment
+    window: list[Installment]
+    released: Decimal  # suspended interest (non-accrual) recognised as income
+    detail: list[dict]
+
+    def credit_lines(self) -> list[Line]:
+        """The credits of the entry (the debit is the source: cash, or the credit balance)."""
+        lines = [
+            cr(Account.FEES, self.split.fees_total),
+            cr(Account.INTEREST, self.split.interest),
+            cr(Account.PRINCIPAL, self.split.principal),
+        ]
+        if self.released > 0:
+            lines += [
+                dr(Account.SUSPENSE, self.released),
+                cr(Account.INTEREST_INCOME, self.released),
+            ]
+        return lines
+
+    @property
+    def amounts(self) -> dict[str, Decimal]:
+        split = self.split
+        return {
+            "fees": split.fees_total,
+            "late_fees": split.late_fees,
+            "interest": split.interest,
+            "principal": split.principal - self.excess_principal,
+            "excess": self.excess_principal + split.rest,
+            "credit": split.rest,
+        }
+
+
+def _allocate(book: LoanBook, amount: Decimal, on: date) -> Allocation:
+    """Allocate `amount` by the loan's waterfall (`calculations.waterfall`) and fill the
+    installments of the window at `on` (past due oldest first, then the current one) with
+    its regular part; marks fees and installments paid in memory. The loan must be accrued
+    through `on`."""
+    loan = book.loan
+    detail: list[dict] = []
+    open_fees = book.open_fees(on)
+    split = calculations.waterfall(
+        amount,
+        order=loan.allocation_order,
+        fees=[calculations.OpenFee(f.pk, f.outstanding, f.is_late) for f in open_fees],
+        interest=loan.interest_balance,
+        principal=loan.principal_balance,
+    )
+    fees = {f.pk: f for f in open_fees}
+    for fee_id, take in split.fees:
+        fees[fee_id].paid_amount += take
+        book.dirty_fees.add(fee_id)
+        detail.append({"fee_id": fee_id, "amount": str(take)})
+    window = book.window(on)
+    window_due = sum((i.remaining for i in window), ZERO)
+    regular_total = min(split.interest + split.principal, window_due)
+    excess_principal = max(
+        min(split.principal, split.interest + split.principal - regular_total), ZERO
+    )
+    to_fill = regular_total
+    filled_principal = ZERO
+    for inst in window:
+        if to_fill <= 0:
+            break
+        di, dp, df = calculations.fill_installment(
+            min(to_fill, inst.remaining),
+            interest_left=inst.interest_due - inst.interest_paid,
+            principal_left=inst.principal_due - inst.principal_paid,
+            fee_left=inst.fee_due - inst.fee_paid,
+        )
+        if di or dp or df:
+            inst.interest_paid += di
+            inst.principal_paid += dp
+            inst.fee_paid += df
+            if inst.remaining <= 0:
+                inst.paid_on = on
+            book.dirty_installments.add(inst.pk)
+            detail.append(
+                {"installment": inst.pk, "interest": str(di), "principal": str(dp), "fee": str(df)}
+            )
+            to_fill -= di + dp + df
+            filled_principal += dp
+    released = ZERO
+    if split.interest > 0 and loan.non_accrual:
+        released = min(split.interest, loan_suspense_balance(loan.pk))
+    return Allocation(split, filled_principal, excess_principal, window, released, detail)
+
+
+def _settle_schedule(book: LoanBook, on: date, allocation: Allocation) -> None:
+    """After the entry is posted: a prepayment shortens the term (or re-amortizes), the
+    installments are trued up to the ledger's principal, and a loan that owes nothing has
+    nothing left due."""
+    detail = allocation.detail
+    prepaid, reamortized = ZERO, False
+    if allocation.excess_principal > 0:
+        prepaid, reamortized = _apply_prepayment(
+            book, on, allocation.excess_principal, allocation.window, detail
+        )
+    if not reamortized:
+        delta = allocation.filled_principal + prepaid - allocation.split.principal
+        book.true_up_principal(delta, on=on, detail=detail)
+    if book.outstanding == 0:
+        _cancel_leftover_dues(book, on, detail)
 
 
 def apply_payment(book: LoanBook, payment: Payment) -> PaymentApplication:
@@ -300,115 +510,131 @@ def apply_payment(book: LoanBook, payment: Payment) -> PaymentApplication:
 
     A payment not saved yet is inserted here, with its allocation (one write instead of an
     INSERT and an UPDATE)."""
-    loan = book.loan
-    on = payment.effective_date
-    detail: list[dict] = []
     if payment.is_recovery:
-        spec = EntrySpec(
-            entry_type=EntryType.RECOVERY,
-            effective_date=on,
-            lines=[dr(Account.CASH, payment.amount), cr(Account.RECOVERIES, payment.amount)],
-            loan_id=loan.pk,
-            reference=payment.reference,
-            memo=f"Recovery, payment {payment.pk}",
-        )
-        journal_post_many(
-            entries=[spec],
-            business_date=book.business_date,
-            acting_user=book.acting_user,
-            loans=[loan],
-        )
-        return _record(payment, spec, {}, detail)
-
-    remaining = payment.amount
-    paid = {"fees": ZERO, "interest": ZERO, "principal": ZERO}
-    for bucket in loan.allocation_order or ["fees", "interest", "principal"]:
-        if remaining <= 0:
-            break
-        if bucket == "fees":
-            for fee in book.open_fees(on):
-                take = min(remaining, fee.outstanding)
-                if take <= 0:
-                    continue
-                fee.paid_amount += take
-                book.dirty_fees.add(fee.pk)
-                detail.append({"fee_id": fee.pk, "amount": str(take)})
-                paid["fees"] += take
-                remaining -= take
-        elif bucket == "interest":
-            take = min(remaining, loan.interest_balance)
-            paid["interest"] += take
-            remaining -= take
-        elif bucket == "principal":
-            take = min(remaining, loan.principal_balance)
-            paid["principal"] += take
-            remaining -= take
-    credit = remaining
-
-    # Regular part fills the installments in the window (past due oldest first, then the
-    # current one); what is beyond them is a prepayment of principal.
-    window = book.window(on)
-    window_due = sum((i.remaining for i in window), ZERO)
-    regular_total = min(paid["interest"] + paid["principal"], window_due)
-    excess_principal = min(paid["principal"], paid["interest"] + paid["principal"] - regular_total)
-    excess_principal = max(excess_principal, ZERO)
-    regular_principal = paid["principal"] - excess_principal
-    to_fill = regular_total
-    for inst in window:
-        if to_fill <= 0:
-            break
-        di, dp, df = _fill_installment(inst, min(to_fill, inst.remaining))
-        if di or dp or df:
-            book.dirty_installments.add(inst.pk)
-            detail.append(
-                {"installment": inst.pk, "interest": str(di), "principal": str(dp), "fee": str(df)}
-            )
-            to_fill -= di + dp + df
-    amounts = {
-        "fees": paid["fees"],
-        "interest": paid["interest"],
-        "principal": regular_principal,
-        "excess": excess_principal + credit,
-        "credit": credit,
-    }
+        return _apply_recovery(book, payment)
+    on = payment.effective_date
+    book.true_up_final_interest(as_of=on)
+    allocation = _allocate(book, payment.amount, on)
+    amounts = allocation.amounts
     inserted = payment._state.adding
     if inserted:  # a new payment: its row is written once, with its allocation
         _set_allocation(payment, amounts)
         insert_row(payment)
-    lines = [dr(Account.CASH, payment.amount)]
-    lines += [
-        cr(Account.FEES, paid["fees"]),
-        cr(Account.INTEREST, paid["interest"]),
-        cr(Account.PRINCIPAL, paid["principal"]),
-        cr(Account.CREDIT, credit),
-    ]
+    lines = [dr(Account.CASH, payment.amount), *allocation.credit_lines()]
+    lines.append(cr(Account.CREDIT, allocation.split.rest))
     spec = EntrySpec(
         entry_type=EntryType.PAYMENT,
         effective_date=on,
         lines=lines,
-        loan_id=loan.pk,
+        loan_id=book.loan.pk,
         reference=payment.reference,
         memo=f"Payment {payment.pk} ({payment.method})",
     ).nonzero()
     book.post([spec])
-    if excess_principal > 0:
-        _apply_prepayment(book, on, excess_principal, window, detail)
+    _settle_schedule(book, on, allocation)
+    return _record(payment, spec, amounts, allocation.detail, save_payment=not inserted)
+
+
+def _apply_recovery(book: LoanBook, payment: Payment) -> PaymentApplication:
+    """A payment on a charged-off loan: recovery income up to what was charged off and not
+    yet recovered (`calculations.recovery_split`); beyond that, the borrower's credit."""
+    loan = book.loan
+    charged_off = (
+        ChargeOff.objects.filter(loan_id=loan.pk, status=ChargeOff.Status.APPROVED)
+        .order_by("-id")
+        .values_list("principal", "interest", "fees")
+        .first()
+    )
+    total = sum(charged_off, ZERO) if charged_off else ZERO
+    recovered = recovered_so_far(loan.pk)
+    recovery, credit = calculations.recovery_split(
+        payment.amount, charged_off=total, recovered=recovered
+    )
+    spec = EntrySpec(
+        entry_type=EntryType.RECOVERY,
+        effective_date=payment.effective_date,
+        lines=[
+            dr(Account.CASH, payment.amount),
+            cr(Account.RECOVERIES, recovery),
+            cr(Account.CREDIT, credit),
+        ],
+        loan_id=loan.pk,
+        reference=payment.reference,
+        memo=f"Recovery, payment {payment.pk}",
+    ).nonzero()
+    journal_post_many(
+        entries=[spec], business_date=book.business_date, acting_user=book.acting_user, loans=[loan]
+    )
+    return _record(payment, spec, {"excess": credit, "credit": credit}, [])
+
+
+def recovered_so_far(loan_id: int) -> Decimal:
+    """What live recoveries of the loan booked as recovery income (their credit aside)."""
+    rows = PaymentApplication.objects.filter(
+        loan_id=loan_id, reversed=False, payment__is_recovery=True
+    ).aggregate(paid=Sum("payment__amount"), credit=Sum("credit"))
+    return (rows["paid"] or ZERO) - (rows["credit"] or ZERO)
+
+
+def credit_apply(book: LoanBook, *, on: date) -> CreditApplication | None:
+    """Apply the borrower's credit balance to what the active loan owes and can be paid on
+    `on` (a fee charged after a backdated payoff, say): Dr credit, Cr what it pays; a loan
+    that then owes nothing is paid off, the rest of the credit staying refundable."""
+    loan = book.loan
+    owed = book.outstanding
+    if loan.status != Loan.Status.ACTIVE or loan.credit_balance <= 0 or owed <= 0:
+        return None
+    book.load_all_installments()
+    accrue_loans([loan], through=on, business_date=book.business_date, acting_user=book.acting_user)
+    book.true_up_final_interest(as_of=on)
+    allocation = _allocate(book, min(loan.credit_balance, book.outstanding), on)
+    applied = allocation.split.fees_total + allocation.split.interest + allocation.split.principal
+    if applied <= 0:
+        return None
+    spec = EntrySpec(
+        entry_type=EntryType.CREDIT_APPLIED,
+        effective_date=on,
+        lines=[dr(Account.CREDIT, applied), *allocation.credit_lines()],
+        loan_id=loan.pk,
+        reference=loan.loan_number,
+        memo="Credit balance applied to what the loan owes",
+    ).nonzero()
+    book.post([spec])
+    _settle_schedule(book, on, allocation)
+    application = CreditApplication(
+        loan_id=loan.pk,
+        effective_date=on,
+        entry=spec.created,
+        amount=applied,
+        fees=allocation.split.fees_total,
+        interest=allocation.split.interest,
+        principal=allocation.split.principal,
+        detail=allocation.detail,
+    )
+    insert_row(application)
     if book.outstanding == 0:
-        _cancel_leftover_dues(book, detail)
-    return _record(payment, spec, amounts, detail, save_payment=not inserted)
+        loan_transition(
+            loan,
+            Loan.Status.PAID_OFF,
+            acting_user=book.acting_user,
+            business_date=book.business_date,
+            reason="Paid off by the borrower's credit balance",
+        )
+    return application
 
 
 def _apply_prepayment(
     book: LoanBook, on: date, amount: Decimal, window: list[Installment], detail: list[dict]
-) -> None:
+) -> tuple[Decimal, bool]:
+    """(principal applied to future installments, whether the loan was re-amortized)."""
     book.load_all_installments()
     future = [i for i in book.installments if i not in window and i.remaining > 0]
     if not future:
-        return
+        return ZERO, False
     loan = book.loan
     if loan.prepayment_option == Loan.PrepaymentOption.REAMORTIZE and book.outstanding > 0:
         _reamortize(book, on, future, window, detail)
-        return
+        return ZERO, True
     # Reduce term: the excess pays principal of the last installments first; an installment
     # whose principal is fully prepaid will never be due, so its scheduled interest goes.
     left = amount
@@ -424,6 +650,7 @@ def _apply_prepayment(
         if inst.principal_paid == inst.principal_due:
             cancelled = inst.remaining
             inst.cancelled += cancelled
+            inst.paid_on = on
         book.dirty_installments.add(inst.pk)
         detail.append(
             {
@@ -433,6 +660,34 @@ def _apply_prepayment(
                 "cancelled": str(cancelled),
             }
         )
+    return amount - left, False
+
+
+def loan_terms_for(
+    loan: Loan,
+    *,
+    principal: Decimal,
+    start: date,
+    first_due: date,
+    n_periods: int,
+    annual_rate: Decimal | None = None,
+) -> LoanTerms:
+    """Terms for re-scheduling the loan's remaining principal: its own amortization,
+    interest method, day count and payment rounding (from the snapshot taken at boarding),
+    over new dates; a re-amortization never changes what kind of loan it is."""
+    snapshot = loan.terms or {}
+    return LoanTerms(
+        principal=principal,
+        annual_rate=loan.annual_rate if annual_rate is None else annual_rate,
+        n_periods=n_periods,
+        frequency=loan.frequency,
+        disbursement_date=start,
+        first_due_date=first_due,
+        amortization=loan.amortization,
+        interest_method=loan.interest_method,
+        day_count=loan.day_count,
+        payment_rounding=Decimal(snapshot.get("payment_rounding") or "0.01"),
+    )
 
 
 def _reamortize(
@@ -451,16 +706,12 @@ def _reamortize(
     if principal_left <= 0:
         return
     start = window[-1].due_date if window else loan.disbursed_on
-    terms = LoanTerms(
+    terms = loan_terms_for(
+        loan,
         principal=principal_left,
-        annual_rate=loan.annual_rate,
+        start=start,
+        first_due=future[0].due_date,
         n_periods=len(future),
-        frequency=loan.frequency,
-        disbursement_date=start,
-        first_due_date=future[0].due_date,
-        amortization="level",
-        interest_method=loan.interest_method,
-        day_count=loan.day_count,
     )
     new_version = schedule_version_create(
         book,
@@ -536,18 +787,21 @@ def replace_installment(inst: Installment, version: ScheduleVersion, number: int
         interest_paid=inst.interest_paid,
         fee_paid=inst.fee_paid,
         cancelled=inst.cancelled,
+        principal_true_up=inst.principal_true_up,
+        interest_true_up=inst.interest_true_up,
         status=inst.status,
         paid_on=inst.paid_on,
     )
 
 
-def _cancel_leftover_dues(book: LoanBook, detail: list[dict]) -> None:
+def _cancel_leftover_dues(book: LoanBook, on: date, detail: list[dict]) -> None:
     """Paid off: whatever the (estimated) schedule still shows as due will never be due."""
     book.load_all_installments()
     for inst in book.installments:
         if inst.remaining > 0:
             amount = inst.remaining
             inst.cancelled += amount
+            inst.paid_on = inst.paid_on or on
             book.dirty_installments.add(inst.pk)
             detail.append(
                 {
@@ -582,6 +836,7 @@ def _record(
         effective_date=payment.effective_date,
         entry=spec.created,
         fees=amounts.get("fees", ZERO),
+        late_fees=amounts.get("late_fees", ZERO),
         interest=amounts.get("interest", ZERO),
         principal=amounts.get("principal", ZERO),
         excess=amounts.get("excess", ZERO),
@@ -606,7 +861,7 @@ def _record(
 # -------------------------------------------------------------------- reversing
 
 
-def _unapply(book: LoanBook, application: PaymentApplication) -> None:
+def _unapply(book: LoanBook, application: PaymentApplication | CreditApplication) -> None:
     """Undo an application's effect on installments, fees and schedule (ledger separately)."""
     fees = {f.pk: f for f in book.fees}
     schedule_change = None
@@ -624,15 +879,22 @@ def _unapply(book: LoanBook, application: PaymentApplication) -> None:
         ScheduleVersion.objects.filter(pk=schedule_change["schedule_to"]).update(is_current=False)
         ScheduleVersion.objects.filter(pk=schedule_change["schedule_from"]).update(is_current=True)
         book.reload_installments()
+        book.loan.maturity_date = book.installments[-1].due_date
+        book.loan.save(update_fields=["maturity_date", "updated_at"])
     installments = {i.pk: i for i in book.installments}
     for item in reversed(application.detail):
         if "installment" not in item or item["installment"] not in installments:
             continue
         inst = installments[item["installment"]]
-        inst.interest_paid -= Decimal(item.get("interest", "0"))
-        inst.principal_paid -= Decimal(item.get("principal", "0"))
-        inst.fee_paid -= Decimal(item.get("fee", "0"))
-        inst.cancelled -= Decimal(item.get("cancelled", "0"))
+        if "principal_due" in item:  # a true-up
+            change = Decimal(item["principal_due"])
+            inst.principal_due -= change
+            inst.principal_true_up -= change
+        else:
+            inst.interest_paid -= Decimal(item.get("interest", "0"))
+            inst.principal_paid -= Decimal(item.get("principal", "0"))
+            inst.fee_paid -= Decimal(item.get("fee", "0"))
+            inst.cancelled -= Decimal(item.get("cancelled", "0"))
         book.dirty_installments.add(inst.pk)
 
 
@@ -660,6 +922,60 @@ def apply_in_order(book: LoanBook, payment: Payment) -> PaymentApplication:
     return application
 
 
+def credit_shortfall_specs(book: LoanBook, specs: list[EntrySpec], memo: str) -> list[EntrySpec]:
+    """A returned payment must always be recordable: where reversing it would take the
+    borrower's credit below zero (its excess was refunded since), the refunded part becomes
+    an amount the borrower owes: a `refund` fee (Dr fees receivable, Cr credit)."""
+    net = sum(
+        (
+            line.credit - line.debit
+            for spec in specs
+            for line in spec.lines
+            if line.account == Account.CREDIT
+        ),
+        ZERO,
+    )
+    shortfall = -(book.loan.credit_balance + net)
+    if shortfall <= 0:
+        return []
+    spec = EntrySpec(
+        entry_type=EntryType.FEE,
+        effective_date=book.business_date,
+        lines=[dr(Account.FEES, shortfall), cr(Account.CREDIT, shortfall)],
+        loan_id=book.loan.pk,
+        reference=book.loan.loan_number,
+        memo=f"Refunded credit owed back: {memo}"[:255],
+    )
+    book.pending_refund_fee = (spec, shortfall, memo)
+    return [spec]
+
+
+def record_refund_fee(book: LoanBook) -> None:
+    pending = getattr(book, "pending_refund_fee", None)
+    if pending is None:
+        return
+    spec, amount, memo = pending
+    book.pending_refund_fee = None
+    fee = Fee.objects.create(
+        loan=book.loan,
+        kind=Fee.Kind.REFUND,
+        amount=amount,
+        assessed_on=book.business_date,
+        reason=f"A refunded credit balance came back: {memo}"[:255],
+        entry=spec.created,
+        created_by=book.acting_user if getattr(book.acting_user, "pk", None) else None,
+    )
+    book.fees.append(fee)
+    LoanEvent.objects.create(
+        loan=book.loan,
+        kind=LoanEvent.Kind.FEE,
+        reason=fee.reason,
+        data={"fee": fee.pk, "kind": fee.kind, "amount": str(amount)},
+        business_date=book.business_date,
+        actor=book.acting_user if getattr(book.acting_user, "pk", None) else None,
+    )
+
+
 def replay(
     book: LoanBook,
     *,
@@ -672,7 +988,9 @@ def replay(
 
     Applies, in (effective date, id) order, every posted payment at or after the point
     (a new payment included, a just-reversed one excluded), accruing interest up to each
-    payment's date, then through `accrue_through`. Returns the payments re-applied.
+    payment's date, then through `accrue_through`; before each payment, the late fees
+    charged before its date (and since the point) are checked again (`late_fees_recheck`).
+    Returns the payments re-applied.
     """
     loan = book.loan
     live = list(
@@ -684,28 +1002,36 @@ def replay(
         .select_related("entry")
         .order_by("-effective_date", "-payment_id")
     )
+    credits = list(
+        CreditApplication.objects.filter(
+            loan_id=loan.pk, reversed=False, effective_date__gte=from_date
+        ).select_related("entry")
+    )
     accruals = list(
         InterestAccrual.objects.filter(loan_id=loan.pk, reversed=False, date__gt=from_date)
         .select_related("entry")
         .order_by("date")
     )
-    reversed_entries: list[JournalEntry] = [a.entry for a in live]
+    reversed_entries: list[JournalEntry] = [a.entry for a in live] + [c.entry for c in credits]
     # The loan's own accrual entries (posted with a payment) are mirrored whole; its share
     # of close of business's shared ones is reversed from the accrual rows.
     shared = [a for a in accruals if a.entry is not None and a.entry.loan_id is None]
     reversed_entries += [a.entry for a in accruals if a.entry is not None and a.entry.loan_id]
-    if live or accruals:
-        for application in live:
+    if live or accruals or credits:
+        for application in [*credits, *live]:
             _unapply(book, application)
         specs = reversal_specs(reversed_entries, memo=memo)
         specs += accrual_reversal_specs(shared, memo=memo)
+        specs += credit_shortfall_specs(book, specs, memo)
         journal_post_many(
             entries=specs,
             business_date=book.business_date,
             acting_user=book.acting_user,
             loans=[loan],
         )
+        record_refund_fee(book)
         PaymentApplication.objects.filter(pk__in=[a.pk for a in live]).update(reversed=True)
+        CreditApplication.objects.filter(pk__in=[c.pk for c in credits]).update(reversed=True)
         if accruals:
             InterestAccrual.objects.filter(pk__in=[a.pk for a in accruals]).update(reversed=True)
             last = (
@@ -737,12 +1063,19 @@ def replay(
         .exclude(applications__reversed=False)
         .order_by("effective_date", "id")
     )
+    recheck = [
+        f
+        for f in book.fees
+        if f.kind == Fee.Kind.LATE and f.reversed_on is None and f.assessed_on >= from_date
+    ]
     for payment in payments:
+        recheck = late_fees_recheck(book, recheck, before=payment.effective_date, memo=memo)
         if loan.status != Loan.Status.ACTIVE:
             # Paid off by an earlier payment in the replay: the rest is the borrower's credit.
             _apply_to_credit(book, payment)
             continue
         apply_in_order(book, payment)
+    late_fees_recheck(book, recheck, before=None, memo=memo)
     if loan.status == Loan.Status.ACTIVE:
         accrue_loans(
             [loan],
@@ -751,6 +1084,87 @@ def replay(
             acting_user=book.acting_user,
         )
     return payments
+
+
+def late_fees_recheck(
+    book: LoanBook, fees: list[Fee], *, before: date | None, memo: str
+) -> list[Fee]:
+    """Check again, in a replay, the late fees charged on days before `before` (all, when
+    None), each against the loan as the replay left it at the close of its day
+    (`calculations.late_fee_due`); reverse those whose condition no longer holds. Returns
+    the fees not checked yet."""
+    due_now = [f for f in fees if before is None or f.assessed_on < before]
+    later = [f for f in fees if f not in due_now]
+    if not due_now:
+        return later
+    book.load_all_installments()
+    by_due_date = {i.due_date: i for i in book.installments}
+    installments = {i.pk: i for i in book.installments}
+    for fee in sorted(due_now, key=lambda f: (f.assessed_on, f.pk)):
+        inst = installments.get(fee.installment_id)
+        if inst is None:  # charged under an earlier schedule version: the same due date
+            old = Installment.objects.filter(pk=fee.installment_id).values("due_date").first()
+            inst = by_due_date.get(old["due_date"]) if old else None
+        if inst is None or late_fee_still_due(book, inst, on=fee.assessed_on):
+            continue
+        fee_reverse(book, fee, reason=f"Condition no longer holds after replay: {memo}")
+    return later
+
+
+def late_fee_still_due(book: LoanBook, inst: Installment, *, on: date) -> bool:
+    """`calculations.late_fee_due` for the installment at the close of `on`, with the book
+    as it stands (the replay has applied every payment dated on or before `on`)."""
+    earlier = [i for i in book.installments if i.number < inst.number]
+    previous_due = earlier[-1].due_date if earlier else book.loan.disbursed_on
+    late_paid = (
+        PaymentApplication.objects.filter(
+            loan_id=book.loan.pk,
+            reversed=False,
+            effective_date__gt=previous_due,
+            effective_date__lte=on,
+        ).aggregate(t=Sum("late_fees"))["t"]
+        or ZERO
+    )
+    return calculations.late_fee_due(
+        on=on,
+        due_date=inst.due_date,
+        grace_days=book.loan.late_fee_grace_days,
+        remaining=inst.remaining,
+        earlier_unpaid=any(i.remaining > 0 for i in earlier),
+        late_fees_paid_in_period=late_paid,
+    )
+
+
+def fee_reverse(book: LoanBook, fee: Fee, *, reason: str) -> None:
+    """Reverse what is still owed of a fee (Dr fee income, Cr fees receivable)."""
+    amount = fee.outstanding
+    if amount > 0:
+        spec = EntrySpec(
+            entry_type=EntryType.FEE_REVERSAL,
+            effective_date=fee.assessed_on,
+            lines=[dr(Account.FEE_INCOME, amount), cr(Account.FEES, amount)],
+            loan_id=book.loan.pk,
+            reference=book.loan.loan_number,
+            memo=f"Reverses fee {fee.pk} ({fee.kind}): {reason}"[:255],
+            reverses_id=None,
+        )
+        journal_post_many(
+            entries=[spec],
+            business_date=book.business_date,
+            acting_user=book.acting_user,
+            loans=[book.loan],
+        )
+    fee.reversed_amount += amount
+    fee.reversed_on = book.business_date
+    book.dirty_fees.add(fee.pk)
+    LoanEvent.objects.create(
+        loan=book.loan,
+        kind=LoanEvent.Kind.FEE_REVERSED,
+        reason=reason[:500],
+        data={"fee": fee.pk, "amount": str(amount)},
+        business_date=book.business_date,
+        actor=book.acting_user if getattr(book.acting_user, "pk", None) else None,
+    )
 
 
 def _apply_to_credit(book: LoanBook, payment: Payment) -> PaymentApplication:

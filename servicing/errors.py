@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     BOARDING_MISMATCH = "boarding_mismatch"
     NOTHING_TO_REFUND = "nothing_to_refund"
+    BUSINESS_DATE_CLOSED = "business_date_closed"
+    BORROWER_PAYMENT = "borrower_payment_through_rail"
 
 
 class ServicingValidationError(ValidationFailed):

@@ -1,4 +1,8 @@
-"""Fees: assessment (late by policy, NSF, manual) and waivers. Public via servicing.services."""
+"""Fees: assessment (late by policy, NSF, manual) and waivers. Public via servicing.services.
+
+The late-fee rule itself (when, how much) is `servicing.calculations`; `late_fees_charge` is
+the one Python path that charges it (close of business's portable step, the demo, tests).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from lendcore.finance.money import ZERO, round_money
+from lendcore.core.sqlrows import update_many
+from lendcore.finance.money import ZERO
 
+from . import calculations
 from .engine import LoanBook
 from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
 from .ledger import cr, dr, journal_post
@@ -111,6 +117,8 @@ def fee_waive(*, fee: Fee, amount: Decimal | None, reason: str, acting_user) -> 
             f"At most {outstanding} is outstanding on this fee.",
             code=ErrorCode.WAIVER_TOO_LARGE,
         )
+    # A refunded credit owed back was never income: writing it off is a loss.
+    written_to = Account.CHARGE_OFF if fee.kind == Fee.Kind.REFUND else Account.FEE_INCOME
     entry = journal_post(
         entry_type=EntryType.FEE_WAIVER,
         effective_date=bd,
@@ -118,7 +126,7 @@ def fee_waive(*, fee: Fee, amount: Decimal | None, reason: str, acting_user) -> 
         loan=loan,
         reference=loan.loan_number,
         memo=f"Waiver of fee {fee.pk}: {reason}"[:255],
-        lines=[dr(Account.FEE_INCOME, amount), cr(Account.FEES, amount)],
+        lines=[dr(written_to, amount), cr(Account.FEES, amount)],
         acting_user=acting_user,
     )
     fee.waived_amount += amount
@@ -142,50 +150,147 @@ def fee_waive(*, fee: Fee, amount: Decimal | None, reason: str, acting_user) -> 
     return waiver
 
 
-def late_fee_amount(loan: Loan, installment: Installment) -> Decimal:
-    if loan.late_fee_kind == "percent":
-        amount = round_money(installment.total_due * loan.late_fee_amount / 100)
-    else:
-        amount = round_money(loan.late_fee_amount)
-    if loan.late_fee_cap is not None:
-        amount = min(amount, loan.late_fee_cap)
-    return max(amount, ZERO)
+def late_fees_assess(*, loan_ids: list[int], business_date: date) -> list[Fee]:
+    """The late fees these loans owe at the close of `business_date`, charged through close
+    of business's own step (`late_fees_charge`): one rule, one path. For the demo and for
+    tests; close of business charges every loan's each night."""
+    installments = Installment.objects.filter(loan_id__in=loan_ids)
+    ids = late_fees_charge(
+        installments=installments, day=business_date, business_date=business_date
+    )
+    return list(Fee.objects.filter(pk__in=ids).order_by("pk"))
 
 
-def late_fees_assess(*, loan_ids: list[int] | None = None, business_date: date, acting_user=None):
-    """Close of business: a late fee per installment past its grace days and unpaid, once."""
-    from django.db.models import F
+def late_fees_charge(*, installments, day: date, business_date: date) -> list[int]:
+    """Charge the late fee of every installment among `installments` (a queryset) that draws
+    one at the close of `day` (`calculations.late_fee_due`: past its grace days, unpaid,
+    not only because an earlier late fee took part of a full payment), once per installment
+    due date (a modification copies past installments into a new schedule version: the fee
+    charged under the old one stands). Bulk writes, a constant number of queries: entries,
+    lines, fees, events and the loans' fee balances. The portable path of close of
+    business's late-fee step, which its PostgreSQL statement is pinned to. The loans must be
+    locked by the caller. Returns the fees' ids."""
+    from django.db.models import Sum
 
-    candidates = Installment.objects.filter(
-        schedule__is_current=True,
-        loan__status=Loan.Status.ACTIVE,
-        due_date__lt=business_date,
-    ).exclude(status=Installment.Status.PAID)
-    if loan_ids is not None:
-        candidates = candidates.filter(loan_id__in=loan_ids)
-    candidates = candidates.filter(
-        loan__late_fee_amount__gt=0,
-    ).exclude(fees__kind=Fee.Kind.LATE)
-    fees = []
-    for loan_id in sorted(set(candidates.values_list("loan_id", flat=True))):
-        with transaction.atomic():
-            loan = loan_lock(loan_id=loan_id)
-            book = LoanBook.load(loan, business_date=business_date, acting_user=acting_user)
-            for inst in candidates.filter(loan_id=loan_id).annotate(
-                grace=F("loan__late_fee_grace_days")
-            ):
-                if (business_date - inst.due_date).days <= inst.grace:
-                    continue
-                amount = late_fee_amount(loan, inst)
-                if amount > 0:
-                    fees.append(
-                        fee_assess_in_book(
-                            book,
-                            kind=Fee.Kind.LATE,
-                            amount=amount,
-                            reason=f"Installment {inst.number} due {inst.due_date} unpaid",
-                            installment=inst,
-                        )
-                    )
-            book.save()
-    return fees
+    from .models import JournalEntry, JournalLine, PaymentApplication
+
+    rows = list(
+        installments.filter(
+            schedule__is_current=True,
+            due_date__lt=day,
+            loan__status=Loan.Status.ACTIVE,
+            loan__late_fee_amount__gt=0,
+        )
+        .exclude(status=Installment.Status.PAID)
+        .select_related("loan")
+        .order_by("loan_id", "number")
+    )
+    rows = [i for i in rows if i.remaining > 0]
+    if not rows:
+        return []
+    loan_ids = sorted({i.loan_id for i in rows})
+    charged = set(
+        Fee.objects.filter(
+            loan_id__in=loan_ids, kind=Fee.Kind.LATE, reversed_on__isnull=True
+        ).values_list("loan_id", "installment__due_date")
+    )
+    schedule: dict[int, list[Installment]] = {}
+    for inst in Installment.objects.filter(
+        loan_id__in=loan_ids, schedule__is_current=True
+    ).order_by("loan_id", "number"):
+        schedule.setdefault(inst.loan_id, []).append(inst)
+    late_paid: dict[int, list[tuple[date, Decimal]]] = {}
+    for loan_id, on, amount in (
+        PaymentApplication.objects.filter(loan_id__in=loan_ids, reversed=False, late_fees__gt=0)
+        .values("loan_id", "effective_date")
+        .annotate(t=Sum("late_fees"))
+        .values_list("loan_id", "effective_date", "t")
+    ):
+        late_paid.setdefault(loan_id, []).append((on, amount))
+    todo: list[tuple[Installment, Decimal]] = []
+    for inst in rows:
+        loan = inst.loan
+        if (inst.loan_id, inst.due_date) in charged:
+            continue
+        earlier = [i for i in schedule.get(inst.loan_id, []) if i.number < inst.number]
+        previous_due = earlier[-1].due_date if earlier else loan.disbursed_on
+        paid_to_late_fees = sum(
+            (t for on, t in late_paid.get(inst.loan_id, []) if previous_due < on <= day), ZERO
+        )
+        if not calculations.late_fee_due(
+            on=day,
+            due_date=inst.due_date,
+            grace_days=loan.late_fee_grace_days,
+            remaining=inst.remaining,
+            earlier_unpaid=any(i.remaining > 0 for i in earlier),
+            late_fees_paid_in_period=paid_to_late_fees,
+        ):
+            continue
+        amount = calculations.late_fee_amount(
+            kind=loan.late_fee_kind,
+            amount=loan.late_fee_amount,
+            cap=loan.late_fee_cap,
+            installment_total_due=inst.principal_due + inst.interest_due + inst.fee_due,
+        )
+        if amount > 0:
+            todo.append((inst, amount))
+            charged.add((inst.loan_id, inst.due_date))
+    if not todo:
+        return []
+    reasons = [f"Installment {inst.number} due {inst.due_date} unpaid" for inst, _ in todo]
+    entries = JournalEntry.objects.bulk_create(
+        [
+            JournalEntry(
+                business_date=business_date,
+                effective_date=day,
+                entry_type=EntryType.FEE,
+                loan_id=inst.loan_id,
+                reference=inst.loan.loan_number,
+                memo=f"late fee: {reason}"[:255],
+            )
+            for (inst, _), reason in zip(todo, reasons, strict=True)
+        ]
+    )
+    lines = []
+    for (inst, amount), entry in zip(todo, entries, strict=True):
+        lines.append(
+            JournalLine(entry_id=entry.pk, loan_id=inst.loan_id, account=Account.FEES, debit=amount)
+        )
+        lines.append(
+            JournalLine(
+                entry_id=entry.pk, loan_id=inst.loan_id, account=Account.FEE_INCOME, credit=amount
+            )
+        )
+    JournalLine.objects.bulk_create(lines)
+    fees = Fee.objects.bulk_create(
+        [
+            Fee(
+                loan_id=inst.loan_id,
+                kind=Fee.Kind.LATE,
+                amount=amount,
+                assessed_on=day,
+                installment_id=inst.pk,
+                reason=reason[:255],
+                entry_id=entry.pk,
+            )
+            for (inst, amount), reason, entry in zip(todo, reasons, entries, strict=True)
+        ]
+    )
+    LoanEvent.objects.bulk_create(
+        [
+            LoanEvent(
+                loan_id=fee.loan_id,
+                kind=LoanEvent.Kind.FEE,
+                reason=fee.reason,
+                data={"fee": fee.pk, "kind": Fee.Kind.LATE, "amount": str(fee.amount)},
+                business_date=business_date,
+            )
+            for fee in fees
+        ]
+    )
+    # The loans are locked by the caller: their fee balances, as read, plus the fees.
+    loans = {inst.loan_id: inst.loan for inst, _ in todo}
+    for inst, amount in todo:
+        loans[inst.loan_id].fees_balance += amount
+    update_many(list(loans.values()), ["fees_balance"])
+    return [fee.pk for fee in fees]

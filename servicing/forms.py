@@ -109,6 +109,11 @@ class PaymentForm(IdempotentForm):
     )
     method = forms.ChoiceField(label="Method", choices=Payment.Method.choices)
     reference = forms.CharField(label="Reference", max_length=128, required=False)
+    allow_credit = forms.BooleanField(
+        label="More than the payoff: keep the rest as the borrower's credit",
+        required=False,
+        help_text="Without it, an amount above today's payoff is refused.",
+    )
 
 
 class PrepaymentForm(PaymentForm):
@@ -267,7 +272,7 @@ class LoanFilterForm(forms.Form):
 
 
 class PortalPaymentForm(IdempotentForm):
-    METHODS = (("ach", "Bank account (ACH)"), ("card", "Debit card"))
+    METHODS = (("ach", "Bank account (ACH)"), ("debit_card", "Debit card"))
 
     amount = _AmountField(label="Amount")
     method = forms.ChoiceField(label="Pay from", choices=METHODS, initial="ach")

@@ -247,6 +247,34 @@ def ledger_balances(*, loan_ids: Iterable[int] | None = None) -> dict[int, dict[
     return result
 
 
+def loan_suspense_balance(loan_id: int) -> Decimal:
+    """Interest of a non-accrual loan held in suspense (accrued, not recognised as income):
+    its suspense lines, credits less debits. Every suspense line names its loan (close of
+    business posts a non-accrual loan's accrual with its own suspense line)."""
+    sums = JournalLine.objects.filter(loan_id=loan_id, account=Account.SUSPENSE).aggregate(
+        d=Sum("debit"), c=Sum("credit")
+    )
+    return round_money((sums["c"] or ZERO) - (sums["d"] or ZERO))
+
+
+def loans_with_suspense_when_closed() -> list[tuple[str, Decimal]]:
+    """(loan number, suspense) of every paid-off or charged-off loan still holding suspended
+    interest: a closed loan's interest was either collected (income) or reversed."""
+    rows = (
+        JournalLine.objects.filter(account=Account.SUSPENSE, loan__isnull=False)
+        .exclude(loan__status=Loan.Status.ACTIVE)
+        .values("loan__loan_number")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by("loan__loan_number")
+    )
+    found = []
+    for row in rows:
+        held = round_money((row["c"] or ZERO) - (row["d"] or ZERO))
+        if held != 0:
+            found.append((row["loan__loan_number"], held))
+    return found
+
+
 def entries_unbalanced() -> list[tuple[int, Decimal, Decimal, int]]:
     """(entry id, debits, credits, line count) of every entry that does not balance."""
     rows = (
@@ -287,6 +315,8 @@ def ledger_problems() -> list[str]:
         dangling = model.objects.filter(loan_id__isnull=False).exclude(loan_id__in=loans).count()
         if dangling:
             problems.append(f"{dangling} {label} name a loan that does not exist")
+    for loan_number, held in loans_with_suspense_when_closed():
+        problems.append(f"{loan_number} is closed with {held} of interest still in suspense")
     tb = trial_balance()
     total = sum(tb.values(), ZERO)
     if total != 0:

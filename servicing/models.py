@@ -190,6 +190,7 @@ class EventKind(models.TextChoices):
     REPLAY = "replay", "Transactions replayed"
     FEE = "fee", "Fee assessed"
     FEE_WAIVED = "fee_waived", "Fee waived"
+    FEE_REVERSED = "fee_reversed", "Fee reversed"
     MODIFICATION = "modification", "Modification"
     CHARGE_OFF = "charge_off", "Charge-off"
     REFUND = "refund", "Credit refunded"
@@ -275,7 +276,14 @@ class Installment(models.Model):
     # Dues that will never be collected: a prepayment shortened the term, or the loan was paid
     # off while the (estimated) installment split still showed something due.
     cancelled = _money()
+    # How much of principal_due / interest_due a true-up added (or, negative, took away) to
+    # what the schedule said: the final installment bills the loan's actual balance, and a
+    # payment split differently from the schedule moves principal between installments
+    # (servicing.calculations). interest_due - interest_true_up is the scheduled interest.
+    principal_true_up = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    interest_true_up = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPCOMING)
+    # The effective date of the payment (or credit) that completed it.
     paid_on = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -319,19 +327,27 @@ class Installment(models.Model):
     def remaining(self) -> Decimal:
         return self.total_due - self.total_paid - self.cancelled
 
+    @property
+    def true_up(self) -> Decimal:
+        """What true-ups added to (or took from) the schedule's amount of this installment."""
+        return self.principal_true_up + self.interest_true_up
+
+    @property
+    def scheduled_interest(self) -> Decimal:
+        return self.interest_due - self.interest_true_up
+
     def status_on(self, on, *, grace_days: int) -> str:
         """The status as of business date `on` (the stored one is as of the last write/COB),
-        by close of business's rule: due from the due date, overdue once more days than the
-        loan's grace days have passed."""
-        if self.remaining <= 0:
-            return InstallmentStatus.PAID
-        if (on - self.due_date).days > grace_days:
-            return InstallmentStatus.OVERDUE
-        if self.due_date <= on:
-            return InstallmentStatus.DUE
-        if self.total_paid > 0:
-            return InstallmentStatus.PARTIALLY_PAID
-        return InstallmentStatus.UPCOMING
+        by `servicing.calculations.installment_status`."""
+        from .calculations import installment_status
+
+        return installment_status(
+            remaining=self.remaining,
+            total_paid=self.total_paid,
+            due_date=self.due_date,
+            on=on,
+            grace_days=grace_days,
+        )
 
 
 # --------------------------------------------------------------------------- ledger
@@ -394,6 +410,13 @@ class EntryType(models.TextChoices):
     CHARGE_OFF = "charge_off", "Charge-off"
     REFUND = "refund", "Credit refund"
     REVERSAL = "reversal", "Reversal"
+    # A late fee whose condition no longer holds after a backdated payment or a reversal.
+    FEE_REVERSAL = "fee_reversal", "Fee reversal"
+    # The borrower's credit balance applied to what the loan owes.
+    CREDIT_APPLIED = "credit_applied", "Credit applied"
+    # Suspended interest of a non-accrual loan recognised as income (collected, or the loan
+    # returned to accrual).
+    SUSPENSE_RELEASE = "suspense_release", "Suspended interest released"
 
 
 class JournalEntry(_Immutable):
@@ -539,10 +562,14 @@ class PaymentStatus(models.TextChoices):
 
 class PaymentMethod(models.TextChoices):
     ACH = "ach", "ACH"
-    CARD = "card", "Card"
+    DEBIT_CARD = "debit_card", "Debit card"
     CASH = "cash", "Cash"
     CHECK = "check", "Check"
     WIRE = "wire", "Wire"
+
+
+# What a borrower may pay with (through the payment rail); the rest is staff's to post.
+BORROWER_METHODS = (PaymentMethod.ACH, PaymentMethod.DEBIT_CARD)
 
 
 class Payment(models.Model):
@@ -555,7 +582,7 @@ class Payment(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="payments")
     amount = _money()
     effective_date = models.DateField()
-    method = models.CharField(max_length=8, choices=Method.choices)
+    method = models.CharField(max_length=12, choices=Method.choices)
     reference = models.CharField(max_length=128, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.POSTED)
     is_recovery = models.BooleanField(default=False)
@@ -607,11 +634,14 @@ class PaymentApplication(models.Model):
     effective_date = models.DateField()
     entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="application")
     fees = _money()
+    # Of `fees`, what went to late fees (the no-pyramiding test of later late fees).
+    late_fees = _money()
     interest = _money()
     principal = _money()
     excess = _money()
     credit = _money()
     # [{"installment": id, "interest": "..", "principal": "..", "cancelled": ".."},
+    #  {"installment": id, "principal_due": ".."} (a true-up),
     #  {"fee_id": id, "amount": ".."}, {"schedule_from": id, "schedule_to": id}]
     detail = models.JSONField(default=list)
     reversed = models.BooleanField(default=False)
@@ -629,10 +659,38 @@ class PaymentApplication(models.Model):
         return f"Application {self.pk} of payment {self.payment_id}"
 
 
+class CreditApplication(models.Model):
+    """The borrower's credit balance applied to what the loan owes (a fee charged after a
+    backdated payoff, say): Dr credit, Cr what it pays; a replay reverses it like a payment's
+    application and applies the credit again at the end."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="credit_applications")
+    effective_date = models.DateField()
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, related_name="credit_application"
+    )
+    amount = _money()
+    fees = _money()
+    interest = _money()
+    principal = _money()
+    detail = models.JSONField(default=list)  # as PaymentApplication.detail
+    reversed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["loan", "reversed", "effective_date"])]
+
+    def __str__(self) -> str:
+        return f"Credit applied {self.amount} on loan {self.loan_id}"
+
+
 class FeeKind(models.TextChoices):
     LATE = "late", "Late fee"
     NSF = "nsf", "NSF fee"
     MANUAL = "manual", "Manual fee"
+    # A refunded credit balance whose payment came back: the borrower owes it again
+    # (Dr fees receivable, Cr borrower credit: not income).
+    REFUND = "refund", "Refunded credit owed back"
 
 
 class Fee(models.Model):
@@ -643,6 +701,10 @@ class Fee(models.Model):
     amount = _money()
     paid_amount = _money()
     waived_amount = _money()
+    # A late fee reversed because its condition no longer holds (a backdated payment made
+    # the installment paid in time): the part reversed, and the business date it was.
+    reversed_amount = _money()
+    reversed_on = models.DateField(null=True, blank=True)
     assessed_on = models.DateField()  # effective date
     installment = models.ForeignKey(
         Installment, null=True, blank=True, on_delete=models.PROTECT, related_name="fees"
@@ -665,12 +727,13 @@ class Fee(models.Model):
             models.CheckConstraint(
                 condition=Q(paid_amount__gte=0)
                 & Q(waived_amount__gte=0)
-                & Q(amount__gte=F("paid_amount") + F("waived_amount")),
+                & Q(reversed_amount__gte=0)
+                & Q(amount__gte=F("paid_amount") + F("waived_amount") + F("reversed_amount")),
                 name="fee_settled_within_amount",
             ),
             models.UniqueConstraint(
                 fields=["installment"],
-                condition=Q(kind="late"),
+                condition=Q(kind="late", reversed_on__isnull=True),
                 name="fee_one_late_fee_per_installment",
             ),
         ]
@@ -680,10 +743,16 @@ class Fee(models.Model):
 
     @property
     def outstanding(self) -> Decimal:
-        return self.amount - self.paid_amount - self.waived_amount
+        return self.amount - self.paid_amount - self.waived_amount - self.reversed_amount
+
+    @property
+    def is_late(self) -> bool:
+        return self.kind == FeeKind.LATE
 
     @property
     def status(self) -> str:
+        if self.reversed_on is not None:
+            return "reversed"
         if self.outstanding > 0:
             return "outstanding"
         return "waived" if self.waived_amount > 0 and self.paid_amount == 0 else "settled"
@@ -919,21 +988,52 @@ class AutopayEnrolment(models.Model):
 
 
 class RailTransferStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested (not sent yet)"
     PENDING = "pending", "Pending settlement"
     SETTLED = "settled", "Settled"
     RETURNED = "returned", "Returned"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RailTransferKind(models.TextChoices):
+    AUTOPAY = "autopay", "Autopay"
+    ONE_TIME = "one_time", "One-time payment"
 
 
 class RailTransfer(models.Model):
-    """One autopay debit through the payment rail: at most one per installment."""
+    """One debit of the borrower's account through the payment rail.
+
+    `autopay`: the debit of an installment due (at most one per installment), posted as a
+    payment when it is debited and reversed (NSF) if the rail returns it. `one_time`: a
+    payment the borrower asked for (portal or API): `requested` until close of business
+    sends it (the borrower may cancel it until then), `pending` until the rail settles it;
+    only then is it posted, dated the day it was requested. A borrower never moves money by
+    declaring it.
+    """
 
     Status = RailTransferStatus
+    Kind = RailTransferKind
+
+    TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Status.REQUESTED: (Status.PENDING, Status.CANCELLED, Status.FAILED),
+        Status.PENDING: (Status.SETTLED, Status.RETURNED, Status.FAILED),
+    }
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="rail_transfers")
-    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="+")
-    enrolment = models.ForeignKey(AutopayEnrolment, on_delete=models.PROTECT, related_name="+")
-    business_date = models.DateField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.AUTOPAY)
+    installment = models.ForeignKey(
+        Installment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    enrolment = models.ForeignKey(
+        AutopayEnrolment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    method = models.CharField(max_length=12, choices=PaymentMethod.choices, default="ach")
+    # One-time: the account (or debit card) the borrower gave, encrypted like autopay's.
+    account_encrypted = models.TextField(blank=True)
+    account_last4 = models.CharField(max_length=4, blank=True)
+    routing_number = models.CharField(max_length=9, blank=True)
+    business_date = models.DateField()  # requested (one-time) or debited (autopay) on
     amount = _money()
     rail = models.CharField(max_length=64)
     rail_reference = models.CharField(max_length=64, blank=True)
@@ -946,16 +1046,29 @@ class RailTransfer(models.Model):
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             _choices_check("rail_transfer_status_valid", "status", RailTransferStatus),
+            _choices_check("rail_transfer_kind_valid", "kind", RailTransferKind),
             models.UniqueConstraint(
                 fields=["installment"], name="rail_transfer_once_per_installment"
             ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="autopay", installment__isnull=False, enrolment__isnull=False)
+                    | (Q(kind="one_time") & ~Q(account_encrypted=""))
+                ),
+                name="rail_transfer_kind_fields",
+            ),
         ]
+        indexes = [models.Index(fields=["loan", "kind", "status"])]
 
     def __str__(self) -> str:
         return f"Transfer {self.pk} {self.amount} {self.status}"

@@ -16,12 +16,20 @@ from lendcore.accounts.roles import perm
 from lendcore.errors import PermissionDenied
 from lendcore.finance.dates import add_months, days_in_month
 from lendcore.finance.money import ZERO
-from lendcore.finance.schedule import LoanTerms, build_schedule
+from lendcore.finance.schedule import build_schedule
 
 from .accrual import accrue_loans
-from .engine import LoanBook, loan_transition, schedule_version_create
+from .engine import LoanBook, loan_terms_for, loan_transition, schedule_version_create
 from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
-from .ledger import EntrySpec, cr, dr, journal_post, journal_post_many, reversal_specs
+from .ledger import (
+    EntrySpec,
+    cr,
+    dr,
+    journal_post,
+    journal_post_many,
+    loan_suspense_balance,
+    reversal_specs,
+)
 from .lock_objects import loan_lock
 from .models import (
     Account,
@@ -34,6 +42,11 @@ from .models import (
 )
 from .selectors import business_date_get
 from .validation import actor as _actor
+
+
+# A re-scheduled loan whose last installment is this far (a share of the installment) from
+# the others does not amortize: the installment barely covers a period's interest.
+NOT_LEVEL = Decimal("0.25")
 
 
 def modification_approval_limit() -> Decimal:
@@ -197,28 +210,33 @@ def _modified_terms(book: LoanBook, modification: Modification, bd: date):
     rate = modification.annual_rate if modification.annual_rate is not None else loan.annual_rate
     n_periods = modification.remaining_term or len(future)
     try:
-        terms = LoanTerms(
+        terms = loan_terms_for(
+            loan,
             principal=principal,
-            annual_rate=rate,
+            start=start,
+            first_due=first_due,
             n_periods=n_periods,
-            frequency=loan.frequency,
-            disbursement_date=start,
-            first_due_date=first_due,
-            amortization="level",
-            interest_method=loan.interest_method,
-            day_count=loan.day_count,
+            annual_rate=rate,
         )
         schedule = build_schedule(terms)
     except ValueError as error:
         raise ServicingValidationError(
             f"The modified schedule is invalid: {error}", code=ErrorCode.INVALID_MODIFICATION
         ) from None
-    for inst in schedule.installments[:-1]:
-        if inst.principal <= 0 and inst.number > 0 and rate > 0:
-            raise LoanStateConflict(
-                "The modified schedule would not amortize: a payment does not cover its interest.",
-                code=ErrorCode.INVALID_MODIFICATION,
-            )
+    # A longer first period (a later due day, deferred installments) has more interest than
+    # one installment: the schedule carries the rest to the next installments (deferred, not
+    # capitalised) and levels the installment over them (lendcore.finance.schedule). Refuse
+    # what still does not amortize: an installment that barely covers a period's interest,
+    # where a cent of rounding leaves the last installment far from the others.
+    regular = schedule.payment
+    last = schedule.installments[-1].payment
+    if len(schedule.installments) > 1 and abs(last - regular) > regular * NOT_LEVEL:
+        raise LoanStateConflict(
+            f"The modified schedule would not amortize: its installment of {regular} barely "
+            f"covers the interest, and the last one would be {last}. Lower the rate, shorten "
+            "the remaining term, or defer fewer installments.",
+            code=ErrorCode.INVALID_MODIFICATION,
+        )
     if any(i.principal < 0 or i.interest < 0 for i in schedule.installments):
         raise LoanStateConflict(
             "The modified schedule would have negative amounts.",
@@ -312,6 +330,9 @@ def charge_off_decide(*, loan: Loan, approve: bool, reason: str, acting_user) ->
     accrue_loans([loan], through=bd, business_date=bd, acting_user=acting_user)
     principal, interest, fees = loan.principal_balance, loan.interest_balance, loan.fees_balance
     total = principal + interest + fees
+    # Interest held in suspense (a non-accrual loan) was never income: it is reversed against
+    # the receivable, not expensed; the rest of what is owed is the loss.
+    suspended = min(interest, loan_suspense_balance(loan.pk)) if interest > 0 else ZERO
     entry = None
     if total > 0:
         entry = journal_post(
@@ -322,7 +343,8 @@ def charge_off_decide(*, loan: Loan, approve: bool, reason: str, acting_user) ->
             reference=loan.loan_number,
             memo=f"Charge-off {charge_off.pk}: {charge_off.reason}"[:255],
             lines=[
-                dr(Account.CHARGE_OFF, total),
+                *([dr(Account.CHARGE_OFF, total - suspended)] if total - suspended else []),
+                *([dr(Account.SUSPENSE, suspended)] if suspended else []),
                 *([cr(Account.PRINCIPAL, principal)] if principal else []),
                 *([cr(Account.INTEREST, interest)] if interest else []),
                 *([cr(Account.FEES, fees)] if fees else []),

@@ -14,19 +14,32 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.core.sqlrows import insert_row
+from lendcore.errors import PermissionDenied
+from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import LoanTerms, build_schedule
 
 from .accrual import accrue_loans
 from .cob.catch_up import loan_catch_up
-from .engine import LoanBook, apply_in_order, apply_payment, loan_transition, replay
+from .engine import (
+    LoanBook,
+    apply_in_order,
+    apply_payment,
+    credit_shortfall_specs,
+    loan_transition,
+    record_refund_fee,
+    replay,
+)
 from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
 from .ledger import cr, dr, journal_post, reversal_specs
 from .ledger import journal_post_many as journal_post_many  # re-exported: the one writer
 from .lock_objects import business_date_lock, loan_lock, loan_lock_dated, loans_lock
 from .models import (
+    BORROWER_METHODS,
     Account,
     BusinessDate,
+    CobRun,
     EntryType,
     Installment,
     Loan,
@@ -35,6 +48,7 @@ from .models import (
     PaymentApplication,
     ScheduleVersion,
 )
+from .payoff import payoff_amount_on
 from .selectors import backdate_window_days, business_date_get, loan_posting_state
 from .types import LoanBoarding
 from .validation import actor as _actor
@@ -59,8 +73,24 @@ def _event(loan: Loan, kind: str, *, acting_user, business_date: date, reason=""
 
 @transaction.atomic
 def business_date_set(*, business_date: date, acting_user) -> BusinessDate:
-    """Set the lender's business date (admins; close of business advances it nightly)."""
+    """Set the lender's business date (admins; close of business advances it nightly).
+
+    Never back into a closed day: payments would then post into books already closed (409).
+    """
     row = business_date_lock()
+    closed = (
+        CobRun.objects.filter(status=CobRun.Status.SUCCEEDED)
+        .order_by("-business_date")
+        .values_list("business_date", flat=True)
+        .first()
+    )
+    if closed is not None and business_date <= closed:
+        raise LoanStateConflict(
+            f"{business_date.isoformat()} is closed (close of business ran through "
+            f"{closed.isoformat()}); the business date can only move to a later day.",
+            code=ErrorCode.BUSINESS_DATE_CLOSED,
+            extra={"fields": {"business_date": [f"Must be after {closed.isoformat()}."]}},
+        )
     if row is None:
         row = BusinessDate(pk=1, business_date=business_date, updated_by=_actor(acting_user))
         row.save(force_insert=True)
@@ -307,22 +337,34 @@ def payment_post(
     method: str,
     reference: str = "",
     acting_user,
+    allow_credit: bool = False,
     on_posted: Callable[[Payment], None] | None = None,
 ) -> Payment:
-    """Receive a payment: accrue to its date, allocate by the waterfall, post it.
+    """Receive money: accrue to its date, allocate by the waterfall, post it.
 
+    Staff post what they received (any method); close of business posts what the payment
+    rail collected (`acting_user` None). A borrower never posts: their payments are rail
+    debits (`servicing.rail_payments`), posted here by close of business once settled.
     `effective_date` defaults to the business date. A backdated payment (an earlier date
     than the loan's last accrual or a live payment) replays every later transaction; any
-    other payment is applied alone, which is what the replay would do. A payment beyond the
-    payoff pays the loan off and holds the rest as a refundable credit balance. On a
-    charged-off loan the payment is a recovery (recoveries income). `on_posted(payment)`
-    runs inside the transaction once the payment is posted (the API stores its idempotent
-    answer there, so that the answer commits with the payment or not at all).
+    other payment is applied alone, which is what the replay would do. More than the payoff
+    (today's) is refused unless `allow_credit`: the loan is then paid off and the rest held
+    as a refundable credit balance. On a charged-off loan the payment is a recovery
+    (recoveries income) up to what was charged off; beyond it, likewise only with
+    `allow_credit`. `on_posted(payment)` runs inside the transaction once the payment is
+    posted (the API stores its idempotent answer there, so that the answer commits with the
+    payment or not at all).
     """
     amount = money_validate(amount)
     if method not in Payment.Method.values:
         raise ServicingValidationError.field(
             "method", f"Choose one of: {', '.join(Payment.Method.values)}."
+        )
+    if acting_user is not None and not user_is_staff_member(acting_user):
+        raise PermissionDenied(
+            "Borrowers pay by debit through the payment rail: ask for a payment with "
+            f"method {' or '.join(BORROWER_METHODS)}; it posts once it settles.",
+            code=ErrorCode.BORROWER_PAYMENT,
         )
     loan, bd = loan_lock_dated(loan_id=loan.pk)
     loan = loan_catch_up(loan=loan, business_date=bd)  # a lagging COB closes this loan first
@@ -335,6 +377,8 @@ def payment_post(
         )
     recovery = loan.status == Loan.Status.CHARGED_OFF
     backdated = False
+    if not allow_credit:
+        _credit_allowed_validate(loan, amount, bd, recovery=recovery)
     if recovery:
         if effective_date < (loan.charged_off_on or effective_date):
             raise LoanStateConflict(
@@ -393,6 +437,32 @@ def payment_post(
     return payment
 
 
+def _credit_allowed_validate(loan: Loan, amount: Decimal, bd: date, *, recovery: bool) -> None:
+    """More than the loan owes today becomes a credit balance: only when asked for."""
+    from .engine import recovered_so_far
+    from .models import ChargeOff
+
+    if recovery:
+        charged_off = (
+            ChargeOff.objects.filter(loan=loan, status=ChargeOff.Status.APPROVED)
+            .order_by("-id")
+            .values_list("principal", "interest", "fees")
+            .first()
+        )
+        owed = max(sum(charged_off or (), Decimal("0.00")) - recovered_so_far(loan.pk), ZERO)
+        what = "what remains of the charge-off"
+    else:
+        owed = payoff_amount_on(loan, bd)
+        what = "the payoff today"
+    if amount > owed:
+        raise ServicingValidationError.field(
+            "amount",
+            f"{amount} is more than {what} ({owed}); to keep the rest as the borrower's "
+            "refundable credit balance, post it with allow_credit.",
+            code=ErrorCode.INVALID_AMOUNT,
+        )
+
+
 @transaction.atomic(durable=True)
 def payment_reverse(*, payment: Payment, reason: str, nsf: bool = False, acting_user) -> Payment:
     """Reverse a returned payment (NSF, chargeback); replays what came after it and charges
@@ -415,12 +485,15 @@ def payment_reverse(*, payment: Payment, reason: str, nsf: bool = False, acting_
         application = PaymentApplication.objects.select_related("entry").get(
             payment=payment, reversed=False
         )
+        memo = f"Recovery reversed: {reason}"
+        specs = reversal_specs([application.entry], memo=memo)
         journal_post_many(
-            entries=reversal_specs([application.entry], memo=f"Recovery reversed: {reason}"),
+            entries=specs + credit_shortfall_specs(book, specs, memo),
             business_date=bd,
             acting_user=acting_user,
             loans=[loan],
         )
+        record_refund_fee(book)
         PaymentApplication.objects.filter(pk=application.pk).update(reversed=True)
     else:
         if loan.status == Loan.Status.CHARGED_OFF:

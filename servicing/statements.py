@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Max, Q, Sum
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -26,19 +28,113 @@ from .models import (
     Statement,
 )
 
+# Journal entries whose lines on the fees receivable make a statement's "fees charged": fees
+# assessed, less waivers and fee reversals. A payment's reversal (a replay) moves the fees
+# receivable too, but charges nothing.
+STATEMENT_FEE_ENTRY_TYPES = (EntryType.FEE, EntryType.FEE_WAIVER, EntryType.FEE_REVERSAL)
+RECEIVABLE_ACCOUNTS = (Account.PRINCIPAL, Account.INTEREST, Account.FEES)
 
-def _net(qs, account: str, *, credit_normal: bool) -> Decimal:
-    sums = qs.filter(account=account).aggregate(d=Sum("debit"), c=Sum("credit"))
-    debit, credit = sums["d"] or ZERO, sums["c"] or ZERO
-    return round_money(credit - debit if credit_normal else debit - credit)
+
+def _owed(loan_ids: list[int], through: date) -> dict[int, Decimal]:
+    rows = (
+        JournalLine.objects.filter(
+            loan_id__in=loan_ids,
+            entry__effective_date__lte=through,
+            account__in=RECEIVABLE_ACCOUNTS,
+        )
+        .values("loan_id")
+        .annotate(d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO))
+    )
+    return {r["loan_id"]: round_money(r["d"] - r["c"]) for r in rows}
 
 
-def _owed_through(loan: Loan, through: date) -> Decimal:
-    lines = JournalLine.objects.filter(loan=loan, entry__effective_date__lte=through)
-    total = ZERO
-    for account in (Account.PRINCIPAL, Account.INTEREST, Account.FEES):
-        total += _net(lines, account, credit_normal=False)
-    return total
+def statement_figures(*, loans: list[tuple[int, date]], on: date) -> dict[int, dict]:
+    """The figures of the statements ending `on` of `loans` ((id, disbursed on) pairs), as
+    Statement field values, by grouped queries (a constant number per distinct period
+    start): the period starts the day after the loan's previous statement (at disbursement
+    for the first); opening and closing balances are what the ledger says is owed
+    (principal, interest, fees receivable) before the period and at its end, by effective
+    date; interest charged is the period's live accruals as posted; fees charged are fees
+    assessed less waived and reversed (`STATEMENT_FEE_ENTRY_TYPES`); payments are the
+    period's posted payments; past due and next due are the schedule's
+    (`selectors.loans_with_due`). Close of business's SQL is pinned to this."""
+    from .selectors import loans_with_due
+
+    ids = [pk for pk, _ in loans]
+    previous = dict(
+        Statement.objects.filter(loan_id__in=ids, period_end__lt=on)
+        .order_by()
+        .values("loan_id")
+        .annotate(last=Max("period_end"))
+        .values_list("loan_id", "last")
+    )
+    starts = {
+        pk: (previous[pk] + timedelta(days=1)) if pk in previous else disbursed
+        for pk, disbursed in loans
+    }
+    by_start: dict[date, list[int]] = defaultdict(list)
+    for pk, start in starts.items():
+        by_start[start].append(pk)
+    opening: dict[int, Decimal] = {}
+    interest: dict[int, Decimal] = {}
+    fees: dict[int, Decimal] = {}
+    payments: dict[int, Decimal] = {}
+    for start, group in by_start.items():
+        opening.update(_owed(group, start - timedelta(days=1)))
+        interest.update(
+            InterestAccrual.objects.filter(
+                loan_id__in=group, reversed=False, date__gte=start, date__lte=on
+            )
+            .order_by()
+            .values("loan_id")
+            .annotate(t=Sum("posted"))
+            .values_list("loan_id", "t")
+        )
+        for row in (
+            JournalLine.objects.filter(
+                loan_id__in=group,
+                account=Account.FEES,
+                entry__entry_type__in=STATEMENT_FEE_ENTRY_TYPES,
+                entry__effective_date__gte=start,
+                entry__effective_date__lte=on,
+            )
+            .values("loan_id")
+            .annotate(d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO))
+        ):
+            fees[row["loan_id"]] = round_money(row["d"] - row["c"])
+        payments.update(
+            Payment.objects.filter(
+                loan_id__in=group,
+                status=Payment.Status.POSTED,
+                effective_date__gte=start,
+                effective_date__lte=on,
+            )
+            .order_by()
+            .values("loan_id")
+            .annotate(t=Sum("amount"))
+            .values_list("loan_id", "t")
+        )
+    closing = _owed(ids, on)
+    due = {
+        row["pk"]: row
+        for row in loans_with_due(Loan.objects.filter(pk__in=ids), on=on).values(
+            "pk", "past_due_amount", "next_installment_due_date", "next_installment_amount"
+        )
+    }
+    return {
+        pk: {
+            "period_start": starts[pk],
+            "opening_balance": opening.get(pk, ZERO),
+            "closing_balance": closing.get(pk, ZERO),
+            "payments_total": round_money(payments.get(pk) or ZERO),
+            "interest_charged": round_money(interest.get(pk) or ZERO),
+            "fees_charged": fees.get(pk, ZERO),
+            "past_due_amount": round_money(due[pk]["past_due_amount"] or ZERO),
+            "next_due_date": due[pk]["next_installment_due_date"],
+            "next_due_amount": round_money(due[pk]["next_installment_amount"] or ZERO),
+        }
+        for pk in ids
+    }
 
 
 def statement_generate(*, loan: Loan, period_end: date, acting_user=None) -> Statement:
@@ -46,67 +142,12 @@ def statement_generate(*, loan: Loan, period_end: date, acting_user=None) -> Sta
     existing = Statement.objects.filter(loan=loan, period_end=period_end).first()
     if existing is not None:
         return existing
-    from .selectors import loan_balances, loans_with_due
-
-    previous = (
-        Statement.objects.filter(loan=loan, period_end__lt=period_end)
-        .order_by("-period_end")
-        .first()
-    )
-    start = previous.period_end + timedelta(days=1) if previous else loan.disbursed_on
-    period_lines = JournalLine.objects.filter(
-        loan=loan, entry__effective_date__gte=start, entry__effective_date__lte=period_end
-    )
-    # Interest charged: the period's live accruals as posted (close of business posts the
-    # income side of a day's accrual once for many loans, so not from the loan's lines).
-    interest = (
-        InterestAccrual.objects.filter(
-            loan=loan, reversed=False, date__gte=start, date__lte=period_end
-        ).aggregate(t=Sum("posted"))["t"]
-        or ZERO
-    )
-    fees = _net(
-        period_lines.filter(
-            entry__entry_type__in=[EntryType.FEE, EntryType.FEE_WAIVER, EntryType.REVERSAL]
-        ),
-        Account.FEES,
-        credit_normal=False,
-    )
-    payments = Payment.objects.filter(
-        loan=loan,
-        status=Payment.Status.POSTED,
-        effective_date__gte=start,
-        effective_date__lte=period_end,
-    )
-    payments_total = payments.aggregate(t=Sum("amount"))["t"] or ZERO
-    annotated = loans_with_due(Loan.objects.filter(pk=loan.pk), on=period_end).get()
-    balances = loan_balances(annotated, on=period_end)
+    figures = statement_figures(loans=[(loan.pk, loan.disbursed_on)], on=period_end)[loan.pk]
     with transaction.atomic():
-        statement = Statement.objects.create(
-            loan=loan,
-            period_start=start,
-            period_end=period_end,
-            opening_balance=_owed_through(loan, start - timedelta(days=1)),
-            closing_balance=_owed_through(loan, period_end),
-            payments_total=payments_total,
-            interest_charged=interest,
-            fees_charged=fees,
-            past_due_amount=balances.past_due_amount,
-            next_due_date=balances.next_due_date,
-            next_due_amount=balances.next_due_amount,
-        )
-        activity = [
-            {
-                "date": p.effective_date,
-                "kind": "Payment",
-                "description": f"{p.get_method_display()} {p.reference}".strip(),
-                "amount": f"-{p.amount}",
-            }
-            for p in payments.order_by("effective_date", "id")
-        ]
+        statement = Statement.objects.create(loan=loan, period_end=period_end, **figures)
         html = render_to_string(
             "servicing/statement.html",
-            {"loan": loan, "statement": statement, "activity": activity},
+            {"loan": loan, "statement": statement, "activity": _activity(statement)},
         )
         statement.pdf.save(
             f"{loan.loan_number}-{period_end.isoformat()}.pdf",
@@ -122,6 +163,25 @@ def statement_generate(*, loan: Loan, period_end: date, acting_user=None) -> Sta
         )
         transaction.on_commit(lambda: _announce(statement.pk))
     return statement
+
+
+def _activity(statement: Statement) -> list[dict]:
+    """The statement's activity lines: the period's posted payments."""
+    payments = Payment.objects.filter(
+        loan_id=statement.loan_id,
+        status=Payment.Status.POSTED,
+        effective_date__gte=statement.period_start,
+        effective_date__lte=statement.period_end,
+    ).order_by("effective_date", "id")
+    return [
+        {
+            "date": p.effective_date,
+            "kind": "Payment",
+            "description": f"{p.get_method_display()} {p.reference}".strip(),
+            "amount": f"-{p.amount}",
+        }
+        for p in payments
+    ]
 
 
 def _pdf(html: str) -> bytes:
@@ -176,24 +236,9 @@ def statements_render(*, statement_ids: list[int]) -> int:
     for statement in (
         Statement.objects.filter(pk__in=statement_ids, pdf="").select_related("loan").order_by("pk")
     ):
-        payments = Payment.objects.filter(
-            loan_id=statement.loan_id,
-            status=Payment.Status.POSTED,
-            effective_date__gte=statement.period_start,
-            effective_date__lte=statement.period_end,
-        )
-        activity = [
-            {
-                "date": p.effective_date,
-                "kind": "Payment",
-                "description": f"{p.get_method_display()} {p.reference}".strip(),
-                "amount": f"-{p.amount}",
-            }
-            for p in payments.order_by("effective_date", "id")
-        ]
         html = render_to_string(
             "servicing/statement.html",
-            {"loan": statement.loan, "statement": statement, "activity": activity},
+            {"loan": statement.loan, "statement": statement, "activity": _activity(statement)},
         )
         statement.pdf.save(
             f"{statement.loan.loan_number}-{statement.period_end.isoformat()}.pdf",

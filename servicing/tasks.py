@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from celery import shared_task
 from celery.signals import worker_process_init
-
-from . import services
 
 
 @worker_process_init.connect
@@ -19,25 +15,6 @@ def worker_process_ready(**kwargs) -> None:
     from .cob.runner import cob_worker_warm
 
     cob_worker_warm()
-
-
-@shared_task(acks_late=True)
-def accrue_interest_task(loan_ids: list[int], business_date: str) -> int:
-    return services.accrue_interest(loan_ids, date.fromisoformat(business_date))
-
-
-@shared_task(acks_late=True)
-def late_fees_assess_task(loan_ids: list[int], business_date: str) -> int:
-    return len(
-        services.late_fees_assess(
-            loan_ids=loan_ids, business_date=date.fromisoformat(business_date)
-        )
-    )
-
-
-@shared_task(acks_late=True)
-def statements_generate_task(business_date: str) -> int:
-    return len(services.statements_generate_due(on=date.fromisoformat(business_date)))
 
 
 # --------------------------------------------------------------------------- close of business

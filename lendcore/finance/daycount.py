@@ -128,6 +128,37 @@ def year_fraction_parts(
     return common * 366 + leap * 365, 365 * 366
 
 
+def _day_number_360(day: date, basis: str) -> int:
+    """The day's number on a 360-day calendar of twelve 30-day months. The 31st counts as the
+    30th; under 30/360 (US) and 30E/360 ISDA the end of February does too, so February is
+    30 days long as every month is; under 30E/360 and the bond basis it keeps its 28 or 29."""
+    day_of_month = min(day.day, 30)
+    if basis in ("30/360", "30E/360-ISDA") and is_last_of_february(day):
+        day_of_month = 30
+    return 360 * day.year + 30 * (day.month - 1) + day_of_month
+
+
+def accrual_day_fraction_parts(day: date, basis: str) -> tuple[int, int]:
+    """(numerator, denominator) of the year fraction daily accrual charges for the day ending
+    on ``day`` (interest from ``day`` - 1 to ``day``).
+
+    Actual-day bases: that one day's year fraction (1/360, 1/365, 1/366 ...), which adds up
+    over any run of days to the basis's year fraction of the run. The 30/360 family is not
+    a sum of days (30/360 from 31 January to 31 March is 60 days, while its one-day fractions
+    add up to 58): a day's share is the step of its 360-day calendar number, so that every
+    month accrues 30 days (the 31st nothing, the end of February the rest of its 30) and a
+    run of days accrues the difference of the numbers of its ends. That is the basis's own
+    year fraction for 30E/360 between any dates, and for the others between the due dates of
+    a loan (a regular month is 1/12, as the schedule charges); only the end-of-month
+    exceptions of the SIA and ISDA rules, which no sum of days can follow, differ.
+    """
+    _check_basis(basis)
+    if basis in _THIRTY_360:
+        previous = date.fromordinal(day.toordinal() - 1)
+        return _day_number_360(day, basis) - _day_number_360(previous, basis), 360
+    return year_fraction_parts(date.fromordinal(day.toordinal() - 1), day, basis)
+
+
 def year_fraction(start: date, end: date, basis: str, *, maturity: date | None = None) -> Fraction:
     """Exact fraction of a year from ``start`` to ``end`` under ``basis``."""
     numerator, denominator = year_fraction_parts(start, end, basis, maturity=maturity)

@@ -250,48 +250,146 @@ def _spread(total: Decimal, count: int) -> Decimal:
     return share
 
 
-def level_payment(terms: LoanTerms) -> Decimal:
-    """The annuity installment on the principal over the amortizing periods, rounded.
+def _annuity(principal: Decimal, rates: list[Decimal]) -> Decimal:
+    """The level installment that repays `principal` over periods with these rates (one per
+    amortizing period: the annual rate x that period's year fraction), interest compounding
+    on what is left: P x prod(1 + r_k) / sum_j prod_{k > j}(1 + r_k). With equal rates this
+    is the textbook P*r / (1 - (1+r)**-m)."""
+    if not any(rates):
+        return _CALC.divide(principal, len(rates))
+    growth = Decimal(1)
+    annuity = Decimal(0)
+    for rate in reversed(rates):  # annuity: the sum over j of the growth after period j
+        annuity = _CALC.add(annuity, growth)
+        growth = _CALC.multiply(growth, _CALC.add(1, rate))
+    return _CALC.divide(_CALC.multiply(principal, growth), annuity)
 
-    payment = P*r / (1 - (1+r)**-m), r = annual rate / payments per year, m = periods
-    after grace; rounded half-up to ``payment_rounding`` (never below one unit of it).
-    """
-    periods = terms.n_periods - terms.grace_periods
-    rate = terms.periodic_rate
-    if rate == 0:
-        raw = _CALC.divide(terms.principal, periods)
-    else:
-        discount = _CALC.power(_CALC.add(1, rate), -periods)
-        raw = _CALC.divide(_CALC.multiply(terms.principal, rate), _CALC.subtract(1, discount))
+
+def _period_rates(terms: LoanTerms, fractions: list[tuple[int, int]]) -> list[Decimal]:
+    rate = terms.annual_rate
+    return [
+        _CALC.divide(_CALC.multiply(rate, numerator), denominator)
+        for numerator, denominator in fractions[terms.grace_periods :]
+    ]
+
+
+def _rounded_payment(raw: Decimal, terms: LoanTerms) -> Decimal:
     payment = round_to_multiple(raw, terms.payment_rounding)
     if payment <= 0:
         payment = round_to_multiple(terms.payment_rounding, terms.payment_rounding)
     return payment
 
 
+def level_payment(terms: LoanTerms) -> Decimal:
+    """The level installment, solved against the schedule's own periods, rounded.
+
+    Each amortizing period charges the annual rate times its year fraction under the loan's
+    day count (actual days under ACT/360, ACT/365F and ACT/ACT; a twelfth of a year for a
+    regular month under 30/360), so the installment is the annuity of those period rates,
+    not of rate / payments per year: under an actual-day basis the latter leaves the last
+    installment far from the others (300,000 at 7 % over 360 months on ACT/360: 27,237.07
+    against 1,995.91). Where a period is so long that its interest exceeds the installment
+    (a long first period, a deferral), the rest of that interest is carried to the next
+    installments (deferred, never compounded) and the installment is solved against that
+    schedule. Rounded half-up to ``payment_rounding`` (never below one unit of it); the last
+    installment takes what rounding leaves. Where the installment barely covers a period's
+    interest (36 % over 360 months) a cent of rounding moves the end of the schedule by
+    years: no level installment in whole cents then makes the last one level.
+    """
+    dates = due_dates(terms)
+    return _declining(terms, dates)[0]
+
+
 def _declining(terms: LoanTerms, dates: list[date]) -> tuple[Decimal, list[Installment]]:
     fractions = _year_fractions(terms, dates)
+    regular = ZERO
+    if terms.amortization == "level":
+        raw = _annuity(terms.principal, _period_rates(terms, fractions))
+        regular = _rounded_payment(raw, terms)
+    payment, installments, carried = _declining_rows(terms, dates, fractions, regular)
+    if carried:  # the annuity assumed carried interest compounds: solve for the level one
+        regular = _rounded_payment(_solve_carried(terms, dates, fractions, raw), terms)
+        payment, installments, _ = _declining_rows(terms, dates, fractions, regular)
+    return payment, installments
+
+
+def _solve_carried(
+    terms: LoanTerms, dates: list[date], fractions: list[tuple[int, int]], raw: Decimal
+) -> Decimal:
+    """The unrounded installment that leaves the last one level with the others when some
+    interest is carried. The gap (last - regular) falls as the installment rises: bracket
+    it, then close in by regula falsi (Illinois variant: a stalled end is halved)."""
+
+    def gap(x: Decimal) -> Decimal:
+        return _declining_rows(terms, dates, fractions, x)[1][-1].payment - x
+
+    low = high = raw
+    g_low = g_high = gap(raw)
+    step = Decimal("1.05")
+    for _ in range(60):
+        if g_low > 0:
+            break
+        low = _CALC.divide(low, step)
+        g_low = gap(low)
+    for _ in range(60):
+        if g_high < 0:
+            break
+        high = _CALC.multiply(high, step)
+        g_high = gap(high)
+    if g_low <= 0 or g_high >= 0:
+        return raw
+    x, side = raw, 0
+    for _ in range(60):
+        x = _CALC.subtract(high, _CALC.divide(g_high * (high - low), g_high - g_low))
+        g = gap(x)
+        if abs(g) < CENT or high - low < CENT:
+            break
+        if g > 0:
+            low, g_low = x, g
+            if side == 1:
+                g_high = g_high / 2
+            side = 1
+        else:
+            high, g_high = x, g
+            if side == -1:
+                g_low = g_low / 2
+            side = -1
+    return x
+
+
+def _declining_rows(
+    terms: LoanTerms, dates: list[date], fractions: list[tuple[int, int]], regular: Decimal
+) -> tuple[Decimal, list[Installment], bool]:
+    """(regular installment, rows, whether interest was carried) of a declining-balance
+    schedule. Interest is the balance x rate x the period's year fraction, to the cent. An
+    installment of a level schedule never bills more than `regular`: interest beyond it is
+    carried to the next installments; the last one takes the balance and any carried
+    interest."""
     n, grace = terms.n_periods, terms.grace_periods
     rate = terms.annual_rate
     balance = terms.principal
     level = terms.amortization == "level"
     interest_only = terms.amortization == "interest_only"
-    regular = regular_principal = ZERO
-    if level:
-        regular = level_payment(terms)
-    elif not interest_only:
+    regular_principal = ZERO
+    if not level and not interest_only:
         regular_principal = _spread(terms.principal, n - grace)
     multiply, divide = _CALC.multiply, _CALC.divide
     installments = []
+    carry = ZERO
+    carried = False
     for number, (due, (numerator, denominator)) in enumerate(zip(dates, fractions, strict=True), 1):
         # balance x rate x year fraction, divided last so a terminating value stays exact
         exact = divide(multiply(multiply(balance, rate), numerator), denominator)
-        interest = round_money(exact) if rate else ZERO
+        interest = (round_money(exact) if rate else ZERO) + carry
+        carry = ZERO
         if number == n:
             principal = balance
         elif number <= grace or interest_only:
             principal = ZERO
         elif level:
+            if interest > regular:  # a long first period: bill the installment, carry the rest
+                billed = round_money(regular)
+                carry, interest, carried = interest - billed, billed, True
             principal = min(max(regular - interest, ZERO), balance)
         else:
             principal = min(regular_principal, balance)
@@ -301,7 +399,7 @@ def _declining(terms: LoanTerms, dates: list[date]) -> tuple[Decimal, list[Insta
         )
     if not level:
         regular = installments[min(grace, n - 1)].payment
-    return regular, installments
+    return regular, installments, carried
 
 
 def _flat(terms: LoanTerms, dates: list[date]) -> tuple[Decimal, list[Installment]]:

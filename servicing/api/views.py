@@ -368,6 +368,11 @@ class PaymentCreateApi(APIView):
         effective_date = serializers.DateField(required=False)
         method = serializers.ChoiceField(choices=Payment.Method.choices)
         reference = serializers.CharField(max_length=128, required=False, allow_blank=True)
+        allow_credit = serializers.BooleanField(
+            default=False,
+            help_text="Staff only: post an amount above today's payoff, the rest held as the "
+            "borrower's refundable credit balance (refused without it).",
+        )
 
     @extend_schema(
         responses=inline_serializer("LoanPayments", {"results": PaymentOutput(many=True)})
@@ -404,6 +409,7 @@ class PaymentCreateApi(APIView):
                 method=data["method"],
                 reference=data.get("reference", ""),
                 acting_user=user,
+                allow_credit=data["allow_credit"],
                 # the answer commits with the payment (one transaction, see payment_post)
                 on_posted=lambda payment: claim.record(
                     status.HTTP_201_CREATED, dict(PaymentOutput(payment).data)

@@ -11,6 +11,7 @@ finds by reference instead of posting again.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Min
@@ -147,14 +148,16 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
                 loan_id__in={inst.loan_id for inst in missing}, active=True
             )
         }
+        owed = _amounts_due({inst.loan_id: inst for inst in missing}, on)
         RailTransfer.objects.bulk_create(
             [
                 RailTransfer(
                     loan_id=inst.loan_id,
+                    kind=RailTransfer.Kind.AUTOPAY,
                     installment_id=inst.pk,
                     enrolment=enrolments[inst.loan_id],
                     business_date=on,
-                    amount=inst.remaining,
+                    amount=owed[inst.loan_id],
                     rail=rail.name,
                 )
                 for inst in missing
@@ -199,6 +202,24 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
     return [t for t in transfers if t.payment_id is None]
 
 
+def _amounts_due(due: dict[int, Installment], on: date) -> dict[int, Decimal]:
+    """What each loan owes on `on` for its installment due that day: the installment, any
+    installment past due and the fees (so that an earlier fee never pushes an autopay loan
+    into delinquency), never more than the payoff."""
+    from ..payoff import payoff_amount_on
+
+    past_due: dict[int, Decimal] = {}
+    for inst in Installment.objects.filter(
+        loan_id__in=list(due), schedule__is_current=True, due_date__lt=on
+    ).exclude(status=InstallmentStatus.PAID):
+        past_due[inst.loan_id] = past_due.get(inst.loan_id, ZERO) + max(inst.remaining, ZERO)
+    amounts = {}
+    for loan in Loan.objects.filter(pk__in=list(due)):
+        wanted = due[loan.pk].remaining + past_due.get(loan.pk, ZERO) + loan.fees_balance
+        amounts[loan.pk] = min(wanted, payoff_amount_on(loan, on))
+    return amounts
+
+
 def _post_one(transfer: RailTransfer, on: date) -> int:
     from ..errors import LoanStateConflict
     from ..services import payment_post
@@ -211,6 +232,7 @@ def _post_one(transfer: RailTransfer, on: date) -> int:
             method=Payment.Method.ACH,
             reference=_reference(transfer),
             acting_user=None,
+            allow_credit=True,  # the rail collected it: it is the borrower's money either way
         )
     except LoanStateConflict as error:
         RailTransfer.objects.filter(pk=transfer.pk).update(
@@ -223,38 +245,49 @@ def _post_one(transfer: RailTransfer, on: date) -> int:
 
 def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[RailTransfer]]:
     """Post, in one transaction with bulk writes, the debits that pay an installment due
-    `on` in full on a current loan (nothing past due, no fees, no credit, not the payoff):
-    what `payment_post` would write for each, through the same engine steps (accrue to the
-    date, the waterfall, the installment fill, the journal), without its per-payment round
+    `on` in full on a current loan (nothing past due, no fees, no credit, not the payoff, the
+    final installment not in play): what `payment_post` would write for each, through the
+    same rules (`servicing.calculations`: the waterfall, the installment's fill, the
+    principal true-up) and the engine's accrual and journal, without its per-payment round
     trips. Returns (posted, the transfers left for `payment_post`)."""
+    from .. import calculations
     from ..accrual import accrue_loans
-    from ..engine import INSTALLMENT_FIELDS, _fill_installment, _set_allocation
+    from ..engine import INSTALLMENT_FIELDS, _set_allocation
     from ..ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
+    from ..lock_objects import loans_lock
     from ..models import Account, EntryType, LoanEvent, PaymentApplication
     from ..selectors import business_date_get
 
     with transaction.atomic():
         bd = business_date_get()
         by_loan = {t.loan_id: t for t in transfers}
-        loans = {
-            loan.pk: loan
-            for loan in Loan.objects.select_for_update().filter(pk__in=list(by_loan)).order_by("pk")
-        }
+        loans = {loan.pk: loan for loan in loans_lock(loan_ids=list(by_loan))}
         installments = {
             inst.pk: inst
             for inst in Installment.objects.filter(
                 pk__in=[t.installment_id for t in transfers], schedule__is_current=True
             )
         }
+        # each loan's last two installments: the final one takes a principal true-up, and
+        # a debit of one of them is payment_post's (the final installment's interest true-up)
+        last_two: dict[int, list[Installment]] = {}
+        for inst in Installment.objects.filter(
+            loan_id__in=list(by_loan), schedule__is_current=True
+        ).order_by("loan_id", "-number"):
+            rows = last_two.setdefault(inst.loan_id, [])
+            if len(rows) < 2:
+                rows.append(inst)
 
         def regular(transfer: RailTransfer) -> bool:
             loan = loans.get(transfer.loan_id)
             inst = installments.get(transfer.installment_id)
+            ends = last_two.get(transfer.loan_id, [])
             return (
                 bd == on
                 and loan is not None
                 and inst is not None
                 and loan.status == Loan.Status.ACTIVE
+                and not loan.non_accrual
                 and (loan.last_closed_on is None or loan.last_closed_on >= on - ONE_DAY)
                 and loan.fees_balance == 0
                 and loan.credit_balance == 0
@@ -263,6 +296,8 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
                 and inst.principal_paid == inst.interest_paid == inst.fee_paid == 0
                 and inst.cancelled == 0
                 and inst.remaining == transfer.amount
+                and len(ends) == 2
+                and inst.pk not in {e.pk for e in ends}
             )
 
         chosen = [t for t in transfers if regular(t)]
@@ -270,18 +305,6 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
         if not chosen:
             return 0, others
         accrue_loans([loans[t.loan_id] for t in chosen], through=on, business_date=bd)
-        # The payoff (and its credit balance) is payment_post's: here only what leaves a
-        # balance owing.
-        left = []
-        for transfer in chosen:
-            loan = loans[transfer.loan_id]
-            if loan.principal_balance + loan.interest_balance <= transfer.amount:
-                others.append(transfer)
-            else:
-                left.append(transfer)
-        chosen = left
-        if not chosen:
-            return 0, others
         next_due = dict(
             Installment.objects.filter(
                 loan_id__in=[t.loan_id for t in chosen], schedule__is_current=True, due_date__gt=on
@@ -292,29 +315,50 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
             .annotate(first=Min("due_date"))
             .values_list("loan_id", "first")
         )
-        payments, allocations = [], []
+        posted, payments, allocations, finals = [], [], [], []
         for transfer in chosen:
             loan = loans[transfer.loan_id]
             inst = installments[transfer.installment_id]
+            final = last_two[loan.pk][0]
             amount = transfer.amount
-            paid = {"fees": ZERO, "interest": ZERO, "principal": ZERO}
-            remaining = amount
-            for bucket in loan.allocation_order or ["fees", "interest", "principal"]:
-                if bucket == "interest":
-                    take = min(remaining, loan.interest_balance)
-                elif bucket == "principal":
-                    take = min(remaining, loan.principal_balance)
-                else:
-                    continue  # no fees owed
-                paid[bucket] += take
-                remaining -= take
-            di, dp, df = _fill_installment(inst, amount)
+            split = calculations.waterfall(
+                amount,
+                order=loan.allocation_order,
+                fees=(),
+                interest=loan.interest_balance,
+                principal=loan.principal_balance,
+            )
+            # The payoff (and its credit balance) is payment_post's: here only what leaves a
+            # balance owing, and a true-up the final installment can take.
+            delta = inst.principal_due - split.principal
+            payoff = split.rest > 0 or split.principal == loan.principal_balance
+            if payoff or final.principal_due + delta < final.principal_paid:
+                others.append(transfer)
+                continue
+            di, dp, df = calculations.fill_installment(
+                amount,
+                interest_left=inst.interest_due,
+                principal_left=inst.principal_due,
+                fee_left=inst.fee_due,
+            )
+            inst.interest_paid, inst.principal_paid, inst.fee_paid = di, dp, df
             inst.status = inst.status_on(bd, grace_days=loan.late_fee_grace_days)
-            inst.paid_on = bd
-            amounts = {**paid, "excess": ZERO, "credit": ZERO}
+            inst.paid_on = on
             detail = [
                 {"installment": inst.pk, "interest": str(di), "principal": str(dp), "fee": str(df)}
             ]
+            if delta:
+                final.principal_due += delta
+                final.principal_true_up += delta
+                finals.append(final)
+                detail.append({"installment": final.pk, "principal_due": str(delta)})
+            amounts = {
+                "fees": ZERO,
+                "interest": split.interest,
+                "principal": split.principal,
+                "excess": ZERO,
+                "credit": ZERO,
+            }
             payment = Payment(
                 loan=loan,
                 amount=amount,
@@ -327,7 +371,11 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
             _set_allocation(payment, amounts)
             payments.append(payment)
             allocations.append((amounts, detail))
+            posted.append(transfer)
             loan.oldest_unpaid_due_date = next_due.get(loan.pk)
+        chosen = posted
+        if not chosen:
+            return 0, others
         Payment.objects.bulk_create(payments)
         specs = [
             EntrySpec(
@@ -361,7 +409,7 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
                 for p, spec, (amounts, detail) in zip(payments, specs, allocations, strict=True)
             ]
         )
-        update_many([installments[t.installment_id] for t in chosen], INSTALLMENT_FIELDS)
+        update_many([installments[t.installment_id] for t in chosen] + finals, INSTALLMENT_FIELDS)
         update_many(touched, [*BALANCE_FIELDS, "oldest_unpaid_due_date", "updated_at"])
         LoanEvent.objects.bulk_create(
             [

@@ -50,6 +50,12 @@ def non_accrual_dpd() -> int:
     return int(getattr(settings, "COB_NON_ACCRUAL_DPD", 90))
 
 
+def non_accrual_cure_dpd() -> int:
+    """A non-accrual loan goes back to accrual at the close where it is at most this many
+    days past due (0: current again); the interest it holds in suspense is then income."""
+    return int(getattr(settings, "COB_NON_ACCRUAL_CURE_DPD", 0))
+
+
 def charge_off_candidate_dpd() -> int:
     return int(getattr(settings, "COB_CHARGE_OFF_CANDIDATE_DPD", 120))
 

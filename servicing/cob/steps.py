@@ -17,16 +17,16 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Max, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from lendcore.core.sqlrows import update_many
-from lendcore.finance.daycount import BASES, year_fraction_parts
-from lendcore.finance.money import ZERO, round_money
+from lendcore.finance.daycount import BASES, accrual_day_fraction_parts
+from lendcore.finance.money import ACCRUAL_PLACES, MONEY_PLACES, ZERO, round_money
 
+from .. import calculations
 from ..models import (
     Account,
     ChargeOffCandidate,
@@ -41,12 +41,42 @@ from ..models import (
     Loan,
     LoanEvent,
     Notification,
-    Payment,
     Statement,
 )
 from . import config
 
 ONE_DAY = timedelta(days=1)
+
+# What the set-based SQL names: account codes, entry types and statuses from the models'
+# enums, rounding places from lendcore.finance (PostgreSQL's round(numeric, n) rounds half
+# away from zero, which is ROUND_HALF_UP). Each statement is formatted with these once.
+SQL_NAMES = {
+    "cash": Account.CASH.value,
+    "principal_account": Account.PRINCIPAL.value,
+    "interest_account": Account.INTEREST.value,
+    "fees_account": Account.FEES.value,
+    "suspense_account": Account.SUSPENSE.value,
+    "income_account": Account.INTEREST_INCOME.value,
+    "fee_income_account": Account.FEE_INCOME.value,
+    "accrual_type": EntryType.ACCRUAL.value,
+    "fee_type": EntryType.FEE.value,
+    "fee_waiver_type": EntryType.FEE_WAIVER.value,
+    "fee_reversal_type": EntryType.FEE_REVERSAL.value,
+    "release_type": EntryType.SUSPENSE_RELEASE.value,
+    "late": Fee.Kind.LATE.value,
+    "money_places": MONEY_PLACES,
+    "accrual_places": ACCRUAL_PLACES,
+    "paid": InstallmentStatus.PAID.value,
+    "due": InstallmentStatus.DUE.value,
+    "overdue": InstallmentStatus.OVERDUE.value,
+    "upcoming": InstallmentStatus.UPCOMING.value,
+    "partially_paid": InstallmentStatus.PARTIALLY_PAID.value,
+}
+
+
+def sql_text(template: str, **parts: str) -> str:
+    """A statement with the shared names (`SQL_NAMES`) and its own parts filled in."""
+    return template.format(**SQL_NAMES, **parts)
 
 
 @dataclass(frozen=True)
@@ -128,6 +158,9 @@ def close_day(scope: Scope, clock: StepClock) -> int:
     clock.record("accrual", count, started)
 
     started = time.perf_counter()
+    clock.record("true_up", final_true_up(scope), started)
+
+    started = time.perf_counter()
     clock.record("transitions", transitions(scope), started)
 
     started = time.perf_counter()
@@ -169,13 +202,13 @@ def accrue_orm(scope: Scope) -> int:
 
 
 def day_fractions(first: date, last: date) -> tuple[list, list, list, list]:
-    """(basis, day, numerator, denominator) of the one-day year fraction ending on each day,
-    computed by lendcore.finance (exactly what the Python accrual uses)."""
+    """(basis, day, numerator, denominator) of the year fraction daily accrual charges for
+    each day, computed by lendcore.finance (exactly what the Python accrual uses)."""
     bases, days, nums, dens = [], [], [], []
     day = first
     while day <= last:
         for basis in BASES:
-            num, den = year_fraction_parts(day - ONE_DAY, day, basis)
+            num, den = accrual_day_fraction_parts(day, basis)
             bases.append(basis)
             days.append(day)
             nums.append(num)
@@ -205,7 +238,7 @@ ACCRUAL_ONE_DAY = """base AS (
 ),"""
 ACCRUAL_RUNNING = """cum AS (
     SELECT a.*, a.e0 + SUM(a.amount) OVER w AS cum_exact,
-           GREATEST(a.p0, round(a.e0 + SUM(a.amount) OVER w, 2)) AS cum_posted
+           GREATEST(a.p0, round(a.e0 + SUM(a.amount) OVER w, {money_places})) AS cum_posted
       FROM amounts a WINDOW w AS (PARTITION BY a.loan_id ORDER BY a.day)
 ),
 acc AS (
@@ -215,7 +248,7 @@ acc AS (
 ),"""
 ACCRUAL_SINGLE = """cum AS (
     SELECT a.*, a.e0 + a.amount AS cum_exact,
-           GREATEST(a.p0, round(a.e0 + a.amount, 2)) AS cum_posted
+           GREATEST(a.p0, round(a.e0 + a.amount, {money_places})) AS cum_posted
       FROM amounts a
 ),
 acc AS (SELECT c.*, c.cum_posted - c.p0 AS posted FROM cum c),"""
@@ -229,7 +262,8 @@ frac AS (
 simple AS (
     SELECT b.*, CASE WHEN b.principal_balance <= 0 THEN 0::numeric
                 ELSE round(
-                    (b.principal_balance * b.annual_rate * f.num)::numeric(60, 24) / f.den, 6)
+                    (b.principal_balance * b.annual_rate * f.num)::numeric(60, 24) / f.den,
+                    {accrual_places})
                 END AS amount
       FROM base b JOIN frac f ON f.basis = b.day_count AND f.day = b.day
      WHERE b.interest_model = 'daily_simple'
@@ -238,11 +272,14 @@ sched AS (
     SELECT b.*, CASE WHEN b.principal_balance <= 0 OR p.due_date IS NULL OR p.days <= 0
                      THEN 0::numeric
                 WHEN b.day = p.due_date
-                     THEN p.interest - round(p.interest::numeric(40, 20) / p.days, 6) * (p.days - 1)
-                ELSE round(p.interest::numeric(40, 20) / p.days, 6) END AS amount
+                     THEN p.interest
+                          - round(p.interest::numeric(40, 20) / p.days, {accrual_places})
+                            * (p.days - 1)
+                ELSE round(p.interest::numeric(40, 20) / p.days, {accrual_places}) END AS amount
       FROM base b
-      LEFT JOIN LATERAL (
-            SELECT i.due_date, GREATEST(0, i.interest_due - i.cancelled) AS interest,
+      LEFT JOIN LATERAL (  -- the scheduled interest, as billed before any true-up
+            SELECT i.due_date,
+                   GREATEST(0, i.interest_due - i.interest_true_up - i.cancelled) AS interest,
                    i.due_date - COALESCE(
                        (SELECT i2.due_date FROM servicing_installment i2
                          WHERE i2.schedule_id = i.schedule_id AND i2.number = i.number - 1),
@@ -260,21 +297,26 @@ ent AS (
     -- one entry a day for the scope's loans, a line pair per loan (see JournalEntry.loan)
     INSERT INTO servicing_journalentry
            (business_date, effective_date, entry_type, loan_id, reference, memo, created_at)
-    SELECT %(bd)s, d.day, 'accrual', NULL, %(reference)s,
+    SELECT %(bd)s, d.day, '{accrual_type}', NULL, %(reference)s,
            'Interest ' || to_char(d.day, 'YYYY-MM-DD') || ', ' || %(reference)s, now()
       FROM (SELECT DISTINCT a.day FROM acc a WHERE a.posted > 0) d
     RETURNING id, effective_date
 ),
-lin AS (  -- Dr interest receivable per loan; Cr income (suspense) once for the range
+lin AS (  -- Dr interest receivable per loan; Cr income once for the range; Cr suspense per
+          -- (non-accrual) loan, which holds it until the interest is collected or reversed
     INSERT INTO servicing_journalline (entry_id, loan_id, account, debit, credit)
-    SELECT e.id, a.loan_id, '1110', a.posted, 0
+    SELECT e.id, a.loan_id, '{interest_account}', a.posted, 0
       FROM acc a JOIN ent e ON e.effective_date = a.day
      WHERE a.posted > 0
     UNION ALL
-    SELECT e.id, NULL, CASE WHEN a.non_accrual THEN '2900' ELSE '4100' END, 0, SUM(a.posted)
+    SELECT e.id, a.loan_id, '{suspense_account}', 0, a.posted
       FROM acc a JOIN ent e ON e.effective_date = a.day
-     WHERE a.posted > 0
-     GROUP BY e.id, a.non_accrual
+     WHERE a.posted > 0 AND a.non_accrual
+    UNION ALL
+    SELECT e.id, NULL, '{income_account}', 0, SUM(a.posted)
+      FROM acc a JOIN ent e ON e.effective_date = a.day
+     WHERE a.posted > 0 AND NOT a.non_accrual
+     GROUP BY e.id
     RETURNING 1
 ),
 ins AS (
@@ -328,13 +370,108 @@ def accrue_sql(scope: Scope) -> int:
             reference=f"COB loans {scope.lo}-{scope.hi}",
         )
         one_day = first + ONE_DAY == scope.day
-        sql = ACCRUAL_SQL.format(
+        sql = sql_text(
+            ACCRUAL_SQL,
             base=(ACCRUAL_ONE_DAY if one_day else ACCRUAL_DAYS).format(scope=where),
-            acc=ACCRUAL_SINGLE if one_day else ACCRUAL_RUNNING,
+            acc=sql_text(ACCRUAL_SINGLE if one_day else ACCRUAL_RUNNING),
         )
         cursor.execute(sql, params)
         rows, _lines, _loans = cursor.fetchone()
     return int(rows)
+
+
+# --------------------------------------------------------------------------- true-up
+
+TRUE_UP_SQL = """
+WITH f AS MATERIALIZED (  -- the final installment of the range's loans past maturity, unpaid
+    SELECT i.id, i.schedule_id, i.number, i.interest_due, i.interest_paid, i.cancelled,
+           l.interest_balance + COALESCE(a.delta, 0) AS owed
+      FROM servicing_loan l
+      JOIN servicing_scheduleversion sv ON sv.loan_id = l.id AND sv.is_current
+      JOIN servicing_installment i ON i.schedule_id = sv.id
+      LEFT JOIN cob_accrued a ON a.loan_id = l.id
+     WHERE {scope} AND l.status = 'active' AND l.maturity_date <= %(day)s
+       AND i.number = (SELECT MAX(x.number) FROM servicing_installment x
+                        WHERE x.schedule_id = sv.id)
+       AND {remaining_i} > 0
+),
+o AS (  -- what the other unpaid installments bill of interest
+    SELECT f.id, COALESCE(SUM(GREATEST(LEAST(p.interest_due - p.interest_paid, {remaining_p}), 0))
+                          FILTER (WHERE {remaining_p} > 0), 0) AS others
+      FROM f LEFT JOIN servicing_installment p
+           ON p.schedule_id = f.schedule_id AND p.number < f.number
+     GROUP BY f.id
+),
+n AS (  -- calculations.final_interest_due
+    SELECT f.id, f.interest_paid + f.cancelled + GREATEST(f.owed - o.others, 0) AS interest_due
+      FROM f JOIN o ON o.id = f.id
+),
+u AS (
+    UPDATE servicing_installment i
+       SET interest_true_up = i.interest_true_up + n.interest_due - i.interest_due,
+           interest_due = n.interest_due
+      FROM n WHERE i.id = n.id AND i.interest_due <> n.interest_due
+    RETURNING 1
+)
+SELECT COUNT(*) FROM u
+"""
+
+
+def final_true_up(scope: Scope) -> int:
+    """A loan past its maturity still owing: its final installment bills the interest owed
+    tonight that no other installment bills (`calculations.final_interest_due`; a payment
+    and every other write do the same through `LoanBook.true_up_final_interest`), so what a
+    borrower is billed at the end is what closes the loan. Before maturity the final
+    installment's amount only changes with a payment. Returns the installments changed."""
+    if is_postgres():
+        where, params = scope.sql("l")
+        sql = sql_text(
+            TRUE_UP_SQL, scope=where, remaining_i=remaining_sql("i"), remaining_p=remaining_sql("p")
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(ACCRUED_TEMP)
+            cursor.execute(sql, params)
+            return int(cursor.fetchone()[0])
+    loans = dict(
+        scope.loans()
+        .filter(status=Loan.Status.ACTIVE, maturity_date__lte=scope.day)
+        .values_list("pk", "interest_balance")
+    )
+    if not loans:
+        return 0
+    schedules: dict[int, list[Installment]] = defaultdict(list)
+    for inst in Installment.objects.filter(
+        loan_id__in=list(loans), schedule__is_current=True
+    ).order_by("loan_id", "number"):
+        schedules[inst.loan_id].append(inst)
+    changed = []
+    for loan_id, rows in schedules.items():
+        final = rows[-1]
+        if final.remaining <= 0:
+            continue
+        others = sum(
+            (
+                calculations.remaining_interest(
+                    interest_due=i.interest_due,
+                    interest_paid=i.interest_paid,
+                    remaining=i.remaining,
+                )
+                for i in rows[:-1]
+            ),
+            ZERO,
+        )
+        interest_due = calculations.final_interest_due(
+            interest_paid=final.interest_paid,
+            cancelled=final.cancelled,
+            owed=loans[loan_id],
+            others=others,
+        )
+        if interest_due != final.interest_due:
+            final.interest_true_up += interest_due - final.interest_due
+            final.interest_due = interest_due
+            changed.append(final)
+    update_many(changed, ["interest_due", "interest_true_up"])
+    return len(changed)
 
 
 # --------------------------------------------------------------------------- transitions
@@ -344,17 +481,17 @@ WITH open AS MATERIALIZED (  -- the range's unpaid installments by the partial i
     SELECT i.id, i.loan_id, i.schedule_id, i.due_date, i.status
       FROM servicing_installment i
      WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.due_date <= %(day)s
-       AND i.status IN ('upcoming', 'partially_paid', 'due')
+       AND i.status IN ('{upcoming}', '{partially_paid}', '{due}')
 ),
-changed AS (
+changed AS (  -- calculations.installment_status of an unpaid installment due by the day
     UPDATE servicing_installment i
-       SET status = CASE WHEN %(day)s - o.due_date > l.late_fee_grace_days THEN 'overdue'
-                         ELSE 'due' END
+       SET status = CASE WHEN %(day)s - o.due_date > l.late_fee_grace_days THEN '{overdue}'
+                         ELSE '{due}' END
       FROM open o, servicing_loan l, servicing_scheduleversion sv
      WHERE i.id = o.id AND o.loan_id = l.id AND sv.id = o.schedule_id AND sv.is_current
        AND {scope} AND l.status = 'active'
-       AND o.status <> CASE WHEN %(day)s - o.due_date > l.late_fee_grace_days THEN 'overdue'
-                            ELSE 'due' END
+       AND o.status <> CASE WHEN %(day)s - o.due_date > l.late_fee_grace_days
+                            THEN '{overdue}' ELSE '{due}' END
     RETURNING 1
 )
 SELECT COUNT(*) FROM changed
@@ -367,33 +504,50 @@ def transitions(scope: Scope) -> int:
     if is_postgres():
         where, params = scope.sql("l")
         with connection.cursor() as cursor:
-            cursor.execute(TRANSITIONS_SQL.format(scope=where), params)
+            cursor.execute(sql_text(TRANSITIONS_SQL, scope=where), params)
             return int(cursor.fetchone()[0])
     active = scope.loans().filter(status=Loan.Status.ACTIVE)
-    open_ = Installment.objects.filter(
-        schedule__is_current=True,
-        loan_id__gte=scope.lo,
-        loan_id__lte=scope.hi,
-        status__in=[
-            InstallmentStatus.UPCOMING,
-            InstallmentStatus.PARTIALLY_PAID,
-            InstallmentStatus.DUE,
-        ],
-        due_date__lte=scope.day,
+    rows = (
+        Installment.objects.filter(
+            schedule__is_current=True,
+            loan_id__gte=scope.lo,
+            loan_id__lte=scope.hi,
+            loan__in=active,
+            status__in=[
+                InstallmentStatus.UPCOMING,
+                InstallmentStatus.PARTIALLY_PAID,
+                InstallmentStatus.DUE,
+            ],
+            due_date__lte=scope.day,
+        )
+        .annotate(grace=F("loan__late_fee_grace_days"))
+        .only(*REMAINING_FIELDS, "due_date", "status")
     )
-    changed = 0
-    for grace in set(active.values_list("late_fee_grace_days", flat=True)):
-        changed += open_.filter(
-            loan__in=active.filter(late_fee_grace_days=grace),
-            due_date__lt=scope.day - timedelta(days=grace),
-        ).update(status=InstallmentStatus.OVERDUE)
-    changed += (
-        open_.filter(loan__in=active)
-        .exclude(status=InstallmentStatus.DUE)
-        .exclude(status=InstallmentStatus.OVERDUE)
-        .update(status=InstallmentStatus.DUE)
-    )
-    return changed
+    changed: dict[str, list[int]] = defaultdict(list)
+    for inst in rows:
+        status = calculations.installment_status(
+            remaining=inst.remaining,
+            total_paid=inst.total_paid,
+            due_date=inst.due_date,
+            on=scope.day,
+            grace_days=inst.grace,
+        )
+        if status != inst.status:
+            changed[status].append(inst.pk)
+    for status, ids in changed.items():
+        Installment.objects.filter(pk__in=ids).update(status=status)
+    return sum(len(ids) for ids in changed.values())
+
+
+REMAINING_FIELDS = (
+    "principal_due",
+    "interest_due",
+    "fee_due",
+    "principal_paid",
+    "interest_paid",
+    "fee_paid",
+    "cancelled",
+)
 
 
 # --------------------------------------------------------------------------- dpd, buckets, close
@@ -409,7 +563,8 @@ def _bucket_case_sql(expr: str) -> str:
 
 DELINQUENCY_SQL = """
 WITH s AS (
-    SELECT l.id, l.status, l.delinquency_bucket AS old_bucket, l.non_accrual AS old_na,
+    SELECT l.id, l.status, l.loan_number, l.delinquency_bucket AS old_bucket,
+           l.non_accrual AS old_na,
            CASE WHEN l.status = 'active' AND l.oldest_unpaid_due_date < %(day)s
                 THEN %(day)s - l.oldest_unpaid_due_date ELSE 0 END AS dpd
       FROM servicing_loan l
@@ -420,7 +575,11 @@ u AS (
     UPDATE servicing_loan l
        SET dpd = b.dpd,
            delinquency_bucket = b.bucket,
-           non_accrual = l.non_accrual OR (l.status = 'active' AND b.dpd >= %(na_dpd)s),
+           -- non-accrual from COB_NON_ACCRUAL_DPD; back to accrual once cured
+           -- (COB_NON_ACCRUAL_CURE_DPD, default 0: current again)
+           non_accrual = CASE WHEN l.status = 'active' AND b.dpd >= %(na_dpd)s THEN true
+                              WHEN l.status = 'active' AND b.dpd <= %(cure_dpd)s THEN false
+                              ELSE l.non_accrual END,
            last_closed_on = %(day)s,
            accrued_interest_exact = COALESCE(a.cum_exact, l.accrued_interest_exact),
            accrued_interest_posted = COALESCE(a.cum_posted, l.accrued_interest_posted),
@@ -429,7 +588,8 @@ u AS (
       FROM b LEFT JOIN cob_accrued a ON a.loan_id = b.id
      -- the range again on the target: without it the planner joins the whole table
      WHERE l.id = b.id AND l.id BETWEEN %(lo)s AND %(hi)s
-    RETURNING l.id, l.status, b.old_bucket, b.bucket, b.dpd, b.old_na, l.non_accrual
+    RETURNING l.id, l.status, b.loan_number, b.old_bucket, b.bucket, b.dpd, b.old_na,
+              l.non_accrual
 ),
 h AS (
     INSERT INTO servicing_delinquencyhistory
@@ -442,9 +602,37 @@ h AS (
 ev AS (
     INSERT INTO servicing_loanevent
            (loan_id, kind, from_status, to_status, reason, data, business_date, created_at)
-    SELECT u.id, 'flag', '', '', 'Close of business: ' || u.dpd || ' days past due',
-           jsonb_build_object('non_accrual', true, 'dpd', u.dpd), %(day)s, now()
-      FROM u WHERE u.non_accrual AND NOT u.old_na
+    SELECT u.id, 'flag', '', '',
+           CASE WHEN u.non_accrual
+                THEN 'Close of business: ' || u.dpd || ' days past due'
+                ELSE 'Close of business: cured, back to accrual' END,
+           jsonb_build_object('non_accrual', u.non_accrual, 'dpd', u.dpd), %(day)s, now()
+      FROM u WHERE u.non_accrual <> u.old_na
+    RETURNING 1
+),
+held AS (  -- a loan back to accrual: the interest still in suspense is income now
+    SELECT u.id AS loan_id, u.loan_number, SUM(jl.credit - jl.debit) AS amount,
+           nextval(pg_get_serial_sequence('servicing_journalentry', 'id')) AS entry_id
+      FROM u JOIN servicing_journalline jl
+           ON jl.loan_id = u.id AND jl.account = '{suspense_account}'
+     WHERE u.old_na AND NOT u.non_accrual
+     GROUP BY u.id, u.loan_number
+    HAVING SUM(jl.credit - jl.debit) > 0
+),
+rel AS (
+    INSERT INTO servicing_journalentry
+           (id, business_date, effective_date, entry_type, loan_id, reference, memo, created_at)
+    SELECT held.entry_id, %(bd)s, %(day)s, '{release_type}', held.loan_id, held.loan_number,
+           'Back to accrual: suspended interest recognised', now()
+      FROM held
+    RETURNING 1
+),
+rel_lines AS (
+    INSERT INTO servicing_journalline (entry_id, loan_id, account, debit, credit)
+    SELECT held.entry_id, held.loan_id, v.account,
+           CASE WHEN v.dr THEN held.amount ELSE 0 END, CASE WHEN v.dr THEN 0 ELSE held.amount END
+      FROM held CROSS JOIN (VALUES ('{suspense_account}', true), ('{income_account}', false))
+           v(account, dr)
     RETURNING 1
 ),
 c AS (
@@ -455,22 +643,27 @@ c AS (
     RETURNING 1
 )
 SELECT (SELECT COUNT(*) FROM u), (SELECT COUNT(*) FROM h), (SELECT COUNT(*) FROM ev),
-       (SELECT COUNT(*) FROM c)
+       (SELECT COUNT(*) FROM c), (SELECT COUNT(*) FROM rel), (SELECT COUNT(*) FROM rel_lines)
 """
 
 
 def delinquency_close_sql(scope: Scope) -> tuple[int, int, int, int]:
     """PostgreSQL: one UPDATE per scope sets days past due (from the oldest unpaid due date),
-    the bucket, non-accrual at COB_NON_ACCRUAL_DPD, the accrual results and
-    `last_closed_on`; bucket changes, non-accrual events and charge-off candidates are
-    INSERT ... SELECT from its RETURNING. (closed, bucket changes, non-accrual, candidates)"""
+    the bucket, non-accrual at COB_NON_ACCRUAL_DPD and back to accrual once cured (releasing
+    the interest held in suspense to income), the accrual results and `last_closed_on`;
+    bucket changes, flag events and charge-off candidates are INSERT ... SELECT from its
+    RETURNING. (closed, bucket changes, non-accrual changes, candidates)"""
     where, params = scope.sql("l")
-    params.update(na_dpd=config.non_accrual_dpd(), co_dpd=config.charge_off_candidate_dpd())
-    sql = DELINQUENCY_SQL.format(scope=where, bucket=_bucket_case_sql("s.dpd"))
+    params.update(
+        na_dpd=config.non_accrual_dpd(),
+        cure_dpd=config.non_accrual_cure_dpd(),
+        co_dpd=config.charge_off_candidate_dpd(),
+    )
+    sql = sql_text(DELINQUENCY_SQL, scope=where, bucket=_bucket_case_sql("s.dpd"))
     with connection.cursor() as cursor:
         cursor.execute(ACCRUED_TEMP)
         cursor.execute(sql, params)
-        closed, changed, flagged, candidates = cursor.fetchone()
+        closed, changed, flagged, candidates, _entries, _lines = cursor.fetchone()
         cursor.execute("DELETE FROM cob_accrued")
     return int(closed), int(changed), int(flagged), int(candidates)
 
@@ -486,12 +679,17 @@ def delinquency_close_orm(scope: Scope) -> tuple[int, int, int, int]:
     if not rows:
         return 0, 0, 0, 0
     na_dpd, co_dpd = config.non_accrual_dpd(), config.charge_off_candidate_dpd()
-    updates, history, events, candidates = [], [], [], []
+    cure_dpd = config.non_accrual_cure_dpd()
+    updates, history, events, candidates, lifted = [], [], [], [], []
     for pk, status, oldest, old_bucket, old_na in rows:
         active = status == Loan.Status.ACTIVE
         dpd = (scope.day - oldest).days if active and oldest and oldest < scope.day else 0
         bucket = config.bucket_for(dpd)
-        non_accrual = old_na or (active and dpd >= na_dpd)
+        non_accrual = calculations.non_accrual(
+            was=old_na, active=active, dpd=dpd, non_accrual_dpd=na_dpd, cure_dpd=cure_dpd
+        )
+        if old_na and not non_accrual:
+            lifted.append(pk)
         updates.append(
             Loan(
                 pk=pk,
@@ -511,13 +709,15 @@ def delinquency_close_orm(scope: Scope) -> tuple[int, int, int, int]:
                     dpd=dpd,
                 )
             )
-        if non_accrual and not old_na:
+        if non_accrual != old_na:
             events.append(
                 LoanEvent(
                     loan_id=pk,
                     kind=LoanEvent.Kind.FLAG,
-                    reason=f"Close of business: {dpd} days past due",
-                    data={"non_accrual": True, "dpd": dpd},
+                    reason=f"Close of business: {dpd} days past due"
+                    if non_accrual
+                    else "Close of business: cured, back to accrual",
+                    data={"non_accrual": non_accrual, "dpd": dpd},
                     business_date=scope.day,
                 )
             )
@@ -529,52 +729,101 @@ def delinquency_close_orm(scope: Scope) -> tuple[int, int, int, int]:
     DelinquencyHistory.objects.bulk_create(history, ignore_conflicts=True)
     LoanEvent.objects.bulk_create(events)
     ChargeOffCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
+    if lifted:
+        _suspense_release_orm(lifted, scope)
     return len(rows), len(history), len(events), len(candidates)
+
+
+def _suspense_release_orm(loan_ids: list[int], scope: Scope) -> None:
+    """Loans back to accrual: the interest they hold in suspense becomes income (an entry of
+    each, Dr suspense, Cr interest income)."""
+    held = [
+        (row["loan_id"], row["loan__loan_number"], row["c"] - row["d"])
+        for row in JournalLine.objects.filter(loan_id__in=loan_ids, account=Account.SUSPENSE)
+        .values("loan_id", "loan__loan_number")
+        .annotate(d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO))
+        .order_by("loan_id")
+    ]
+    held = [(pk, number, round_money(amount)) for pk, number, amount in held if amount > 0]
+    if not held:
+        return
+    entries = JournalEntry.objects.bulk_create(
+        [
+            JournalEntry(
+                business_date=scope.business_date,
+                effective_date=scope.day,
+                entry_type=EntryType.SUSPENSE_RELEASE,
+                loan_id=pk,
+                reference=number,
+                memo="Back to accrual: suspended interest recognised",
+            )
+            for pk, number, _ in held
+        ]
+    )
+    JournalLine.objects.bulk_create(
+        [
+            line
+            for (pk, _, amount), entry in zip(held, entries, strict=True)
+            for line in (
+                JournalLine(entry_id=entry.pk, loan_id=pk, account=Account.SUSPENSE, debit=amount),
+                JournalLine(
+                    entry_id=entry.pk, loan_id=pk, account=Account.INTEREST_INCOME, credit=amount
+                ),
+            )
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- late fees
 
 
-def _late_fee_amount(
-    kind: str, amount: Decimal, cap: Decimal | None, total_due: Decimal
-) -> Decimal:
-    fee = round_money(total_due * amount / 100) if kind == "percent" else round_money(amount)
-    if cap is not None:
-        fee = min(fee, cap)
-    return max(fee, ZERO)
-
-
 LATE_FEES_SQL = """
-WITH due AS MATERIALIZED (  -- overdue installments of the range without their late fee
-    SELECT i.id, i.loan_id, i.number, i.due_date,
-           i.principal_due + i.interest_due + i.fee_due AS total_due
+WITH due AS MATERIALIZED (  -- overdue installments of the range whose due date drew no fee
+    SELECT i.id, i.loan_id, i.schedule_id, i.number, i.due_date,
+           i.principal_due + i.interest_due + i.fee_due AS total_due,
+           {remaining_i} AS remaining
       FROM servicing_installment i
-     WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.status = 'overdue'
+     WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.status = '{overdue}'
        AND i.due_date < %(day)s
-       AND (SELECT 1 FROM servicing_fee f
-             WHERE f.installment_id = i.id AND f.kind = 'late' LIMIT 1) IS NULL
+       -- one late fee per due date: a modification copies past installments into a new
+       -- schedule version, and the fee charged under the old one stands
+       AND NOT EXISTS (
+           SELECT 1 FROM servicing_fee f JOIN servicing_installment fi ON fi.id = f.installment_id
+            WHERE f.loan_id = i.loan_id AND f.kind = '{late}' AND f.reversed_on IS NULL
+              AND fi.due_date = i.due_date)
 ),
-c AS MATERIALIZED (
+c AS MATERIALIZED (  -- calculations.late_fee_due and calculations.late_fee_amount
     SELECT d.*, l.loan_number,
            'Installment ' || d.number || ' due ' || to_char(d.due_date, 'YYYY-MM-DD')
                || ' unpaid' AS reason,
            GREATEST(0, LEAST(
-               CASE WHEN l.late_fee_kind = 'percent'
-                    THEN round(d.total_due * l.late_fee_amount / 100, 2)
-                    ELSE round(l.late_fee_amount, 2) END,
+               CASE WHEN l.late_fee_kind = '{percent}'
+                    THEN round(d.total_due * l.late_fee_amount / 100, {money_places})
+                    ELSE round(l.late_fee_amount, {money_places}) END,
                COALESCE(l.late_fee_cap, 'Infinity'::numeric))) AS fee,
            nextval(pg_get_serial_sequence('servicing_journalentry', 'id')) AS entry_id
       FROM due d
       JOIN servicing_loan l ON l.id = d.loan_id
-      JOIN servicing_installment i ON i.id = d.id
-      JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
+      JOIN servicing_scheduleversion sv ON sv.id = d.schedule_id AND sv.is_current
+     CROSS JOIN LATERAL (  -- the earlier installments: the previous due date, any unpaid
+           SELECT MAX(p.due_date) AS previous_due, COALESCE(bool_or({remaining_p} > 0), false)
+                  AS earlier_unpaid
+             FROM servicing_installment p
+            WHERE p.schedule_id = d.schedule_id AND p.number < d.number) e
+     CROSS JOIN LATERAL (  -- late fees paid by the period's payments (no pyramiding)
+           SELECT COALESCE(SUM(pa.late_fees), 0) AS paid
+             FROM servicing_paymentapplication pa
+            WHERE pa.loan_id = d.loan_id AND NOT pa.reversed
+              AND pa.effective_date > COALESCE(e.previous_due, l.disbursed_on)
+              AND pa.effective_date <= %(day)s) lp
      WHERE {scope} AND l.status = 'active' AND l.late_fee_amount > 0
-       AND %(day)s - d.due_date > l.late_fee_grace_days
+       AND %(day)s - d.due_date > l.late_fee_grace_days AND d.remaining > 0
+       AND (e.earlier_unpaid OR d.remaining > lp.paid)
 ),
 ent AS (
     INSERT INTO servicing_journalentry
            (id, business_date, effective_date, entry_type, loan_id, reference, memo, created_at)
-    SELECT c.entry_id, %(bd)s, %(day)s, 'fee', c.loan_id, c.loan_number,
+    SELECT c.entry_id, %(bd)s, %(day)s, '{fee_type}', c.loan_id, c.loan_number,
            left('late fee: ' || c.reason, 255), now()
       FROM c WHERE c.fee > 0
     RETURNING 1
@@ -583,14 +832,17 @@ lin AS (
     INSERT INTO servicing_journalline (entry_id, loan_id, account, debit, credit)
     SELECT c.entry_id, c.loan_id, v.account, CASE WHEN v.dr THEN c.fee ELSE 0 END,
            CASE WHEN v.dr THEN 0 ELSE c.fee END
-      FROM c CROSS JOIN (VALUES ('1120', true), ('4200', false)) v(account, dr)
+      FROM c CROSS JOIN (VALUES ('{fees_account}', true), ('{fee_income_account}', false))
+           v(account, dr)
      WHERE c.fee > 0
     RETURNING 1
 ),
 fee AS (
-    INSERT INTO servicing_fee (loan_id, kind, amount, paid_amount, waived_amount, assessed_on,
-                               installment_id, reason, entry_id, created_at)
-    SELECT c.loan_id, 'late', c.fee, 0, 0, %(day)s, c.id, left(c.reason, 255), c.entry_id, now()
+    INSERT INTO servicing_fee (loan_id, kind, amount, paid_amount, waived_amount,
+                               reversed_amount, assessed_on, installment_id, reason, entry_id,
+                               created_at)
+    SELECT c.loan_id, '{late}', c.fee, 0, 0, 0, %(day)s, c.id, left(c.reason, 255), c.entry_id,
+           now()
       FROM c WHERE c.fee > 0
     RETURNING id, loan_id, amount, reason
 ),
@@ -598,7 +850,7 @@ ev AS (
     INSERT INTO servicing_loanevent
            (loan_id, kind, from_status, to_status, reason, data, business_date, created_at)
     SELECT fee.loan_id, 'fee', '', '', fee.reason,
-           jsonb_build_object('fee', fee.id, 'kind', 'late', 'amount', fee.amount::text),
+           jsonb_build_object('fee', fee.id, 'kind', '{late}', 'amount', fee.amount::text),
            %(bd)s, now()
       FROM fee
     RETURNING 1
@@ -614,113 +866,41 @@ SELECT (SELECT COUNT(*) FROM fee), (SELECT COUNT(*) FROM ent), (SELECT COUNT(*) 
 """
 
 
+def remaining_sql(alias: str) -> str:
+    """An installment's remaining amount in SQL (`Installment.remaining`)."""
+    a = alias
+    return (
+        f"({a}.principal_due + {a}.interest_due + {a}.fee_due - {a}.principal_paid"
+        f" - {a}.interest_paid - {a}.fee_paid - {a}.cancelled)"
+    )
+
+
 def late_fees(scope: Scope) -> int:
-    """A late fee per installment past its grace days and unpaid, once (the unique
-    constraint fee_one_late_fee_per_installment), capped, with its journal entry and loan
-    event, and the loans' fee balances. PostgreSQL: one statement; elsewhere bulk writes.
-    After `transitions`, every unpaid installment past its grace days is `overdue`."""
+    """A late fee per installment due date that draws one (`calculations.late_fee_due`: past
+    its grace days, unpaid, not only because an earlier late fee took part of a full
+    payment), of the loan's policy (`calculations.late_fee_amount`), once, with its journal
+    entry and loan event, and the loans' fee balances. PostgreSQL: one statement; elsewhere
+    `fees.late_fees_charge`, which it is pinned to. After `transitions`, every unpaid
+    installment past its grace days is `overdue`."""
     if not is_postgres():
-        return late_fees_orm(scope)
+        from ..fees import late_fees_charge
+
+        return len(
+            late_fees_charge(
+                installments=scope.installments(), day=scope.day, business_date=scope.business_date
+            )
+        )
     where, params = scope.sql("l")
+    sql = sql_text(
+        LATE_FEES_SQL,
+        scope=where,
+        remaining_i=remaining_sql("i"),
+        remaining_p=remaining_sql("p"),
+        percent="percent",
+    )
     with connection.cursor() as cursor:
-        cursor.execute(LATE_FEES_SQL.format(scope=where), params)
+        cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
-
-
-def late_fees_orm(scope: Scope) -> int:
-    """Portable: a read of the candidates, bulk INSERTs of entries, lines, fees and events
-    and one UPDATE of the loans' fee balances."""
-    day = scope.day
-    rows = list(
-        scope.installments()
-        .filter(status=InstallmentStatus.OVERDUE, loan__late_fee_amount__gt=0, due_date__lt=day)
-        .exclude(fees__kind=Fee.Kind.LATE)
-        .values_list(
-            "pk",
-            "loan_id",
-            "number",
-            "due_date",
-            "principal_due",
-            "interest_due",
-            "fee_due",
-            "loan__late_fee_kind",
-            "loan__late_fee_amount",
-            "loan__late_fee_cap",
-            "loan__late_fee_grace_days",
-            "loan__loan_number",
-            "loan__fees_balance",
-        )
-        .order_by("loan_id", "number")
-    )
-    todo = []
-    balances: dict[int, Decimal] = {}
-    for row in rows:
-        pk, loan_id, number, due, p, i, f, kind, amount, cap, grace, loan_number, owed = row
-        balances[loan_id] = owed
-        if (day - due).days <= grace:
-            continue
-        fee = _late_fee_amount(kind, amount, cap, p + i + f)
-        if fee > 0:
-            todo.append((pk, loan_id, number, due, fee, loan_number))
-    if not todo:
-        return 0
-    reasons = [f"Installment {number} due {due} unpaid" for _, _, number, due, _, _ in todo]
-    entries = JournalEntry.objects.bulk_create(
-        [
-            JournalEntry(
-                business_date=scope.business_date,
-                effective_date=day,
-                entry_type=EntryType.FEE,
-                loan_id=loan_id,
-                reference=loan_number,
-                memo=f"late fee: {reason}"[:255],
-            )
-            for (_, loan_id, _, _, _, loan_number), reason in zip(todo, reasons, strict=True)
-        ]
-    )
-    lines = []
-    for (_, loan_id, _, _, fee, _), entry in zip(todo, entries, strict=True):
-        lines.append(
-            JournalLine(entry_id=entry.pk, loan_id=loan_id, account=Account.FEES, debit=fee)
-        )
-        lines.append(
-            JournalLine(entry_id=entry.pk, loan_id=loan_id, account=Account.FEE_INCOME, credit=fee)
-        )
-    JournalLine.objects.bulk_create(lines)
-    fees = Fee.objects.bulk_create(
-        [
-            Fee(
-                loan_id=loan_id,
-                kind=Fee.Kind.LATE,
-                amount=fee,
-                assessed_on=day,
-                installment_id=pk,
-                reason=reason[:255],
-                entry_id=entry.pk,
-            )
-            for (pk, loan_id, _, _, fee, _), reason, entry in zip(
-                todo, reasons, entries, strict=True
-            )
-        ]
-    )
-    LoanEvent.objects.bulk_create(
-        [
-            LoanEvent(
-                loan_id=fee.loan_id,
-                kind=LoanEvent.Kind.FEE,
-                reason=fee.reason,
-                data={"fee": fee.pk, "kind": Fee.Kind.LATE, "amount": str(fee.amount)},
-                business_date=scope.business_date,
-            )
-            for fee in fees
-        ]
-    )
-    # The loans are locked by the partition: their fee balances, read above, plus the fees.
-    loans = {loan_id: Loan(pk=loan_id, fees_balance=owed) for loan_id, owed in balances.items()}
-    for _, loan_id, _, _, fee, _ in todo:
-        loans[loan_id].fees_balance += fee
-    update_many([loans[loan_id] for loan_id in {t[1] for t in todo}], ["fees_balance"])
-    return len(fees)
 
 
 # --------------------------------------------------------------------------- reminders
@@ -879,29 +1059,6 @@ def _cycle_loans(scope: Scope) -> QuerySet[Loan]:
     )
 
 
-def _owed(loan_ids: list[int], through: date) -> dict[int, Decimal]:
-    rows = (
-        JournalLine.objects.filter(
-            loan_id__in=loan_ids,
-            entry__effective_date__lte=through,
-            account__in=[Account.PRINCIPAL, Account.INTEREST, Account.FEES],
-        )
-        .values("loan_id")
-        .annotate(d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO))
-    )
-    return {r["loan_id"]: round_money(r["d"] - r["c"]) for r in rows}
-
-
-def _net_by_loan(qs, *, credit_normal: bool) -> dict[int, Decimal]:
-    rows = qs.values("loan_id").annotate(
-        d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO)
-    )
-    return {
-        r["loan_id"]: round_money(r["c"] - r["d"] if credit_normal else r["d"] - r["c"])
-        for r in rows
-    }
-
-
 STATEMENTS_SQL = """
 WITH c AS MATERIALIZED (  -- the scope's loans on their cycle day, with the period's start
     SELECT l.id,
@@ -932,14 +1089,16 @@ f AS (  -- per loan by index lookups (LATERAL): a join would scan the whole ledg
                   SUM(jl.debit - jl.credit) AS closing
              FROM servicing_journalline jl
             CROSS JOIN LATERAL ({entry}) e
-            WHERE jl.loan_id = c.id AND jl.account IN ('1100', '1110', '1120')
+            WHERE jl.loan_id = c.id
+              AND jl.account IN ('{principal_account}', '{interest_account}', '{fees_account}')
               AND e.effective_date <= %(day)s) o
-     CROSS JOIN LATERAL (
-           SELECT SUM(CASE WHEN e.entry_type IN ('fee', 'fee_waiver', 'reversal')
+     CROSS JOIN LATERAL (  -- fees charged: assessed, less waived and reversed (statements.py)
+           SELECT SUM(CASE WHEN e.entry_type IN ('{fee_type}', '{fee_waiver_type}',
+                                                 '{fee_reversal_type}')
                            THEN jl.debit - jl.credit END) AS fees
              FROM servicing_journalline jl
             CROSS JOIN LATERAL ({entry}) e
-            WHERE jl.loan_id = c.id AND jl.account = '1120'
+            WHERE jl.loan_id = c.id AND jl.account = '{fees_account}'
               AND e.effective_date BETWEEN c.start AND %(day)s) pe
      CROSS JOIN LATERAL (  -- interest charged: the period's live accruals, as posted
            SELECT SUM(a.posted) AS interest FROM servicing_interestaccrual a
@@ -988,10 +1147,6 @@ LINE_ENTRY_SQL = (
     "SELECT e.effective_date, e.entry_type FROM servicing_journalentry e"
     " WHERE e.id = jl.entry_id OFFSET 0"
 )
-INSTALLMENT_REMAINING_SQL = (
-    "(i.principal_due + i.interest_due + i.fee_due - i.principal_paid - i.interest_paid"
-    " - i.fee_paid - i.cancelled)"
-)
 
 
 def statements(scope: Scope) -> int:
@@ -1009,9 +1164,7 @@ def statements(scope: Scope) -> int:
         month_end=on.day == days_in_month(on.year, on.month),
         day_iso=on.isoformat(),
     )
-    sql = STATEMENTS_SQL.format(
-        scope=where, remaining=INSTALLMENT_REMAINING_SQL, entry=LINE_ENTRY_SQL
-    )
+    sql = sql_text(STATEMENTS_SQL, scope=where, remaining=remaining_sql("i"), entry=LINE_ENTRY_SQL)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         statement_ids = [row[0] for row in cursor.fetchall()]
@@ -1030,96 +1183,17 @@ def _statements_render(statement_ids: list[int]) -> None:
 
 
 def statements_orm(scope: Scope) -> int:
-    """Portable: grouped queries and bulk inserts."""
-    from ..selectors import loans_with_due
+    """Portable: the figures of `statements.statement_figures` (grouped queries), bulk
+    inserts."""
+    from ..statements import statement_figures
 
     on = scope.day
-    loans = list(
-        loans_with_due(_cycle_loans(scope), on=on).values(
-            "pk",
-            "disbursed_on",
-            "past_due_amount",
-            "next_installment_due_date",
-            "next_installment_amount",
-        )
-    )
+    loans = list(_cycle_loans(scope).values_list("pk", "disbursed_on"))
     if not loans:
         return 0
-    ids = [r["pk"] for r in loans]
-    previous = dict(
-        Statement.objects.filter(loan_id__in=ids, period_end__lt=on)
-        .order_by()
-        .values("loan_id")
-        .annotate(last=Max("period_end"))
-        .values_list("loan_id", "last")
-    )
-    starts = {
-        r["pk"]: (previous[r["pk"]] + ONE_DAY) if r["pk"] in previous else r["disbursed_on"]
-        for r in loans
-    }
-    by_start: dict[date, list[int]] = defaultdict(list)
-    for pk, start in starts.items():
-        by_start[start].append(pk)
-    opening: dict[int, Decimal] = {}
-    interest: dict[int, Decimal] = {}
-    fees: dict[int, Decimal] = {}
-    payments: dict[int, Decimal] = {}
-    for start, group in by_start.items():
-        opening.update(_owed(group, start - ONE_DAY))
-        period = JournalLine.objects.filter(
-            loan_id__in=group, entry__effective_date__gte=start, entry__effective_date__lte=on
-        )
-        charged = dict(
-            InterestAccrual.objects.filter(
-                loan_id__in=group, reversed=False, date__gte=start, date__lte=on
-            )
-            .order_by()
-            .values("loan_id")
-            .annotate(t=Sum("posted"))
-            .values_list("loan_id", "t")
-        )
-        for pk in group:
-            interest[pk] = charged.get(pk) or ZERO
-        fees.update(
-            _net_by_loan(
-                period.filter(
-                    account=Account.FEES,
-                    entry__entry_type__in=[EntryType.FEE, EntryType.FEE_WAIVER, EntryType.REVERSAL],
-                ),
-                credit_normal=False,
-            )
-        )
-        payments.update(
-            {
-                r["loan_id"]: r["t"]
-                for r in Payment.objects.filter(
-                    loan_id__in=group,
-                    status=Payment.Status.POSTED,
-                    effective_date__gte=start,
-                    effective_date__lte=on,
-                )
-                .values("loan_id")
-                .annotate(t=Sum("amount"))
-            }
-        )
-    closing = _owed(ids, on)
+    figures = statement_figures(loans=loans, on=on)
     made = Statement.objects.bulk_create(
-        [
-            Statement(
-                loan_id=r["pk"],
-                period_start=starts[r["pk"]],
-                period_end=on,
-                opening_balance=opening.get(r["pk"], ZERO),
-                closing_balance=closing.get(r["pk"], ZERO),
-                payments_total=payments.get(r["pk"], ZERO),
-                interest_charged=interest.get(r["pk"], ZERO),
-                fees_charged=fees.get(r["pk"], ZERO),
-                past_due_amount=r["past_due_amount"] or ZERO,
-                next_due_date=r["next_installment_due_date"],
-                next_due_amount=r["next_installment_amount"] or ZERO,
-            )
-            for r in loans
-        ]
+        [Statement(loan_id=pk, period_end=on, **figures[pk]) for pk, _ in loans]
     )
     LoanEvent.objects.bulk_create(
         [

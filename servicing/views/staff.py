@@ -317,6 +317,7 @@ class PaymentPostView(LoanActionView):
             method=data["method"],
             reference=data["reference"],
             acting_user=self.request.user,
+            allow_credit=data["allow_credit"],
         )
         return f"Payment #{payment.pk} of {_money(payment.amount)} posted."
 
@@ -334,6 +335,7 @@ class PrepaymentView(PaymentPostView):
             method=data["method"],
             reference=data["reference"],
             acting_user=self.request.user,
+            allow_credit=data["allow_credit"],
         )
         return (
             f"Prepayment #{payment.pk} of {_money(payment.amount)} posted; "

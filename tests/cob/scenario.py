@@ -90,6 +90,7 @@ def build_book(borrower, staff_a, staff_b) -> Book:
         effective_date=date(2026, 5, 20),
         method="ach",
         acting_user=None,
+        allow_credit=True,
     )
     business_date_set(business_date=date(2026, 6, 1), acting_user=None)
     charge_off_request(loan=loans["charged_off"], reason="Deceased", acting_user=staff_a)

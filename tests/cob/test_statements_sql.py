@@ -50,7 +50,12 @@ def _rows(ids):
 def _pay(loan, amount, on):
     business_date_set(business_date=on, acting_user=None)
     payment_post(
-        loan=loan, amount=Decimal(amount), effective_date=on, method="ach", acting_user=None
+        loan=loan,
+        amount=Decimal(amount),
+        effective_date=on,
+        method="ach",
+        acting_user=None,
+        allow_credit=True,
     )
 
 

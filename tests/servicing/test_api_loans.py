@@ -44,7 +44,7 @@ def test_loan_detail_fields(agent_client, loan, business_date):
     assert body["payoff_today"] == "1203.95"  # one more day accrues through today
     assert body["dpd"] == 0
     assert body["next_due_date"] == "2026-02-01"
-    assert body["next_due_amount"] == "106.62"
+    assert body["next_due_amount"] == "106.59"
 
 
 def test_late_loan_has_dpd(agent_client, loan, business_date):
@@ -52,7 +52,7 @@ def test_late_loan_has_dpd(agent_client, loan, business_date):
     body = agent_client.get(f"/api/v1/loans/{loan.pk}/").json()
     assert body["dpd"] == 10
     assert body["next_due_date"] == "2026-03-01"
-    assert Decimal(body["next_due_amount"]) == Decimal("106.62") * 2
+    assert Decimal(body["next_due_amount"]) == Decimal("106.59") * 2
 
 
 def test_loan_list_filters_and_constant_queries(
@@ -69,6 +69,7 @@ def test_loan_list_filters_and_constant_queries(
         effective_date=date(2026, 2, 11),
         method="ach",
         acting_user=None,
+        allow_credit=True,
     )
 
     agent_client.get("/api/v1/loans/")  # warm the user's permission cache
@@ -126,7 +127,7 @@ def test_schedule_transactions_journal(agent_client, loan, business_date):
         loan=loan,
         amount=Decimal("106.62"),
         effective_date=date(2026, 2, 1),
-        method="card",
+        method="debit_card",
         acting_user=None,
     )
     schedule = agent_client.get(f"/api/v1/loans/{loan.pk}/schedule/").json()

@@ -19,7 +19,7 @@ def _post(client, loan, body, key="k-1"):
     return client.post(f"/api/v1/loans/{loan.pk}/payments/", body, format="json", **headers)
 
 
-BODY = {"amount": "106.62", "effective_date": "2026-02-01", "method": "ach", "reference": "r1"}
+BODY = {"amount": "106.59", "effective_date": "2026-02-01", "method": "ach", "reference": "r1"}
 
 
 def test_post_payment_returns_allocation(agent_client, loan, business_date):
@@ -28,13 +28,13 @@ def test_post_payment_returns_allocation(agent_client, loan, business_date):
 
     assert response.status_code == 201
     body = response.json()
-    assert body["amount"] == "106.62"
+    assert body["amount"] == "106.59"
     assert body["status"] == "posted"
     assert body["effective_date"] == "2026-02-01"
     assert body["allocation"] == {
         "fees": "0.00",
         "interest": "12.23",
-        "principal": "94.39",
+        "principal": "94.36",
         "excess": "0.00",
     }
 
@@ -89,7 +89,8 @@ def test_outside_backdating_window(agent_client, loan, business_date, settings):
 
 def test_payment_to_paid_off_loan_409(agent_client, loan, business_date):
     business_date(date(2026, 2, 1))
-    assert _post(agent_client, loan, {**BODY, "amount": "1500.00"}, key="a").status_code == 201
+    body = {**BODY, "amount": "1500.00", "allow_credit": True}
+    assert _post(agent_client, loan, body, key="a").status_code == 201
     assert Loan.objects.get(pk=loan.pk).status == "paid_off"
 
     response = _post(agent_client, loan, BODY, key="b")

@@ -74,10 +74,10 @@ def test_bad_fee_amount(agent_client, loan):
 
 def test_late_fee_by_policy_once_per_installment(loan, business_date):
     business_date(date(2026, 2, 11))
-    assert late_fees_assess(business_date=date(2026, 2, 11)) == []  # within 10 grace days
+    assert late_fees_assess(loan_ids=[loan.pk], business_date=date(2026, 2, 11)) == []  # grace
     business_date(date(2026, 2, 12))
-    fees = late_fees_assess(business_date=date(2026, 2, 12))
-    again = late_fees_assess(business_date=date(2026, 2, 12))
+    fees = late_fees_assess(loan_ids=[loan.pk], business_date=date(2026, 2, 12))
+    again = late_fees_assess(loan_ids=[loan.pk], business_date=date(2026, 2, 12))
 
     assert [f.amount for f in fees] == [Decimal("15.00")]
     assert again == []

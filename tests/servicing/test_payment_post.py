@@ -12,9 +12,14 @@ from servicing.services import accrue_interest, payment_post, payment_reverse
 D0 = date(2026, 1, 1)
 
 
-def _pay(loan, amount, on, user=None):
+def _pay(loan, amount, on, user=None, allow_credit=True):
     return payment_post(
-        loan=loan, amount=Decimal(amount), effective_date=on, method="ach", acting_user=user
+        loan=loan,
+        amount=Decimal(amount),
+        effective_date=on,
+        method="ach",
+        acting_user=user,
+        allow_credit=allow_credit,
     )
 
 
@@ -38,14 +43,14 @@ def _state(loan):
 
 def test_payment_pays_interest_then_principal(loan, business_date, servicing_agent):
     business_date(date(2026, 2, 1))
-    payment = _pay(loan, "106.62", date(2026, 2, 1), servicing_agent)
+    payment = _pay(loan, "106.59", date(2026, 2, 1), servicing_agent)
 
     loan.refresh_from_db()
-    # 31 days of 12 % on 1,200 under ACT/365F
+    # 31 days of 12 % on 1,200 under ACT/365F; 106.59, the level payment of the actual days
     assert payment.alloc_interest == Decimal("12.23")
-    assert payment.alloc_principal == Decimal("94.39")
+    assert payment.alloc_principal == Decimal("94.36")
     assert payment.alloc_excess == Decimal("0.00")
-    assert loan.principal_balance == Decimal("1105.61")
+    assert loan.principal_balance == Decimal("1105.64")
     assert loan.interest_balance == Decimal("0.00")
     first = Installment.objects.get(loan=loan, number=1, schedule__is_current=True)
     assert first.status == Installment.Status.PAID

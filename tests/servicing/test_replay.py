@@ -67,7 +67,7 @@ def test_borrower_cannot_backdate(api_client, borrower, business_date):
     api_client.force_authenticate(borrower.user)
     response = api_client.post(
         f"/api/v1/loans/{loan.pk}/payments/",
-        {"amount": "10.00", "method": "card", "effective_date": "2026-01-10"},
+        {"amount": "10.00", "method": "debit_card", "effective_date": "2026-01-10"},
         format="json",
         HTTP_IDEMPOTENCY_KEY="k",
     )

@@ -61,6 +61,7 @@ def test_paid_off_loan_gets_one_closing_statement(loan, business_date):
         effective_date=date(2026, 1, 20),
         method="ach",
         acting_user=None,
+        allow_credit=True,
     )
     call_command("generate_statements", "--date", "2026-02-01", stdout=io.StringIO())
     call_command("generate_statements", "--date", "2026-03-01", stdout=io.StringIO())

@@ -25,9 +25,14 @@ def _ledger_size() -> int:
     return JournalEntry.objects.count()
 
 
-def _post_payment(loan, amount="106.62", on=FEB1):
+def _post_payment(loan, amount="106.59", on=FEB1):
     return payment_post(
-        loan=loan, amount=Decimal(amount), effective_date=on, method="ach", acting_user=None
+        loan=loan,
+        amount=Decimal(amount),
+        effective_date=on,
+        method="ach",
+        acting_user=None,
+        allow_credit=True,
     )
 
 
@@ -49,7 +54,7 @@ class TestPostPayment:
 
     def test_double_submit_posts_once(self, signed_in, servicing_agent, loan):
         client = signed_in(servicing_agent)
-        data = _form("pay", amount="50.00", effective_date="2026-02-01", method="card")
+        data = _form("pay", amount="50.00", effective_date="2026-02-01", method="debit_card")
 
         first = client.post(f"/staff/loans/{loan.pk}/payments/", data)
         second = client.post(f"/staff/loans/{loan.pk}/payments/", data, follow=True)
