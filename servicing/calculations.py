@@ -219,19 +219,18 @@ def late_fee_due(
     due_date: date,
     grace_days: int,
     remaining: Decimal,
-    earlier_unpaid: bool,
-    late_fees_paid_in_period: Decimal,
+    shortfall: Decimal,
+    late_fees_paid: Decimal,
 ) -> bool:
-    """Whether an installment draws its late fee at the close of `on`.
-
-    Only past the grace days and unpaid; and never when the payment was full and on time but
-    fell short only because an earlier late fee took part of it (no pyramiding, 16 CFR
-    444.4(a)(3)): every earlier installment is paid, and what is missing is no more than the
-    late fees that payments made in the installment's period (after the previous due date,
-    through `on`) paid."""
+    """Whether an installment draws its late fee at the close of `on`: past its grace days and
+    unpaid; but never when all that is missing (`shortfall`: what this installment and any
+    earlier one still lack) is no more than the late fees that payments took since
+    (`late_fees_paid`: by payments dated after the due date before the oldest unpaid
+    installment), that is when full payments fell short only because late fees took part of
+    them (no pyramiding, 16 CFR 444.4)."""
     if remaining <= 0 or (on - due_date).days <= grace_days:
         return False
-    return earlier_unpaid or remaining > late_fees_paid_in_period
+    return shortfall > late_fees_paid
 
 
 # --------------------------------------------------------------------------- true-up

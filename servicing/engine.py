@@ -1114,14 +1114,15 @@ def late_fees_recheck(
 def late_fee_still_due(book: LoanBook, inst: Installment, *, on: date) -> bool:
     """`calculations.late_fee_due` for the installment at the close of `on`, with the book
     as it stands (the replay has applied every payment dated on or before `on`)."""
-    earlier = [i for i in book.installments if i.number < inst.number]
-    previous_due = earlier[-1].due_date if earlier else book.loan.disbursed_on
+    through = [i for i in book.installments if i.number <= inst.number]
+    unpaid = [i for i in through if i.remaining > 0]
+    since = book.loan.disbursed_on
+    if unpaid:
+        before = [i for i in book.installments if i.number < unpaid[0].number]
+        since = before[-1].due_date if before else since
     late_paid = (
         PaymentApplication.objects.filter(
-            loan_id=book.loan.pk,
-            reversed=False,
-            effective_date__gt=previous_due,
-            effective_date__lte=on,
+            loan_id=book.loan.pk, reversed=False, effective_date__gt=since, effective_date__lte=on
         ).aggregate(t=Sum("late_fees"))["t"]
         or ZERO
     )
@@ -1130,8 +1131,8 @@ def late_fee_still_due(book: LoanBook, inst: Installment, *, on: date) -> bool:
         due_date=inst.due_date,
         grace_days=book.loan.late_fee_grace_days,
         remaining=inst.remaining,
-        earlier_unpaid=any(i.remaining > 0 for i in earlier),
-        late_fees_paid_in_period=late_paid,
+        shortfall=sum((i.remaining for i in unpaid), ZERO),
+        late_fees_paid=late_paid,
     )
 
 

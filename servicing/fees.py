@@ -212,18 +212,22 @@ def late_fees_charge(*, installments, day: date, business_date: date) -> list[in
         loan = inst.loan
         if (inst.loan_id, inst.due_date) in charged:
             continue
-        earlier = [i for i in schedule.get(inst.loan_id, []) if i.number < inst.number]
-        previous_due = earlier[-1].due_date if earlier else loan.disbursed_on
+        rows_through = [i for i in schedule.get(inst.loan_id, []) if i.number <= inst.number]
+        unpaid = [i for i in rows_through if i.remaining > 0]
+        since = loan.disbursed_on
+        if unpaid:
+            before = [i for i in schedule[inst.loan_id] if i.number < unpaid[0].number]
+            since = before[-1].due_date if before else since
         paid_to_late_fees = sum(
-            (t for on, t in late_paid.get(inst.loan_id, []) if previous_due < on <= day), ZERO
+            (t for on, t in late_paid.get(inst.loan_id, []) if since < on <= day), ZERO
         )
         if not calculations.late_fee_due(
             on=day,
             due_date=inst.due_date,
             grace_days=loan.late_fee_grace_days,
             remaining=inst.remaining,
-            earlier_unpaid=any(i.remaining > 0 for i in earlier),
-            late_fees_paid_in_period=paid_to_late_fees,
+            shortfall=sum((i.remaining for i in unpaid), ZERO),
+            late_fees_paid=paid_to_late_fees,
         ):
             continue
         amount = calculations.late_fee_amount(

@@ -140,15 +140,20 @@ def loan_get_for_write(*, user, loan_id: int) -> Loan:
 
 
 def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, date | None]:
-    """For a transaction dated `effective_date` on a locked loan, in one query: whether a
-    live payment application is dated after it (then it must replay), and the replay floor
-    (the effective date of the last applied modification; nothing is posted before it)."""
+    """For a transaction dated `effective_date` on a locked loan, in one query: whether
+    something comes after it in the loan's history (a live payment application dated after
+    it, or a late fee charged at the close of its date or later, which it may have made
+    undue): then it must replay; and the replay floor (the effective date of the last
+    applied modification; nothing is posted before it)."""
     from .models import Modification, PaymentApplication
 
     sql = (
         "SELECT "  # noqa: S608
         f"EXISTS(SELECT 1 FROM {_table(PaymentApplication)} a "
-        "WHERE a.loan_id = %s AND a.reversed = %s AND a.effective_date > %s), "
+        "WHERE a.loan_id = %s AND a.reversed = %s AND a.effective_date > %s) "
+        f"OR EXISTS(SELECT 1 FROM {_table(Fee)} f "
+        "WHERE f.loan_id = %s AND f.kind = %s AND f.reversed_on IS NULL "
+        "AND f.assessed_on >= %s), "
         f"(SELECT MAX(v.effective_date) FROM {_table(Modification)} m "
         f"JOIN {_table(ScheduleVersion)} v ON v.id = m.to_schedule_id "
         "WHERE m.loan_id = %s AND m.status = %s)"
@@ -156,6 +161,9 @@ def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, dat
     params: list[int | bool | date | str] = [
         loan_id,
         False,
+        effective_date,
+        loan_id,
+        Fee.Kind.LATE.value,
         effective_date,
         loan_id,
         Modification.Status.APPLIED.value,
@@ -257,7 +265,7 @@ def loan_balances(loan: Loan, *, on: date | None = None) -> LoanBalances:
 
 def loan_balances_many(loans: list[Loan], *, on: date | None = None) -> dict[int, LoanBalances]:
     """Balances of many loans (from `loans_with_due`) with one extra query at most."""
-    from .accrual import loan_periods
+    from .accrual import loan_periods, projected_interest
     from .payoff import payoff_amount_on
 
     on = on or business_date_get()
@@ -269,6 +277,14 @@ def loan_balances_many(loans: list[Loan], *, on: date | None = None) -> dict[int
             payoff_amount_on(loan, on, periods=periods.get(loan.pk, [])) if active else ZERO
         )
         past_due = getattr(loan, "past_due_amount", None) or ZERO
+        if active and loan.maturity_date < on:
+            # Past maturity every installment is due and the final one bills what is owed
+            # (trued up): all the principal and the interest accrued through today.
+            past_due = (
+                loan.principal_balance
+                + loan.interest_balance
+                + max(projected_interest(loan, on, periods=periods.get(loan.pk, [])), ZERO)
+            )
         next_amount = ZERO
         next_date = None
         if active:
@@ -305,9 +321,15 @@ def loan_schedule(*, loan: Loan, version: int | None = None) -> QuerySet[Install
 
 
 def loan_schedule_rows(*, loan: Loan, on: date | None = None) -> list[Installment]:
-    """The current schedule with each installment's status as of the business date."""
+    """The current schedule as of the business date: each installment's status, and the final
+    one trued up to what the loan owes by then (past maturity, interest accrues until it is
+    paid: what a borrower reads is what closes the loan). Nothing is written."""
+    from .engine import LoanBook
+
     on = on or business_date_get()
     rows = list(loan_schedule(loan=loan))
+    if loan.status == Loan.Status.ACTIVE and rows:
+        LoanBook(loan=loan, business_date=on, installments=rows).true_up_final_interest(as_of=on)
     for inst in rows:
         inst.status = inst.status_on(on, grace_days=loan.late_fee_grace_days)
     return rows

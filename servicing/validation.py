@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from lendcore.finance.money import round_money
+from lendcore.finance.money import MONEY_MAX, round_money
 
 from .errors import ErrorCode, ServicingValidationError
 
@@ -15,7 +15,7 @@ def actor(user):
 
 
 def money_validate(value, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
-    """A positive amount in whole cents, or a 400 naming `field`."""
+    """A positive amount in whole cents, at most MONEY_MAX, or a 400 naming `field`."""
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
@@ -27,6 +27,10 @@ def money_validate(value, *, field: str = "amount", allow_zero: bool = False) ->
     if amount < 0 or (amount == 0 and not allow_zero):
         raise ServicingValidationError.field(
             field, "The amount must be greater than zero.", code=ErrorCode.INVALID_AMOUNT
+        )
+    if amount > MONEY_MAX:
+        raise ServicingValidationError.field(
+            field, f"The amount must be at most {MONEY_MAX:,}.", code=ErrorCode.INVALID_AMOUNT
         )
     if amount != round_money(amount):
         raise ServicingValidationError.field(

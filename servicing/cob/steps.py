@@ -805,20 +805,23 @@ c AS MATERIALIZED (  -- calculations.late_fee_due and calculations.late_fee_amou
       FROM due d
       JOIN servicing_loan l ON l.id = d.loan_id
       JOIN servicing_scheduleversion sv ON sv.id = d.schedule_id AND sv.is_current
-     CROSS JOIN LATERAL (  -- the earlier installments: the previous due date, any unpaid
-           SELECT MAX(p.due_date) AS previous_due, COALESCE(bool_or({remaining_p} > 0), false)
-                  AS earlier_unpaid
+     CROSS JOIN LATERAL (  -- what this and the earlier installments lack; the oldest unpaid
+           SELECT COALESCE(SUM({remaining_p}) FILTER (WHERE {remaining_p} > 0), 0) AS shortfall,
+                  MIN(p.number) FILTER (WHERE {remaining_p} > 0) AS oldest
              FROM servicing_installment p
-            WHERE p.schedule_id = d.schedule_id AND p.number < d.number) e
-     CROSS JOIN LATERAL (  -- late fees paid by the period's payments (no pyramiding)
+            WHERE p.schedule_id = d.schedule_id AND p.number <= d.number) u
+     CROSS JOIN LATERAL (  -- late fees paid since the due date before the oldest unpaid one
            SELECT COALESCE(SUM(pa.late_fees), 0) AS paid
              FROM servicing_paymentapplication pa
             WHERE pa.loan_id = d.loan_id AND NOT pa.reversed
-              AND pa.effective_date > COALESCE(e.previous_due, l.disbursed_on)
+              AND pa.effective_date > COALESCE(
+                  (SELECT b.due_date FROM servicing_installment b
+                    WHERE b.schedule_id = d.schedule_id AND b.number = u.oldest - 1),
+                  l.disbursed_on)
               AND pa.effective_date <= %(day)s) lp
      WHERE {scope} AND l.status = 'active' AND l.late_fee_amount > 0
        AND %(day)s - d.due_date > l.late_fee_grace_days AND d.remaining > 0
-       AND (e.earlier_unpaid OR d.remaining > lp.paid)
+       AND u.shortfall > lp.paid
 ),
 ent AS (
     INSERT INTO servicing_journalentry

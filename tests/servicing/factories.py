@@ -28,15 +28,22 @@ def boarding_for(
     late_fee: str = "15.00",
     origination_fee: str = "0.00",
     product_code: str = "PERSONAL",
+    frequency: str = "monthly",
+    amortization: str = "level",
+    payment_rounding: str = "0.01",
+    grace_days: int = 10,
+    late_fee_kind: str = "flat",
 ) -> LoanBoarding:
     terms = LoanTerms(
         principal=Decimal(principal),
         annual_rate=Decimal(annual_rate),
         n_periods=n_periods,
-        frequency="monthly",
+        frequency=frequency,
         disbursement_date=disbursed_on,
         first_due_date=first_due_date,
         day_count=day_count,
+        amortization=amortization,
+        payment_rounding=Decimal(payment_rounding),
     )
     return LoanBoarding(
         terms=terms,
@@ -44,7 +51,7 @@ def boarding_for(
         product_name=product_code.title(),
         interest_model=interest_model,
         origination_fee=Decimal(origination_fee),
-        late_fee=LateFeePolicy(kind="flat", amount=Decimal(late_fee), grace_days=10),
+        late_fee=LateFeePolicy(kind=late_fee_kind, amount=Decimal(late_fee), grace_days=grace_days),
         nsf_fee=Decimal(nsf_fee),
         allocation_order=allocation_order,
         prepayment_option=prepayment_option,
