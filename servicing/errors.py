@@ -25,6 +25,8 @@ class ErrorCode(StrEnum):
     NOTHING_TO_REFUND = "nothing_to_refund"
     BUSINESS_DATE_CLOSED = "business_date_closed"
     BORROWER_PAYMENT = "borrower_payment_through_rail"
+    PAYMENT_REQUEST_NOT_FOUND = "payment_request_not_found"
+    PAYMENT_REQUEST_NOT_CANCELLABLE = "payment_request_not_cancellable"
 
 
 class ServicingValidationError(ValidationFailed):

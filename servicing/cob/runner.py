@@ -25,6 +25,7 @@ from lendcore.errors import Conflict
 
 from ..lock_objects import business_date_lock
 from ..models import CobLoanFailure, CobPartition, CobRun, Loan
+from ..rail_payments import rail_payments_process
 from . import config
 from .autopay import autopay_collect, autopay_settle
 from .steps import Scope, StepClock, close_day
@@ -285,9 +286,10 @@ def close_range(
 
 
 def cob_partition_process(*, run_id: int, partition_id: int) -> str:
-    """One partition: autopay (its own transactions), then every other step and the `done`
-    marker in one transaction. On an error the partition's loans are closed one by one so
-    that one bad loan does not hold up the rest; each failure is recorded."""
+    """One partition: the borrowers' one-time rail payments and autopay (their own
+    transactions), then every other step and the `done` marker in one transaction. On an
+    error the partition's loans are closed one by one so that one bad loan does not hold up
+    the rest; each failure is recorded."""
     part = CobPartition.objects.select_related("run").get(pk=partition_id)
     if part.status == CobPartition.Status.DONE:
         return part.status
@@ -296,9 +298,14 @@ def cob_partition_process(*, run_id: int, partition_id: int) -> str:
     clock = StepClock()
     started = time.perf_counter()
     try:
+        # The borrowers' one-time payments: sent to the rail, settled ones posted.
+        rail = rail_payments_process(lo=part.lo_id, hi=part.hi_id, on=day)
+        clock.record("rail_payments", sum(rail.values()), started)
+        clock.record("rail_payments_returned", rail["returned"], None)
+        autopay_started = time.perf_counter()
         settled = autopay_settle(lo=part.lo_id, hi=part.hi_id, on=day)
         posted = autopay_collect(lo=part.lo_id, hi=part.hi_id, on=day)
-        clock.record("autopay", posted + settled["settled"] + settled["returned"], started)
+        clock.record("autopay", posted + settled["settled"] + settled["returned"], autopay_started)
         clock.record("autopay_returned", settled["returned"], None)
         with transaction.atomic():
             locked = CobPartition.objects.select_for_update().get(pk=part.pk)

@@ -20,6 +20,7 @@ from ..cob.runner import CobDispatchError, cob_run_start
 
 PERMISSIONS = ("run_close_of_business",)
 STEP_ORDER = (
+    "rail_payments",
     "autopay",
     "accrual",
     "transitions",
