@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
+from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.errors import NotFound, UpstreamUnavailable
 
 from ..cob import selectors as cob_selectors
@@ -62,13 +62,14 @@ class CobRunDetailOutput(CobRunOutput):
 
 class CobRunListCreateApi(APIView):
     permission_classes = [RUN_PERMISSION]
+    pagination_class = BoundedLimitOffsetPagination
 
     class Input(serializers.Serializer):
         business_date = serializers.DateField(required=False)
 
     @extend_schema(responses=CobRunOutput(many=True))
     def get(self, request):
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(cob_selectors.cob_runs(), request, view=self)
         return paginator.get_paginated_response(CobRunOutput(page, many=True).data)
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +19,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,14 +26,21 @@ from rest_framework.views import APIView
 from lendcore.accounts.permissions import TokenAuthentication, has_staff_permission
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import user_is_staff_member
+from lendcore.api.fields import money_field
 from lendcore.api.idempotency import idempotent_response, idempotent_response_atomic
+from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.errors import PermissionDenied
+from lendcore.finance.money import CENT
 
 from .. import selectors, services
 from ..errors import ErrorCode, ServicingValidationError
 from ..models import Fee, Installment, Loan, Payment
 
 MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
+# The widest days-past-due filter (a century): a larger one overflowed the date arithmetic.
+DPD_MAX = 36500
+# The largest key of a 64-bit integer column: a larger id overflows the database driver.
+MAX_ID = 2**63 - 1
 
 
 def _money_field(**kwargs) -> serializers.DecimalField:
@@ -184,14 +191,20 @@ class BusinessDateApi(APIView):
 # --------------------------------------------------------------------------- loans
 
 
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (NumberFilter takes decimals: "1.5" would be read as 1)."""
+
+    field_class = forms.IntegerField
+
+
 class LoanFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Loan.Status.choices)
     product = django_filters.CharFilter(field_name="product_code")
     delinquent = django_filters.BooleanFilter()
     in_hardship = django_filters.BooleanFilter()
-    borrower = django_filters.NumberFilter(field_name="borrower_id")
-    dpd_min = django_filters.NumberFilter(method="filter_noop", min_value=0)
-    dpd_max = django_filters.NumberFilter(method="filter_noop", min_value=0)
+    borrower = IntegerFilter(field_name="borrower_id", min_value=1, max_value=MAX_ID)
+    dpd_min = IntegerFilter(method="filter_noop", min_value=0, max_value=DPD_MAX)
+    dpd_max = IntegerFilter(method="filter_noop", min_value=0, max_value=DPD_MAX)
     q = django_filters.CharFilter(method="filter_search")
 
     class Meta:
@@ -228,14 +241,24 @@ LOAN_FILTER_PARAMETERS = [
     OpenApiParameter("product", OpenApiTypes.STR),
     OpenApiParameter("delinquent", OpenApiTypes.BOOL),
     OpenApiParameter("in_hardship", OpenApiTypes.BOOL),
-    OpenApiParameter("borrower", OpenApiTypes.INT),
-    OpenApiParameter("dpd_min", OpenApiTypes.INT),
-    OpenApiParameter("dpd_max", OpenApiTypes.INT),
+    OpenApiParameter("borrower", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+    OpenApiParameter(
+        "dpd_min",
+        {"type": "integer", "minimum": 0, "maximum": DPD_MAX},
+        description="Days past due at least",
+    ),
+    OpenApiParameter(
+        "dpd_max",
+        {"type": "integer", "minimum": 0, "maximum": DPD_MAX},
+        description="Days past due at most",
+    ),
     OpenApiParameter("q", OpenApiTypes.STR, description="Loan number or borrower name"),
 ]
 
 
 class LoanListApi(APIView):
+    pagination_class = BoundedLimitOffsetPagination
+
     @extend_schema(parameters=LOAN_FILTER_PARAMETERS, responses=LoanDetailOutput(many=True))
     def get(self, request):
         on = selectors.business_date_get()
@@ -245,7 +268,7 @@ class LoanListApi(APIView):
             raise ServicingValidationError.for_fields(
                 {k: [str(m) for m in v] for k, v in filterset.errors.items()}
             )
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page: list[Loan] = (
             paginator.paginate_queryset(filterset.qs.order_by("id"), request, view=self) or []
         )
@@ -324,6 +347,7 @@ class LoanTransactionsApi(APIView):
 
 class LoanJournalApi(APIView):
     permission_classes = [has_staff_permission()]
+    pagination_class = BoundedLimitOffsetPagination
 
     @extend_schema_serializer(component_name="LoanJournalLineOutput")
     class LineOutput(serializers.Serializer):
@@ -350,7 +374,7 @@ class LoanJournalApi(APIView):
     @extend_schema(responses=Output(many=True))
     def get(self, request, loan_id: int):
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.loan_journal(loan=loan), request, view=self)
         return paginator.get_paginated_response(self.Output(page, many=True).data)
 
@@ -364,7 +388,7 @@ class PaymentCreateApi(APIView):
 
     @extend_schema_serializer(component_name="PaymentCreateInput")
     class Input(serializers.Serializer):
-        amount = serializers.DecimalField(**MONEY)
+        amount = money_field(min_value=CENT)
         effective_date = serializers.DateField(required=False)
         method = serializers.ChoiceField(choices=Payment.Method.choices)
         reference = serializers.CharField(max_length=128, required=False, allow_blank=True)
@@ -499,7 +523,7 @@ class LoanFeesApi(APIView):
     @extend_schema_serializer(component_name="LoanFeesInput")
     class Input(serializers.Serializer):
         kind = serializers.ChoiceField(choices=Fee.Kind.choices, default=Fee.Kind.MANUAL)
-        amount = serializers.DecimalField(**MONEY)
+        amount = money_field(min_value=CENT)
         reason = serializers.CharField(max_length=255)
 
     @extend_schema(responses=inline_serializer("LoanFees", {"results": FeeOutput(many=True)}))
@@ -527,7 +551,12 @@ class FeeWaiveApi(APIView):
 
     @extend_schema_serializer(component_name="FeeWaiveInput")
     class Input(serializers.Serializer):
-        amount = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+        amount = money_field(
+            min_value=CENT,
+            required=False,
+            allow_null=True,
+            help_text="Omit (or null) to waive all that is outstanding.",
+        )
         reason = serializers.CharField(max_length=255)
 
     @extend_schema(
