@@ -26,8 +26,11 @@ from rest_framework import serializers
 
 from lendcore.finance.money import MONEY_MAX
 
-__all__ = ["MONEY_MAX", "MoneyField", "money_field"]
+__all__ = ["MAX_ID", "MONEY_MAX", "MoneyField", "id_field", "money_field"]
 
+# The largest key a 64-bit integer column holds: a larger id given to a filter would overflow
+# the database driver (SQLite: OverflowError) instead of matching nothing.
+MAX_ID = 2**63 - 1
 MONEY_MAX_DIGITS = 18
 MONEY_DECIMAL_PLACES = 2
 ZERO = Decimal("0.00")
@@ -93,6 +96,20 @@ def money_field(
         help_text=f"{help_text} {bound}" if help_text else bound,
         error_messages=messages,
         **kwargs,
+    )
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """The id of a row given in a body or a query string: a whole number from 1 to MAX_ID."""
+    messages = {
+        "invalid": "Must be an id (a whole number).",
+        "min_value": "Must be an id (a whole number from 1).",
+        "max_value": "No such id.",
+        "max_string_length": "No such id.",
+        **kwargs.pop("error_messages", {}),
+    }
+    return serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, error_messages=messages, **kwargs
     )
 
 

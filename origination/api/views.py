@@ -6,6 +6,7 @@ only their own applicants, applications and documents (others answer 404).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime, time
 from decimal import Decimal
@@ -24,7 +25,7 @@ from rest_framework.views import APIView
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
-from lendcore.api.fields import money_field
+from lendcore.api.fields import id_field, money_field
 from lendcore.api.idempotency import idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.quotes.services import FREQUENCIES
@@ -64,8 +65,9 @@ def _parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
             k: [str(m) for m in v] if isinstance(v, list) else v
             for k, v in serializer.errors.items()
         }
-        names = ", ".join(sorted(fields))
-        raise ValidationFailed.for_fields(fields, message=f"Invalid input: {names}.")
+        names = ", ".join(sorted(k for k in fields if k != "non_field_errors"))
+        message = f"Invalid input: {names}." if names else str(fields["non_field_errors"][0])
+        raise ValidationFailed.for_fields(fields, message=message)
     return dict(serializer.validated_data)
 
 
@@ -212,8 +214,8 @@ class ApplicantCreateApi(APIView):
         monthly_income = money_field(min_value=CENT)
         monthly_housing_payment = money_field(default=ZERO)
         monthly_other_debts = money_field(default=ZERO)
-        borrower = serializers.IntegerField(required=False, allow_null=True, default=None)
-        co_applicant = serializers.IntegerField(required=False, allow_null=True, default=None)
+        borrower = id_field(required=False, allow_null=True, default=None)
+        co_applicant = id_field(required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses={201: ApplicantOutput})
     def post(self, request: Request) -> Response:
@@ -382,8 +384,8 @@ class ApplicationListCreateApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.CharField(required=False)
-        product = serializers.IntegerField(required=False)
-        applicant = serializers.IntegerField(required=False)
+        product = id_field(required=False)
+        applicant = id_field(required=False)
         created_from = serializers.DateTimeField(required=False)
         created_to = serializers.DateTimeField(required=False)
 
@@ -407,8 +409,8 @@ class ApplicationListCreateApi(APIView):
             return super().to_internal_value(data)
 
     class InputSerializer(serializers.Serializer):
-        applicant = serializers.IntegerField()
-        product = serializers.IntegerField()
+        applicant = id_field()
+        product = id_field()
         amount = money_field(min_value=CENT)
         term = serializers.IntegerField(min_value=1, max_value=600)
         frequency = serializers.ChoiceField(choices=list(FREQUENCIES))
@@ -418,7 +420,7 @@ class ApplicationListCreateApi(APIView):
         external_id = serializers.CharField(
             max_length=100, required=False, allow_null=True, allow_blank=True, default=None
         )
-        assigned_officer = serializers.IntegerField(required=False, allow_null=True, default=None)
+        assigned_officer = id_field(required=False, allow_null=True, default=None)
 
     @extend_schema(parameters=[FilterSerializer], responses=ApplicationListOutput(many=True))
     def get(self, request: Request) -> Response:
@@ -599,7 +601,8 @@ class ApplicationDisburseApi(APIView):
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
         application = _owner_or_staff(request, application_id)
-        payload = {"application": application_id, **request.data}
+        body = request.data if isinstance(request.data, Mapping) else {"body": request.data}
+        payload = {"application": application_id, **body}
 
         def execute() -> tuple[int, Any]:
             data = _parse(self.InputSerializer, request.data)
@@ -786,18 +789,19 @@ def _rule_sets_read(user: Any) -> None:
 
 
 class RuleSetListCreateApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        product = id_field(required=False, allow_null=True, default=None)
+
     class InputSerializer(serializers.Serializer):
-        product = serializers.IntegerField()
+        product = id_field()
         name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         rules = RuleSerializer(many=True)
 
-    @extend_schema(responses=RuleSetOutput(many=True))
+    @extend_schema(parameters=[FilterSerializer], responses=RuleSetOutput(many=True))
     def get(self, request: Request) -> Response:
         _rule_sets_read(request.user)
-        product = request.query_params.get("product")
-        rule_sets = selectors.rule_set_list(
-            product_id=int(product) if product and product.isdigit() else None
-        )
+        filters = _parse(self.FilterSerializer, request.query_params)
+        rule_sets = selectors.rule_set_list(product_id=filters["product"])
         return Response(RuleSetOutput(rule_sets, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: RuleSetOutput})
