@@ -17,6 +17,16 @@ urlpatterns: list = [
     path("loans/<int:loan_id>/journal/", views.LoanJournalApi.as_view(), name="loan-journal"),
     path("loans/<int:loan_id>/payments/", views.PaymentCreateApi.as_view(), name="loan-payments"),
     path(
+        "loans/<int:loan_id>/pending-payments/",
+        views.LoanPaymentRequestsApi.as_view(),
+        name="loan-pending-payments",
+    ),
+    path(
+        "pending-payments/<int:transfer_id>/cancel/",
+        views.PaymentRequestCancelApi.as_view(),
+        name="pending-payment-cancel",
+    ),
+    path(
         "payments/<int:payment_id>/reverse/",
         views.PaymentReverseApi.as_view(),
         name="payment-reverse",

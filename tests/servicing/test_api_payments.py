@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from servicing.models import Fee, JournalEntry, Loan, Payment
+from servicing.models import Fee, JournalEntry, Loan, Payment, RailTransfer
 from servicing.services import payment_post
 
 from .factories import board_loan
@@ -100,18 +100,53 @@ def test_payment_to_paid_off_loan_409(agent_client, loan, business_date):
 
 
 def test_borrower_pays_own_loan_not_others(api_client, borrower, other_borrower, business_date):
+    # Given Carol's loan and Dave's, on the first due date
     mine = board_loan(borrower=borrower)
     theirs = board_loan(borrower=other_borrower)
     business_date(date(2026, 2, 1))
     api_client.force_authenticate(borrower.user)
+    body = {
+        "amount": "106.59",
+        "method": "ach",
+        "account_number": "000123456789",
+        "routing_number": "021000021",
+    }
 
-    assert _post(api_client, mine, BODY).status_code == 201
-    assert _post(api_client, theirs, BODY, key="k-2").status_code == 404
-    payment = Payment.objects.get()
+    # When she pays her own loan, then a debit through the rail is pending (202), nothing posted
+    response = _post(api_client, mine, body)
+    assert response.status_code == 202
+    assert response.json()["status"] == "requested"
+    assert not Payment.objects.exists()
+    # And Dave's loan is not found to her, and nothing is asked for on it
+    assert _post(api_client, theirs, body, key="k-2").status_code == 404
+    assert RailTransfer.objects.count() == 1
+    # And she reverses no payment: reversing is staff's
+    payment = payment_post(
+        loan=mine, amount=Decimal("10.00"), method="check", acting_user=None, reference="mailed"
+    )
     reverse = api_client.post(
         f"/api/v1/payments/{payment.pk}/reverse/", {"reason": "x"}, format="json"
     )
     assert reverse.status_code == 403
+
+
+def test_staff_may_post_above_the_payoff_only_with_allow_credit(agent_client, loan, business_date):
+    # Given the loan on its first due date
+    business_date(date(2026, 2, 1))
+    body = {**BODY, "amount": "1500.00"}
+
+    # When staff post more than the payoff without allow_credit, then 400 names the amount
+    refused = _post(agent_client, loan, body, key="a")
+    assert refused.status_code == 400
+    assert list(refused.json()["extra"]["fields"]) == ["amount"]
+    assert "allow_credit" in refused.json()["message"]
+    assert Payment.objects.count() == 0
+
+    # When they post it with allow_credit, then the loan is paid off with the rest as credit
+    posted = _post(agent_client, loan, {**body, "allow_credit": True}, key="b")
+    assert posted.status_code == 201
+    loan.refresh_from_db()
+    assert loan.status == "paid_off" and loan.credit_balance > 0
 
 
 def test_staff_without_service_loans_cannot_pay(staff_api_client, loan_officer, loan):

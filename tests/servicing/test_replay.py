@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from servicing.errors import LoanStateConflict
-from servicing.models import Installment, ScheduleVersion
+from servicing.models import Installment, RailTransfer, ScheduleVersion
 from servicing.services import (
     accrue_interest,
     business_date_set,
@@ -67,12 +67,18 @@ def test_borrower_cannot_backdate(api_client, borrower, business_date):
     api_client.force_authenticate(borrower.user)
     response = api_client.post(
         f"/api/v1/loans/{loan.pk}/payments/",
-        {"amount": "10.00", "method": "debit_card", "effective_date": "2026-01-10"},
+        {
+            "amount": "10.00",
+            "method": "debit_card",
+            "account_number": "4111111111111111",
+            "effective_date": "2026-01-10",
+        },
         format="json",
         HTTP_IDEMPOTENCY_KEY="k",
     )
     assert response.status_code == 400
-    assert "effective_date" in response.json()["extra"]["fields"]
+    assert list(response.json()["extra"]["fields"]) == ["effective_date"]
+    assert not RailTransfer.objects.exists()
 
 
 @pytest.mark.django_db
