@@ -15,6 +15,7 @@ from django import forms
 from lendcore.errors import ApplicationError
 
 from .models import Fee, Payment
+from .rail_payments import account_fingerprint, payment_request_input_errors
 
 _AMOUNT_ERRORS = {
     "required": "Enter an amount.",
@@ -272,10 +273,54 @@ class LoanFilterForm(forms.Form):
 
 
 class PortalPaymentForm(IdempotentForm):
+    """A one-time payment: a debit of the borrower's bank account (ACH) or debit card through
+    the payment rail. The account is checked by the service's own rule
+    (`payment_request_input_errors`), so the review step shows what confirming would refuse."""
+
     METHODS = (("ach", "Bank account (ACH)"), ("debit_card", "Debit card"))
 
     amount = _AmountField(label="Amount")
     method = forms.ChoiceField(label="Pay from", choices=METHODS, initial="ach")
+    account_number = forms.CharField(
+        label="Account or card number",
+        max_length=40,
+        help_text="Your bank account number (4 to 17 digits), or your debit card number "
+        "(13 to 19 digits).",
+        error_messages={"required": "Enter your bank account or debit card number."},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    routing_number = forms.CharField(
+        label="Routing number",
+        max_length=40,
+        required=False,  # needed for a bank account only (checked in clean)
+        help_text="Bank account (ACH) only: the 9 digits at the bottom left of a check.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    routing_number.show_optional = False  # type: ignore[attr-defined]  # not for ACH
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "method" in data:
+            problems = payment_request_input_errors(
+                method=data["method"],
+                account_number=data.get("account_number"),
+                routing_number=data.get("routing_number"),
+            )
+            for name, texts in problems.items():
+                if name in self.fields and name not in self.errors:
+                    for text in texts:
+                        self.add_error(name, text)
+        return data
+
+    def payload(self) -> dict[str, str]:
+        """The fingerprint keeps the account number only as a keyed hash."""
+        payload = super().payload()
+        payload["account_number"] = account_fingerprint(payload.get("account_number", ""))
+        return payload
+
+
+class PaymentRequestCancelForm(IdempotentForm):
+    """Cancel a payment not sent yet (the button on the portal's loan page)."""
 
 
 class PortalPayoffForm(ServicingForm):

@@ -92,6 +92,11 @@ urlpatterns = [
     ),
     path("my-loans/<int:loan_id>/pay/", portal.PortalPaymentView.as_view(), name="portal-loan-pay"),
     path(
+        "my-loans/<int:loan_id>/payments/<int:transfer_id>/cancel/",
+        portal.PortalPaymentCancelView.as_view(),
+        name="portal-payment-cancel",
+    ),
+    path(
         "my-loans/<int:loan_id>/payoff-quote/",
         portal.PortalPayoffQuoteView.as_view(),
         name="portal-loan-payoff",

@@ -1,9 +1,11 @@
-"""The borrower's loans: list, loan page, a one-time payment (with a confirmation step),
-statements and the payoff quote letter. A borrower only ever reaches their own loans:
-anything else answers 404."""
+"""The borrower's loans: list, loan page, a one-time payment (with a confirmation step) that
+is a debit through the payment rail, pending until close of business settles it (and
+cancellable until it is sent), statements and the payoff quote letter. A borrower only ever
+reaches their own loans: anything else answers 404."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -11,13 +13,14 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.views import View
 
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.errors import ApplicationError, NotFound
 
-from .. import selectors, services
-from ..forms import PortalPaymentForm, PortalPayoffForm
+from .. import rail_payments, selectors, services
+from ..forms import PaymentRequestCancelForm, PortalPaymentForm, PortalPayoffForm
 from ..models import Loan
 from . import run_once
 from .staff import payoff_letter_response, statement_file_response
@@ -63,10 +66,14 @@ class PortalLoanListView(LoginRequiredMixin, View):
 
 def _detail_context(request: HttpRequest, loan: Loan, **extra: Any) -> dict[str, Any]:
     on = selectors.business_date_get()
+    pending = rail_payments.loan_payment_requests(loan=loan, open_only=True)
     context = {
         "loan": loan,
         "balances": selectors.loan_balances(loan, on=on),
         "business_date": on,
+        "pending_payments": rail_payments.payment_request_rows(pending, today=on),
+        "cancel_form": PaymentRequestCancelForm(),
+        "page_error": None,
         "schedule": list(selectors.loan_schedule(loan=loan)),
         "transactions": selectors.loan_transactions(loan=loan),
         "statements": list(selectors.loan_statements(loan=loan)),
@@ -86,7 +93,8 @@ class PortalLoanDetailView(LoginRequiredMixin, View):
 
 class PortalPaymentView(LoginRequiredMixin, View):
     """Step 1 (GET / POST step=review): amount and account; step 2 (POST step=confirm):
-    the borrower confirms and the payment posts, once per form key."""
+    the borrower confirms and the payment is asked for through the rail, once per form key:
+    pending until close of business settles it."""
 
     template_name = "portal/loans/pay.html"
 
@@ -113,19 +121,20 @@ class PortalPaymentView(LoginRequiredMixin, View):
             request,
             scope=f"portal-pay:loan:{loan.pk}",
             form=form,
-            perform=lambda: _post_payment(loan, data, user),
+            perform=lambda: _request_payment(loan, data, user),
         )
         if result.status >= 400:
             form.add_service_error(result.body or {})
             form.renew_key()
             return self._page(loan, form, status=result.status)
         body = result.body
+        settles_on = date_format(date.fromisoformat(body["settles_on"]), "F j, Y")
         messages.success(
             request,
-            f"Thank you: your payment of ${body['amount']} (confirmation #{body['payment_id']}) "
-            "has been received.",
+            f"Your payment of ${body['amount']} is pending; it settles at close of business "
+            f"on {settles_on} (confirmation #{body['payment_request_id']}).",
         )
-        return redirect(reverse("servicing:portal-loan-detail", args=[loan.pk]) + "#history")
+        return redirect(reverse("servicing:portal-loan-detail", args=[loan.pk]) + "#pending")
 
     def _page(
         self,
@@ -144,20 +153,71 @@ class PortalPaymentView(LoginRequiredMixin, View):
             "business_date": selectors.business_date_get(),
         }
         if confirm:
-            context["method_label"] = dict(PortalPaymentForm.METHODS)[form.cleaned_data["method"]]
+            data = form.cleaned_data
+            context["method_label"] = rail_payments.METHOD_LABELS[data["method"]].lower()
+            digits = "".join(c for c in data["account_number"] if c.isdigit())
+            context["account_last4"] = digits[-4:]
+            context["settles_on"] = rail_payments.payment_rail().one_time_settle_on(
+                context["business_date"]
+            )
         return render(self.request, self.template_name, context, status=status)
 
 
-def _post_payment(loan: Loan, data: dict[str, Any], user) -> dict[str, Any]:
-    payment = services.payment_post(
+def _request_payment(loan: Loan, data: dict[str, Any], user) -> dict[str, Any]:
+    transfer = rail_payments.payment_request_create(
         loan=loan,
         amount=data["amount"],
-        effective_date=selectors.business_date_get(),
         method=data["method"],
-        reference="Portal payment",
+        account_number=data["account_number"],
+        routing_number=data["routing_number"],
         acting_user=user,
     )
-    return {"payment_id": payment.pk, "amount": f"{payment.amount:,.2f}"}
+    row = rail_payments.payment_request_rows([transfer], today=transfer.business_date)[0]
+    settles_on = row.expected_settlement_date or transfer.business_date
+    return {
+        "payment_request_id": transfer.pk,
+        "amount": f"{transfer.amount:,.2f}",
+        "settles_on": settles_on.isoformat(),
+    }
+
+
+class PortalPaymentCancelView(LoginRequiredMixin, View):
+    """POST: cancel a payment not sent yet, once per form key; a refusal (409 once close of
+    business sent it) is shown as a page error on the loan page."""
+
+    def post(self, request: HttpRequest, loan_id: int, transfer_id: int) -> HttpResponse:
+        loan = portal_loan_or_404(request, loan_id)
+        try:
+            transfer = rail_payments.payment_request_get_visible(
+                user=request.user, transfer_id=transfer_id
+            )
+        except NotFound:
+            raise Http404("No such payment.") from None
+        if transfer.loan_id != loan.pk:
+            raise Http404("No such payment.")
+        form = PaymentRequestCancelForm(request.POST)
+        if not form.is_valid():
+            error = "The page was out of date; nothing was cancelled. Please try again."
+            context = _detail_context(request, loan, page_error=error)
+            return render(request, "portal/loans/detail.html", context, status=400)
+        user = request.user
+        result = run_once(
+            request,
+            scope=f"portal-cancel:payment:{transfer.pk}",
+            form=form,
+            perform=lambda: _cancel_payment(transfer, user),
+        )
+        if result.status >= 400:
+            error = (result.body or {}).get("message", "That did not work.")
+            context = _detail_context(request, loan, page_error=error)
+            return render(request, "portal/loans/detail.html", context, status=result.status)
+        messages.success(request, f"Your payment of ${result.body['amount']} is cancelled.")
+        return redirect(reverse("servicing:portal-loan-detail", args=[loan.pk]) + "#pending")
+
+
+def _cancel_payment(transfer: Any, user) -> dict[str, Any]:
+    cancelled = rail_payments.payment_request_cancel(transfer=transfer, acting_user=user)
+    return {"payment_request_id": cancelled.pk, "amount": f"{cancelled.amount:,.2f}"}
 
 
 class PortalStatementDownloadView(LoginRequiredMixin, View):

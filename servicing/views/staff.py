@@ -29,7 +29,7 @@ from origination.selectors import (
     user_sees_all_applications,
 )
 
-from .. import selectors, services
+from .. import rail_payments, selectors, services
 from ..forms import (
     ChargeOffDecideForm,
     ChargeOffRequestForm,
@@ -166,6 +166,10 @@ def loan_page_context(
         "schedule": list(selectors.loan_schedule(loan=loan)),
         "schedule_versions": list(selectors.loan_schedule_versions(loan=loan)),
         "transactions": selectors.loan_transactions(loan=loan),
+        # the borrower's one-time payments through the rail not posted yet (read-only here)
+        "pending_payments": rail_payments.payment_request_rows(
+            rail_payments.loan_payment_requests(loan=loan, open_only=True), today=on
+        ),
         "journal": list(selectors.loan_journal(loan=loan)[:RECENT_ROWS]),
         "timeline": list(selectors.loan_timeline(loan=loan)[:RECENT_ROWS]),
         "statements": list(selectors.loan_statements(loan=loan)),

@@ -1,5 +1,6 @@
 """The borrower's loans: own loans only (another's is 404), the loan page, the one-time
-payment with its confirmation step (a double submit posts once), statements, payoff letter."""
+payment through the rail with its confirmation step (a double submit asks once), pending
+until close of business and cancellable until sent, statements, payoff letter."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from servicing.models import JournalEntry, Payment
-from servicing.services import statement_generate
+from servicing.cob.runner import cob_run_start
+from servicing.models import Installment, JournalEntry, Payment, RailTransfer
+from servicing.rail_payments import rail_payments_process
+from servicing.services import payment_post, statement_generate
 
 
 @pytest.fixture
@@ -18,12 +21,24 @@ def carol(signed_in, borrower):
     return signed_in(borrower.user)
 
 
-def _pay(client, loan, *, step, amount="106.62", method="ach", key=None):
+def _pay(
+    client,
+    loan,
+    *,
+    step,
+    amount="106.62",
+    method="ach",
+    account="000123456789",
+    routing="021000021",
+    key=None,
+):
     return client.post(
         f"/my-loans/{loan.pk}/pay/",
         {
             "amount": amount,
             "method": method,
+            "account_number": account,
+            "routing_number": routing,
             "idempotency_key": key or str(uuid.uuid4()),
             "step": step,
         },
@@ -60,7 +75,7 @@ def test_another_borrowers_loan_is_404(carol, other_loan, path):
 def test_paying_another_borrowers_loan_is_404_and_posts_nothing(carol, other_loan):
     response = _pay(carol, other_loan, step="confirm")
     assert response.status_code == 404
-    assert not Payment.objects.exists()
+    assert not Payment.objects.exists() and not RailTransfer.objects.exists()
 
 
 def test_loan_page_shows_next_payment_balance_payoff_and_schedule(carol, loan):
@@ -80,47 +95,79 @@ class TestOneTimePayment:
         response = carol.get(f"/my-loans/{loan.pk}/pay/")
         assert response.status_code == 200
         form = response.context["form"]
-        assert form.initial["amount"] == "106.62"  # the first installment, in plain cents
+        first = Installment.objects.get(loan=loan, schedule__is_current=True, number=1)
+        # the first installment (due on the business date), in plain cents
+        assert form.initial["amount"] == f"{first.total_due:.2f}" == "106.59"
         assert form["idempotency_key"].value()
+        html = response.content.decode()
+        for label in ("Amount", "Pay from", "Account or card number", "Routing number"):
+            assert f">{label}" in html
 
-    def test_review_step_posts_nothing(self, carol, loan):
+    def test_review_step_asks_nothing_yet(self, carol, loan):
         response = _pay(carol, loan, step="review")
 
+        html = response.content.decode()
         assert response.status_code == 200
-        assert "Confirm your payment" in response.content.decode()
-        assert 'id="confirm-amount">$106.62<' in response.content.decode()
-        assert not Payment.objects.exists()
+        assert "Confirm your payment" in html
+        assert 'id="confirm-amount">$106.62<' in html
+        assert 'id="confirm-account">6789<' in html
+        assert "settles at close of business on February 1, 2026" in html
+        assert not RailTransfer.objects.exists() and not Payment.objects.exists()
 
-    def test_confirm_posts_and_the_payment_shows(self, carol, loan, borrower):
+    def test_confirm_asks_for_the_payment_and_it_shows_pending(self, carol, loan, borrower):
+        # When Carol confirms
         response = _pay(carol, loan, step="confirm")
         page = carol.get(response["Location"].split("#")[0])
 
-        payment = Payment.objects.get()
+        # Then a debit through the rail waits for close of business; nothing is posted
+        transfer = RailTransfer.objects.get()
         assert response.status_code == 302
-        assert (payment.loan_id, payment.amount, payment.method) == (
+        assert response["Location"].endswith("#pending")
+        assert (transfer.loan_id, transfer.amount, transfer.method, transfer.status) == (
             loan.pk,
             Decimal("106.62"),
             "ach",
+            "requested",
         )
-        assert payment.effective_date == date(2026, 2, 1)  # the business date
-        assert payment.created_by == borrower.user
+        assert transfer.business_date == date(2026, 2, 1)  # the business date
+        assert transfer.requested_by == borrower.user
+        assert not Payment.objects.exists()
+        # And her loan page says so, lists it with its settlement date and a Cancel button
         html = page.content.decode()
-        assert f"confirmation #{payment.pk}" in html
-        assert "$106.62" in html
+        assert (
+            "Your payment of $106.62 is pending; it settles at close of business on "
+            f"February 1, 2026 (confirmation #{transfer.pk})."
+        ) in html
+        assert 'id="pending-table"' in html
+        assert "at close of business on February 1, 2026" in html
+        assert f"/my-loans/{loan.pk}/payments/{transfer.pk}/cancel/" in html
+        assert "No payments yet." in html  # the history has nothing posted
 
-    def test_double_submit_posts_once(self, carol, loan):
+    def test_a_debit_card_needs_no_routing_number(self, carol, loan):
+        response = _pay(
+            carol, loan, step="confirm", method="debit_card", account="4111 1111 1111 1111"
+        )
+        assert response.status_code == 302
+        transfer = RailTransfer.objects.get()
+        assert (transfer.method, transfer.account_last4, transfer.routing_number) == (
+            "debit_card",
+            "1111",
+            "",
+        )
+
+    def test_double_submit_asks_once(self, carol, loan):
         key = str(uuid.uuid4())
 
         first = _pay(carol, loan, step="confirm", key=key)
         second = _pay(carol, loan, step="confirm", key=key)
 
         assert first.status_code == second.status_code == 302
-        assert Payment.objects.count() == 1
+        assert RailTransfer.objects.count() == 1
 
     def test_edit_goes_back_to_the_form(self, carol, loan):
         response = _pay(carol, loan, step="edit")
         assert "Review payment" in response.content.decode()
-        assert not Payment.objects.exists()
+        assert not RailTransfer.objects.exists()
 
     @pytest.mark.parametrize(
         ("amount", "message"),
@@ -132,23 +179,131 @@ class TestOneTimePayment:
         response = _pay(carol, loan, step="confirm", amount=amount)
 
         assert response.status_code == 400
+        assert list(response.context["form"].errors) == ["amount"]
         assert message in response.content.decode()
-        assert not Payment.objects.exists()
+        assert not RailTransfer.objects.exists()
         assert JournalEntry.objects.count() == before
 
-    def test_method_must_be_a_borrower_method(self, carol, loan):
-        response = _pay(carol, loan, step="confirm", method="cash")
-        assert response.status_code == 400
-        assert not Payment.objects.exists()
+    def test_above_the_payoff_is_an_amount_error_with_the_payoff(self, carol, loan):
+        response = _pay(carol, loan, step="confirm", amount="5000.00")
 
-    def test_paid_off_loan_refuses_with_409(self, carol, loan):
-        _pay(carol, loan, step="confirm", amount="1300.00")
+        assert response.status_code == 400
+        errors = response.context["form"].errors
+        assert list(errors) == ["amount"]
+        assert "at most the payoff today" in errors["amount"][0]
+        assert not RailTransfer.objects.exists()
+
+    @pytest.mark.parametrize("method", ["cash", "check", "wire"])
+    def test_method_must_be_a_borrower_method(self, carol, loan, method):
+        response = _pay(carol, loan, step="confirm", method=method)
+        assert response.status_code == 400
+        assert list(response.context["form"].errors) == ["method"]
+        assert not RailTransfer.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("change", "fields"),
+        [
+            ({"account": ""}, ["account_number"]),
+            ({"account": "12ab"}, ["account_number"]),
+            ({"routing": "1234"}, ["routing_number"]),
+            ({"account": "", "routing": ""}, ["account_number", "routing_number"]),
+            ({"method": "debit_card", "account": "000123456789"}, ["account_number"]),
+        ],
+    )
+    def test_the_account_is_checked_at_review(self, carol, loan, change, fields):
+        response = _pay(carol, loan, step="review", **change)
+        assert response.status_code == 400
+        assert sorted(response.context["form"].errors) == fields
+        assert 'role="alert"' in response.content.decode()
+
+    def test_paid_off_loan_refuses_with_409(self, carol, loan, servicing_agent):
+        payment_post(
+            loan=loan,
+            amount=Decimal("1300.00"),
+            method="wire",
+            acting_user=servicing_agent,
+            allow_credit=True,
+        )
 
         response = _pay(carol, loan, step="confirm", amount="10.00")
 
         assert response.status_code == 409
         assert "paid off" in response.content.decode()
-        assert Payment.objects.count() == 1
+        assert not RailTransfer.objects.exists()
+
+
+class TestPendingPayments:
+    @pytest.fixture
+    def transfer(self, carol, loan):
+        _pay(carol, loan, step="confirm")
+        return RailTransfer.objects.get()
+
+    def _cancel(self, client, loan, transfer, key=None):
+        return client.post(
+            f"/my-loans/{loan.pk}/payments/{transfer.pk}/cancel/",
+            {"idempotency_key": key or str(uuid.uuid4())},
+        )
+
+    def test_cancel_before_it_is_sent(self, carol, loan, transfer):
+        # When Carol cancels it from her loan page
+        response = self._cancel(carol, loan, transfer)
+        page = carol.get(f"/my-loans/{loan.pk}/")
+
+        # Then it is cancelled, she is told so, and it is no longer listed
+        assert response.status_code == 302
+        assert RailTransfer.objects.get().status == "cancelled"
+        html = page.content.decode()
+        assert "Your payment of $106.62 is cancelled." in html
+        assert 'id="pending-table"' not in html
+
+    def test_a_double_submit_cancels_once_and_says_so_twice(self, carol, loan, transfer):
+        key = str(uuid.uuid4())
+        first = self._cancel(carol, loan, transfer, key=key)
+        second = self._cancel(carol, loan, transfer, key=key)
+        assert first.status_code == second.status_code == 302
+
+    def test_once_sent_the_409_is_a_page_error(self, carol, loan, transfer, settings):
+        # Given close of business sent it (settling a day later)
+        settings.SANDBOX_RAIL_ONE_TIME_SETTLE_DAYS = 1
+        rail_payments_process(lo=loan.pk, hi=loan.pk, on=date(2026, 2, 1))
+
+        # When Carol tries to cancel it
+        response = self._cancel(carol, loan, transfer)
+
+        # Then the loan page says why, and it still waits to settle
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert 'id="page-error"' in html and "already sent" in html
+        assert "at close of business on February 2, 2026" in html
+        assert f"/payments/{transfer.pk}/cancel/" not in html  # no Cancel button any more
+        assert RailTransfer.objects.get().status == "pending"
+
+    def test_another_borrowers_payment_is_404(self, signed_in, other_borrower, loan, transfer):
+        client = signed_in(other_borrower.user)
+        assert self._cancel(client, loan, transfer).status_code == 404
+        assert RailTransfer.objects.get().status == "requested"
+
+    def test_a_form_without_its_key_is_a_400_page_error(self, carol, loan, transfer):
+        response = carol.post(f"/my-loans/{loan.pk}/payments/{transfer.pk}/cancel/", {})
+        assert response.status_code == 400
+        assert 'id="page-error"' in response.content.decode()
+        assert RailTransfer.objects.get().status == "requested"
+
+    def test_close_of_business_posts_it(self, carol, loan, transfer):
+        # When close of business runs for the day
+        assert cob_run_start(trigger="test").status == "succeeded"
+
+        # Then her loan page shows the payment posted and the balance reduced
+        html = carol.get(f"/my-loans/{loan.pk}/").content.decode()
+        assert 'id="pending-table"' not in html
+        assert "Posted" in html and "$106.62" in html
+        assert 'id="balance">$1,200.00<' not in html
+
+    def test_the_staff_loan_page_lists_it(self, signed_in, servicing_agent, loan, transfer):
+        html = signed_in(servicing_agent).get(f"/staff/loans/{loan.pk}/").content.decode()
+        assert 'id="pending-payments-table"' in html
+        assert f"#{transfer.pk}" in html and "Bank account ****6789" in html
+        assert "Requested (not sent yet)" in html and "2026-02-01" in html
 
 
 class TestStatements:
