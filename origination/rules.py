@@ -87,8 +87,10 @@ def rule_error(spec: RuleSpec) -> dict[str, str]:
         errors["reason_code"] = "A reason code and text are required."
     if spec.operator != "missing" and spec.feature not in TEXT_FEATURES:
         try:
-            Decimal(spec.threshold)
+            number: Decimal | None = Decimal(spec.threshold)
         except (InvalidOperation, ValueError):
+            number = None
+        if number is None or not number.is_finite():  # NaN cannot be compared: a 500 later
             errors["threshold"] = f"{spec.threshold!r} is not a number."
     if spec.feature in TEXT_FEATURES and spec.operator not in ("eq", "ne", "missing"):
         errors["operator"] = f"{spec.feature} takes only eq, ne or missing."

@@ -217,7 +217,8 @@ PRODUCT_MONEY_FIELDS = (
 
 
 def _product_terms_check(terms: Mapping[str, Any]) -> None:
-    from lendcore.quotes.services import FREQUENCIES
+    from lendcore.quotes.services import FREQUENCIES, MAX_RATE_PCT
+    from servicing.types import DEFAULT_ALLOCATION_ORDER
 
     errors = _Errors()
     errors.money(terms, *PRODUCT_MONEY_FIELDS)
@@ -231,28 +232,52 @@ def _product_terms_check(terms: Mapping[str, Any]) -> None:
         errors.add("min_term", "Must be at least 1.")
     if lo_t is not None and hi_t is not None and hi_t < lo_t:
         errors.add("max_term", "Must be at least min_term.")
+    # The JSON terms arrive as any JSON (API, admin): a wrong type is an error, not a 500.
     freqs = terms.get("frequencies")
     if freqs is not None:
-        if not freqs:
-            errors.add("frequencies", "At least one frequency.")
-        for f in freqs:
-            if f not in FREQUENCIES:
-                errors.add("frequencies", f"{f!r} is not one of: {', '.join(FREQUENCIES)}.")
-    for doc_type in terms.get("required_document_types") or []:
-        if doc_type not in Document.UPLOAD_TYPES:
+        if not isinstance(freqs, list) or not freqs:
+            errors.add("frequencies", f"A list of one or more of: {', '.join(FREQUENCIES)}.")
+        else:
+            for f in freqs:
+                if not isinstance(f, str) or f not in FREQUENCIES:
+                    errors.add("frequencies", f"{f!r} is not one of: {', '.join(FREQUENCIES)}.")
+    doc_types = terms.get("required_document_types") or []
+    if not isinstance(doc_types, list):
+        errors.add("required_document_types", f"A list of: {', '.join(Document.UPLOAD_TYPES)}.")
+        doc_types = []
+    for doc_type in doc_types:
+        if not isinstance(doc_type, str) or doc_type not in Document.UPLOAD_TYPES:
             errors.add(
                 "required_document_types",
                 f"{doc_type!r} is not one of: {', '.join(Document.UPLOAD_TYPES)}.",
             )
-    for i, tier in enumerate(terms.get("pricing_tiers") or []):
+    order = terms.get("allocation_order") or []
+    if order and (
+        not isinstance(order, list)
+        or sorted(str(bucket) for bucket in order) != sorted(DEFAULT_ALLOCATION_ORDER)
+    ):
+        errors.add("allocation_order", "Order each of fees, interest and principal exactly once.")
+    tiers = terms.get("pricing_tiers") or []
+    if not isinstance(tiers, list):
+        errors.add("pricing_tiers", "A list of {min_score, max_score, rate, max_amount}.")
+        tiers = []
+    for i, tier in enumerate(tiers):
         try:
             if int(tier["min_score"]) > int(tier["max_score"]):
                 raise ValueError("min_score above max_score")
             rate, cap = Decimal(str(tier["rate"])), Decimal(str(tier["max_amount"]))
-            if not rate.is_finite() or rate < 0 or not ZERO < cap <= MONEY_MAX:
-                raise ValueError("rate or max_amount out of range")
+            if not rate.is_finite() or not ZERO <= rate <= MAX_RATE_PCT:
+                raise ValueError(f"rate must be between 0 and {MAX_RATE_PCT} (percent a year)")
+            if not ZERO < cap <= MONEY_MAX:
+                raise ValueError(f"max_amount must be more than 0 and at most {MONEY_MAX:,}")
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             errors.add("pricing_tiers", f"Tier {i + 1}: {exc}.")
+    base_rate = terms.get("base_rate")
+    if isinstance(base_rate, Decimal) and not ZERO <= base_rate <= MAX_RATE_PCT:
+        errors.add("base_rate", f"Must be between 0 and {MAX_RATE_PCT} (percent a year).")
+    rounding = terms.get("payment_rounding")
+    if isinstance(rounding, Decimal) and not rounding >= Decimal("0.01"):
+        errors.add("payment_rounding", "Must be at least 0.01.")
     for name, choices in (
         ("amortization", ProductVersion.Amortization.values),
         ("interest_method", ProductVersion.InterestMethod.values),

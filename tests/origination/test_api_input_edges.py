@@ -8,7 +8,7 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
-from origination.models import Application, RuleSet
+from origination.models import Application, LoanProduct, RuleSet
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +79,90 @@ def test_disburse_with_a_json_list_body_is_400_and_disburses_nothing(loan_office
     assert body["code"] == "invalid"
     assert body["message"] == "Invalid data. Expected a dictionary, but got list."
     assert Application.objects.get(pk=application.pk).status == Application.Status.OFFER_ACCEPTED
+
+
+@pytest.mark.parametrize("threshold", ["NaN", "sNaN", "Infinity", "-inf"])
+def test_rule_with_a_threshold_that_is_not_a_finite_number_is_400(admin_user, product, threshold):
+    # Given the product's rule sets
+    before = RuleSet.objects.count()
+    rule = {
+        "feature": "score",
+        "operator": "lt",
+        "threshold": threshold,
+        "outcome": "decline",
+        "reason_code": "SCORE",
+        "reason_text": "Score too low",
+    }
+    # When a rule set compares the score with NaN or an infinity (a backtest was a 500:
+    # Decimal refuses to order NaN, and every decision would have failed the same way)
+    response = client_for(admin_user).post(
+        "/api/v1/rule-sets/", {"product": product.pk, "rules": [rule]}, format="json"
+    )
+    # Then the answer names the rules, and no rule set is added
+    assert fields_of(response) == {"rules": [f"Rule 1 threshold: {threshold!r} is not a number."]}
+    assert RuleSet.objects.count() == before
+
+
+PRODUCT = {
+    "code": "EDGE",
+    "name": "Edge",
+    "min_amount": "1000.00",
+    "max_amount": "20000.00",
+    "min_term": 12,
+    "max_term": 72,
+    "frequencies": ["monthly"],
+    "base_rate": "6.5",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        # each of these was a 500 at creation (a TypeError in the terms check)
+        ({"frequencies": [["monthly"]]}, "frequencies"),
+        ({"frequencies": [{}]}, "frequencies"),
+        ({"frequencies": 5}, "frequencies"),
+        ({"required_document_types": 5}, "required_document_types"),
+        # these were stored and failed only when used: boarding (tuple(5) is a TypeError),
+        # every quote of the product (a rounding of 0, a rate above 100)
+        ({"allocation_order": 5}, "allocation_order"),
+        ({"allocation_order": ["principal", "fees"]}, "allocation_order"),
+        ({"payment_rounding": "0"}, "payment_rounding"),
+        ({"base_rate": "9999.9999"}, "base_rate"),
+        ({"pricing_tiers": {"min_score": 300}}, "pricing_tiers"),
+        (
+            {"pricing_tiers": [{"min_score": 1, "max_score": 2, "rate": "NaN", "max_amount": "1"}]},
+            "pricing_tiers",
+        ),
+        (
+            {"pricing_tiers": [{"min_score": 1, "max_score": 2, "rate": "101", "max_amount": "1"}]},
+            "pricing_tiers",
+        ),
+    ],
+)
+def test_product_terms_of_the_wrong_shape_are_400_and_create_nothing(admin_user, change, field):
+    # When an admin creates a product with one term of the wrong type or out of range
+    response = client_for(admin_user).post(
+        "/api/v1/products/", {**PRODUCT, **change}, format="json"
+    )
+    # Then the answer names that term, and no product exists
+    assert list(fields_of(response)) == [field]
+    assert not LoanProduct.objects.filter(code="EDGE").exists()
+
+
+def test_product_terms_of_the_right_shape_are_accepted(admin_user):
+    # When an admin creates a product with every JSON term given
+    body = {
+        **PRODUCT,
+        "frequencies": ["monthly", "biweekly"],
+        "required_document_types": ["id_proof"],
+        "allocation_order": ["interest", "fees", "principal"],
+        "payment_rounding": "1.00",
+        "pricing_tiers": [
+            {"min_score": 300, "max_score": 850, "rate": "9.9", "max_amount": "5000"}
+        ],
+    }
+    response = client_for(admin_user).post("/api/v1/products/", body, format="json")
+    # Then it is created with them
+    assert response.status_code == 201, response.content
+    assert response.json()["allocation_order"] == ["interest", "fees", "principal"]
