@@ -35,7 +35,13 @@ from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import LoanTerms, build_schedule
 
 from . import calculations
-from .accrual import ACCRUAL_FIELDS, accrual_reversal_specs, accrue_loans, projected_interest
+from .accrual import (
+    ACCRUAL_FIELDS,
+    accrual_reversal_specs,
+    accrue_loans,
+    loan_periods,
+    projected_interest,
+)
 from .ledger import (
     BALANCE_FIELDS,
     EntrySpec,
@@ -342,11 +348,10 @@ class LoanBook:
     def true_up_final_interest(self, *, as_of: date) -> None:
         """Once every other installment has fallen due (the final one is current, or past
         due), the final installment bills the interest the loan will owe by its due date (or
-        by `as_of`, past it) that no other installment bills: what paying every installment
-        as billed leaves is never outside an installment. `daily_simple`: the accrued
-        interest plus what accrues on the balance through that date; `scheduled`: the
-        accrued interest, once the final period has accrued (before, its scheduled interest
-        is what accrues)."""
+        by `as_of`, past it) that no other installment bills: the accrued interest and what
+        accrues through that date on today's balance (`daily_simple`), or what the rest of
+        the final period recognises (`scheduled`, from its scheduled interest). What paying
+        every installment as billed leaves is never outside an installment."""
         loan = self.loan
         if loan.status != Loan.Status.ACTIVE or len(self.installments) == 0:
             return
@@ -356,11 +361,13 @@ class LoanBook:
         )
         if as_of < previous_due:
             return
-        owed = loan.interest_balance
-        if loan.interest_model == Loan.InterestModel.DAILY_SIMPLE:
-            owed += projected_interest(loan, max(final.due_date, as_of))
-        elif loan.last_accrual_date < final.due_date:
-            return
+        periods = None
+        if loan.interest_model == Loan.InterestModel.SCHEDULED:
+            self.save_installments()  # the periods are read from the rows as they now stand
+            periods = loan_periods([loan]).get(loan.pk, [])
+        owed = loan.interest_balance + max(
+            projected_interest(loan, max(final.due_date, as_of), periods=periods), ZERO
+        )
         others = sum((_remaining_interest(i) for i in self.installments[:-1]), ZERO)
         interest_due = calculations.final_interest_due(
             interest_paid=final.interest_paid, cancelled=final.cancelled, owed=owed, others=others

@@ -423,15 +423,24 @@ def final_true_up(scope: Scope) -> int:
     and every other write do the same through `LoanBook.true_up_final_interest`), so what a
     borrower is billed at the end is what closes the loan. Before maturity the final
     installment's amount only changes with a payment. Returns the installments changed."""
-    if is_postgres():
-        where, params = scope.sql("l")
-        sql = sql_text(
-            TRUE_UP_SQL, scope=where, remaining_i=remaining_sql("i"), remaining_p=remaining_sql("p")
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(ACCRUED_TEMP)
-            cursor.execute(sql, params)
-            return int(cursor.fetchone()[0])
+    return final_true_up_sql(scope) if is_postgres() else final_true_up_orm(scope)
+
+
+def final_true_up_sql(scope: Scope) -> int:
+    """PostgreSQL: one statement (`TRUE_UP_SQL`), pinned to `final_true_up_orm`."""
+    where, params = scope.sql("l")
+    sql = sql_text(
+        TRUE_UP_SQL, scope=where, remaining_i=remaining_sql("i"), remaining_p=remaining_sql("p")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(ACCRUED_TEMP)
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
+
+
+def final_true_up_orm(scope: Scope) -> int:
+    """Portable: the loans past maturity, their installments, `calculations` per loan, one
+    bulk UPDATE (a small set: loans past maturity still owing)."""
     loans = dict(
         scope.loans()
         .filter(status=Loan.Status.ACTIVE, maturity_date__lte=scope.day)
@@ -501,11 +510,20 @@ SELECT COUNT(*) FROM changed
 def transitions(scope: Scope) -> int:
     """upcoming/partially paid -> due on the due date; -> overdue once the days past the due
     date exceed the loan's grace days (its product's, copied at boarding)."""
-    if is_postgres():
-        where, params = scope.sql("l")
-        with connection.cursor() as cursor:
-            cursor.execute(sql_text(TRANSITIONS_SQL, scope=where), params)
-            return int(cursor.fetchone()[0])
+    return transitions_sql(scope) if is_postgres() else transitions_orm(scope)
+
+
+def transitions_sql(scope: Scope) -> int:
+    """PostgreSQL: one UPDATE (`TRANSITIONS_SQL`), pinned to `transitions_orm`."""
+    where, params = scope.sql("l")
+    with connection.cursor() as cursor:
+        cursor.execute(sql_text(TRANSITIONS_SQL, scope=where), params)
+        return int(cursor.fetchone()[0])
+
+
+def transitions_orm(scope: Scope) -> int:
+    """Portable: `calculations.installment_status` of each unpaid installment due by the day
+    (a read of the candidates, one UPDATE per new status)."""
     active = scope.loans().filter(status=Loan.Status.ACTIVE)
     rows = (
         Installment.objects.filter(
