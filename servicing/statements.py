@@ -145,10 +145,7 @@ def statement_generate(*, loan: Loan, period_end: date, acting_user=None) -> Sta
     figures = statement_figures(loans=[(loan.pk, loan.disbursed_on)], on=period_end)[loan.pk]
     with transaction.atomic():
         statement = Statement.objects.create(loan=loan, period_end=period_end, **figures)
-        html = render_to_string(
-            "servicing/statement.html",
-            {"loan": loan, "statement": statement, "activity": _activity(statement)},
-        )
+        html = render_to_string("servicing/statement.html", _context(statement))
         statement.pdf.save(
             f"{loan.loan_number}-{period_end.isoformat()}.pdf",
             ContentFile(_pdf(html)),
@@ -163,6 +160,31 @@ def statement_generate(*, loan: Loan, period_end: date, acting_user=None) -> Sta
         )
         transaction.on_commit(lambda: _announce(statement.pk))
     return statement
+
+
+def _final_installment(statement: Statement) -> dict | None:
+    """The final installment when the statement bills it and it was trued up to the loan's
+    actual balance: its amount and the adjustment from the original schedule."""
+    from .models import Installment
+
+    final = (
+        Installment.objects.filter(loan_id=statement.loan_id, schedule__is_current=True)
+        .order_by("-number")
+        .first()
+    )
+    due = statement.next_due_date
+    if final is None or final.true_up == 0 or (due is not None and due < final.due_date):
+        return None
+    return {"due_date": final.due_date, "amount": final.total_due, "true_up": final.true_up}
+
+
+def _context(statement: Statement) -> dict:
+    return {
+        "loan": statement.loan,
+        "statement": statement,
+        "activity": _activity(statement),
+        "final": _final_installment(statement),
+    }
 
 
 def _activity(statement: Statement) -> list[dict]:
@@ -236,10 +258,7 @@ def statements_render(*, statement_ids: list[int]) -> int:
     for statement in (
         Statement.objects.filter(pk__in=statement_ids, pdf="").select_related("loan").order_by("pk")
     ):
-        html = render_to_string(
-            "servicing/statement.html",
-            {"loan": statement.loan, "statement": statement, "activity": _activity(statement)},
-        )
+        html = render_to_string("servicing/statement.html", _context(statement))
         statement.pdf.save(
             f"{statement.loan.loan_number}-{statement.period_end.isoformat()}.pdf",
             ContentFile(_pdf(html)),

@@ -80,6 +80,34 @@ def test_1_daily_simple_paid_as_billed_within_grace_pays_off(
     )
 
 
+def test_1_the_statement_shows_the_trued_up_final_installment(borrower, business_date):
+    from django.template.loader import render_to_string
+
+    from servicing.statements import _context
+
+    # Given a loan whose installments were each paid five days late, all but the last
+    loan = board_loan(borrower=borrower, n_periods=3, principal="3000.00", annual_rate="0.18")
+    rows = list(Installment.objects.filter(loan=loan).order_by("number"))
+    for inst in rows[:-1]:
+        on = inst.due_date + timedelta(days=5)
+        move_to(on, cob=False)
+        pay(loan, billed(loan, inst.number, on), on)
+    # When the statement of the period ending on the second due date is made
+    move_to(rows[1].due_date + timedelta(days=6), cob=False)
+    statement = statement_generate(loan=loan, period_end=rows[1].due_date + timedelta(days=5))
+    context = _context(statement)
+    html = render_to_string("servicing/statement.html", context)
+    # Then it bills the final installment as trued up to the actual balance
+    final = Installment.objects.get(pk=rows[-1].pk)
+    assert context["final"] == {
+        "due_date": final.due_date,
+        "amount": final.total_due,
+        "true_up": final.true_up,
+    }
+    assert final.true_up > ZERO
+    assert "trued up to your actual balance" in html
+
+
 def test_1_scheduled_loan_paid_as_billed_after_a_mid_period_rate_change_pays_off(
     borrower, business_date, servicing_agent
 ):
