@@ -43,7 +43,6 @@ from .models import (
 from .selectors import business_date_get
 from .validation import actor as _actor
 
-
 # A re-scheduled loan whose last installment is this far (a share of the installment) from
 # the others does not amortize: the installment barely covers a period's interest.
 NOT_LEVEL = Decimal("0.25")
