@@ -1,8 +1,8 @@
 """Servicing writes. Each function validates, locks (lock_objects), writes and audits.
 
 Other apps call these: origination calls `loan_board` inside its own durable transaction;
-collections calls the fee, waiver, modification and charge-off services; close of business
-calls `accrue_interest` and `late_fees_assess`.
+collections calls the fee, waiver, modification and charge-off services. Close of business
+runs its own set-based steps (servicing.cob), on the same rules (servicing.calculations).
 """
 
 from __future__ import annotations
