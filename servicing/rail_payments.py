@@ -72,7 +72,10 @@ ACH_ACCOUNT_MESSAGE = "Enter the bank account number: 4 to 17 digits."
 ROUTING_MESSAGE = "Enter the bank's routing number: 9 digits."
 CARD_MESSAGE = "Enter the debit card number: 13 to 19 digits."
 
-METHOD_LABELS = {PaymentMethod.ACH: "Bank account", PaymentMethod.DEBIT_CARD: "Debit card"}
+METHOD_LABELS: dict[str, str] = {
+    PaymentMethod.ACH: "Bank account",
+    PaymentMethod.DEBIT_CARD: "Debit card",
+}
 
 
 def _reference(transfer: RailTransfer) -> str:
@@ -278,25 +281,25 @@ def payment_request_cancel(*, transfer: RailTransfer, acting_user) -> RailTransf
     )
     loan, bd = loan_lock_dated(loan_id=transfer.loan_id)
     _authorize(loan, acting_user, missing=missing)
-    transfer = RailTransfer.objects.filter(pk=transfer.pk, kind=ONE_TIME).first()
-    if transfer is None:
+    current = RailTransfer.objects.filter(pk=transfer.pk, kind=ONE_TIME).first()
+    if current is None:
         raise missing
-    if Status.CANCELLED not in RailTransfer.TRANSITIONS.get(transfer.status, ()):
+    if Status.CANCELLED not in RailTransfer.TRANSITIONS.get(current.status, ()):
         raise LoanStateConflict(
-            _not_cancellable(transfer), code=ErrorCode.PAYMENT_REQUEST_NOT_CANCELLABLE
+            _not_cancellable(current), code=ErrorCode.PAYMENT_REQUEST_NOT_CANCELLABLE
         )
-    transfer.status = Status.CANCELLED
-    transfer.cancelled_at = timezone.now()
-    transfer.save(update_fields=["status", "cancelled_at"])
+    current.status = Status.CANCELLED
+    current.cancelled_at = timezone.now()
+    current.save(update_fields=["status", "cancelled_at"])
     _event(
-        transfer,
+        current,
         from_status=Status.REQUESTED,
         to_status=Status.CANCELLED,
         business_date=bd,
         acting_user=acting_user,
-        reason=f"{_describe(transfer)} cancelled",
+        reason=f"{_describe(current)} cancelled",
     ).save(force_insert=True)
-    return transfer
+    return current
 
 
 def _not_cancellable(transfer: RailTransfer) -> str:
@@ -341,7 +344,7 @@ def rail_payments_process(*, lo: int, hi: int, on: date) -> dict[str, int]:
         result = rail.settlement(
             reference=transfer.rail_reference,
             account_number=crypto.decrypt(transfer.account_encrypted),
-            settle_on=transfer.settle_on,
+            settle_on=transfer.settle_on or on,  # never None here (settle_on <= on)
             on=on,
         )
         if result.status == "settled":

@@ -145,21 +145,21 @@ class PortalPaymentView(LoginRequiredMixin, View):
         status: int = 200,
         balances: Any = None,
     ) -> HttpResponse:
+        on = selectors.business_date_get()
         context = {
             "loan": loan,
             "form": form,
             "confirm": confirm,
-            "balances": balances or selectors.loan_balances(loan),
-            "business_date": selectors.business_date_get(),
+            "balances": balances or selectors.loan_balances(loan, on=on),
+            "business_date": on,
         }
         if confirm:
             data = form.cleaned_data
-            context["method_label"] = rail_payments.METHOD_LABELS[data["method"]].lower()
             digits = "".join(c for c in data["account_number"] if c.isdigit())
+            context["method_label"] = rail_payments.METHOD_LABELS[data["method"]].lower()
             context["account_last4"] = digits[-4:]
-            context["settles_on"] = rail_payments.payment_rail().one_time_settle_on(
-                context["business_date"]
-            )
+            # the close of business of the business date sends it; the rail says when it settles
+            context["settles_on"] = rail_payments.payment_rail().one_time_settle_on(on)
         return render(self.request, self.template_name, context, status=status)
 
 
