@@ -191,6 +191,7 @@ class EventKind(models.TextChoices):
     FEE = "fee", "Fee assessed"
     FEE_WAIVED = "fee_waived", "Fee waived"
     FEE_REVERSED = "fee_reversed", "Fee reversed"
+    PAYMENT_REQUEST = "payment_request", "Payment request"
     MODIFICATION = "modification", "Modification"
     CHARGE_OFF = "charge_off", "Charge-off"
     REFUND = "refund", "Credit refunded"

@@ -53,9 +53,8 @@ from .validation import money_validate
 Status = RailTransfer.Status
 
 # The timeline's kind for a payment request's transitions (from_status -> to_status, the
-# request's id in `data`): a kind of its own (e.g. "payment_request") needs a migration of
-# LoanEvent.kind's choices; until then the generic status change.
-EVENT_KIND = LoanEvent.Kind.STATUS
+# request's id in `data`).
+EVENT_KIND = LoanEvent.Kind.PAYMENT_REQUEST
 
 # Not posted yet: what is on its way counts against the payoff of a new request.
 IN_FLIGHT = (Status.REQUESTED, Status.PENDING)

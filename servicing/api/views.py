@@ -299,6 +299,14 @@ class LoanScheduleApi(APIView):
         fee_paid = _money_field()
         cancelled = _money_field()
         remaining = _money_field()
+        principal_true_up = _money_field(
+            help_text="What true-ups added to (or, negative, took from) the schedule's "
+            "principal: the final installment bills the loan's actual balance."
+        )
+        interest_true_up = _money_field(
+            help_text="Likewise for interest: past maturity, the final installment bills the "
+            "interest accrued through the business date."
+        )
         status = serializers.CharField()
         paid_on = serializers.DateField(allow_null=True)
 

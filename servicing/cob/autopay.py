@@ -65,7 +65,11 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
     counts = {"settled": 0, "returned": 0}
     pending = (
         RailTransfer.objects.filter(
-            loan_id__gte=lo, loan_id__lte=hi, status=RailTransfer.Status.PENDING, settle_on__lte=on
+            loan_id__gte=lo,
+            loan_id__lte=hi,
+            kind=RailTransfer.Kind.AUTOPAY,  # one-time payments: servicing.rail_payments
+            status=RailTransfer.Status.PENDING,
+            settle_on__lte=on,
         )
         .select_related("enrolment", "payment")
         .order_by("pk")

@@ -163,7 +163,7 @@ def loan_page_context(
         "loan": loan,
         "balances": selectors.loan_balances(loan, on=on),
         "business_date": on,
-        "schedule": list(selectors.loan_schedule(loan=loan)),
+        "schedule": selectors.loan_schedule_rows(loan=loan, on=on),
         "schedule_versions": list(selectors.loan_schedule_versions(loan=loan)),
         "transactions": selectors.loan_transactions(loan=loan),
         # the borrower's one-time payments through the rail not posted yet (read-only here)

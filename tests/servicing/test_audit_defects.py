@@ -80,7 +80,9 @@ def test_1_daily_simple_paid_as_billed_within_grace_pays_off(
     )
 
 
-def test_1_the_statement_shows_the_trued_up_final_installment(borrower, business_date):
+def test_1_the_statement_api_and_portal_show_the_trued_up_final_installment(
+    borrower, business_date, client, staff_api_client, servicing_agent
+):
     from django.template.loader import render_to_string
 
     from servicing.statements import _context
@@ -106,6 +108,16 @@ def test_1_the_statement_shows_the_trued_up_final_installment(borrower, business
     }
     assert final.true_up > ZERO
     assert "trued up to your actual balance" in html
+    # And so do the API's schedule and the borrower's loan page
+    api = staff_api_client(servicing_agent).get(f"/api/v1/loans/{loan.pk}/schedule/").json()
+    last = api["installments"][-1]
+    assert Decimal(last["principal_true_up"]) + Decimal(last["interest_true_up"]) > ZERO
+    assert Decimal(last["remaining"]) == billed(
+        loan, final.number, rows[1].due_date + timedelta(days=6)
+    )
+    client.force_login(borrower.user)
+    page = client.get(f"/my-loans/{loan.pk}/").content.decode()
+    assert "trued up to your balance" in page
 
 
 def test_1_scheduled_loan_paid_as_billed_after_a_mid_period_rate_change_pays_off(
