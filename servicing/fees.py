@@ -107,6 +107,12 @@ def fee_waive(*, fee: Fee, amount: Decimal | None, reason: str, acting_user) -> 
     bd = business_date_get()
     loan = loan_lock(loan_id=fee.loan_id)
     fee = Fee.objects.get(pk=fee.pk)
+    if loan.status != Loan.Status.ACTIVE:
+        # Charged off: what it owed was written off with it (a paid-off loan owes nothing).
+        raise LoanStateConflict(
+            f"This loan is {loan.get_status_display().lower()}; its fees cannot be waived.",
+            code=ErrorCode.LOAN_CLOSED,
+        )
     outstanding = fee.outstanding
     if outstanding <= 0:
         raise LoanStateConflict("Nothing is left to waive on this fee.", code="fee_settled")

@@ -120,3 +120,21 @@ def test_payoff_quote_amount_pays_off_exactly(agent_client, loan, business_date)
     assert detail["status"] == "paid_off"
     assert detail["credit_balance"] == "0.00"
     assert detail["total_due"] == "0.00"
+
+
+def test_a_charged_off_loans_fee_cannot_be_waived(loan, business_date, servicing_agent, admin_user):
+    """Found by the whole-life property: the fee was written off with the loan, and waiving
+    it again took the loan's fee balance below zero."""
+    from servicing.errors import LoanStateConflict
+    from servicing.models import Loan
+    from servicing.services import charge_off_decide, charge_off_request, fee_assess, fee_waive
+
+    fee = fee_assess(
+        loan=loan, kind="manual", amount=Decimal("0.50"), reason="copy", acting_user=None
+    )
+    charge_off_request(loan=loan, reason="gone", acting_user=servicing_agent)
+    charge_off_decide(loan=loan, approve=True, reason="ok", acting_user=admin_user)
+
+    with pytest.raises(LoanStateConflict):
+        fee_waive(fee=fee, amount=None, reason="goodwill", acting_user=servicing_agent)
+    assert Loan.objects.get(pk=loan.pk).fees_balance == Decimal("0.00")
