@@ -167,5 +167,7 @@ def test_extreme_terms_never_500(client, params):
 @pytest.mark.parametrize("url", [PAGE, RESULT])
 def test_no_external_urls(client, url):
     html = client.get(url, _params()).content.decode()
+    # the random CSRF token on the page holds "cdn" about once in 500 pages
+    html = re.sub(r'"X-CSRFToken": "[^"]*"', "", html)
     assert not re.search(r'(?:src|href|action)\s*=\s*["\']?(?:https?:)?//', html, re.I)
     assert "cdn" not in html.lower()
