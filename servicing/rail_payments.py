@@ -82,16 +82,21 @@ def _reference(transfer: RailTransfer) -> str:
     return f"RAIL-{transfer.pk}"
 
 
-def _digits(value: str | None) -> str | None:
+def _digits(value: object) -> str | None:
     """The digits of an account or card number as people type it ("4111 1111-1111 1111"),
-    or None when anything else is in it."""
-    text = (value or "").replace(" ", "").replace("-", "")
+    or None when anything else is in it (or it is not text at all)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return None
+    text = value.replace(" ", "").replace("-", "")
     return text if text.isascii() and text.isdigit() else None
 
 
-def account_fingerprint(account_number: str | None) -> str:
-    """A keyed hash of an account number: what an idempotency fingerprint may keep of it."""
-    digits = _digits(account_number) or (account_number or "")
+def account_fingerprint(account_number: object) -> str:
+    """A keyed hash of an account number: what an idempotency fingerprint may keep of it
+    (whatever was sent: the body is validated after its fingerprint is taken)."""
+    digits = _digits(account_number) or repr(account_number)
     return salted_hmac("servicing.rail_payments.account", digits).hexdigest()
 
 

@@ -90,6 +90,12 @@ def backdate_window_days() -> int:
     return int(getattr(settings, "SERVICING_BACKDATE_WINDOW_DAYS", 30))
 
 
+def business_date_max_jump_days() -> int:
+    """How far an admin may move the business date ahead at once (close of business moves
+    it a day at a time)."""
+    return int(getattr(settings, "SERVICING_BUSINESS_DATE_MAX_JUMP_DAYS", 1096))
+
+
 def payoff_horizon_days() -> int:
     return int(getattr(settings, "SERVICING_PAYOFF_QUOTE_MAX_DAYS", 30))
 

@@ -49,7 +49,12 @@ from .models import (
     ScheduleVersion,
 )
 from .payoff import payoff_amount_on
-from .selectors import backdate_window_days, business_date_get, loan_posting_state
+from .selectors import (
+    backdate_window_days,
+    business_date_get,
+    business_date_max_jump_days,
+    loan_posting_state,
+)
 from .types import LoanBoarding
 from .validation import actor as _actor
 from .validation import money_validate
@@ -78,6 +83,16 @@ def business_date_set(*, business_date: date, acting_user) -> BusinessDate:
     Never back into a closed day: payments would then post into books already closed (409).
     """
     row = business_date_lock()
+    current = row.business_date if row is not None else business_date_get()
+    jump = business_date_max_jump_days()
+    if business_date > current + timedelta(days=jump):
+        # close of business moves it a day at a time; a jump of centuries only makes every
+        # loan's figures project interest across them
+        raise ServicingValidationError.field(
+            "business_date",
+            f"At most {jump} days after the current business date ({current.isoformat()}).",
+            code=ErrorCode.INVALID_DATE,
+        )
     closed = (
         CobRun.objects.filter(status=CobRun.Status.SUCCEEDED)
         .order_by("-business_date")

@@ -12,72 +12,72 @@ urlpatterns = [
     # staff
     path("staff/loans/", staff.StaffLoanListView.as_view(), name="staff-loan-list"),
     path(
-        "staff/loans/<int:loan_id>/", staff.StaffLoanDetailView.as_view(), name="staff-loan-detail"
+        "staff/loans/<id:loan_id>/", staff.StaffLoanDetailView.as_view(), name="staff-loan-detail"
     ),
     path(
-        "staff/loans/<int:loan_id>/journal/",
+        "staff/loans/<id:loan_id>/journal/",
         staff.StaffLoanJournalView.as_view(),
         name="staff-loan-journal",
     ),
     path(
-        "staff/loans/<int:loan_id>/timeline/",
+        "staff/loans/<id:loan_id>/timeline/",
         staff.StaffLoanTimelineView.as_view(),
         name="staff-loan-timeline",
     ),
     path(
-        "staff/loans/<int:loan_id>/payments/",
+        "staff/loans/<id:loan_id>/payments/",
         staff.PaymentPostView.as_view(),
         name="staff-loan-payment",
     ),
     path(
-        "staff/loans/<int:loan_id>/prepayment/",
+        "staff/loans/<id:loan_id>/prepayment/",
         staff.PrepaymentView.as_view(),
         name="staff-loan-prepayment",
     ),
     path(
-        "staff/loans/<int:loan_id>/reverse/",
+        "staff/loans/<id:loan_id>/reverse/",
         staff.PaymentReverseView.as_view(),
         name="staff-loan-reverse",
     ),
-    path("staff/loans/<int:loan_id>/fees/", staff.FeeAssessView.as_view(), name="staff-loan-fee"),
-    path("staff/loans/<int:loan_id>/waive/", staff.FeeWaiveView.as_view(), name="staff-loan-waive"),
+    path("staff/loans/<id:loan_id>/fees/", staff.FeeAssessView.as_view(), name="staff-loan-fee"),
+    path("staff/loans/<id:loan_id>/waive/", staff.FeeWaiveView.as_view(), name="staff-loan-waive"),
     path(
-        "staff/loans/<int:loan_id>/payoff-quote/",
+        "staff/loans/<id:loan_id>/payoff-quote/",
         staff.PayoffQuoteView.as_view(),
         name="staff-loan-payoff",
     ),
     path(
-        "staff/loans/<int:loan_id>/modify/",
+        "staff/loans/<id:loan_id>/modify/",
         staff.ModificationView.as_view(),
         name="staff-loan-modify",
     ),
     path(
-        "staff/loans/<int:loan_id>/charge-off/",
+        "staff/loans/<id:loan_id>/charge-off/",
         staff.ChargeOffRequestView.as_view(),
         name="staff-loan-charge-off",
     ),
     path(
-        "staff/loans/<int:loan_id>/charge-off/decide/",
+        "staff/loans/<id:loan_id>/charge-off/decide/",
         staff.ChargeOffDecideView.as_view(),
         name="staff-loan-charge-off-decide",
     ),
     path(
-        "staff/loans/<int:loan_id>/charge-off/undo/",
+        "staff/loans/<id:loan_id>/charge-off/undo/",
         staff.ChargeOffUndoView.as_view(),
         name="staff-loan-charge-off-undo",
     ),
     path(
-        "staff/loans/<int:loan_id>/modify/decide/",
+        "staff/loans/<id:loan_id>/modify/decide/",
         staff.ModificationDecideView.as_view(),
         name="staff-loan-modify-decide",
     ),
     path(
-        "staff/loans/<int:loan_id>/refund/",
+        "staff/loans/<id:loan_id>/refund/",
         staff.CreditRefundView.as_view(),
         name="staff-loan-refund",
     ),
     path(
-        "staff/statements/<int:statement_id>/download/",
+        "staff/statements/<id:statement_id>/download/",
         staff.StaffStatementDownloadView.as_view(),
         name="staff-statement-download",
     ),
@@ -88,21 +88,21 @@ urlpatterns = [
     # portal
     path("my-loans/", portal.PortalLoanListView.as_view(), name="portal-loan-list"),
     path(
-        "my-loans/<int:loan_id>/", portal.PortalLoanDetailView.as_view(), name="portal-loan-detail"
+        "my-loans/<id:loan_id>/", portal.PortalLoanDetailView.as_view(), name="portal-loan-detail"
     ),
-    path("my-loans/<int:loan_id>/pay/", portal.PortalPaymentView.as_view(), name="portal-loan-pay"),
+    path("my-loans/<id:loan_id>/pay/", portal.PortalPaymentView.as_view(), name="portal-loan-pay"),
     path(
-        "my-loans/<int:loan_id>/payments/<int:transfer_id>/cancel/",
+        "my-loans/<id:loan_id>/payments/<id:transfer_id>/cancel/",
         portal.PortalPaymentCancelView.as_view(),
         name="portal-payment-cancel",
     ),
     path(
-        "my-loans/<int:loan_id>/payoff-quote/",
+        "my-loans/<id:loan_id>/payoff-quote/",
         portal.PortalPayoffQuoteView.as_view(),
         name="portal-loan-payoff",
     ),
     path(
-        "my-loans/statements/<int:statement_id>/download/",
+        "my-loans/statements/<id:statement_id>/download/",
         portal.PortalStatementDownloadView.as_view(),
         name="portal-statement-download",
     ),

@@ -7,3 +7,10 @@ class CoreConfig(AppConfig):
     name = "lendcore.core"
     label = "core"
     verbose_name = "Shared kernel"
+
+    def ready(self) -> None:
+        from django.urls import register_converter
+
+        from .converters import IdConverter
+
+        register_converter(IdConverter, "id")

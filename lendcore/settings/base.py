@@ -200,6 +200,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # `<id:...>` path segments (lendcore.core.converters): bigint ids.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+    },
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "origination.models.Application.Status",
         "LoanStatusEnum": "servicing.models.LoanStatus",
