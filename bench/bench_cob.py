@@ -94,9 +94,10 @@ INSERT INTO servicing_scheduleversion (id, loan_id, version, is_current, reason,
 SELECT s.id, s.id, 1, true, 'boarding', s.disbursed, 1066.19, now() FROM seed s;
 
 INSERT INTO servicing_installment (schedule_id, loan_id, number, due_date, principal_due,
-    interest_due, fee_due, principal_paid, interest_paid, fee_paid, cancelled, status, paid_on)
+    interest_due, fee_due, principal_paid, interest_paid, fee_paid, cancelled, principal_true_up,
+    interest_true_up, status, paid_on)
 SELECT s.id, s.id, k, (s.disbursed + make_interval(months => k))::date, 1000.00, 100.00, 0,
-       CASE WHEN paid THEN 1000.00 ELSE 0 END, CASE WHEN paid THEN 100.00 ELSE 0 END, 0, 0,
+       CASE WHEN paid THEN 1000.00 ELSE 0 END, CASE WHEN paid THEN 100.00 ELSE 0 END, 0, 0, 0, 0,
        CASE WHEN paid THEN 'paid'
             WHEN (s.disbursed + make_interval(months => k))::date < date '2026-06-15'
                  THEN 'overdue' ELSE 'upcoming' END,
@@ -126,9 +127,9 @@ SELECT 1000000000 + p.rn, date '2026-06-01', date '2026-06-01', 'fee', p.loan_id
 INSERT INTO servicing_journalline (entry_id, loan_id, account, debit, credit)
 SELECT 1000000000 + p.rn, p.loan_id, a.account, a.dr, a.cr FROM past_fee p
  CROSS JOIN (VALUES ('1120', 15.00, 0), ('4200', 0, 15.00)) a(account, dr, cr);
-INSERT INTO servicing_fee (loan_id, kind, amount, paid_amount, waived_amount, assessed_on,
-                           installment_id, reason, entry_id, created_at)
-SELECT p.loan_id, 'late', 15.00, 0, 0, date '2026-06-01', p.inst, 'seed',
+INSERT INTO servicing_fee (loan_id, kind, amount, paid_amount, waived_amount, reversed_amount,
+                           assessed_on, installment_id, reason, entry_id, created_at)
+SELECT p.loan_id, 'late', 15.00, 0, 0, 0, date '2026-06-01', p.inst, 'seed',
        1000000000 + p.rn, now() FROM past_fee p;
 UPDATE servicing_loan l SET fees_balance = x.n * 15.00
   FROM (SELECT loan_id, COUNT(*) n FROM past_fee GROUP BY loan_id) x WHERE l.id = x.loan_id;
