@@ -167,6 +167,12 @@ class Loan(models.Model):
             models.Index(fields=["status", "id"]),
             models.Index(fields=["product_code"]),
             models.Index(fields=["oldest_unpaid_due_date"]),
+            # Close of business trues up the (few) active loans past maturity each night.
+            models.Index(
+                fields=["maturity_date"],
+                condition=Q(status="active"),
+                name="loan_active_maturity",
+            ),
         ]
 
     def __str__(self) -> str:

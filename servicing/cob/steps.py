@@ -628,14 +628,15 @@ ev AS (
       FROM u WHERE u.non_accrual <> u.old_na
     RETURNING 1
 ),
+lifted AS MATERIALIZED (SELECT u.id, u.loan_number FROM u WHERE u.old_na AND NOT u.non_accrual),
 held AS (  -- a loan back to accrual: the interest still in suspense is income now
-    SELECT u.id AS loan_id, u.loan_number, SUM(jl.credit - jl.debit) AS amount,
+    SELECT x.id AS loan_id, x.loan_number, s.amount,
            nextval(pg_get_serial_sequence('servicing_journalentry', 'id')) AS entry_id
-      FROM u JOIN servicing_journalline jl
-           ON jl.loan_id = u.id AND jl.account = '{suspense_account}'
-     WHERE u.old_na AND NOT u.non_accrual
-     GROUP BY u.id, u.loan_number
-    HAVING SUM(jl.credit - jl.debit) > 0
+      FROM lifted x
+     CROSS JOIN LATERAL (  -- the loan's suspense lines, by the (loan, account) index
+           SELECT SUM(jl.credit - jl.debit) AS amount FROM servicing_journalline jl
+            WHERE jl.loan_id = x.id AND jl.account = '{suspense_account}') s
+     WHERE s.amount > 0
 ),
 rel AS (
     INSERT INTO servicing_journalentry
@@ -803,8 +804,12 @@ WITH due AS MATERIALIZED (  -- overdue installments of the range whose due date 
       FROM servicing_installment i
      WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.status = '{overdue}'
        AND i.due_date < %(day)s
-       -- one late fee per due date: a modification copies past installments into a new
-       -- schedule version, and the fee charged under the old one stands
+       -- one late fee per due date: first the installment's own fee (an index lookup that
+       -- settles nearly every row); then, a modification having copied past installments
+       -- into a new schedule version, a fee charged under the old one for the same date
+       AND (SELECT 1 FROM servicing_fee f
+             WHERE f.installment_id = i.id AND f.kind = '{late}' AND f.reversed_on IS NULL
+             LIMIT 1) IS NULL
        AND NOT EXISTS (
            SELECT 1 FROM servicing_fee f JOIN servicing_installment fi ON fi.id = f.installment_id
             WHERE f.loan_id = i.loan_id AND f.kind = '{late}' AND f.reversed_on IS NULL
