@@ -4,11 +4,13 @@ payment, and hands every other debit to `payment_post`."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from servicing import services
 from servicing.cob.autopay import autopay_collect, autopay_enrol
+from servicing.fees import fee_assess
 from servicing.ledger import ledger_problems
 from servicing.models import (
     Installment,
@@ -174,4 +176,38 @@ def test_regular_debits_of_a_range_post_together(borrower, django_assert_max_num
     with django_assert_max_num_queries(40):
         assert autopay_collect(lo=min(ids), hi=max(ids), on=D) == 6
     assert Payment.objects.filter(loan_id__in=ids).count() == 6
+    assert ledger_problems() == []
+
+
+def test_autopay_debits_the_installment_the_past_due_and_the_fees(borrower, servicing_agent):
+    # Given an autopay loan whose 05-15 installment is unpaid and which owes a 20.00 fee
+    business_date_set(business_date=date(2026, 4, 15), acting_user=None)
+    behind = board_loan(
+        borrower=borrower, application_ref="AP-owes", disbursed_on=date(2026, 4, 15)
+    )
+    autopay_enrol(loan=behind, account_number="123456789", routing_number="021000021")
+    business_date_set(business_date=D, acting_user=None)
+    fee_assess(
+        loan=behind,
+        kind="manual",
+        amount=Decimal("20.00"),
+        reason="copy",
+        acting_user=servicing_agent,
+    )
+    due = Installment.objects.filter(loan=behind, schedule__is_current=True).order_by("number")
+    first, second = due[0], due[1]
+
+    # When autopay collects on the 06-15 due date
+    assert autopay_collect(lo=behind.pk, hi=behind.pk, on=D) == 1
+
+    # Then it debited both installments and the fee, and the loan is current and owes no fee
+    transfer = RailTransfer.objects.get(loan=behind)
+    assert transfer.amount == first.remaining + second.remaining + Decimal("20.00")
+    behind.refresh_from_db()
+    assert behind.fees_balance == Decimal("0.00")
+    assert (
+        not Installment.objects.filter(loan=behind, schedule__is_current=True, due_date__lte=D)
+        .exclude(status="paid")
+        .exists()
+    )
     assert ledger_problems() == []
