@@ -145,6 +145,10 @@ def _upload(application, doc_type: str, user) -> None:
     )
 
 
+# After servicing's demo (DEMO_ORDER 10): its business date and loans come first.
+DEMO_ORDER = 20
+
+
 def seed_demo() -> list[str]:
     """Create this app's demo rows; return a line per thing created."""
     from lendcore.accounts.models import Borrower

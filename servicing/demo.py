@@ -40,6 +40,10 @@ def _boarding(principal: str, rate: str, n: int, start: date, model: str) -> Loa
     )
 
 
+# The business date and demo loans come before origination's demo applications.
+DEMO_ORDER = 10
+
+
 def seed_demo() -> list[str]:
     """Create this app's demo rows; return a line per thing created."""
     from . import services

@@ -23,8 +23,9 @@ class Stateful(Protocol):
     TRANSITIONS: dict[str, tuple[str, ...]]
     status: str
 
-    def status_event(self, *, from_status: str, to_status: str, actor: Any, reason: str,
-                     **event_fields: Any) -> models.Model: ...
+    def status_event(
+        self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any
+    ) -> models.Model: ...
 
     def save(self, *args: Any, **kwargs: Any) -> None: ...
 

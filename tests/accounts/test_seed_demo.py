@@ -5,6 +5,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from lendcore.accounts.models import Borrower
+from lendcore.core.demo_registry import demo_seeders
 
 DEMO_USERS = {
     "loan_officer": "loan_officer",
@@ -45,3 +46,8 @@ def test_seed_demo_refuses_production_settings():
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo")
     assert not get_user_model().objects.filter(username="alice").exists()
+
+
+def test_each_apps_demo_is_found_through_the_app_registry_in_its_order():
+    # servicing's business date and loans before origination's applications
+    assert [seed.__module__ for seed in demo_seeders()] == ["servicing.demo", "origination.demo"]

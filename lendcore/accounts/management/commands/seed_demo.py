@@ -2,8 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from lendcore.accounts.demo import DEMO_BORROWERS, DEMO_PASSWORD, DEMO_STAFF, seed_demo_users
-from origination import demo as origination_demo
-from servicing import demo as servicing_demo
+from lendcore.core.demo_registry import demo_seeders
 
 
 class Command(BaseCommand):
@@ -17,8 +16,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Created demo users: {', '.join(created)}")
         else:
             self.stdout.write("Demo users already present; nothing to create.")
-        # Servicing first (business date, demo loans), then origination (products, applications).
-        for seed in (servicing_demo.seed_demo, origination_demo.seed_demo):
+        # Each app's demo data, in its DEMO_ORDER (servicing's business date and loans first).
+        for seed in demo_seeders():
             for line in seed():
                 self.stdout.write(line)
         self.stdout.write("")
