@@ -18,7 +18,7 @@ help:
 	@echo "make bench    every benchmark (prints BENCH lines); the PostgreSQL ones use BENCH_PG"
 	@echo "make bench-finance | bench-origination | bench-servicing   one group"
 	@echo "make bench-cob N=100000,1000000   close of business over N seeded loans"
-	@echo "make lint     ruff and the migrations check"
+	@echo "make lint     ruff, import-linter (layers), mypy and the migrations check"
 
 install: $(STAMP)
 
@@ -50,6 +50,8 @@ test: install os-deps-test
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
 # Benchmarks print figures ending in `BENCH <name> key=value` lines; they are not tests.

@@ -59,4 +59,4 @@ class StaffRequiredMixin(AccessMixin):
         if not allowed:
             self.raise_exception = True
             return self.handle_no_permission()
-        return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # a View mixin

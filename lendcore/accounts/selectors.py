@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
@@ -19,8 +21,8 @@ def user_roles(user: User | AnonymousUser) -> list[str]:
         return []
     if not hasattr(user, "_lendcore_roles"):
         names = user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True)
-        user._lendcore_roles = sorted(names)  # type: ignore[union-attr,attr-defined]
-    return user._lendcore_roles  # type: ignore[union-attr,attr-defined]
+        user._lendcore_roles = sorted(names)  # type: ignore[attr-defined]
+    return user._lendcore_roles  # type: ignore[attr-defined]
 
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -84,7 +86,7 @@ def token_user_get(*, key: str) -> User | None:
 
     user_model = get_user_model()
     qn = connection.ops.quote_name
-    pk = qn(user_model._meta.pk.column)
+    pk = qn(str(user_model._meta.pk.column))
     groups = user_model.groups.through
     direct = user_model.user_permissions.through
     sql = (
@@ -97,7 +99,8 @@ def token_user_get(*, key: str) -> User | None:
     rows = select_models_extra(user_model, sql, [key])
     if not rows:
         return None
-    user, (has_roles,) = rows[0]
+    found, (has_roles,) = rows[0]
+    user = cast(User, found)
     if not has_roles and _perm_cache_applies(user):
         user._perm_cache = set()  # type: ignore[attr-defined]
     return user

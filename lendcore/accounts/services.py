@@ -75,7 +75,8 @@ def staff_user_create(
 
 
 def auth_token_get_or_create(*, user: AbstractBaseUser) -> Token:
-    token, _ = Token.objects.get_or_create(user=user)
+    # the stubs type Token.user as auth.User; it is the configured user model
+    token, _ = Token.objects.get_or_create(user=user)  # type: ignore[misc]
     return token
 
 

@@ -59,7 +59,8 @@ class MoneyField(serializers.DecimalField):
         if self.min_value is not None and value < self.min_value:
             self.fail("min_value", min_value=self.min_value)
         exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > self.decimal_places:
+        places = self.decimal_places
+        if isinstance(exponent, int) and places is not None and -exponent > places:
             self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
         return super().validate_precision(value)
 
@@ -78,7 +79,7 @@ def money_field(
         raise ValueError(f"max_value {max_value} is above MONEY_MAX {MONEY_MAX}")
     if min_value < -MONEY_MAX or min_value > max_value:
         raise ValueError(f"min_value {min_value} is outside -MONEY_MAX..max_value")
-    messages = {
+    messages: dict[str, Any] = {
         "invalid": 'Must be an amount such as "1500.00".',
         "max_value": f"Must be at most {_amount(max_value)}.",
         "min_value": _min_message(min_value),
@@ -122,11 +123,15 @@ class MoneyFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         field: MoneyField = self.target
-        bound = max(abs(field.max_value), abs(field.min_value))
+        low, high = (
+            Decimal(str(field.min_value)),
+            Decimal(str(field.max_value)),
+        )  # set by money_field
+        bound = max(abs(high), abs(low))
         whole = len(str(int(bound)))
-        sign = "-?" if field.min_value < 0 else ""
+        sign = "-?" if low < 0 else ""
         return {
-            **build_basic_type(OpenApiTypes.STR),
+            **(build_basic_type(OpenApiTypes.STR) or {}),
             "format": "decimal",
             "pattern": rf"^{sign}\d{{1,{whole}}}(?:\.\d{{1,{field.decimal_places}}})?$",
             "minimum": field.min_value,

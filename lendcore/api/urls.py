@@ -1,11 +1,11 @@
 """`/api/v1/`: every app adds its own routes here, one APIView per operation."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from lendcore.accounts.api.views import TokenObtainApi
 from lendcore.quotes.api import AprApi, QuoteApi
 
-api_v1_patterns = [
+api_v1_patterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
     path("quotes/", QuoteApi.as_view(), name="quotes"),
     path("apr/", AprApi.as_view(), name="apr"),

@@ -58,7 +58,8 @@ class MoneyFormField(LenientDecimalField):
                 params={"limit_value": self.min_value},
             )
         exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > self.decimal_places:
+        places = self.decimal_places
+        if isinstance(exponent, int) and places is not None and -exponent > places:
             raise ValidationError(
                 self.error_messages["max_decimal_places"],
                 code="max_decimal_places",

@@ -33,6 +33,14 @@ MAX_PREPARED = 256
 
 
 @lru_cache(maxsize=1024)
+def _column_field(model: type[Model], name: str) -> Field:
+    """The concrete field `name` of `model` (a column, never a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
 def _prepared_form(sql: str) -> tuple[str, str, str] | None:
     """(name, PREPARE statement, EXECUTE template) for `sql` with `%s` placeholders, or None
     when its text holds another `%` (psycopg2's escapes: leave it to plain execution)."""
@@ -195,9 +203,8 @@ def insert_rows(objs: Sequence[Model]) -> None:
 
 @lru_cache(maxsize=64)
 def _update_statement(model: type[Model], vendor: str, names: tuple[str, ...]) -> tuple[str, tuple]:
-    fields = tuple(model._meta.get_field(name) for name in names)
-    assert all(isinstance(f, Field) for f in fields)
-    assignments = ", ".join(f"{_name(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
+    fields = tuple(_column_field(model, name) for name in names)
+    assignments = ", ".join(f"{_name(f.column)} = %s" for f in fields)
     sql = (
         f"UPDATE {_name(model._meta.db_table)} SET {assignments} "  # noqa: S608
         f"WHERE {_name(model._meta.pk.column)} = %s"
@@ -224,12 +231,12 @@ def update_many(objs: Sequence[Model], names: Sequence[str]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    fields = [model._meta.get_field(name) for name in names]
+    fields = [_column_field(model, name) for name in names]
     if connection.vendor != "postgresql":
         for obj in objs:
             for f in fields:
                 setattr(obj, f.attname, f.pre_save(obj, False))
-        model.objects.bulk_update(objs, list(names))
+        model._default_manager.bulk_update(objs, list(names))
         return
     pk = model._meta.pk
     # every value cast to its column's type (a VALUES list types its columns alone)
@@ -254,7 +261,7 @@ def _insert_with_children_statement(
     parent: type[Model], child: type[Model], fk: str, vendor: str, rows: int
 ) -> tuple[str, tuple, tuple]:
     parent_fields = tuple(f for f in parent._meta.concrete_fields if not f.primary_key)
-    fk_field = child._meta.get_field(fk)
+    fk_field = _column_field(child, fk)
     child_fields = tuple(
         f for f in child._meta.concrete_fields if not f.primary_key and f is not fk_field
     )
@@ -302,7 +309,7 @@ def insert_with_children(parent: Model, children: Sequence[Model], fk: str) -> N
     for obj in (parent, *children):
         obj._state.adding = False
         obj._state.db = connection.alias
-    attname = type(children[0])._meta.get_field(fk).attname
+    attname = _column_field(type(children[0]), fk).attname
     for obj in children:
         setattr(obj, attname, parent.pk)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -20,8 +20,14 @@ from lendcore.finance.money import round_money
 
 from . import services
 
+
 # Output amounts are already rounded by the kernel; no digit cap, so nothing can overflow here.
-MONEY = {"max_digits": None, "decimal_places": 2}
+class _DecimalSpec(TypedDict):
+    max_digits: int | None
+    decimal_places: int
+
+
+MONEY: _DecimalSpec = {"max_digits": None, "decimal_places": 2}
 
 
 def _money_in(**kwargs: Any) -> serializers.DecimalField:
@@ -102,7 +108,8 @@ class QuoteApi(APIView):
             default=Decimal("0.01"),
             help_text='Installments are rounded to a multiple of this, e.g. "0.01" or "1".',
         )
-        fees = FeeSerializer(many=True, default=list, max_length=services.MAX_FEES)
+        # many=True hands max_length to the ListSerializer (not in DRF's stubs)
+        fees = FeeSerializer(many=True, default=list, max_length=services.MAX_FEES)  # type: ignore[call-arg]
 
         def validate_first_due_date(self, value):
             disbursed = self.sibling("disbursement_date")
@@ -214,7 +221,8 @@ class AprApi(APIView):
 
         amount_financed = _money_in()
         consummation_date = serializers.DateField(validators=[_check_date])
-        payments = PaymentSerializer(many=True, allow_empty=False, max_length=services.MAX_TERM * 2)
+        # many=True hands max_length to the ListSerializer (not in DRF's stubs)
+        payments = PaymentSerializer(many=True, allow_empty=False, max_length=services.MAX_TERM * 2)  # type: ignore[call-arg]
         unit = serializers.ChoiceField(
             choices=list(services.APR_UNITS.items()),
             required=False,

@@ -381,10 +381,11 @@ def apr_compute(
     errors.raise_if_any()
 
     stream = sorted(payments)
-    used_unit = unit
     per_year: Fraction | None = None
     if unit is None:
         used_unit, per_year = apr_unit_infer(consummation_date=consummation_date, payments=stream)
+    else:
+        used_unit = unit
     try:
         # The kernel infers the same unit itself; "term" is its single-payment case.
         apr_exact = regz_apr(
