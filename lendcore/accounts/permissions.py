@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.mixins import AccessMixin
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
 from rest_framework.permissions import BasePermission
 
 from .roles import perm
@@ -18,8 +19,6 @@ class TokenAuthentication(authentication.TokenAuthentication):
     Token row with only its key and user loaded (the rest loads on access)."""
 
     def authenticate_credentials(self, key):
-        from rest_framework.authtoken.models import Token
-
         user = token_user_get(key=key)
         if user is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))

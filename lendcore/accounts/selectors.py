@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from rest_framework.authtoken.models import Token
 
 from lendcore.core.sqlrows import execute, select_columns, select_models_extra
 
@@ -82,8 +83,6 @@ def token_user_get(*, key: str) -> User | None:
     The same query tells whether the user has any group or permission of their own; a user
     with neither (a borrower) gets the empty permission cache `user_permissions_load` would
     fill, so that the staff check of every API call costs no query for borrowers."""
-    from rest_framework.authtoken.models import Token
-
     user_model = get_user_model()
     qn = connection.ops.quote_name
     pk = qn(str(user_model._meta.pk.column))

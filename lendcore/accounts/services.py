@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from lendcore.errors import ValidationFailed
 
 from .models import Borrower, LendingPermission
-from .roles import STAFF_ROLES
+from .roles import PERMISSIONS, ROLE_PERMISSIONS, STAFF_ROLES
 
 User = get_user_model()
 
@@ -86,10 +86,6 @@ def roles_sync() -> None:
     Migration 0002 does this on a new database; tests that flush tables and `seed_demo` call
     it so that the groups are always there.
     """
-    from django.contrib.auth.models import Permission
-
-    from .roles import PERMISSIONS, ROLE_PERMISSIONS
-
     content_type = ContentType.objects.get_for_model(LendingPermission, for_concrete_model=False)
     for codename, name in PERMISSIONS.items():
         Permission.objects.get_or_create(
