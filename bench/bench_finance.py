@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lendcore.finance.apr import regz_apr  # noqa: E402
-from lendcore.finance.schedule import LoanTerms, build_schedule  # noqa: E402
+from lendcore.finance.apr import regz_apr
+from lendcore.finance.schedule import LoanTerms, build_schedule
 
 WARMUP = 20
 RUNS = 200

@@ -46,7 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _servicing_bench import (  # noqa: E402
+from _servicing_bench import (
     ROOT,
     board,
     database_url,

@@ -14,6 +14,7 @@ a clamped 28 Feb) can pass ``anchor_day`` so that its months count back on that 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal
@@ -431,7 +432,7 @@ def infer_unit_period(
         later_dates = [d for d in dates if d > term_start]
         if later_dates:
             periods.append((term_start, later_dates[0]))
-        periods.extend(zip(later_dates, later_dates[1:], strict=False))
+        periods.extend(itertools.pairwise(later_dates))
     counts: dict[str, int] = {}
     for earlier, later in periods:
         for unit in _interval_units(earlier, later):

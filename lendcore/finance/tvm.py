@@ -10,6 +10,7 @@ returns NaN (no solution), so do these, as ``Decimal("NaN")``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from decimal import (
     ROUND_HALF_EVEN,
@@ -279,7 +280,7 @@ def _refine_root(coefficients: Sequence[Decimal], low: Decimal, high: Decimal) -
 
 def _sign_changes(values: Sequence[Decimal]) -> int:
     signs = [v > 0 for v in values if v != 0]
-    return sum(1 for a, b in zip(signs, signs[1:], strict=False) if a != b)
+    return sum(1 for a, b in itertools.pairwise(signs) if a != b)
 
 
 def _real_growth_roots(coefficients: Sequence[Decimal]) -> list[Decimal]:

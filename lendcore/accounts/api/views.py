@@ -6,9 +6,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from lendcore.accounts.services import auth_token_get_or_create
 from lendcore.errors import ApplicationError
-
-from ..services import auth_token_get_or_create
 
 
 class InvalidCredentials(ApplicationError):
