@@ -27,6 +27,7 @@ def user_roles(user: User | AnonymousUser) -> list[str]:
 
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+LOCKOUT_BACKEND = "axes.backends.AxesStandaloneBackend"
 
 
 def user_is_staff_member(user: User | AnonymousUser) -> bool:
@@ -68,12 +69,10 @@ def user_permissions_load(user: User) -> None:
 
 def _perm_cache_applies(user: User) -> bool:
     """Whether ModelBackend's permission cache of `user` is the set of the user's and their
-    groups' permissions (active, not a superuser, ModelBackend alone)."""
-    return (
-        user.is_active
-        and not user.is_superuser
-        and list(settings.AUTHENTICATION_BACKENDS) == [MODEL_BACKEND]
-    )
+    groups' permissions (active, not a superuser, ModelBackend the only backend that answers
+    permissions: the lockout backend answers none)."""
+    answering = [b for b in settings.AUTHENTICATION_BACKENDS if b != LOCKOUT_BACKEND]
+    return user.is_active and not user.is_superuser and answering == [MODEL_BACKEND]
 
 
 def token_user_get(*, key: str) -> User | None:

@@ -8,6 +8,7 @@ listed in `.env.example`.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
+    "csp",
     "lendcore.core",
     "lendcore.accounts",
     "lendcore.web",
@@ -77,7 +80,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "lendcore.accounts.middleware.StaffIdleTimeoutMiddleware",
+    # last: it answers a locked-out login attempt
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files (no
+# inline script or style anywhere, the API docs included), nothing framed, forms post home.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "lendcore.urls"
 WSGI_APPLICATION = "lendcore.wsgi.application"
@@ -118,6 +142,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- authentication ----------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # first: refuses a locked-out username and address before any password is checked
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0 (the default):
+# the client is REMOTE_ADDR and the header is ignored, so it cannot be forged to dodge a limit.
+LENDCORE_TRUSTED_PROXY_COUNT = env.int("LENDCORE_TRUSTED_PROXY_COUNT", default=0)
+# Lockout (django-axes) on every login path (portal/staff, admin, API token): after
+# AXES_FAILURE_LIMIT failures for one username from one address, that pair is refused for
+# AXES_COOLOFF_TIME hours (429); a successful login resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "lendcore.accounts.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "lendcore.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+# Staff sessions end after this many idle minutes (borrowers keep Django's session age).
+LENDCORE_STAFF_IDLE_MINUTES = env.int("LENDCORE_STAFF_IDLE_MINUTES", default=30)
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:after-login"
 LOGOUT_REDIRECT_URL = "web:portal-home"
@@ -183,6 +229,8 @@ REST_FRAMEWORK = {
         "auth": env.str("AUTH_THROTTLE_RATE", default="30/minute"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
+    # Throttles identify a client as the lockout does (X-Forwarded-For only behind proxies).
+    "NUM_PROXIES": LENDCORE_TRUSTED_PROXY_COUNT,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -210,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "servicing.models.PaymentStatus",
         "PaymentMethodEnum": "servicing.models.PaymentMethod",
         "DocumentTypeEnum": "origination.models.Document.DocType",
+        "UploadDocumentTypeEnum": "origination.models.Document.UPLOAD_TYPES",
         "FeeBasisEnum": "origination.models.ProductVersion.FeeBasis",
         "FeeTimingEnum": "origination.models.ProductVersion.FeeTiming",
         "ServicingFeeKindEnum": "servicing.models.FeeKind",

@@ -97,4 +97,9 @@ def test_password_reset_by_email(client, borrower):
         set_url, {"new_password1": "brand-new-secret-42", "new_password2": "brand-new-secret-42"}
     )
     assert response.status_code == 302
-    assert client.login(username="carol@example.com", password="brand-new-secret-42")
+    signed_in = client.post(
+        "/accounts/login/",
+        {"username": "carol@example.com", "password": "brand-new-secret-42"},
+    )
+    assert signed_in.status_code == 302
+    assert client.get("/my-loans/").status_code == 200

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 
 from lendcore.accounts.models import Borrower
 from lendcore.core.demo_registry import demo_seeders
@@ -17,6 +17,11 @@ DEMO_USERS = {
 }
 
 
+def _login_request():
+    """A sign-in request: the lockout backend needs one to know the client's address."""
+    return RequestFactory().post("/accounts/login/")
+
+
 @pytest.mark.django_db
 def test_seed_demo_creates_the_contract_users_and_is_idempotent(capsys):
     # When seed_demo runs twice
@@ -27,13 +32,15 @@ def test_seed_demo_creates_the_contract_users_and_is_idempotent(capsys):
     # Then every demo user exists once, in its group, with the demo password
     User = get_user_model()
     for username, group in DEMO_USERS.items():
-        user = authenticate(username=username, password="lendcore-demo")
+        user = authenticate(_login_request(), username=username, password="lendcore-demo")
         assert user is not None, username
         assert list(user.groups.values_list("name", flat=True)) == [group]
     assert User.objects.get(username="admin").is_superuser
     assert not User.objects.get(username="underwriter").is_superuser
     for username in ("alice", "bob"):
-        assert authenticate(username=username, password="lendcore-demo") is not None
+        assert (
+            authenticate(_login_request(), username=username, password="lendcore-demo") is not None
+        )
         assert Borrower.objects.filter(user__username=username).count() == 1
     assert User.objects.count() == 8
     assert "Demo users already present" in out

@@ -55,7 +55,8 @@ def test_token_lookup_gives_a_borrower_the_empty_permission_cache(
         key = auth_token_get_or_create(user=user).key
         with django_assert_num_queries(1):
             found = token_user_get(key=key)
-        assert found is not None and found.pk == user.pk
+        assert found is not None
+        assert found.pk == user.pk
         with django_assert_num_queries(0 if not staff else 1):
             assert user_is_staff_member(found) is staff
         assert found.has_perm(perm("service_loans")) is staff

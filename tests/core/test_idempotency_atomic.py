@@ -67,7 +67,8 @@ def test_an_application_error_is_stored_and_the_work_rolled_back():
     again = _run(_Work())
 
     assert first.status == again.status == 400
-    assert again.replayed and again.body["extra"]["fields"] == {"amount": ["Must be positive."]}
+    assert again.replayed
+    assert again.body["extra"]["fields"] == {"amount": ["Must be positive."]}
     assert _markers() == 0
 
 

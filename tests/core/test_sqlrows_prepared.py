@@ -41,8 +41,9 @@ def test_a_statement_is_prepared_once_per_session_and_survives_a_rollback(settin
     # the PREPARE is not a query of the request; the EXECUTE is
     assert [q["sql"] for q in captured.captured_queries] == [f"EXECUTE {name}(1)"]
     assert name in _prepared_on_server()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with transaction.atomic():
         insert_row(IdempotencyRecord(scope="s", key="k", request_hash=""))
+    with pytest.raises(IntegrityError), transaction.atomic():
         insert_row(IdempotencyRecord(scope="s", key="k", request_hash=""))
     with connection.cursor() as cursor:
         execute(cursor, sql, [41])  # no second PREPARE (it would fail: the name exists)

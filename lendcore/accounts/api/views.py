@@ -35,7 +35,7 @@ class TokenObtainApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(
-            request,
+            request._request,  # the HttpRequest: the lockout marks it for its middleware
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )

@@ -1,0 +1,39 @@
+"""CSV for people who open it in a spreadsheet: no cell is ever read as a formula.
+
+A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is run as a formula by
+Excel, LibreOffice and Sheets (OWASP "CSV injection"); such a text cell gets a leading `'`,
+which spreadsheets show as plain text. Numbers stay numbers: a negative amount (a Decimal or
+int) is written as is.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, Protocol
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Writable(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
+
+def csv_cell(value: Any) -> Any:
+    """`value` as a cell that a spreadsheet shows and never evaluates."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_write(out: _Writable, header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> None:
+    """Write `header` and `rows` to `out` (a file or an HttpResponse), every cell made safe."""
+    writer = csv.writer(out)
+    writer.writerow([csv_cell(cell) for cell in header])
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
