@@ -40,7 +40,7 @@ YEARS = 5
 
 def build(*, years: int):
     """The old loan with `years` of daily accrual and monthly payments, and a new loan."""
-    from lendcore.accounts.services import auth_token_get_or_create, borrower_sign_up
+    from lendcore.accounts.services import api_token_issue, borrower_sign_up
     from lendcore.finance.dates import add_months
     from servicing.models import InterestAccrual, JournalEntry
     from servicing.services import accrue_interest, business_date_set, payment_post
@@ -49,7 +49,7 @@ def build(*, years: int):
     borrower = borrower_sign_up(
         email="history@example.com", password="bench-pass-123", first_name="Old", last_name="Loan"
     )
-    token = auth_token_get_or_create(user=borrower.user).key
+    token = api_token_issue(user=borrower.user).key
     old = board(
         borrower=borrower,
         ref="BENCH-OLD",

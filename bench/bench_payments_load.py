@@ -65,7 +65,7 @@ def seed(*, loans: int, borrowers: int, agents: int) -> list[tuple[int, str]]:
     token a servicing agent's (`agents` of them, round-robin)."""
     from lendcore.accounts.roles import Role
     from lendcore.accounts.services import (
-        auth_token_get_or_create,
+        api_token_issue,
         borrower_sign_up,
         staff_user_create,
     )
@@ -82,7 +82,7 @@ def seed(*, loans: int, borrowers: int, agents: int) -> list[tuple[int, str]]:
         )
         people.append(borrower)
     tokens = [
-        auth_token_get_or_create(
+        api_token_issue(
             user=staff_user_create(
                 username=f"bench-agent-{n}",
                 password="bench-pass-123",

@@ -11,6 +11,7 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -44,6 +45,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         reason = _missing_service(item)
         if reason:
             pytest.fail(f"CI requires every service: {reason}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache, keyed by ids a rolled-back test hands out again:
+    each test starts with an empty cache."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import password_validation
 
+from .tokens import DEFAULT_DAYS, MAX_DAYS, SCOPE_LABELS, TokenScope
+
 
 class SignUpForm(forms.Form):
     first_name = forms.CharField(max_length=100)
@@ -20,3 +22,21 @@ class SignUpForm(forms.Form):
         if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_confirm"):
             self.add_error("password_confirm", "The two passwords do not match.")
         return cleaned
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, required=False, help_text="What it is for, e.g. “nightly GL export”."
+    )
+    scope = forms.ChoiceField(choices=list(SCOPE_LABELS.items()), initial=TokenScope.READ_ONLY)
+    expires_in_days = forms.IntegerField(
+        label="Valid for (days)", min_value=1, max_value=MAX_DAYS, initial=DEFAULT_DAYS
+    )
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

@@ -1,4 +1,5 @@
-"""Staff sessions end after `LENDCORE_STAFF_IDLE_MINUTES` without a request.
+"""Staff sessions: they end after `LENDCORE_STAFF_IDLE_MINUTES` without a request, and open
+only after a two-factor code when one is owed (`lendcore.accounts.two_factor`).
 
 A staff login stamps its session (`session_staff_stamp`, on `user_logged_in`); only stamped
 sessions are timed, so a borrower's request costs nothing more."""
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 
 from .selectors import user_is_staff_member
+from .two_factor import ENROL, session_owes_code
 
 LAST_SEEN = "lendcore_staff_last_seen"
 # The session is written at most this often just to move the clock (not on every request).
@@ -53,3 +55,27 @@ class StaffIdleTimeoutMiddleware:
         messages.info(request, message)
         login = reverse(settings.LOGIN_URL)
         return HttpResponseRedirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
+
+
+# Paths a session that owes a code may still reach: the code pages themselves and sign-out.
+TWO_FACTOR_OPEN = ("/accounts/two-factor/", "/accounts/logout/", "/static/")
+
+
+class StaffTwoFactorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        owed = session_owes_code(request)
+        if owed and not request.path.startswith(TWO_FACTOR_OPEN):
+            if request.path.startswith("/api/"):
+                body = {
+                    "message": "Enter your two-factor code in the staff UI first.",
+                    "code": "two_factor_required",
+                    "extra": {},
+                }
+                return JsonResponse(body, status=403)
+            name = "accounts:two-factor-setup" if owed == ENROL else "accounts:two-factor-verify"
+            query = urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(f"{reverse(name)}?{query}")
+        return self.get_response(request)

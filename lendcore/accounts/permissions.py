@@ -3,28 +3,56 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import AccessMixin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import BasePermission
 
 from .roles import perm
 from .selectors import token_user_get, user_is_staff_member
+from .services import api_token_touch
+from .tokens import password_stamp, scope_allows
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication with the lookup in one SQL query (`token_user_get`).
+    """`Authorization: Token <key>` for `ApiToken`s, looked up in one SQL query.
 
-    Same answers (401 "Invalid token." / "User inactive or deleted."); `request.auth` is the
-    Token row with only its key and user loaded (the rest loads on access)."""
+    Refused (AuthenticationFailed, naming why) for a key that is unknown, revoked, expired or
+    older than its user's password, or a user inactive; PermissionDenied when the token's
+    scope does not reach the view or the method (`lendcore.accounts.tokens.scope_allows`).
+    Both answer 403: session authentication is listed first and names no WWW-Authenticate
+    scheme, so DRF does not answer 401. `request.auth` is the `ApiToken`."""
+
+    def authenticate(self, request):
+        found = super().authenticate(request)
+        if found is None:
+            return None
+        token = found[1]
+        match = request._request.resolver_match
+        view_class = getattr(match.func, "view_class", None) if match else None
+        module = view_class.__module__ if view_class else ""
+        if not scope_allows(token.scope, method=request.method, view_module=module):
+            raise exceptions.PermissionDenied(
+                f"This token's scope ({token.scope}) does not allow {request.method} here."
+            )
+        return found
 
     def authenticate_credentials(self, key):
-        user = token_user_get(key=key)
-        if user is None:
+        found = token_user_get(key=key)
+        if found is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
+        user, token = found
+        now = timezone.now()
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("Token revoked."))
+        if token.expires_at <= now:
+            raise exceptions.AuthenticationFailed(_("Token expired."))
+        if token.password_stamp != password_stamp(user.password):
+            raise exceptions.AuthenticationFailed(_("Token ended by a password change."))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return user, Token.from_db(None, ["key", "user_id"], [key, user.pk])
+        api_token_touch(token, now)
+        return user, token
 
 
 def has_staff_permission(*codenames: str) -> type[BasePermission]:

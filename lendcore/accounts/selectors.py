@@ -9,12 +9,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
-from lendcore.core.sqlrows import execute, select_columns, select_models_extra
+from lendcore.core.sqlrows import execute, select_columns, select_model_pairs
 
-from .models import Borrower
+from .models import ApiToken, Borrower
 from .roles import STAFF_ROLES, perm
+from .tokens import key_digest
 
 
 def user_roles(user: User | AnonymousUser) -> list[str]:
@@ -75,9 +75,10 @@ def _perm_cache_applies(user: User) -> bool:
     return user.is_active and not user.is_superuser and answering == [MODEL_BACKEND]
 
 
-def token_user_get(*, key: str) -> User | None:
-    """The active-or-not user holding API token `key`, in one SQL query (every API call
-    asks; DRF's ORM lookup with select_related cost more to compile than to run).
+def token_user_get(*, key: str) -> tuple[User, ApiToken] | None:
+    """The API token whose key is `key` (live or not) and its active-or-not user, in one SQL
+    query (every API call asks; an ORM lookup with select_related cost more to compile than
+    to run).
 
     The same query tells whether the user has any group or permission of their own; a user
     with neither (a borrower) gets the empty permission cache `user_permissions_load` would
@@ -88,20 +89,25 @@ def token_user_get(*, key: str) -> User | None:
     groups = user_model.groups.through
     direct = user_model.user_permissions.through
     sql = (
-        f"SELECT {select_columns(user_model, 'u')}, "  # noqa: S608
+        f"SELECT {select_columns(user_model, 'u')}, {select_columns(ApiToken, 't')}, "  # noqa: S608
         f"EXISTS(SELECT 1 FROM {qn(groups._meta.db_table)} g WHERE g.user_id = u.{pk}) "
         f"OR EXISTS(SELECT 1 FROM {qn(direct._meta.db_table)} d WHERE d.user_id = u.{pk}) "
         f"FROM {qn(user_model._meta.db_table)} u "
-        f"JOIN {qn(Token._meta.db_table)} t ON t.user_id = u.{pk} WHERE t.key = %s"
+        f"JOIN {qn(ApiToken._meta.db_table)} t ON t.user_id = u.{pk} WHERE t.key_digest = %s"
     )
-    rows = select_models_extra(user_model, sql, [key])
+    rows = select_model_pairs(user_model, ApiToken, sql, [key_digest(key)])
     if not rows:
         return None
-    found, (has_roles,) = rows[0]
+    found, token, (has_roles,) = rows[0]
     user = cast(User, found)
     if not has_roles and _perm_cache_applies(user):
         user._perm_cache = set()  # type: ignore[attr-defined]
-    return user
+    return user, cast(ApiToken, token)
+
+
+def api_tokens_of(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (live, expired and revoked)."""
+    return list(ApiToken.objects.filter(user=user).order_by("-id"))
 
 
 def borrower_for_user(user: User | AnonymousUser) -> Borrower | None:

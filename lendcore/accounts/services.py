@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import User as AuthUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
-from lendcore.errors import ValidationFailed
+from lendcore.errors import PermissionDenied, ValidationFailed
 
-from .models import Borrower, LendingPermission
+from .models import ApiToken, Borrower, LendingPermission
 from .roles import PERMISSIONS, ROLE_PERMISSIONS, STAFF_ROLES
+from .tokens import (
+    DEFAULT_DAYS,
+    KEY_PREFIX_LENGTH,
+    MAX_DAYS,
+    SCOPE_LABELS,
+    TokenScope,
+    key_digest,
+    key_new,
+    password_stamp,
+)
+
+LAST_USED_EVERY = timedelta(minutes=1)
 
 User = get_user_model()
 
@@ -74,10 +91,68 @@ def staff_user_create(
     return user
 
 
-def auth_token_get_or_create(*, user: AbstractBaseUser) -> Token:
-    # the stubs type Token.user as auth.User; it is the configured user model
-    token, _ = Token.objects.get_or_create(user=user)  # type: ignore[misc]
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just issued, with its key: the only time the key is known."""
+
+    token: ApiToken
+    key: str
+
+
+def api_token_issue(
+    *,
+    user: AuthUser,
+    scope: str = TokenScope.ADMIN,
+    name: str = "",
+    days: int = DEFAULT_DAYS,
+) -> IssuedToken:
+    """A new token for `user`, valid `days` days (1 to MAX_DAYS) and limited to `scope`."""
+    errors: dict[str, list[str]] = {}
+    if scope not in SCOPE_LABELS:
+        errors["scope"] = [f"Choose one of: {', '.join(SCOPE_LABELS)}."]
+    if not 1 <= days <= MAX_DAYS:
+        errors["expires_in_days"] = [f"Must be from 1 to {MAX_DAYS} days."]
+    if len(name) > 100:
+        errors["name"] = ["At most 100 characters."]
+    if errors:
+        raise ValidationFailed.for_fields(errors)
+    key = key_new()
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=key[:KEY_PREFIX_LENGTH],
+        key_digest=key_digest(key),
+        scope=scope,
+        password_stamp=password_stamp(user.password),
+        expires_at=now + timedelta(days=days),
+        last_used_at=now,
+    )
+    return IssuedToken(token=token, key=key)
+
+
+def api_token_revoke(*, token: ApiToken, acting_user: Any) -> ApiToken:
+    """Revoke `token` (its owner, or an admin). Revoking a revoked token changes nothing."""
+    if acting_user.pk != token.user_id and not acting_user.is_superuser:
+        raise PermissionDenied("Only the token's owner or an admin can revoke it.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
     return token
+
+
+def api_tokens_revoke_all(*, user: AuthUser) -> int:
+    """Revoke every live token of `user` ("sign out everywhere" for the API)."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def api_token_touch(token: ApiToken, now: datetime) -> None:
+    """Record that `token` was used, at most once a minute (not a write per request)."""
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
 
 
 def roles_sync() -> None:

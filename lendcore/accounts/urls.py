@@ -1,12 +1,24 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import SignUpView
+from .views import (
+    ApiTokenRevokeView,
+    ApiTokensRevokeAllView,
+    ApiTokensView,
+    SignUpView,
+    TwoFactorSetupView,
+    TwoFactorVerifyView,
+)
 
 app_name = "accounts"
 
 urlpatterns = [
     path("signup/", SignUpView.as_view(), name="signup"),
+    path("tokens/", ApiTokensView.as_view(), name="api-tokens"),
+    path("two-factor/setup/", TwoFactorSetupView.as_view(), name="two-factor-setup"),
+    path("two-factor/", TwoFactorVerifyView.as_view(), name="two-factor-verify"),
+    path("tokens/revoke-all/", ApiTokensRevokeAllView.as_view(), name="api-tokens-revoke-all"),
+    path("tokens/<id:token_id>/revoke/", ApiTokenRevokeView.as_view(), name="api-token-revoke"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

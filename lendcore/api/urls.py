@@ -2,11 +2,12 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from lendcore.accounts.api.views import TokenObtainApi
+from lendcore.accounts.api.views import TokenObtainApi, TokenRevokeApi
 from lendcore.quotes.api import AprApi, QuoteApi
 
 api_v1_patterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/revoke/", TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("quotes/", QuoteApi.as_view(), name="quotes"),
     path("apr/", AprApi.as_view(), name="apr"),
     path("", include("origination.api.urls")),

@@ -167,6 +167,30 @@ def select_models_extra(
     return found
 
 
+def select_model_pairs(
+    first: type[Model], second: type[Model], sql: str, params: Sequence[Any]
+) -> list[tuple[Model, Model, tuple]]:
+    """Like `select_models_extra` for a join: the SELECT list is `select_columns(first, ...)`,
+    then `select_columns(second, ...)`, then any extra columns."""
+    with connection.cursor() as cursor:
+        execute(cursor, sql, params)
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        start = 0
+        pair = []
+        for model in (first, second):
+            attnames = _select_list(model, connection.vendor, "x")[1]
+            values = list(row[start : start + len(attnames)])
+            for n, funcs, col in _converters(model, connection.vendor):
+                for func in funcs:
+                    values[n] = func(values[n], col, connection)
+            pair.append(model.from_db(connection.alias, attnames, values))
+            start += len(attnames)
+        found.append((pair[0], pair[1], tuple(row[start:])))
+    return found
+
+
 def select_models(model: type[Model], sql: str, params: Sequence[Any]) -> list[Model]:
     """`select_models_extra` without the extra columns."""
     return [obj for obj, _ in select_models_extra(model, sql, params)]

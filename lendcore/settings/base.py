@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "lendcore.core",
     "lendcore.accounts",
     "lendcore.web",
@@ -82,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "lendcore.accounts.middleware.StaffIdleTimeoutMiddleware",
+    "lendcore.accounts.middleware.StaffTwoFactorMiddleware",
     # last: it answers a locked-out login attempt
     "axes.middleware.AxesMiddleware",
 ]
@@ -161,6 +164,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "lendcore.accounts.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "lendcore.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
+# Staff sign in with a TOTP code as well (django-otp): required for every staff member when
+# set (production's default); otherwise only for those who enrolled a device.
+LENDCORE_STAFF_2FA_REQUIRED = env.bool("LENDCORE_STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "LendCore"
 # Staff sessions end after this many idle minutes (borrowers keep Django's session age).
 LENDCORE_STAFF_IDLE_MINUTES = env.int("LENDCORE_STAFF_IDLE_MINUTES", default=30)
 
@@ -224,9 +231,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "lendcore.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "lendcore.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["lendcore.accounts.throttles.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "quote": env.str("QUOTE_THROTTLE_RATE", default="120/minute"),
         "auth": env.str("AUTH_THROTTLE_RATE", default="30/minute"),
+        # per API token: an integration posting a day's payments is not slowed, a leaked
+        # token in a loop is
+        "token": env.str("TOKEN_THROTTLE_RATE", default="6000/minute"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     # Throttles identify a client as the lockout does (X-Forwarded-For only behind proxies).

@@ -6,6 +6,7 @@ from .base import env
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required: no default in production
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 LENDCORE_ENVIRONMENT = "production"
+LENDCORE_STAFF_2FA_REQUIRED = env.bool("LENDCORE_STAFF_2FA_REQUIRED", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY")  # required: SSNs are encrypted with it
 

@@ -12,7 +12,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 # Tests run tasks in-process unless a test starts a real worker on purpose.
 CELERY_TASK_ALWAYS_EAGER = True
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"quote": "10000/minute", "auth": "10000/minute"}  # noqa: F405
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
+    "quote": "10000/minute",
+    "auth": "10000/minute",
+    "token": "100000/minute",
+}
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }

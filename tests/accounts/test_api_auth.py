@@ -8,14 +8,19 @@ def test_token_for_valid_credentials(api_client, underwriter):
         TOKEN_URL, {"username": "t_underwriter", "password": "lendcore-demo"}, format="json"
     )
     assert response.status_code == 200
-    token = response.json()["token"]
-    assert len(token) == 40
+    body = response.json()
+    assert len(body["token"]) == 43
+    assert body["prefix"] == body["token"][:8]
+    assert body["scope"] == "admin"
 
-    # The same token comes back on a second request, and it authenticates.
+    # Each request issues another token, and each authenticates.
     again = api_client.post(
         TOKEN_URL, {"username": "t_underwriter", "password": "lendcore-demo"}, format="json"
     )
-    assert again.json()["token"] == token
+    assert again.json()["token"] != body["token"]
+    for key in (body["token"], again.json()["token"]):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert api_client.get("/api/v1/business-date/").status_code == 200
 
 
 def test_token_wrong_password_is_400_with_error_body(api_client, underwriter):

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from lendcore.accounts.roles import perm
-from lendcore.accounts.selectors import user_is_staff_member
+from lendcore.accounts.selectors import token_user_get, user_is_staff_member
+from lendcore.accounts.services import api_token_issue
 
 
 def _fresh(user):
@@ -48,15 +49,14 @@ def test_token_lookup_gives_a_borrower_the_empty_permission_cache(
 ):
     """The token query tells whether the user holds any group or permission: a borrower's
     staff check then costs no query; a staff member's is answered as before."""
-    from lendcore.accounts.selectors import token_user_get
-    from lendcore.accounts.services import auth_token_get_or_create
-
     for user, staff in ((borrower.user, False), (servicing_agent, True)):
-        key = auth_token_get_or_create(user=user).key
+        issued = api_token_issue(user=user)
         with django_assert_num_queries(1):
-            found = token_user_get(key=key)
-        assert found is not None
+            got = token_user_get(key=issued.key)
+        assert got is not None
+        found, token = got
         assert found.pk == user.pk
+        assert token.pk == issued.token.pk
         with django_assert_num_queries(0 if not staff else 1):
             assert user_is_staff_member(found) is staff
         assert found.has_perm(perm("service_loans")) is staff

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from lendcore.accounts.services import auth_token_get_or_create
+from lendcore.accounts.services import api_token_issue
 from servicing.cob.runner import cob_run_start
 from servicing.models import Payment, RailTransfer
 from servicing.payoff import payoff_amount_on
@@ -94,7 +94,7 @@ def test_a_borrower_payment_is_pending_202(carol, due):
 
 
 def test_a_borrower_pays_with_a_token_by_debit_card(api_client, borrower, due):
-    token = auth_token_get_or_create(user=borrower.user).key
+    token = api_token_issue(user=borrower.user).key
     response = api_client.post(
         f"/api/v1/loans/{due.pk}/payments/",
         CARD,

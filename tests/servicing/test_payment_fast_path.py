@@ -296,11 +296,11 @@ def test_api_payment_with_a_real_token(
     """The payments API authenticates a token in one query; bad or inactive tokens are 401."""
     from rest_framework.test import APIClient
 
-    from lendcore.accounts.services import auth_token_get_or_create
+    from lendcore.accounts.services import api_token_issue
 
     loan = board_loan(borrower=borrower)
     business_date(date(2026, 2, 1))
-    token = auth_token_get_or_create(user=servicing_agent).key
+    token = api_token_issue(user=servicing_agent).key
     body = {"amount": "10.00", "method": "ach"}
     url = f"/api/v1/loans/{loan.pk}/payments/"
 

@@ -1,13 +1,19 @@
+"""`/api/v1/auth/token/`: issue a token for a username and password; revoke the one in use."""
+
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from lendcore.accounts.services import auth_token_get_or_create
-from lendcore.errors import ApplicationError
+from lendcore.accounts.models import ApiToken
+from lendcore.accounts.permissions import TokenAuthentication
+from lendcore.accounts.services import api_token_issue, api_token_revoke
+from lendcore.accounts.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPE_LABELS, TokenScope
+from lendcore.accounts.two_factor import ENROL, REQUIRED, two_factor_needed, user_code_valid
+from lendcore.errors import ApplicationError, Conflict, ValidationFailed
 
 
 class InvalidCredentials(ApplicationError):
@@ -15,8 +21,16 @@ class InvalidCredentials(ApplicationError):
     default_code = "invalid_credentials"
 
 
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The key: shown this once, store it safely.")
+    prefix = serializers.CharField()
+    scope = serializers.ChoiceField(choices=list(SCOPE_LABELS.items()))
+    expires_at = serializers.DateTimeField()
+
+
 class TokenObtainApi(APIView):
-    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+    """Exchange a username and password for a new API token (`Authorization: Token <key>`),
+    limited to a scope and valid for a number of days."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -24,22 +38,67 @@ class TokenObtainApi(APIView):
     throttle_scope = "auth"
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField()
-        password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(
+            max_length=4096, style={"input_type": "password"}, trim_whitespace=False
+        )
+        scope = serializers.ChoiceField(
+            choices=list(SCOPE_LABELS.items()),
+            default=TokenScope.ADMIN,
+            help_text="What the token may reach; the user's role still applies.",
+        )
+        expires_in_days = serializers.IntegerField(
+            min_value=1, max_value=MAX_DAYS, default=DEFAULT_DAYS
+        )
+        name = serializers.CharField(max_length=100, required=False, default="")
+        otp = serializers.CharField(
+            max_length=8,
+            required=False,
+            default="",
+            help_text="The code from the authenticator app, for staff who sign in with one.",
+        )
 
-    class OutputSerializer(serializers.Serializer):
-        token = serializers.CharField()
-
-    @extend_schema(request=InputSerializer, responses=OutputSerializer, auth=[])
+    @extend_schema(request=InputSerializer, responses=TokenOutputSerializer, auth=[])
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        values = data.validated_data
         user = authenticate(
             request._request,  # the HttpRequest: the lockout marks it for its middleware
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
+            username=values["username"],
+            password=values["password"],
         )
         if user is None or not user.is_active:
             raise InvalidCredentials("Unable to log in with the given username and password.")
-        token = auth_token_get_or_create(user=user)
-        return Response(self.OutputSerializer({"token": token.key}).data)
+        # a token must not be a way around the staff member's second factor
+        needed = two_factor_needed(user)
+        if needed == ENROL:
+            raise Conflict("Set up two-factor sign-in in the staff UI before issuing tokens.")
+        if needed == REQUIRED and not user_code_valid(user, values["otp"]):
+            raise ValidationFailed.for_fields(
+                {"otp": ["Enter the current code from your authenticator app."]}
+            )
+        issued = api_token_issue(
+            user=user, scope=values["scope"], name=values["name"], days=values["expires_in_days"]
+        )
+        body = {
+            "token": issued.key,
+            "prefix": issued.token.prefix,
+            "scope": issued.token.scope,
+            "expires_at": issued.token.expires_at,
+        }
+        return Response(TokenOutputSerializer(body).data)
+
+
+class TokenRevokeApi(APIView):
+    """Revoke the token this request is made with (an integration's "sign out")."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        if not isinstance(request.auth, ApiToken):
+            raise Conflict("Only a request made with a token can revoke it.")
+        api_token_revoke(token=request.auth, acting_user=request.user)
+        return Response(status=204)
