@@ -40,7 +40,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
         for token in queryset:
-            api_token_revoke(token=token, acting_user=request.user)
+            api_token_revoke(token=token, acting_user=request.user, request=request)
         self.message_user(request, f"{queryset.count()} token(s) revoked.")
 
 

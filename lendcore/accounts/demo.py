@@ -21,6 +21,7 @@ DEMO_STAFF: dict[str, Role] = {
     "underwriter2": Role.UNDERWRITER,
     "servicing_agent": Role.SERVICING_AGENT,
     "collector": Role.COLLECTOR,
+    "auditor": Role.AUDITOR,
     "admin": Role.ADMIN,
 }
 

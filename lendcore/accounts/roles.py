@@ -15,6 +15,7 @@ class Role(StrEnum):
     UNDERWRITER = "underwriter"
     SERVICING_AGENT = "servicing_agent"
     COLLECTOR = "collector"
+    AUDITOR = "auditor"
     ADMIN = "admin"
 
 
@@ -36,6 +37,7 @@ PERMISSIONS: dict[str, str] = {
     "manage_products": "Can edit loan products, fee policies and rule sets",
     "manage_business_date": "Can set the business date",
     "run_close_of_business": "Can run close of business",
+    "view_audit": "Can read and export the audit trail",
 }
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -49,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     Role.SERVICING_AGENT: ("access_staff_ui", "view_reports", "service_loans", "manage_fees"),
     Role.COLLECTOR: ("access_staff_ui", "view_reports", "work_collections", "service_loans"),
+    Role.AUDITOR: ("access_staff_ui", "view_reports", "view_audit"),
     Role.ADMIN: tuple(PERMISSIONS),
 }
 

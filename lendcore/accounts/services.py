@@ -12,8 +12,10 @@ from django.contrib.auth.models import User as AuthUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from lendcore.core.audit import Action, audit_record
 from lendcore.errors import PermissionDenied, ValidationFailed
 
 from .models import ApiToken, Borrower, LendingPermission
@@ -105,6 +107,7 @@ def api_token_issue(
     scope: str = TokenScope.ADMIN,
     name: str = "",
     days: int = DEFAULT_DAYS,
+    request: HttpRequest | None = None,
 ) -> IssuedToken:
     """A new token for `user`, valid `days` days (1 to MAX_DAYS) and limited to `scope`."""
     errors: dict[str, list[str]] = {}
@@ -128,24 +131,38 @@ def api_token_issue(
         expires_at=now + timedelta(days=days),
         last_used_at=now,
     )
+    audit_record(
+        action=Action.TOKEN_ISSUED, actor=user, request=request, obj=token, scope=scope, days=days
+    )
     return IssuedToken(token=token, key=key)
 
 
-def api_token_revoke(*, token: ApiToken, acting_user: Any) -> ApiToken:
+def api_token_revoke(
+    *, token: ApiToken, acting_user: Any, request: HttpRequest | None = None
+) -> ApiToken:
     """Revoke `token` (its owner, or an admin). Revoking a revoked token changes nothing."""
     if acting_user.pk != token.user_id and not acting_user.is_superuser:
         raise PermissionDenied("Only the token's owner or an admin can revoke it.")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit_record(
+            action=Action.TOKEN_REVOKED,
+            actor=acting_user,
+            request=request,
+            obj=token,
+            owner=token.user_id,
+        )
     return token
 
 
-def api_tokens_revoke_all(*, user: AuthUser) -> int:
+def api_tokens_revoke_all(*, user: AuthUser, request: HttpRequest | None = None) -> int:
     """Revoke every live token of `user` ("sign out everywhere" for the API)."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+    count = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    audit_record(action=Action.TOKEN_REVOKED, actor=user, request=request, all=True, count=count)
+    return count
 
 
 def api_token_touch(token: ApiToken, now: datetime) -> None:

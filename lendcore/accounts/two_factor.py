@@ -18,6 +18,8 @@ from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from lendcore.core.audit import Action, audit_record
+
 from .selectors import user_is_staff_member
 
 SESSION_KEY = "lendcore_two_factor"
@@ -72,10 +74,12 @@ def enrolment_secret(device: TOTPDevice) -> str:
 def enrolment_confirm(request: HttpRequest, device: TOTPDevice, code: str) -> bool:
     """Confirm the device with a code from the app, and count this session as verified."""
     if not device.verify_token(code.strip()):
+        audit_record(action=Action.TWO_FACTOR_FAILED, request=request, enrolment=True)
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
+    audit_record(action=Action.TWO_FACTOR_ENROLLED, request=request, obj=device)
     _verified(request, device)
     return True
 
@@ -86,6 +90,7 @@ def code_verify(request: HttpRequest, code: str) -> bool:
         if device.verify_token(code.strip()):
             _verified(request, device)
             return True
+    audit_record(action=Action.TWO_FACTOR_FAILED, request=request)
     return False
 
 

@@ -77,6 +77,7 @@ class ApiTokensView(LoginRequiredMixin, FormView):
                 scope=data["scope"],
                 name=data["name"],
                 days=data["expires_in_days"],
+                request=self.request,
             )
         except ValidationFailed as exc:
             for field, messages in exc.extra.get("fields", {}).items():
@@ -91,14 +92,14 @@ class ApiTokensView(LoginRequiredMixin, FormView):
 class ApiTokenRevokeView(LoginRequiredMixin, View):
     def post(self, request, token_id: int):
         token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
-        api_token_revoke(token=token, acting_user=request.user)
+        api_token_revoke(token=token, acting_user=request.user, request=request)
         messages.success(request, f"Token {token.prefix}… revoked.")
         return redirect("accounts:api-tokens")
 
 
 class ApiTokensRevokeAllView(LoginRequiredMixin, View):
     def post(self, request):
-        count = api_tokens_revoke_all(user=request.user)
+        count = api_tokens_revoke_all(user=request.user, request=request)
         messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
         return redirect("accounts:api-tokens")
 

@@ -35,3 +35,29 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key} ({self.state})"
+
+
+class AuditEvent(models.Model):
+    """One thing a person (or the system) did that an auditor may ask about: sign-ins and
+    failed ones, tokens, two-factor, PII reveals, document views, exports, staff actions.
+
+    Append-only: the database refuses UPDATE (and, on PostgreSQL, DELETE) of these rows, and
+    nothing here points at another table, so a row outlives the user and the object it names
+    (their name and label are copied)."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=50, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=50, blank=True)
+    object_label = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="core_audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name or 'system'} {self.action}"

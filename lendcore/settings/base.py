@@ -161,7 +161,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "lendcore.accounts.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "lendcore.core.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "lendcore.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 # Staff sign in with a TOTP code as well (django-otp): required for every staff member when

@@ -2,7 +2,7 @@ from django.urls import path
 
 from lendcore.quotes import views as quote_views
 
-from . import views
+from . import audit_views, views
 
 app_name = "web"
 
@@ -20,4 +20,6 @@ urlpatterns = [
         name="staff-collections",
     ),
     path("staff/reports/", views.StaffSectionView.as_view(section="reports"), name="staff-reports"),
+    path("staff/audit/", audit_views.AuditTrailView.as_view(), name="staff-audit"),
+    path("staff/audit/export/", audit_views.AuditExportView.as_view(), name="staff-audit-export"),
 ]

@@ -9,7 +9,7 @@ from django.test import override_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 from lendcore.accounts import middleware
-from lendcore.accounts.client_ip import client_ip
+from lendcore.core.client_ip import client_ip
 
 pytestmark = pytest.mark.django_db
 

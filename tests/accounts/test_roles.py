@@ -13,6 +13,7 @@ def test_migration_creates_every_role_group_with_its_permissions():
         "underwriter",
         "servicing_agent",
         "collector",
+        "auditor",
         "admin",
     }
     for role, codenames in ROLE_PERMISSIONS.items():

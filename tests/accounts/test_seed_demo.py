@@ -42,7 +42,7 @@ def test_seed_demo_creates_the_contract_users_and_is_idempotent(capsys):
             authenticate(_login_request(), username=username, password="lendcore-demo") is not None
         )
         assert Borrower.objects.filter(user__username=username).count() == 1
-    assert User.objects.count() == 8
+    assert User.objects.count() == 9
     assert "Demo users already present" in out
     assert "lendcore-demo" in out
 

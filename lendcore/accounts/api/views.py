@@ -79,7 +79,11 @@ class TokenObtainApi(APIView):
                 {"otp": ["Enter the current code from your authenticator app."]}
             )
         issued = api_token_issue(
-            user=user, scope=values["scope"], name=values["name"], days=values["expires_in_days"]
+            user=user,
+            scope=values["scope"],
+            name=values["name"],
+            days=values["expires_in_days"],
+            request=request._request,
         )
         body = {
             "token": issued.key,
@@ -100,5 +104,5 @@ class TokenRevokeApi(APIView):
     def post(self, request):
         if not isinstance(request.auth, ApiToken):
             raise Conflict("Only a request made with a token can revoke it.")
-        api_token_revoke(token=request.auth, acting_user=request.user)
+        api_token_revoke(token=request.auth, acting_user=request.user, request=request._request)
         return Response(status=204)

@@ -1,0 +1,57 @@
+"""The audit trail: `audit_record()` writes one append-only `AuditEvent`. Every app records
+through here (sign-ins, tokens, PII, documents, exports); `audit_selectors` reads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .client_ip import client_ip
+from .models import AuditEvent
+
+
+class Action:
+    """The actions recorded (a field of free text in the table; these are the ones in use)."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    TOKEN_ISSUED = "token_issued"
+    TOKEN_REVOKED = "token_revoked"
+    TWO_FACTOR_ENROLLED = "two_factor_enrolled"
+    TWO_FACTOR_FAILED = "two_factor_failed"
+    AUDIT_EXPORTED = "audit_exported"
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    actor_name: str = "",
+    obj: Any = None,
+    object_type: str = "",
+    object_id: Any = "",
+    object_label: str = "",
+    **detail: Any,
+) -> AuditEvent:
+    """Record `action` by `actor` (or the request's user) on `obj` (or the given type/id),
+    with the client's address when there is a request."""
+    if actor is None and request is not None and not actor_name:
+        actor = getattr(request, "user", None)
+    known = actor is not None and getattr(actor, "pk", None) is not None
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        object_label = object_label or str(obj)
+    return AuditEvent.objects.create(
+        action=action,
+        actor_id=actor.pk if known else None,
+        actor_name=(actor.get_username() if known else actor_name)[:150],
+        ip=client_ip(request) if request is not None else "",
+        object_type=object_type[:50],
+        object_id=str(object_id)[:50],
+        object_label=str(object_label)[:200],
+        detail=detail,
+    )
