@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +11,9 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.contrib.auth.models import User as AuthUser
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -61,6 +64,77 @@ def borrower_sign_up(
     return Borrower.objects.create(
         user=candidate, first_name=first_name, last_name=last_name, email=email, phone=phone
     )
+
+
+SIGN_UP_MAX_AGE = 60 * 60 * 24 * 3  # a confirmation link works for three days
+_SIGN_UP_SALT = "lendcore.accounts.sign-up"
+
+
+def borrower_sign_up_request(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    phone: str = "",
+    confirm_url: Callable[[str], str],
+    sign_in_url: str,
+) -> None:
+    """The portal's sign-up, which never tells whether an e-mail has an account.
+
+    The password is checked first (its errors name the field, the same for any e-mail). A new
+    e-mail gets an inactive account and a link (`confirm_url(token)`) that opens it; an e-mail
+    that has an account gets a note to sign in instead. Either way the caller shows the same
+    "check your e-mail" page."""
+    email = User.objects.normalize_email(email).strip().lower()
+    candidate = User(username=email, email=email, first_name=first_name, last_name=last_name)
+    try:
+        password_validation.validate_password(password, user=candidate)
+    except DjangoValidationError as exc:
+        raise ValidationFailed.for_fields({"password": list(exc.messages)}) from exc
+    taken = (
+        User.objects.filter(username__iexact=email).exists()
+        or User.objects.filter(email__iexact=email).exists()
+    )
+    if taken:
+        send_mail(
+            "Your LendCore account",
+            "Someone (perhaps you) tried to create a LendCore account with this e-mail, which "
+            f"already has one. To sign in: {sign_in_url}\nIf you forgot your password, use "
+            '"Forgot your password?" there. If it was not you, you can ignore this e-mail.',
+            None,
+            [email],
+        )
+        return
+    with transaction.atomic():
+        candidate.set_password(password)
+        candidate.is_active = False
+        candidate.save()
+        Borrower.objects.create(
+            user=candidate, first_name=first_name, last_name=last_name, email=email, phone=phone
+        )
+    token = signing.dumps(candidate.pk, salt=_SIGN_UP_SALT)
+    send_mail(
+        "Confirm your LendCore account",
+        f"Welcome to LendCore, {first_name}. Open this link to confirm your e-mail and sign in "
+        f"(it works for three days): {confirm_url(token)}",
+        None,
+        [email],
+    )
+
+
+def borrower_sign_up_confirm(*, token: str) -> AuthUser:
+    """Open the account a sign-up link names; the link works once and for three days."""
+    try:
+        user_id = signing.loads(token, salt=_SIGN_UP_SALT, max_age=SIGN_UP_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise ValidationFailed("This link is not valid or has expired. Sign up again.") from exc
+    user = User.objects.filter(pk=user_id, is_active=False, last_login__isnull=True).first()
+    if user is None:
+        raise ValidationFailed("This link was used already: sign in instead.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
 
 
 def borrower_create_without_login(

@@ -5,6 +5,7 @@ from .views import (
     ApiTokenRevokeView,
     ApiTokensRevokeAllView,
     ApiTokensView,
+    SignUpConfirmView,
     SignUpView,
     TwoFactorSetupView,
     TwoFactorVerifyView,
@@ -14,6 +15,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", SignUpView.as_view(), name="signup"),
+    path("signup/confirm/<str:token>/", SignUpConfirmView.as_view(), name="signup-confirm"),
     path("tokens/", ApiTokensView.as_view(), name="api-tokens"),
     path("two-factor/setup/", TwoFactorSetupView.as_view(), name="two-factor-setup"),
     path("two-factor/", TwoFactorVerifyView.as_view(), name="two-factor-verify"),

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import User
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,7 +21,13 @@ from .forms import ApiTokenForm, SignUpForm, TwoFactorCodeForm
 from .models import ApiToken
 from .permissions import StaffRequiredMixin
 from .selectors import api_tokens_of, user_is_staff_member
-from .services import api_token_issue, api_token_revoke, api_tokens_revoke_all, borrower_sign_up
+from .services import (
+    api_token_issue,
+    api_token_revoke,
+    api_tokens_revoke_all,
+    borrower_sign_up_confirm,
+    borrower_sign_up_request,
+)
 from .two_factor import (
     code_verify,
     enrolment_confirm,
@@ -37,20 +43,37 @@ class SignUpView(FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
+        request = self.request
         try:
-            borrower = borrower_sign_up(
+            borrower_sign_up_request(
                 email=data["email"],
                 password=data["password"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 phone=data["phone"],
+                confirm_url=lambda token: request.build_absolute_uri(
+                    reverse("accounts:signup-confirm", args=[token])
+                ),
+                sign_in_url=request.build_absolute_uri(reverse("accounts:login")),
             )
         except ValidationFailed as exc:
             for field, messages in exc.extra.get("fields", {}).items():
                 for message in messages:
                     form.add_error(field if field in form.fields else None, message)
             return self.form_invalid(form)
-        login(self.request, borrower.user, backend="django.contrib.auth.backends.ModelBackend")
+        # the same page whether or not the e-mail had an account
+        return render(request, "registration/signup_sent.html", {"email": data["email"]})
+
+
+class SignUpConfirmView(View):
+    """The link in the sign-up e-mail: opens the account and signs the borrower in."""
+
+    def get(self, request, token: str):
+        try:
+            user = borrower_sign_up_confirm(token=token)
+        except ValidationFailed as exc:
+            return render(request, "registration/signup_link.html", {"message": exc.message})
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("web:portal-home")
 
 

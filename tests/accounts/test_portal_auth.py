@@ -6,25 +6,71 @@ from django.core import mail
 
 from lendcore.accounts.models import Borrower
 
+SIGN_UP = {
+    "first_name": "Erin",
+    "last_name": "Evans",
+    "email": "Erin@Example.com",
+    "phone": "",
+    "password": "a-long-passphrase-9",
+    "password_confirm": "a-long-passphrase-9",
+}
+
+
+def _link(message) -> str:
+    return re.search(r"http://testserver(/accounts/signup/confirm/\S+/)", message.body).group(1)
+
 
 @pytest.mark.django_db
-def test_sign_up_creates_borrower_and_logs_in(client, roles):
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "first_name": "Erin",
-            "last_name": "Evans",
-            "email": "Erin@Example.com",
-            "phone": "",
-            "password": "a-long-passphrase-9",
-            "password_confirm": "a-long-passphrase-9",
-        },
-    )
-    assert response.status_code == 302
+def test_sign_up_sends_a_link_that_opens_the_account_and_signs_in(client, roles):
+    response = client.post("/accounts/signup/", SIGN_UP)
+    assert response.status_code == 200
+    assert b"Check your e-mail" in response.content
     borrower = Borrower.objects.get()
     assert borrower.email == "erin@example.com"
     assert borrower.user.username == "erin@example.com"
+    assert not borrower.user.is_active  # not before the e-mail is confirmed
+    assert not client.get("/").context["user"].is_authenticated
+    signed_in = client.post(
+        "/accounts/login/", {"username": "erin@example.com", "password": SIGN_UP["password"]}
+    )
+    assert signed_in.status_code == 200  # the form again: no sign-in yet
+
+    link = _link(mail.outbox[-1])
+    assert client.get(link)["Location"] == "/"
     assert client.get("/").context["user"].is_authenticated
+    borrower.user.refresh_from_db()
+    assert borrower.user.is_active
+
+    # the link works once
+    client.post("/accounts/logout/")
+    again = client.get(link)
+    assert b"used already" in again.content
+    assert not client.get("/").context["user"].is_authenticated
+
+
+@pytest.mark.django_db
+def test_sign_up_never_tells_whether_an_email_has_an_account(client, borrower):
+    new = client.post("/accounts/signup/", {**SIGN_UP, "email": "new@example.com"})
+    taken = client.post("/accounts/signup/", {**SIGN_UP, "email": "Carol@example.com"})
+    # the same page for both, but for the address typed (and the per-response CSRF mask)
+    assert new.status_code == taken.status_code == 200
+
+    def page(response, email):
+        html = response.content.decode().replace(email, "EMAIL")
+        return re.sub(r'"X-CSRFToken": "[^"]+"', "", html)
+
+    assert page(new, "new@example.com") == page(taken, "Carol@example.com")
+    # the owner of the existing account is told, and nothing was created for it
+    assert "already has one" in mail.outbox[-1].body
+    assert mail.outbox[-1].to == ["carol@example.com"]
+    assert Borrower.objects.filter(email="carol@example.com").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_forged_or_stale_link_opens_nothing(client, roles, settings):
+    response = client.get("/accounts/signup/confirm/not-a-token/")
+    assert response.status_code == 200
+    assert b"not valid or has expired" in response.content
 
 
 @pytest.mark.django_db
@@ -47,7 +93,7 @@ def test_sign_up_errors_name_the_fields_and_create_nothing(client, borrower):
 
 
 @pytest.mark.django_db
-def test_duplicate_email_and_weak_password_are_form_errors(client, borrower):
+def test_a_weak_password_is_a_form_error_whatever_the_email(client, borrower):
     response = client.post(
         "/accounts/signup/",
         {
@@ -59,7 +105,7 @@ def test_duplicate_email_and_weak_password_are_form_errors(client, borrower):
         },
     )
     errors = response.context["form"].errors
-    assert "already exists" in errors["email"][0]
+    assert "email" not in errors  # never says the e-mail has an account
     assert "password" in errors
     assert Borrower.objects.count() == 1
 

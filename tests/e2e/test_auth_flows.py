@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from lendcore.accounts.models import Borrower
@@ -30,7 +33,11 @@ def test_borrower_signs_up_then_logs_in(page, roles):
     page.get_by_label("Password", exact=True).fill("correct-horse-battery")
     page.get_by_label("Confirm password").fill("correct-horse-battery")
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
 
+    # the link in the e-mail opens the account and signs in
+    link = re.search(r"http://\S+/accounts/signup/confirm/\S+/", mail.outbox[-1].body).group(0)
+    page.goto(link)
     expect(page.get_by_role("heading", name="Welcome back, Frances")).to_be_visible()
     assert Borrower.objects.filter(email="frances@example.com").exists()
 
