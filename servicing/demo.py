@@ -62,7 +62,7 @@ def seed_demo() -> list[str]:
     borrowers = {b.user.username: b for b in Borrower.objects.select_related("user")}
     alice, bob = borrowers.get("alice"), borrowers.get("bob")
     if alice is None or bob is None or agent is None or admin is None:
-        return lines + ["Servicing demo skipped: demo users are missing."]
+        return [*lines, "Servicing demo skipped: demo users are missing."]
 
     start = today - timedelta(days=100)
 

@@ -763,17 +763,17 @@ def schedule_version_create(
     )
     rows = [replace_installment(i, version, n) for n, i in enumerate(keep, start=1)]
     offset = len(rows)
-    for inst in schedule.installments:
-        rows.append(
-            Installment(
-                schedule=version,
-                loan=loan,
-                number=offset + inst.number,
-                due_date=inst.due_date,
-                principal_due=inst.principal,
-                interest_due=inst.interest,
-            )
+    rows.extend(
+        Installment(
+            schedule=version,
+            loan=loan,
+            number=offset + inst.number,
+            due_date=inst.due_date,
+            principal_due=inst.principal,
+            interest_due=inst.interest,
         )
+        for inst in schedule.installments
+    )
     Installment.objects.bulk_create(rows)
     book.reload_installments()
     loan.maturity_date = book.installments[-1].due_date

@@ -387,19 +387,18 @@ class LoanTransaction:
 
 def loan_transactions(*, loan: Loan) -> list[LoanTransaction]:
     """Payments, fees and waivers newest first (interest accrual lives in the journal)."""
-    rows: list[LoanTransaction] = []
-    for p in loan_payments(loan=loan):
-        rows.append(
-            LoanTransaction(
-                kind="recovery" if p.is_recovery else "payment",
-                id=p.pk,
-                date=p.effective_date,
-                amount=p.amount,
-                status=p.status,
-                description=f"{p.get_method_display()} {p.reference}".strip(),
-                allocation=p.allocation,
-            )
+    rows: list[LoanTransaction] = [
+        LoanTransaction(
+            kind="recovery" if p.is_recovery else "payment",
+            id=p.pk,
+            date=p.effective_date,
+            amount=p.amount,
+            status=p.status,
+            description=f"{p.get_method_display()} {p.reference}".strip(),
+            allocation=p.allocation,
         )
+        for p in loan_payments(loan=loan)
+    ]
     for fee in loan_fees(loan=loan):
         rows.append(
             LoanTransaction(
@@ -412,18 +411,18 @@ def loan_transactions(*, loan: Loan) -> list[LoanTransaction]:
                 allocation=None,
             )
         )
-        for waiver in fee.waivers.all():
-            rows.append(
-                LoanTransaction(
-                    kind="fee_waiver",
-                    id=waiver.pk,
-                    date=waiver.effective_date,
-                    amount=waiver.amount,
-                    status="posted",
-                    description=waiver.reason,
-                    allocation=None,
-                )
+        rows.extend(
+            LoanTransaction(
+                kind="fee_waiver",
+                id=waiver.pk,
+                date=waiver.effective_date,
+                amount=waiver.amount,
+                status="posted",
+                description=waiver.reason,
+                allocation=None,
             )
+            for waiver in fee.waivers.all()
+        )
     rows.sort(key=lambda r: (r.date, r.kind, r.id), reverse=True)
     return rows
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -29,10 +29,9 @@ from lendcore.api.fields import id_field, money_field
 from lendcore.api.idempotency import idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.quotes.services import FREQUENCIES
-
-from .. import selectors, services
-from ..errors import NotFound, PermissionDenied, ValidationFailed
-from ..models import (
+from origination import selectors, services
+from origination.errors import NotFound, PermissionDenied, ValidationFailed
+from origination.models import (
     Applicant,
     Application,
     ApplicationEvent,
@@ -401,7 +400,7 @@ class ApplicationListCreateApi(APIView):
                 value = data.get(key)
                 if value and len(value) == 10:  # a date: the whole day
                     try:
-                        day = datetime.strptime(value, "%Y-%m-%d").date()
+                        day = date.fromisoformat(value)
                     except ValueError:
                         continue
                     moment = datetime.combine(day, time.max if end else time.min)
@@ -461,7 +460,8 @@ class ApplicationListCreateApi(APIView):
             raise ValidationFailed.for_fields(
                 errors, message=f"Invalid input: {', '.join(errors)}."
             )
-        assert applicant is not None and product is not None
+        assert applicant is not None
+        assert product is not None
         application = services.application_create(
             acting_user=request.user,
             applicant=applicant,

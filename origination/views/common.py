@@ -12,9 +12,8 @@ from django.utils import timezone
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.errors import ApplicationError, NotFound
-
-from .. import selectors, services
-from ..models import Application, Document
+from origination import selectors, services
+from origination.models import Application, Document
 
 PREVIEW_MAX_BYTES = 5 * 1024 * 1024
 GENERATED_TYPES = ("adverse_action_notice", "tila_disclosure", "loan_agreement")

@@ -22,16 +22,16 @@ from lendcore.accounts.models import Borrower
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.errors import ApplicationError, ValidationFailed
 from lendcore.quotes.services import FREQUENCIES
-
-from .. import pricing, selectors, services
-from ..forms import (
+from origination import pricing, selectors, services
+from origination.forms import (
     AcceptOfferForm,
     ApplicantForm,
     ApplyTermsForm,
     DocumentUploadForm,
     add_service_error,
 )
-from ..models import Application, Document
+from origination.models import Application, Document
+
 from .common import (
     GENERATED_TYPES,
     application_or_404,

@@ -22,9 +22,8 @@ from django.views import View
 from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.core.idempotency import idempotent_execute
 from lendcore.errors import ApplicationError, NotFound
-
-from .. import rules, selectors, services
-from ..forms import (
+from origination import rules, selectors, services
+from origination.forms import (
     AcceptOfferForm,
     ApproveForm,
     BacktestForm,
@@ -37,7 +36,8 @@ from ..forms import (
     RuleSetMetaForm,
     add_service_error,
 )
-from ..models import Application, Document, RuleSet
+from origination.models import Application, Document, RuleSet
+
 from .common import (
     age_label,
     application_or_404,
@@ -122,15 +122,10 @@ def detail_context(request: HttpRequest, application: Application, **overrides: 
     approvals = list(application.underwriter_actions.select_related("underwriter"))
     events = list(application.events.select_related("actor"))
     audit = list(application.audit_entries.select_related("actor"))
-    trace = []
-    if decision is not None:
-        for rule in decision.rules:
-            trace.append(
-                {
-                    **rule,
-                    "symbol": rules.OPERATOR_SYMBOLS.get(rule["operator"], rule["operator"]),
-                }
-            )
+    trace = [
+        {**rule, "symbol": rules.OPERATOR_SYMBOLS.get(rule["operator"], rule["operator"])}
+        for rule in (decision.rules if decision is not None else [])
+    ]
     status = application.status
     S = Application.Status
     can_underwrite = has_perm(user, "underwrite_applications")

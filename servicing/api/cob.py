@@ -12,9 +12,8 @@ from rest_framework.views import APIView
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.errors import NotFound, UpstreamUnavailable
-
-from ..cob import selectors as cob_selectors
-from ..cob.runner import CobDispatchError, cob_run_start
+from servicing.cob import selectors as cob_selectors
+from servicing.cob.runner import CobDispatchError, cob_run_start
 
 RUN_PERMISSION = has_staff_permission("run_close_of_business")
 

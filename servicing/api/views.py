@@ -31,10 +31,9 @@ from lendcore.api.idempotency import idempotent_response, idempotent_response_at
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.errors import PermissionDenied
 from lendcore.finance.money import CENT
-
-from .. import rail_payments, selectors, services
-from ..errors import ErrorCode, ServicingValidationError
-from ..models import BORROWER_METHODS, Fee, Installment, Loan, Payment, RailTransfer
+from servicing import rail_payments, selectors, services
+from servicing.errors import ErrorCode, ServicingValidationError
+from servicing.models import BORROWER_METHODS, Fee, Installment, Loan, Payment, RailTransfer
 
 MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 # The widest days-past-due filter (a century): a larger one overflowed the date arithmetic.

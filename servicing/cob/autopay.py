@@ -18,8 +18,7 @@ from django.db.models import Min
 
 from lendcore.core.sqlrows import update_many
 from lendcore.finance.money import ZERO
-
-from ..models import (
+from servicing.models import (
     AutopayEnrolment,
     Installment,
     InstallmentStatus,
@@ -27,6 +26,7 @@ from ..models import (
     Payment,
     RailTransfer,
 )
+
 from . import crypto
 from .rails import payment_rail
 
@@ -37,7 +37,7 @@ def autopay_enrol(
     *, loan: Loan, account_number: str, routing_number: str = "", acting_user=None
 ) -> AutopayEnrolment:
     """Enrol a loan in autopay (replaces an active enrolment)."""
-    from ..errors import ServicingValidationError
+    from servicing.errors import ServicingValidationError
 
     digits = "".join(ch for ch in account_number or "" if ch.isdigit())
     if not 4 <= len(digits) <= 17:
@@ -59,7 +59,7 @@ def _reference(transfer: RailTransfer) -> str:
 
 def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
     """Settle or return the pending debits of loans [lo, hi] whose settle date has come."""
-    from ..services import payment_reverse
+    from servicing.services import payment_reverse
 
     rail = payment_rail()
     counts = {"settled": 0, "returned": 0}
@@ -210,7 +210,7 @@ def _amounts_due(due: dict[int, Installment], on: date) -> dict[int, Decimal]:
     """What each loan owes on `on` for its installment due that day: the installment, any
     installment past due and the fees (so that an earlier fee never pushes an autopay loan
     into delinquency), never more than the payoff."""
-    from ..payoff import payoff_amount_on
+    from servicing.payoff import payoff_amount_on
 
     past_due: dict[int, Decimal] = {}
     for inst in Installment.objects.filter(
@@ -225,8 +225,8 @@ def _amounts_due(due: dict[int, Installment], on: date) -> dict[int, Decimal]:
 
 
 def _post_one(transfer: RailTransfer, on: date) -> int:
-    from ..errors import LoanStateConflict
-    from ..services import payment_post
+    from servicing.errors import LoanStateConflict
+    from servicing.services import payment_post
 
     try:
         payment = payment_post(
@@ -254,13 +254,13 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
     same rules (`servicing.calculations`: the waterfall, the installment's fill, the
     principal true-up) and the engine's accrual and journal, without its per-payment round
     trips. Returns (posted, the transfers left for `payment_post`)."""
-    from .. import calculations
-    from ..accrual import accrue_loans
-    from ..engine import INSTALLMENT_FIELDS, _set_allocation
-    from ..ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
-    from ..lock_objects import loans_lock
-    from ..models import Account, EntryType, LoanEvent, PaymentApplication
-    from ..selectors import business_date_get
+    from servicing import calculations
+    from servicing.accrual import accrue_loans
+    from servicing.engine import INSTALLMENT_FIELDS, _set_allocation
+    from servicing.ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
+    from servicing.lock_objects import loans_lock
+    from servicing.models import Account, EntryType, LoanEvent, PaymentApplication
+    from servicing.selectors import business_date_get
 
     with transaction.atomic():
         bd = business_date_get()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ..models import Loan
+from servicing.models import Loan
+
 from .steps import StepClock
 
 ONE_DAY = timedelta(days=1)

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from ..models import Notification
+from servicing.models import Notification
 
 
 class LocmemSms:

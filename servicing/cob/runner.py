@@ -22,10 +22,10 @@ from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from lendcore.errors import Conflict
+from servicing.lock_objects import business_date_lock
+from servicing.models import CobLoanFailure, CobPartition, CobRun, Loan
+from servicing.rail_payments import rail_payments_process
 
-from ..lock_objects import business_date_lock
-from ..models import CobLoanFailure, CobPartition, CobRun, Loan
-from ..rail_payments import rail_payments_process
 from . import config
 from .autopay import autopay_collect, autopay_settle
 from .steps import Scope, StepClock, close_day
@@ -125,7 +125,7 @@ def cob_run_start(
     Refuses (409) a date other than the current business date, a date already closed, and
     a date whose run is in progress. Dispatches after commit; returns the run.
     """
-    from ..selectors import business_date_get
+    from servicing.selectors import business_date_get
 
     eager = _eager()
     with transaction.atomic():
@@ -203,7 +203,7 @@ def _eager() -> bool:
 def _dispatch(run: CobRun) -> None:
     from celery import chord
 
-    from ..tasks import cob_close_task, cob_partition_task
+    from servicing.tasks import cob_close_task, cob_partition_task
 
     options = {}
     queue = config.task_queue()
@@ -445,7 +445,7 @@ def cob_close_through(
 ) -> list[tuple[date, str, CobRun | None]]:
     """Close every unclosed day from the current business date through `through`, in order.
     Returns (day, outcome, run) with outcome "closed", "already closed" or "failed"."""
-    from ..selectors import business_date_get
+    from servicing.selectors import business_date_get
 
     results: list[tuple[date, str, CobRun | None]] = []
     current = business_date_get()

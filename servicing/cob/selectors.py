@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from ..models import CobLoanFailure, CobPartition, CobRun
+from servicing.models import CobLoanFailure, CobPartition, CobRun
 
 
 def cob_runs() -> QuerySet[CobRun]:

@@ -25,9 +25,8 @@ from django.db.models.functions import Coalesce
 from lendcore.core.sqlrows import update_many
 from lendcore.finance.daycount import BASES, accrual_day_fraction_parts
 from lendcore.finance.money import ACCRUAL_PLACES, MONEY_PLACES, ZERO, round_money
-
-from .. import calculations
-from ..models import (
+from servicing import calculations
+from servicing.models import (
     Account,
     ChargeOffCandidate,
     DelinquencyHistory,
@@ -43,6 +42,7 @@ from ..models import (
     Notification,
     Statement,
 )
+
 from . import config
 
 ONE_DAY = timedelta(days=1)
@@ -189,7 +189,7 @@ def close_day(scope: Scope, clock: StepClock) -> int:
 
 def accrue_orm(scope: Scope) -> int:
     """Portable: servicing's `accrue_loans` over the scope's active loans (bulk writes)."""
-    from ..accrual import accrue_loans
+    from servicing.accrual import accrue_loans
 
     loans = list(
         scope.loans()
@@ -909,7 +909,7 @@ def late_fees(scope: Scope) -> int:
     `fees.late_fees_charge`, which it is pinned to. After `transitions`, every unpaid
     installment past its grace days is `overdue`."""
     if not is_postgres():
-        from ..fees import late_fees_charge
+        from servicing.fees import late_fees_charge
 
         return len(
             late_fees_charge(
@@ -977,7 +977,7 @@ def _reminder_channels() -> list[str]:
 
 def _reminders_send(ids: list[int]) -> None:
     if ids:
-        from ..tasks import notifications_send_task
+        from servicing.tasks import notifications_send_task
 
         transaction.on_commit(
             lambda: notifications_send_task.apply_async([ids], **config.aux_task_options())
@@ -1201,7 +1201,7 @@ def statements(scope: Scope) -> int:
 def _statements_render(statement_ids: list[int]) -> None:
     if not statement_ids:
         return
-    from ..tasks import statements_render_task
+    from servicing.tasks import statements_render_task
 
     transaction.on_commit(
         lambda: statements_render_task.apply_async([statement_ids], **config.aux_task_options())
@@ -1211,7 +1211,7 @@ def _statements_render(statement_ids: list[int]) -> None:
 def statements_orm(scope: Scope) -> int:
     """Portable: the figures of `statements.statement_figures` (grouped queries), bulk
     inserts."""
-    from ..statements import statement_figures
+    from servicing.statements import statement_figures
 
     on = scope.day
     loans = list(_cycle_loans(scope).values_list("pk", "disbursed_on"))

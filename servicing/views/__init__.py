@@ -13,8 +13,7 @@ from django.http import HttpRequest
 
 from lendcore.core.idempotency import IdempotentResponse, idempotent_execute
 from lendcore.errors import ApplicationError
-
-from ..forms import IdempotentForm
+from servicing.forms import IdempotentForm
 
 
 def run_once(

@@ -13,10 +13,9 @@ from django.views.generic import TemplateView
 
 from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.errors import ApplicationError
-
-from .. import selectors
-from ..cob import selectors as cob_selectors
-from ..cob.runner import CobDispatchError, cob_run_start
+from servicing import selectors
+from servicing.cob import selectors as cob_selectors
+from servicing.cob.runner import CobDispatchError, cob_run_start
 
 PERMISSIONS = ("run_close_of_business",)
 STEP_ORDER = (

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import selectors
-from ..models import Loan
+from servicing import selectors
+from servicing.models import Loan
 
 
 def charge_off_open(loan: Loan) -> Any:

@@ -18,10 +18,10 @@ from django.views import View
 
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.errors import ApplicationError, NotFound
+from servicing import rail_payments, selectors, services
+from servicing.forms import PaymentRequestCancelForm, PortalPaymentForm, PortalPayoffForm
+from servicing.models import Loan
 
-from .. import rail_payments, selectors, services
-from ..forms import PaymentRequestCancelForm, PortalPaymentForm, PortalPayoffForm
-from ..models import Loan
 from . import run_once
 from .staff import payoff_letter_response, statement_file_response
 

@@ -28,9 +28,8 @@ from origination.selectors import (
     documents_for_loan,
     user_sees_all_applications,
 )
-
-from .. import rail_payments, selectors, services
-from ..forms import (
+from servicing import rail_payments, selectors, services
+from servicing.forms import (
     ChargeOffDecideForm,
     ChargeOffRequestForm,
     ChargeOffUndoForm,
@@ -46,7 +45,8 @@ from ..forms import (
     RefundForm,
     ReverseForm,
 )
-from ..models import Loan, Modification, Payment
+from servicing.models import Loan, Modification, Payment
+
 from . import core, run_once
 
 PAGE_SIZE = 25
@@ -518,10 +518,10 @@ class PayoffQuoteView(StaffRequiredMixin, View):
 
 
 __all__ = [
-    "CreditRefundView",
     "ChargeOffDecideView",
     "ChargeOffRequestView",
     "ChargeOffUndoView",
+    "CreditRefundView",
     "FeeAssessView",
     "FeeWaiveView",
     "ModificationDecideView",

@@ -63,9 +63,9 @@ def test_money_field_takes_the_bound_and_a_decimal_default():
 
 
 def test_a_bound_above_money_max_is_refused_when_the_field_is_declared():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="above MONEY_MAX"):
         money_field(max_value=MONEY_MAX + Decimal("0.01"))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="above MONEY_MAX"):
         money_form_field(label="Amount", max_value=MONEY_MAX + Decimal("0.01"))
 
 

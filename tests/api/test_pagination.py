@@ -55,7 +55,8 @@ def test_a_huge_limit_answers_at_most_500_rows(loan_officer):
     body = response.json()
     assert body["count"] == MAX_LIMIT + 2
     assert len(body["results"]) == MAX_LIMIT
-    assert "limit=500" in body["next"] and "offset=500" in body["next"]
+    assert "limit=500" in body["next"]
+    assert "offset=500" in body["next"]
 
 
 def test_no_limit_answers_the_page_size(loan_officer):

@@ -49,12 +49,15 @@ def test_autopay_settles_or_returns_with_nsf_fee(book):
     cob_close_through(through=date(2026, 6, 17))
     ok = RailTransfer.objects.get(loan=book.loans["autopay_ok"])
     nsf = RailTransfer.objects.get(loan=book.loans["autopay_nsf"])
-    assert ok.status == "settled" and ok.payment.status == "posted"
-    assert nsf.status == "returned" and nsf.return_code == "R01"
+    assert ok.status == "settled"
+    assert ok.payment.status == "posted"
+    assert nsf.status == "returned"
+    assert nsf.return_code == "R01"
     assert Payment.objects.get(pk=nsf.payment_id).status == "reversed"
     assert Fee.objects.filter(loan=book.loans["autopay_nsf"], kind="nsf").count() == 1
     loan = _loan(book, "autopay_nsf")
-    assert loan.dpd == 2 and loan.delinquency_bucket == "1-29"
+    assert loan.dpd == 2
+    assert loan.delinquency_bucket == "1-29"
 
 
 def test_a_second_run_of_the_same_date_changes_nothing(book):
@@ -78,7 +81,8 @@ def test_catch_up_over_three_days_equals_three_single_runs(book):
     assert business_date_get() == date(2026, 6, 18)
     assert CobRun.objects.filter(status="succeeded").count() == 3
     loan = _loan(book, "dpd31")
-    assert loan.dpd == 33 and loan.last_closed_on == date(2026, 6, 17)
+    assert loan.dpd == 33
+    assert loan.last_closed_on == date(2026, 6, 17)
     assert InterestAccrual.objects.filter(loan=loan, date__gt=D).count() == 2
 
 
@@ -146,8 +150,10 @@ def assert_day_closed(book, *, reminders_sent: bool) -> None:
 
     assert status("one_day_late", 2) == "due"
     assert status("past_grace", 1) == "overdue"
-    assert status("dpd31", 1) == "overdue" and status("dpd31", 2) == "due"
-    assert status("on_time", 1) == "paid" and status("on_time", 2) == "due"
+    assert status("dpd31", 1) == "overdue"
+    assert status("dpd31", 2) == "due"
+    assert status("on_time", 1) == "paid"
+    assert status("on_time", 2) == "due"
     # buckets: a history row per change; charge-off candidates at 120
     assert DelinquencyHistory.objects.count() == 6
     assert list(ChargeOffCandidate.objects.values_list("loan_id", flat=True)) == [
@@ -167,5 +173,6 @@ def assert_day_closed(book, *, reminders_sent: bool) -> None:
     # autopay: both debits posted a payment on the due date, pending settlement
     for name in ("autopay_ok", "autopay_nsf"):
         transfer = RailTransfer.objects.get(loan=book.loans[name])
-        assert transfer.status == "pending" and transfer.payment.status == "posted"
+        assert transfer.status == "pending"
+        assert transfer.payment.status == "posted"
         assert status(name, 1) == "paid"

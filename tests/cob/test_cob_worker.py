@@ -77,7 +77,8 @@ def test_catch_up_on_workers_equals_single_runs(book, celery_worker_factory):
     assert [r[1] for r in results] == ["closed"] * 3
     assert business_date_get() == date(2026, 6, 18)
     loan = Loan.objects.get(pk=book.loans["dpd31"].pk)
-    assert loan.dpd == 33 and loan.last_closed_on == date(2026, 6, 17)
+    assert loan.dpd == 33
+    assert loan.last_closed_on == date(2026, 6, 17)
 
 
 def test_broker_down_fails_loudly_and_closes_nothing(book):
@@ -100,4 +101,5 @@ def test_broker_down_fails_loudly_and_closes_nothing(book):
     assert business_date_get() == D
     # once the fault is cleared the same start finishes the day (eagerly here)
     run = cob_run_start(trigger="test")
-    assert run.status == CobRun.Status.SUCCEEDED and run.attempts == 2
+    assert run.status == CobRun.Status.SUCCEEDED
+    assert run.attempts == 2

@@ -38,7 +38,7 @@ def test_exact_values_are_not_rounded() -> None:
 def test_actual_actual_per_diem_needs_the_day() -> None:
     leap = per_diem(Decimal("36600"), Decimal("0.1"), "ACT/ACT-ISDA", on=date(2024, 7, 1))
     assert leap == Decimal("10")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs the date 'on'"):
         per_diem(Decimal("36600"), Decimal("0.1"), "ACT/ACT-ISDA")
 
 

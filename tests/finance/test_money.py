@@ -67,7 +67,8 @@ def test_round_to_multiple_refuses_a_non_positive_multiple() -> None:
 
 
 def test_constants_and_conversion() -> None:
-    assert Decimal("0.01") == CENT and str(ZERO) == "0.00"
+    assert Decimal("0.01") == CENT
+    assert str(ZERO) == "0.00"
     assert to_decimal("1.10") == Decimal("1.10")
     assert to_decimal(Fraction(1, 4)) == Decimal("0.25")
     with pytest.raises(TypeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -64,14 +65,16 @@ def test_schedule_repays_exactly_the_principal(terms: LoanTerms) -> None:
     assert rows[-1].balance == Decimal("0.00")
     assert schedule.total_payments == schedule.total_interest + terms.principal
     for row in rows:
-        assert row.principal >= 0 and row.interest >= 0 and row.balance >= 0
+        assert row.principal >= 0
+        assert row.interest >= 0
+        assert row.balance >= 0
         assert row.payment == row.principal + row.interest
         assert row.principal.as_tuple().exponent == -2
         assert row.interest.as_tuple().exponent == -2
-    assert all(a.due_date < b.due_date for a, b in zip(rows, rows[1:], strict=False))
+    assert all(a.due_date < b.due_date for a, b in itertools.pairwise(rows))
     assert rows[0].due_date > terms.disbursement_date
     balances = [terms.principal] + [row.balance for row in rows]
-    assert all(a >= b for a, b in zip(balances, balances[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(balances))
 
 
 @FAST

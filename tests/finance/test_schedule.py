@@ -55,7 +55,8 @@ def test_invalid_terms_name_the_field(changes: dict[str, Any], field: str) -> No
 
 def test_terms_accept_exact_strings_and_ints() -> None:
     loan = terms(principal="1200", annual_rate="0.12", payment_rounding=1)
-    assert loan.principal == Decimal("1200") and isinstance(loan.payment_rounding, Decimal)
+    assert loan.principal == Decimal("1200")
+    assert isinstance(loan.payment_rounding, Decimal)
 
 
 # --- due dates ----------------------------------------------------------------------

@@ -45,7 +45,8 @@ def test_editing_a_version_in_use_saves_a_new_version(client, admin_user, produc
     assert response.status_code == 302, response.context["adminform"].form.errors
     versions = list(ProductVersion.objects.filter(product=product).order_by("version"))
     assert [v.version for v in versions] == [1, 2]
-    assert versions[0].max_term == 60 and versions[1].max_term == 48
+    assert versions[0].max_term == 60
+    assert versions[1].max_term == 48
 
 
 def test_activate_action_keeps_one_active(client, admin_user, product):

@@ -60,7 +60,8 @@ def test_creating_a_product_needs_manage_products(loan_officer, admin_user):
     )
     response = client_for(admin_user).post("/api/v1/products/", body, format="json")
     assert response.status_code == 201, response.json()
-    assert response.json()["code"] == "AUTO" and response.json()["version"] == 1
+    assert response.json()["code"] == "AUTO"
+    assert response.json()["version"] == 1
 
 
 def test_anonymous_is_refused(product):
@@ -74,7 +75,8 @@ def test_borrower_creates_own_applicant_ssn_write_only(borrower, other_borrower)
     response = client_for(borrower.user).post("/api/v1/applicants/", APPLICANT, format="json")
     assert response.status_code == 201
     body = response.json()
-    assert body["ssn_last4"] == "5555" and "ssn" not in body
+    assert body["ssn_last4"] == "5555"
+    assert "ssn" not in body
     assert body["borrower"] == borrower.pk
     url = f"/api/v1/applicants/{body['id']}/"
     assert client_for(borrower.user).get(url).status_code == 200
@@ -179,7 +181,8 @@ def test_submit_without_documents_is_400_naming_the_missing_types(make_applicati
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "missing_documents"
-    assert "id_proof" in body["message"] and "proof_of_income" in body["message"]
+    assert "id_proof" in body["message"]
+    assert "proof_of_income" in body["message"]
     assert body["extra"]["missing"] == ["id_proof", "proof_of_income"]
     application.refresh_from_db()
     assert application.status == "draft"
@@ -220,7 +223,8 @@ def test_approve_needs_underwriting_and_a_referred_application(decided, loan_off
     )
     assert response.status_code == 409
     response = client_for(underwriter).post(url, {"amount": "99999.00"}, format="json")
-    assert response.status_code == 400 and "amount" in error_fields(response)
+    assert response.status_code == 400
+    assert "amount" in error_fields(response)
     referred.refresh_from_db()
     assert referred.status == "referred"
 
@@ -244,7 +248,8 @@ def test_decline_and_decision_endpoints(decided, underwriter, django_capture_on_
         response = client_for(underwriter).post(
             url, {"reasons": ["Unable to verify income"]}, format="json"
         )
-    assert response.status_code == 200 and response.json()["status"] == "declined"
+    assert response.status_code == 200
+    assert response.json()["status"] == "declined"
     docs = client_for(underwriter).get(f"/api/v1/applications/{application.pk}/documents/").json()
     assert "adverse_action_notice" in [d["doc_type"] for d in docs]
 
@@ -294,11 +299,13 @@ def test_disburse_errors(accepted, decided, loan_officer, borrower, underwriter)
         == 403
     )
     missing_key = client_for(loan_officer).post(url, body, format="json")
-    assert missing_key.status_code == 400 and "Idempotency-Key" in error_fields(missing_key)
+    assert missing_key.status_code == 400
+    assert "Idempotency-Key" in error_fields(missing_key)
     bad = client_for(loan_officer).post(
         url, {"method": "cash", "reference": "R"}, format="json", HTTP_IDEMPOTENCY_KEY="b"
     )
-    assert bad.status_code == 400 and "method" in error_fields(bad)
+    assert bad.status_code == 400
+    assert "method" in error_fields(bad)
     approved = decided("9999")
     early = client_for(loan_officer).post(
         f"/api/v1/applications/{approved.pk}/disburse/",
@@ -308,7 +315,8 @@ def test_disburse_errors(accepted, decided, loan_officer, borrower, underwriter)
     )
     assert early.status_code == 409
     approved.refresh_from_db()
-    assert approved.status == "approved" and approved.loan_id is None
+    assert approved.status == "approved"
+    assert approved.loan_id is None
 
 
 # --- visibility, list filters, query counts --------------------------------------------------
@@ -402,7 +410,8 @@ def test_documents_upload_list_download(
     response = _upload(me, application.pk, PDF)
     assert response.status_code == 201
     document = response.json()
-    assert document["content_type"] == "application/pdf" and len(document["sha256"]) == 64
+    assert document["content_type"] == "application/pdf"
+    assert len(document["sha256"]) == 64
     assert [
         d["id"] for d in me.get(f"/api/v1/applications/{application.pk}/documents/").json()
     ] == [document["id"]]
@@ -432,7 +441,8 @@ def test_document_too_big_is_400(make_application, loan_officer, settings):
     settings.ORIGINATION_DOCUMENT_MAX_BYTES = 100
     application = make_application(with_documents=False)
     response = _upload(client_for(loan_officer), application.pk, PDF + b"x" * 200)
-    assert response.status_code == 400 and "file" in error_fields(response)
+    assert response.status_code == 400
+    assert "file" in error_fields(response)
     assert Document.objects.count() == 0
 
 
@@ -471,14 +481,16 @@ def test_rule_sets_api_create_backtest_activate(product, admin_user, loan_office
     response = staff.post("/api/v1/rule-sets/", body, format="json")
     assert response.status_code == 201, response.json()
     draft = response.json()
-    assert draft["status"] == "draft" and draft["version"] == 2
+    assert draft["status"] == "draft"
+    assert draft["version"] == 2
     backtest = staff.post(
         f"/api/v1/rule-sets/{draft['id']}/backtest/", {"limit": 50}, format="json"
     )
     assert backtest.status_code == 200
     result = backtest.json()
     assert result["compared"] == 2
-    assert result["approval_rate_before"] == "1.0000" and result["approval_rate_after"] == "0.5000"
+    assert result["approval_rate_before"] == "1.0000"
+    assert result["approval_rate_after"] == "0.5000"
     assert [f["after"] for f in result["flips"]] == ["refer"]
     assert (
         client_for(loan_officer).post(f"/api/v1/rule-sets/{draft['id']}/activate/").status_code
@@ -521,4 +533,5 @@ def test_request_documents_endpoint(make_application, loan_officer, borrower):
     assert client_for(borrower.user).post(url, body, format="json").status_code in (403, 404)
     assert client_for(loan_officer).post(url, body, format="json").status_code == 200
     bad = client_for(loan_officer).post(url, {"doc_types": ["x"]}, format="json")
-    assert bad.status_code == 400 and "doc_types" in error_fields(bad)
+    assert bad.status_code == 400
+    assert "doc_types" in error_fields(bad)

@@ -30,7 +30,8 @@ def test_reveal_returns_the_ssn_and_writes_an_audit_row(underwriter):
         services.applicant_ssn_reveal(applicant=applicant, acting_user=underwriter) == "123454321"
     )
     entry = AuditEntry.objects.get(action="ssn_revealed")
-    assert entry.actor == underwriter and entry.applicant == applicant
+    assert entry.actor == underwriter
+    assert entry.applicant == applicant
 
 
 @pytest.mark.parametrize(

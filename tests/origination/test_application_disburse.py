@@ -84,7 +84,7 @@ def test_concurrent_disbursement_gives_one_loan(accepted, loan_officer):
                 reference="RACE-1",
             )
             loans.append(result.loan_id)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -98,7 +98,8 @@ def test_concurrent_disbursement_gives_one_loan(accepted, loan_officer):
 
     # Then both get the same loan, and there is one
     assert errors == []
-    assert len(loans) == 2 and loans[0] == loans[1] is not None
+    assert len(loans) == 2
+    assert loans[0] == loans[1] is not None
     assert Loan.objects.count() == 1
     assert Application.objects.get(pk=application.pk).status == Application.Status.DISBURSED
 

@@ -41,7 +41,8 @@ def test_submit_sends_the_e_mail_after_commit_and_decides(
     assert any("We received your application" in s for s in subjects)
     assert Application.objects.get(pk=application.pk).status == "approved"
     message = next(m for m in mail.outbox if "received" in m.subject)
-    assert message.alternatives and message.alternatives[0][1] == "text/html"
+    assert message.alternatives
+    assert message.alternatives[0][1] == "text/html"
 
 
 def test_submitting_twice_is_409_and_changes_nothing(decided, loan_officer):

@@ -28,7 +28,7 @@ class FakeBureau:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 fake.requests.append(
                     {
@@ -108,7 +108,8 @@ def test_a_client_error_is_not_retried():
 def test_no_file():
     with FakeBureau([(200, {"file_found": False})]) as fake:
         result = HttpJsonBureau(base_url=fake.url, retries=0).pull(SUBJECT)
-    assert not result.has_file and result.score is None
+    assert not result.has_file
+    assert result.score is None
 
 
 def test_connection_refused_is_unavailable():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.db import transaction
 
 from origination import services
+from origination.models import Application
 
 pytestmark = pytest.mark.django_db
 
@@ -38,14 +40,29 @@ def test_every_stage_sends_an_e_mail_after_commit(
 def test_a_rolled_back_action_sends_nothing(decided, borrower, django_capture_on_commit_callbacks):
     application = decided("9999")
     mail.outbox.clear()
+
+    def accept_then_roll_back():
+        # The acceptance succeeds (and queues its e-mail), then its transaction rolls back.
+        with transaction.atomic():
+            accepted = services.offer_accept(
+                application=application,
+                acting_user=borrower.user,
+                signature_name="Pat Borrower",
+                ip_address=None,
+            )
+            assert accepted.status == Application.Status.OFFER_ACCEPTED
+            raise _RolledBack
+
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(Exception),  # noqa: B017
+        pytest.raises(_RolledBack),
     ):
-        services.offer_accept(
-            application=application,
-            acting_user=borrower.user,
-            signature_name="",
-            ip_address=None,
-        )
-    assert callbacks == [] and mail.outbox == []
+        accept_then_roll_back()
+    assert callbacks == []
+    assert mail.outbox == []
+    application.refresh_from_db()
+    assert application.status != Application.Status.OFFER_ACCEPTED
+
+
+class _RolledBack(Exception):
+    pass

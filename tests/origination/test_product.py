@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 
 def test_personal_product_matches_the_contract(product):
     version = selectors.product_current_version(product)
-    assert product.code == "PERSONAL" and product.active
+    assert product.code == "PERSONAL"
+    assert product.active
     assert (version.min_amount, version.max_amount) == (Decimal("1000.00"), Decimal("50000.00"))
     assert (version.min_term, version.max_term, version.frequencies) == (12, 60, ["monthly"])
     assert (version.day_count, version.interest_model) == ("ACT/365F", "daily_simple")
@@ -31,7 +32,8 @@ def test_personal_product_matches_the_contract(product):
 
 def test_unused_version_is_edited_in_place(product, admin_user):
     version = services.product_update(product=product, acting_user=admin_user, max_term=48)
-    assert version.version == 1 and version.max_term == 48
+    assert version.version == 1
+    assert version.max_term == 48
 
 
 def test_a_version_in_use_is_versioned_and_the_application_keeps_its_terms(

@@ -41,7 +41,8 @@ def test_create_validates_every_rule(product, admin_user):
             ],
         )
     messages = " ".join(excinfo.value.extra["fields"]["rules"])
-    assert "feature" in messages and "threshold" in messages
+    assert "feature" in messages
+    assert "threshold" in messages
     assert RuleSet.objects.filter(product=product).count() == 1
 
 
@@ -50,7 +51,8 @@ def test_activate_keeps_exactly_one_active_rule_set(product, admin_user):
     draft = services.rule_set_create(
         product=product, acting_user=admin_user, rules=_rules_with("700")
     )
-    assert draft.status == "draft" and draft.version == 2
+    assert draft.status == "draft"
+    assert draft.version == 2
     services.rule_set_activate(rule_set=draft, acting_user=admin_user)
     old.refresh_from_db()
     assert old.status == "retired"

@@ -19,8 +19,10 @@ def rule(order, feature, operator, threshold, outcome="decline", code=None):
 
 def test_no_rule_fires_approves():
     result = rules.evaluate([rule(1, "score", "lt", "580")], {"score": 700})
-    assert result.outcome == "approve" and result.reasons == []
-    assert result.trace[0]["passed"] is True and result.trace[0]["value"] == "700"
+    assert result.outcome == "approve"
+    assert result.reasons == []
+    assert result.trace[0]["passed"] is True
+    assert result.trace[0]["value"] == "700"
 
 
 def test_decline_wins_over_refer_and_keeps_four_reasons_in_order():
@@ -47,4 +49,5 @@ def test_text_features_compare_equal():
 def test_rule_error_names_the_bad_parts():
     spec = rules.RuleSpec.of(rule(1, "score", "between", "abc"))
     errors = rules.rule_error(spec)
-    assert "operator" in errors and "threshold" in errors
+    assert "operator" in errors
+    assert "threshold" in errors

@@ -58,7 +58,8 @@ def test_portal_details_amount_above_the_bound_is_a_form_error(client_for, borro
     assert response.status_code == 400
     assert response.context["form"].errors[field] == [TOO_BIG]
     assert client.post(REVIEW).status_code == 302
-    assert not Applicant.objects.exists() and not Application.objects.exists()
+    assert not Applicant.objects.exists()
+    assert not Application.objects.exists()
 
 
 def test_portal_details_at_the_bound_are_accepted(client_for, borrower, terms):
@@ -77,7 +78,8 @@ def test_portal_details_at_the_bound_are_accepted(client_for, borrower, terms):
         },
     )
     # Then the details are taken and the review creates the applicant with them
-    assert response.status_code == 302 and response["Location"] == REVIEW
+    assert response.status_code == 302
+    assert response["Location"] == REVIEW
     client.post(REVIEW)
     assert Applicant.objects.get().monthly_income == Decimal("999999999.99")
 

@@ -74,13 +74,15 @@ def test_live_quote_names_the_bad_field(client_for, borrower, terms):
 def test_apply_in_three_steps_creates_a_portal_draft(client_for, borrower, terms):
     client = client_for(borrower.user)
     page = client.get(NEW)
-    assert page.status_code == 200 and "Your estimate" in page.content.decode()
+    assert page.status_code == 200
+    assert "Your estimate" in page.content.decode()
     assert client.post(NEW, terms)["Location"] == DETAILS
     details = client.get(DETAILS)
     assert details.context["form"].initial["first_name"] == "Carol"
     assert client.post(DETAILS, ABOUT)["Location"] == REVIEW
     review = client.get(REVIEW).content.decode()
-    assert "***-**-9999" in review and "123-45-9999" not in review
+    assert "***-**-9999" in review
+    assert "123-45-9999" not in review
     response = client.post(REVIEW)
     application = Application.objects.get()
     assert response["Location"] == app_url("application", application)
@@ -128,7 +130,8 @@ def test_bad_details_are_400_and_create_nothing(
     assert field in response.context["form"].errors
     assert message in " ".join(response.context["form"].errors[field])
     assert client.post(REVIEW).status_code == 302  # back to step 1: nothing to create
-    assert not Applicant.objects.exists() and not Application.objects.exists()
+    assert not Applicant.objects.exists()
+    assert not Application.objects.exists()
 
 
 def _draft(client, terms) -> Application:
@@ -165,7 +168,8 @@ def test_upload_submit_and_accept(client_for, borrower, terms, django_capture_on
     # The offer page shows the federal box and the schedule
     offer_page = client.get(app_url("offer", application))
     body = offer_page.content.decode()
-    assert "ANNUAL PERCENTAGE RATE" in body and "Payment schedule" in body
+    assert "ANNUAL PERCENTAGE RATE" in body
+    assert "Payment schedule" in body
     # Accept without the name: 400, nothing changes
     bad = client.post(app_url("offer", application), {"signature_name": "", "consent": "on"})
     assert bad.status_code == 400
@@ -223,7 +227,8 @@ def test_reupload_after_rejection(client_for, borrower, terms, loan_officer):
         document=document, acting_user=loan_officer, status="rejected", reason="Expired ID"
     )
     page = client.get(app_url("application", application)).content.decode()
-    assert "Expired ID" in page and "Please upload a new one" in page
+    assert "Expired ID" in page
+    assert "Please upload a new one" in page
     _upload(client, application, "id_proof", "id2.png", PNG)
     statuses = sorted(Document.objects.values_list("status", flat=True))
     assert statuses == ["pending", "superseded"]
@@ -248,7 +253,8 @@ def test_declined_shows_the_adverse_action_notice(client_for, borrower, decided)
     client = client_for(borrower.user)
     page = client.get(app_url("application", application))
     notice = page.context["notice"]
-    assert notice is not None and 'data-action="adverse-action"' in page.content.decode()
+    assert notice is not None
+    assert 'data-action="adverse-action"' in page.content.decode()
     download = client.get(reverse("origination:document-download", args=[notice.pk]))
     assert download.status_code == 200
     assert b"".join(download.streaming_content).startswith(b"%PDF")

@@ -72,7 +72,8 @@ def test_edit_saves_a_new_draft_and_backtest_shows_the_flips(
     response = client.post(edit, _form_data(active, change=_refer_at_640))
     draft = RuleSet.objects.exclude(pk=active.pk).get()
     assert response.status_code == 302
-    assert draft.status == "draft" and draft.version == active.version + 1
+    assert draft.status == "draft"
+    assert draft.version == active.version + 1
     # Then the backtest flips the referred application to approve
     page = client.get(reverse("origination:staff-rule-set", args=[draft.pk]), {"limit": "50"})
     result = page.context["result"]
@@ -81,7 +82,9 @@ def test_edit_saves_a_new_draft_and_backtest_shows_the_flips(
         (referred.pk, "refer", "approve")
     ]
     body = page.content.decode()
-    assert "Approval rate before" in body and "50%" in body and "100%" in body
+    assert "Approval rate before" in body
+    assert "50%" in body
+    assert "100%" in body
     assert f"#{referred.pk}" in body
 
 

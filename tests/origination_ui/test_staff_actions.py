@@ -232,7 +232,8 @@ def test_loan_officer_accepts_on_behalf_audited(client_for, loan_officer, decide
     )
     assert response.status_code == 302
     offer = Offer.objects.get(application=application)
-    assert offer.status == "accepted" and offer.accepted_on_behalf
+    assert offer.status == "accepted"
+    assert offer.accepted_on_behalf
     assert application.audit_entries.filter(action="offer_accepted_on_behalf").exists()
 
 

@@ -48,7 +48,8 @@ def test_appendix_j_c1i_monthly_regular_first_period(api_client):
     assert data["apr"] == "9.69"
     assert data["unit"] == "month"
     assert data["unit_periods_per_year"] == "12"
-    assert data["apr_exact"].startswith("9.68") and len(data["apr_exact"].split(".")[1]) >= 6
+    assert data["apr_exact"].startswith("9.68")
+    assert len(data["apr_exact"].split(".")[1]) >= 6
     assert data["amount_financed"] == "5000.00"
     assert data["consummation_date"] == "1978-01-10"
 
@@ -68,7 +69,8 @@ def test_appendix_j_c1iii_semimonthly_short_first_period(api_client):
 
 def test_an_explicit_unit_is_used_and_reported(api_client):
     data = _post(api_client, _c1i(unit="month")).json()
-    assert data["unit"] == "month" and data["apr"] == "9.69"
+    assert data["unit"] == "month"
+    assert data["apr"] == "9.69"
 
 
 def test_payment_order_does_not_matter(api_client):

@@ -58,19 +58,24 @@ def test_happy_path_shape_and_string_money(api_client):
         "principal",
         "apr",
     ):
-        assert isinstance(data[key], str) and MONEY.match(data[key]), (key, data[key])
+        assert isinstance(data[key], str), (key, data[key])
+        assert MONEY.match(data[key]), (key, data[key])
     assert re.match(r"^\d+\.\d{6,}$", data["apr_exact"])
     assert data["amount_financed"] == "9800.00"
     assert data["principal"] == "10000.00"
     assert data["payment"] == "322.20"  # 10000 x r / (1 - (1 + r)^-36), r = 0.099 / 12
-    assert data["term"] == 36 and data["frequency"] == "monthly"
-    assert data["amortization"] == "level" and data["interest_method"] == "declining"
-    assert data["day_count"] == "30/360" and data["first_due_date"] is None
+    assert data["term"] == 36
+    assert data["frequency"] == "monthly"
+    assert data["amortization"] == "level"
+    assert data["interest_method"] == "declining"
+    assert data["day_count"] == "30/360"
+    assert data["first_due_date"] is None
     assert data["fees"] == [{"name": "Origination", "amount": "200.00", "kind": "prepaid"}]
     assert len(data["installments"]) == 36
     first = data["installments"][0]
     assert set(first) == {"number", "due_date", "principal", "interest", "payment", "balance"}
-    assert first["number"] == 1 and first["due_date"] == "2025-02-15"
+    assert first["number"] == 1
+    assert first["due_date"] == "2025-02-15"
     assert all(MONEY.match(first[k]) for k in ("principal", "interest", "payment", "balance"))
     assert data["installments"][-1]["balance"] == "0.00"
     assert float(data["apr"]) > 9.9
@@ -83,7 +88,8 @@ def test_finance_charge_identity_in_the_response(api_client):
     assert Decimal(data["finance_charge"]) == Decimal(data["total_of_payments"]) - Decimal(
         data["amount_financed"]
     )
-    assert data["note_principal"] == "10050.00" and data["amount_financed"] == "10000.00"
+    assert data["note_principal"] == "10050.00"
+    assert data["amount_financed"] == "10000.00"
 
 
 def test_defaults_and_options_are_echoed(api_client):
@@ -311,4 +317,5 @@ def test_the_schema_documents_both_operations(api_client):
     response = api_client.get(reverse("api-schema"), {"format": "json"})
     assert response.status_code == 200
     paths = response.json()["paths"]
-    assert "post" in paths["/api/v1/quotes/"] and "post" in paths["/api/v1/apr/"]
+    assert "post" in paths["/api/v1/quotes/"]
+    assert "post" in paths["/api/v1/apr/"]

@@ -39,7 +39,9 @@ def test_page_renders_the_form_and_the_default_schedule(client):
     assert 'id="calculator-form"' in html
     for name in ("amount", "rate", "term", "frequency", "day_count"):
         assert f'<label for="id_{name}">' in html
-    assert 'value="10000"' in html and 'value="9.9"' in html and 'value="36"' in html
+    assert 'value="10000"' in html
+    assert 'value="9.9"' in html
+    assert 'value="36"' in html
     assert f'hx-get="{RESULT}"' in html
     assert 'hx-trigger="input changed delay:300ms from:form, change from:form"' in html
     assert 'hx-target="#calculator-result"' in html
@@ -51,7 +53,8 @@ def test_page_renders_the_form_and_the_default_schedule(client):
     assert "/static/vendor/chartjs/chart.umd.min.js" in html
     assert "/static/js/calculator.js" in html
     quote = response.context["quote"]
-    assert quote.term == 36 and quote.principal == 10000
+    assert quote.term == 36
+    assert quote.principal == 10000
 
 
 def test_page_takes_the_query_string_without_javascript(client):
@@ -69,14 +72,16 @@ def test_partial_updates_for_the_given_terms(client):
     # Then the partial alone comes back with the payment, APR and the schedule
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<html" not in html and "<form" not in html
+    assert "<html" not in html
+    assert "<form" not in html
     assert "304.91" in html
     assert "12.00%" in html
     assert _rows(html) == 18
     assert 'data-invalid-fields=""' in html
     chart = response.context["chart"]
     assert chart["labels"] == list(range(1, 19))
-    assert chart["principal"][0] == "254.91" and chart["interest"][0] == "50.00"
+    assert chart["principal"][0] == "254.91"
+    assert chart["interest"][0] == "50.00"
     # and empties every field's error slot out of band
     assert html.count('hx-swap-oob="true"') == 5
 
@@ -120,7 +125,8 @@ def test_invalid_params_give_form_errors_not_a_500(client, params, field):
     assert f'href="#id_{field}"' in html
     # the field's own error slot under its input is refilled out of band
     slot = re.search(rf'<small id="id_{field}_error"[^>]*>(.*?)</small>', html, re.S)
-    assert slot and slot.group(1).strip()
+    assert slot
+    assert slot.group(1).strip()
     assert "<tbody>" not in html
 
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("day_count", ["ACT/360", "ACT/365F", "30/360", "ACT/ACT-ISDA"])
 @pytest.mark.parametrize(
-    "principal, rate, term",
+    ("principal", "rate", "term"),
     [("300000.00", "7", 360), ("25000.00", "12", 60)],
     ids=["7%-360", "12%-60"],
 )

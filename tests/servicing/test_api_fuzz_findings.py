@@ -16,7 +16,7 @@ HUGE = "276724557752405705359360"
 
 
 @pytest.mark.parametrize(
-    "query, status",
+    ("query", "status"),
     [
         ("dpd_min=1000000", 400),
         ("dpd_max=99999999999999999999", 400),
@@ -35,7 +35,7 @@ def test_loan_list_with_huge_numbers_is_not_a_500(
 
 
 @pytest.mark.parametrize(
-    "method, path",
+    ("method", "path"),
     [
         ("get", f"/api/v1/loans/{HUGE}/"),
         ("get", f"/api/v1/loans/{HUGE}/schedule/"),
@@ -61,7 +61,8 @@ def test_an_account_number_that_is_not_text_is_400(api_client, borrower, busines
     )
     assert response.status_code == 400
     assert "account_number" in response.json()["extra"]["fields"]
-    assert not RailTransfer.objects.exists() and not Payment.objects.exists()
+    assert not RailTransfer.objects.exists()
+    assert not Payment.objects.exists()
 
 
 def test_the_business_date_moves_at_most_three_years_at_once(

@@ -84,7 +84,8 @@ def test_money_above_money_max_is_400(agent, loan, business_date):
     assert payment.status_code == fee.status_code == 400
     assert _fields(payment) == _fields(fee) == ["amount"]
     assert payment.json()["extra"]["fields"]["amount"] == ["Must be at most 999,999,999.99."]
-    assert not Payment.objects.exists() and not Fee.objects.exists()
+    assert not Payment.objects.exists()
+    assert not Fee.objects.exists()
 
 
 def test_the_schema_shows_the_bounds(agent):

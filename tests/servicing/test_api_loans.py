@@ -23,9 +23,11 @@ def test_business_date_get_and_put(agent_client, admin_user, staff_api_client, b
 
     admin = staff_api_client(admin_user)
     ok = admin.put("/api/v1/business-date/", {"business_date": "2026-01-02"}, format="json")
-    assert ok.status_code == 200 and ok.json() == {"business_date": "2026-01-02"}
+    assert ok.status_code == 200
+    assert ok.json() == {"business_date": "2026-01-02"}
     bad = admin.put("/api/v1/business-date/", {"business_date": "2026-13-02"}, format="json")
-    assert bad.status_code == 400 and "business_date" in bad.json()["extra"]["fields"]
+    assert bad.status_code == 400
+    assert "business_date" in bad.json()["extra"]["fields"]
 
 
 def test_loan_detail_fields(agent_client, loan, business_date):
@@ -101,7 +103,8 @@ def test_loan_list_filters_and_constant_queries(
     assert len(numbers("dpd_max=5")) == 6
     assert len(numbers("delinquent=false")) == 10
     bad = agent_client.get("/api/v1/loans/?status=nope")
-    assert bad.status_code == 400 and "status" in bad.json()["extra"]["fields"]
+    assert bad.status_code == 400
+    assert "status" in bad.json()["extra"]["fields"]
 
 
 def test_borrower_sees_only_own_loans(api_client, borrower, other_borrower, business_date):

@@ -47,7 +47,8 @@ def test_idempotency_key_required_and_replayed(agent_client, loan, business_date
 
     first = _post(agent_client, loan, BODY)
     again = _post(agent_client, loan, BODY)
-    assert again.status_code == 201 and again.json() == first.json()
+    assert again.status_code == 201
+    assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
     different = _post(agent_client, loan, {**BODY, "amount": "5.00"})
     assert different.status_code == 422
@@ -55,7 +56,7 @@ def test_idempotency_key_required_and_replayed(agent_client, loan, business_date
 
 
 @pytest.mark.parametrize(
-    "change, field",
+    ("change", "field"),
     [
         ({"amount": "0.00"}, "amount"),
         ({"amount": "-1.00"}, "amount"),
@@ -146,7 +147,8 @@ def test_staff_may_post_above_the_payoff_only_with_allow_credit(agent_client, lo
     posted = _post(agent_client, loan, {**body, "allow_credit": True}, key="b")
     assert posted.status_code == 201
     loan.refresh_from_db()
-    assert loan.status == "paid_off" and loan.credit_balance > 0
+    assert loan.status == "paid_off"
+    assert loan.credit_balance > 0
 
 
 def test_staff_without_service_loans_cannot_pay(staff_api_client, loan_officer, loan):
@@ -167,7 +169,8 @@ def test_reverse_nsf_via_api(agent_client, loan, business_date):
     assert response.status_code == 200
     assert response.json()["status"] == "reversed"
     fee = Fee.objects.get()
-    assert fee.kind == "nsf" and fee.amount == Decimal("25.00")
+    assert fee.kind == "nsf"
+    assert fee.amount == Decimal("25.00")
     detail = agent_client.get(f"/api/v1/loans/{loan.pk}/").json()
     assert detail["fees_balance"] == "25.00"
     assert detail["principal_balance"] == "1200.00"

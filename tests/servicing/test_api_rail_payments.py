@@ -109,7 +109,8 @@ def test_a_borrower_pays_with_a_token_by_debit_card(api_client, borrower, due):
 def test_a_retry_replays_the_202_and_asks_once(carol, due):
     first = _pay(carol, due, ACH)
     again = _pay(carol, due, ACH)
-    assert again.status_code == 202 and again.json() == first.json()
+    assert again.status_code == 202
+    assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
     assert _pay(carol, due, {**ACH, "amount": "5.00"}).status_code == 422
     assert RailTransfer.objects.count() == 1
@@ -128,7 +129,8 @@ def test_a_borrower_cannot_pay_by_staff_methods(carol, due, method):
     assert response.status_code == 400
     assert _fields(response) == ["method"]
     assert "Staff post cash, check and wire payments" in response.json()["message"]
-    assert not RailTransfer.objects.exists() and not Payment.objects.exists()
+    assert not RailTransfer.objects.exists()
+    assert not Payment.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -247,7 +249,8 @@ def test_another_borrowers_list_is_404(carol, business_date, other_borrower):
 def test_staff_see_the_list(carol, due, staff_api_client, servicing_agent):
     _pay(carol, due, ACH)
     response = staff_api_client(servicing_agent).get(f"/api/v1/loans/{due.pk}/pending-payments/")
-    assert response.status_code == 200 and response.json()["count"] == 1
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
 
 
 # --------------------------------------------------------------------------- cancel
@@ -273,7 +276,8 @@ def test_cancel_with_a_key_replays(carol, due):
     first = _cancel(carol, transfer_id, HTTP_IDEMPOTENCY_KEY="c-1")
     again = _cancel(carol, transfer_id, HTTP_IDEMPOTENCY_KEY="c-1")
     assert first.status_code == again.status_code == 200
-    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
 
 
 def test_cancel_once_sent_or_settled_is_409(carol, due):

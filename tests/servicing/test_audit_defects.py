@@ -143,7 +143,7 @@ def test_1_scheduled_loan_paid_as_billed_after_a_mid_period_rate_change_pays_off
 
 
 @pytest.mark.parametrize(
-    "principal, rate, months, day_count",
+    ("principal", "rate", "months", "day_count"),
     [
         ("300000.00", "0.07", 360, "ACT/360"),
         ("300000.00", "0.07", 360, "ACT/365F"),
@@ -216,9 +216,11 @@ def test_4_backdated_on_time_payment_reverses_the_late_fee_and_dates_paid_on(
     # paid on 02-01
     fee.refresh_from_db()
     first.refresh_from_db()
-    assert fee.reversed_on == date(2026, 2, 15) and fee.outstanding == ZERO
+    assert fee.reversed_on == date(2026, 2, 15)
+    assert fee.outstanding == ZERO
     assert payment.alloc_fees == ZERO
-    assert first.status == "paid" and first.paid_on == date(2026, 2, 1)
+    assert first.status == "paid"
+    assert first.paid_on == date(2026, 2, 1)
     assert Loan.objects.get(pk=loan.pk).fees_balance == ZERO
     assert _account(loan, Account.FEE_INCOME) == ZERO
 
@@ -468,7 +470,7 @@ def test_14_business_date_cannot_move_into_a_closed_day(
 
 
 @pytest.mark.parametrize(
-    "path, body",
+    ("path", "body"),
     [
         ("fees", {"kind": "manual", "amount": "9999999999999999.99", "reason": "x"}),
         ("payments", {"amount": "9999999999999999.99", "method": "cash", "allow_credit": True}),

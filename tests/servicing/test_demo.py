@@ -11,9 +11,11 @@ def test_seed_demo_has_loans_in_every_condition_and_is_idempotent(db):
 
     loans = {loan.application_ref: loan for loan in Loan.objects.all()}
     assert len(loans) == 5
-    assert loans["DEMO-LOAN-1"].status == "active" and loan_dpd(loans["DEMO-LOAN-1"]) == 0
+    assert loans["DEMO-LOAN-1"].status == "active"
+    assert loan_dpd(loans["DEMO-LOAN-1"]) == 0
     assert loans["DEMO-LOAN-2"].principal_balance < loans["DEMO-LOAN-2"].principal_amount - 2000
-    assert loan_dpd(loans["DEMO-LOAN-3"]) > 30 and loans["DEMO-LOAN-3"].fees_balance > 0
+    assert loan_dpd(loans["DEMO-LOAN-3"]) > 30
+    assert loans["DEMO-LOAN-3"].fees_balance > 0
     assert loans["DEMO-LOAN-4"].status == "charged_off"
     assert loans["DEMO-LOAN-5"].status == "paid_off"
     assert len([line for line in first if line.startswith("Demo loan")]) == 5

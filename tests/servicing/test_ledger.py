@@ -106,23 +106,28 @@ def test_gl_export_is_staff_only(api_client, borrower, loan):
 
 @pytest.mark.postgres
 def test_database_refuses_unbalanced_entry_at_commit(loan):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        entry = JournalEntry.objects.create(
-            business_date=date(2026, 1, 1),
-            effective_date=date(2026, 1, 1),
-            entry_type="fee",
-            loan=loan,
-        )
-        JournalLine.objects.bulk_create(
-            [
-                JournalLine(entry=entry, loan=loan, account=Account.FEES, debit=Decimal("2.00")),
-                JournalLine(
-                    entry=entry, loan=loan, account=Account.FEE_INCOME, credit=Decimal("1.00")
-                ),
-            ]
-        )
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    def post_unbalanced_entry():
+        with transaction.atomic():
+            entry = JournalEntry.objects.create(
+                business_date=date(2026, 1, 1),
+                effective_date=date(2026, 1, 1),
+                entry_type="fee",
+                loan=loan,
+            )
+            JournalLine.objects.bulk_create(
+                [
+                    JournalLine(
+                        entry=entry, loan=loan, account=Account.FEES, debit=Decimal("2.00")
+                    ),
+                    JournalLine(
+                        entry=entry, loan=loan, account=Account.FEE_INCOME, credit=Decimal("1.00")
+                    ),
+                ]
+            )
+            _check_constraints_now()
+
+    with pytest.raises(IntegrityError, match="does not balance"):
+        post_unbalanced_entry()
 
 
 @pytest.mark.postgres
@@ -136,10 +141,14 @@ def test_database_refuses_lines_of_an_entry_that_does_not_exist(loan, lines):
             entry_id=missing, loan=loan, account=Account.FEE_INCOME, credit=Decimal("1.00")
         ),
     ]
-    with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
-        JournalLine.objects.bulk_create(half * (lines // 2))
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    def post_orphan_lines():
+        with transaction.atomic():
+            JournalLine.objects.bulk_create(half * (lines // 2))
+            _check_constraints_now()
+
+    with pytest.raises(IntegrityError, match="does not exist"):
+        post_orphan_lines()
     assert not JournalLine.objects.filter(entry_id=missing).exists()
 
 
@@ -155,3 +164,9 @@ def test_database_refuses_update_and_delete_of_journal_rows(loan):
     ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
+
+
+def _check_constraints_now():
+    """Run the deferred (commit-time) checks inside the test's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

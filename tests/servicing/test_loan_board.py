@@ -16,7 +16,8 @@ def test_board_creates_loan_schedule_and_disbursement(borrower, business_date):
     assert loan.status == Loan.Status.ACTIVE
     assert loan.principal_balance == Decimal("1200.00")
     version = ScheduleVersion.objects.get(loan=loan)
-    assert version.is_current and version.version == 1
+    assert version.is_current
+    assert version.version == 1
     installments = Installment.objects.filter(schedule=version)
     assert installments.count() == 12
     assert sum(i.principal_due for i in installments) == Decimal("1200.00")

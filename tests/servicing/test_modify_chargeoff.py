@@ -45,7 +45,7 @@ def test_modification_due_day_and_deferral(agent_client, loan, business_date):
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    ("body", "field"),
     [
         ({"annual_rate_pct": "-1", "reason": "x"}, "annual_rate_pct"),
         ({"remaining_term": 0, "reason": "x"}, "remaining_term"),
@@ -131,7 +131,8 @@ def test_charge_off_four_eyes_recovery_and_undo(
         format="json",
         HTTP_IDEMPOTENCY_KEY="rec-1",
     )
-    assert recovery.status_code == 201 and recovery.json()["is_recovery"] is True
+    assert recovery.status_code == 201
+    assert recovery.json()["is_recovery"] is True
     # undo is refused while a recovery stands
     undo = admin.post(url, {"action": "undo", "reason": "error"}, format="json")
     assert undo.status_code == 409
@@ -152,6 +153,7 @@ def test_charge_off_reject(agent_client, loan, staff_api_client, admin_user):
     rejected = staff_api_client(admin_user).post(
         url, {"action": "reject", "reason": "no"}, format="json"
     )
-    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    assert rejected.status_code == 200
+    assert rejected.json()["status"] == "rejected"
     loan.refresh_from_db()
     assert loan.status == "active"

@@ -63,7 +63,8 @@ def test_a_request_posts_nothing_until_it_settles(on_due_date, borrower):
     # Then a one-time transfer waits for close of business; nothing is posted
     assert (transfer.kind, transfer.status, transfer.method) == ("one_time", "requested", "ach")
     assert (transfer.amount, transfer.business_date) == (Decimal("106.62"), D)
-    assert transfer.account_last4 == "6789" and transfer.routing_number == "021000021"
+    assert transfer.account_last4 == "6789"
+    assert transfer.routing_number == "021000021"
     assert crypto.decrypt(transfer.account_encrypted) == "000123456789"
     assert "000123456789" not in transfer.account_encrypted
     assert transfer.requested_by == borrower.user
@@ -224,7 +225,8 @@ def test_the_borrower_cancels_before_it_is_sent(on_due_date, borrower):
     # When Carol cancels it
     cancelled = payment_request_cancel(transfer=transfer, acting_user=borrower.user)
     # Then it is cancelled, audited, and close of business sends nothing
-    assert cancelled.status == "cancelled" and cancelled.cancelled_at is not None
+    assert cancelled.status == "cancelled"
+    assert cancelled.cancelled_at is not None
     assert LoanEvent.objects.filter(
         data__payment_request=transfer.pk, to_status="cancelled", actor=borrower.user
     ).exists()
@@ -297,7 +299,8 @@ def test_close_of_business_sends_settles_and_posts(on_due_date, borrower):
     transfer.refresh_from_db()
     payment = transfer.payment
     assert transfer.status == "settled"
-    assert transfer.rail_reference == f"SBX-RAIL-{transfer.pk}" and transfer.settle_on == D
+    assert transfer.rail_reference == f"SBX-RAIL-{transfer.pk}"
+    assert transfer.settle_on == D
     assert (payment.amount, payment.effective_date, payment.method) == (
         Decimal("106.62"),
         D,
@@ -468,7 +471,8 @@ def test_a_request_on_the_last_grace_day_keeps_the_installment_free_of_a_late_fe
     assert payment.effective_date == date(2026, 2, 11)
     assert not Fee.objects.filter(kind="late").exists()
     first = Installment.objects.get(loan=on_due_date, schedule__is_current=True, number=1)
-    assert first.status == "paid" and first.paid_on == date(2026, 2, 11)
+    assert first.status == "paid"
+    assert first.paid_on == date(2026, 2, 11)
 
 
 def test_without_the_request_the_same_nights_charge_the_late_fee(on_due_date, business_date):

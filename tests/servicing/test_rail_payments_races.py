@@ -110,8 +110,11 @@ def test_a_cancel_racing_close_of_business_either_cancels_or_is_refused(due, bor
     # Then exactly one of them won: cancelled and never sent, or sent, posted and refused 409
     transfer.refresh_from_db()
     if outcome == "cancelled":
-        assert transfer.status == "cancelled" and transfer.rail_reference == ""
-        assert counts["sent"] == 0 and not Payment.objects.exists()
+        assert transfer.status == "cancelled"
+        assert transfer.rail_reference == ""
+        assert counts["sent"] == 0
+        assert not Payment.objects.exists()
     else:
         assert outcome == 409
-        assert transfer.status == "settled" and Payment.objects.count() == 1
+        assert transfer.status == "settled"
+        assert Payment.objects.count() == 1

@@ -75,7 +75,8 @@ def test_another_borrowers_loan_is_404(carol, other_loan, path):
 def test_paying_another_borrowers_loan_is_404_and_posts_nothing(carol, other_loan):
     response = _pay(carol, other_loan, step="confirm")
     assert response.status_code == 404
-    assert not Payment.objects.exists() and not RailTransfer.objects.exists()
+    assert not Payment.objects.exists()
+    assert not RailTransfer.objects.exists()
 
 
 def test_loan_page_shows_next_payment_balance_payoff_and_schedule(carol, loan):
@@ -112,7 +113,8 @@ class TestOneTimePayment:
         assert 'id="confirm-amount">$106.62<' in html
         assert 'id="confirm-account">6789<' in html
         assert "settles at close of business on February 1, 2026" in html
-        assert not RailTransfer.objects.exists() and not Payment.objects.exists()
+        assert not RailTransfer.objects.exists()
+        assert not Payment.objects.exists()
 
     def test_confirm_asks_for_the_payment_and_it_shows_pending(self, carol, loan, borrower):
         # When Carol confirms
@@ -273,7 +275,8 @@ class TestPendingPayments:
         # Then the loan page says why, and it still waits to settle
         assert response.status_code == 409
         html = response.content.decode()
-        assert 'id="page-error"' in html and "already sent" in html
+        assert 'id="page-error"' in html
+        assert "already sent" in html
         assert "at close of business on February 2, 2026" in html
         assert f"/payments/{transfer.pk}/cancel/" not in html  # no Cancel button any more
         assert RailTransfer.objects.get().status == "pending"
@@ -296,14 +299,17 @@ class TestPendingPayments:
         # Then her loan page shows the payment posted and the balance reduced
         html = carol.get(f"/my-loans/{loan.pk}/").content.decode()
         assert 'id="pending-table"' not in html
-        assert "Posted" in html and "$106.62" in html
+        assert "Posted" in html
+        assert "$106.62" in html
         assert 'id="balance">$1,200.00<' not in html
 
     def test_the_staff_loan_page_lists_it(self, signed_in, servicing_agent, loan, transfer):
         html = signed_in(servicing_agent).get(f"/staff/loans/{loan.pk}/").content.decode()
         assert 'id="pending-payments-table"' in html
-        assert f"#{transfer.pk}" in html and "Bank account ****6789" in html
-        assert "Requested (not sent yet)" in html and "2026-02-01" in html
+        assert f"#{transfer.pk}" in html
+        assert "Bank account ****6789" in html
+        assert "Requested (not sent yet)" in html
+        assert "2026-02-01" in html
 
 
 class TestStatements:
