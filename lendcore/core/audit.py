@@ -22,6 +22,7 @@ class Action:
     TWO_FACTOR_ENROLLED = "two_factor_enrolled"
     TWO_FACTOR_FAILED = "two_factor_failed"
     AUDIT_EXPORTED = "audit_exported"
+    FIELD_KEYS_ROTATED = "field_keys_rotated"
 
 
 def audit_record(

@@ -22,9 +22,14 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 LENDCORE_ENVIRONMENT = "base"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-# Fernet key for fields encrypted at rest (SSNs). Unset: derived from SECRET_KEY, which then
-# must never change. Production requires its own key.
-FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+# Personal data at rest (lendcore/core/crypto.py): a ring of Fernet keys, newest first.
+# Unset: a key file outside the repository, created on first use. Production requires the keys.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")  # one key (earlier releases)
+FIELD_ENCRYPTION_KEY_FILE = env.str("FIELD_ENCRYPTION_KEY_FILE", default="~/.lendcore/field-keys")
+# Values earlier releases wrote under keys derived from SECRET_KEY still decrypt, until
+# `manage.py rotate_field_keys` re-encrypts them; nothing new is written under them.
+FIELD_ENCRYPTION_ACCEPT_DERIVED = env.bool("FIELD_ENCRYPTION_ACCEPT_DERIVED", default=True)
 
 # Pluggable adapters (origination/adapters). The sandbox ones are deterministic: see README.
 IDENTITY_BACKEND = env.str(

@@ -1,5 +1,7 @@
 """Production: PostgreSQL, Redis, S3-compatible storage, SMTP; no insecure defaults."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -8,7 +10,12 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 LENDCORE_ENVIRONMENT = "production"
 LENDCORE_STAFF_2FA_REQUIRED = env.bool("LENDCORE_STAFF_2FA_REQUIRED", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
-FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY")  # required: SSNs are encrypted with it
+# Required: personal data is encrypted under these (lendcore/core/crypto.py); no derived keys.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+if not (FIELD_ENCRYPTION_KEYS or FIELD_ENCRYPTION_KEY):
+    raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS (Fernet keys, newest first).")
+FIELD_ENCRYPTION_ACCEPT_DERIVED = False
 
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

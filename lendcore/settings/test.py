@@ -1,5 +1,8 @@
 """Test settings: the database comes from DATABASE_URL (SQLite locally, PostgreSQL in CI)."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
@@ -21,3 +24,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 LENDCORE_ENVIRONMENT = "test"
+# Tests never touch a developer's real key ring.
+FIELD_ENCRYPTION_KEY_FILE = env.str(
+    "FIELD_ENCRYPTION_KEY_FILE",
+    default=str(Path(tempfile.gettempdir()) / "lendcore-test" / "field-keys"),
+)
