@@ -4,6 +4,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from lendcore.api.urls import api_v1_patterns
 
+# JSON for an unknown /api/ URL (e.g. an id past a bigint), the HTML page elsewhere.
+handler404 = "lendcore.api.exceptions.page_not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1_patterns, "api"), namespace="api")),

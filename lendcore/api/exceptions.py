@@ -9,7 +9,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -72,3 +73,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             extra["retry_after_seconds"] = int(wait)
         response.data = {"message": message, "code": code, "extra": extra}
     return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for a URL no route matches: the API's error body under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": "Not found.", "code": "not_found", "extra": {}}, status=404)
+    return defaults.page_not_found(request, exception)

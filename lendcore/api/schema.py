@@ -1,6 +1,33 @@
-"""OpenAPI generation tweaks."""
+"""OpenAPI generation tweaks: component names per view, and every error an operation can
+answer documented with the one error body (`lendcore.api.exceptions`)."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import permissions, serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error: what went wrong, a stable code, and details."""
+
+    message = serializers.CharField()
+    code = serializers.CharField()
+    extra = serializers.DictField(
+        help_text="Details: `fields` ({field: [messages]}) on 400, `retry_after_seconds` on 429."
+    )
+
+
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_ERRORS = {
+    "400": "Invalid input: `extra.fields` names each bad field.",
+    "401": "No credentials, or a token that is unknown, revoked or expired.",
+    "403": "Not signed in (session), or not allowed for this user or token scope.",
+    "404": "No such object, or not one this user may see.",
+    "409": "Not allowed in the object's current state, or an Idempotency-Key reused.",
+    "429": "Too many requests (throttled or locked out): see `Retry-After`.",
+}
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -15,3 +42,35 @@ class AutoSchema(SpectacularAutoSchema):
         if "." in qualname:
             return qualname.replace(".", "").replace("Serializer", "")
         return super().get_serializer_name(serializer, direction)
+
+    def _get_response_bodies(self, direction="response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for code in self._error_codes():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(ErrorSerializer, code)
+                responses[code]["description"] = _ERRORS[code]
+        return responses
+
+    def _error_codes(self) -> list[str]:
+        """The errors this operation can answer, from how the view is set up."""
+        view = self.view
+        codes = ["400"]
+        if self._answers_401():
+            codes.append("401")
+        if not all(isinstance(p, permissions.AllowAny) for p in view.get_permissions()):
+            codes.append("403")
+        if "{" in self.path:
+            codes.append("404")
+        if self.method in _UNSAFE:
+            codes.append("409")
+        if view.get_throttles():
+            codes.append("429")
+        return codes
+
+    def _answers_401(self) -> bool:
+        # DRF answers 401 only when the first authenticator names a WWW-Authenticate scheme.
+        authenticators = self.view.get_authenticators()
+        first = authenticators[0] if authenticators else None
+        return first is not None and bool(first.authenticate_header(None))

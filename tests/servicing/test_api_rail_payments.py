@@ -316,7 +316,7 @@ def test_the_schema_says_what_the_code_does(api_client, servicing_agent):
     api_client.force_authenticate(servicing_agent)
     schema = api_client.get("/api/schema/", {"format": "json"}).json()
     post = schema["paths"]["/api/v1/loans/{loan_id}/payments/"]["post"]
-    assert set(post["responses"]) == {"201", "202"}
+    assert {code for code in post["responses"] if code < "300"} == {"201", "202"}
     assert post["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/PendingPayment"
     )
@@ -331,4 +331,4 @@ def test_the_schema_says_what_the_code_does(api_client, servicing_agent):
     listed = schema["paths"]["/api/v1/loans/{loan_id}/pending-payments/"]["get"]
     assert {p["name"] for p in listed["parameters"]} >= {"limit", "offset"}
     cancel = schema["paths"]["/api/v1/pending-payments/{transfer_id}/cancel/"]["post"]
-    assert set(cancel["responses"]) == {"200"}
+    assert {code for code in cancel["responses"] if code < "300"} == {"200"}
