@@ -73,4 +73,4 @@ class AutoSchema(SpectacularAutoSchema):
         # DRF answers 401 only when the first authenticator names a WWW-Authenticate scheme.
         authenticators = self.view.get_authenticators()
         first = authenticators[0] if authenticators else None
-        return first is not None and bool(first.authenticate_header(None))
+        return first is not None and bool(first.authenticate_header(self.view.request))
