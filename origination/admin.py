@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from lendcore.core.forms import money_form_field
 from lendcore.errors import ApplicationError
 
-from . import services
+from . import selectors, services
 from .models import (
     Applicant,
     Application,
@@ -179,7 +179,7 @@ class RuleSetAdmin(admin.ModelAdmin):
     @admin.action(description="Backtest over the last 500 decided applications")
     def backtest(self, request: HttpRequest, queryset: QuerySet[RuleSet]) -> None:
         for rule_set in queryset:
-            result = services.rule_set_backtest(rule_set=rule_set, limit=500)
+            result = selectors.rule_set_backtest(rule_set=rule_set, limit=500)
             self.message_user(
                 request,
                 f"{rule_set}: {result.compared} compared, approval rate "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from . import notifications, services
+from . import notifications, selectors, services
 
 
 def _retry_max() -> int:
@@ -22,7 +22,7 @@ def application_decide_task(application_id: int, attempt: int = 0) -> str:
     application = services.application_decide(application_id=application_id)
     if (
         application.status == application.Status.IN_REVIEW
-        and application.status_reason in services.WAITING_REASONS
+        and application.status_reason in selectors.WAITING_REASONS
         and attempt < _retry_max()
     ):
         application_decide_task.apply_async(
@@ -34,7 +34,7 @@ def application_decide_task(application_id: int, attempt: int = 0) -> str:
 @shared_task(name="origination.decisions_retry_waiting")
 def decisions_retry_waiting_task() -> int:
     """Periodic sweep: applications left waiting for the bureau are decided again."""
-    ids = services.applications_waiting_retry()
+    ids = selectors.applications_waiting_retry()
     for application_id in ids:
         application_decide_task.delay(application_id, _retry_max())
     return len(ids)

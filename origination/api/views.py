@@ -846,7 +846,7 @@ class RuleSetBacktestApi(APIView):
         _rule_sets_read(request.user)
         rule_set = selectors.rule_set_get(rule_set_id=rule_set_id)
         data = _parse(self.InputSerializer, request.data)
-        result = services.rule_set_backtest(rule_set=rule_set, limit=data["limit"])
+        result = selectors.rule_set_backtest(rule_set=rule_set, limit=data["limit"])
         return Response(self.OutputSerializer(asdict(result)).data)
 
 

@@ -535,7 +535,7 @@ class RuleSetDetailView(StaffRequiredMixin, View):
         result, status = None, 200
         if form.is_bound and form.is_valid():
             try:
-                result = services.rule_set_backtest(
+                result = selectors.rule_set_backtest(
                     rule_set=rule_set, limit=form.cleaned_data["limit"]
                 )
             except ApplicationError as error:

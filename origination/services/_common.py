@@ -1,0 +1,168 @@
+"""Helpers every origination service shares: the business date, the acting user, the
+transition helper, the audit row, field errors and the on-commit notifications."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+
+from lendcore.finance.money import MONEY_MAX
+from origination import tasks
+from origination.errors import (
+    InvalidTransition,
+    ValidationFailed,
+)
+from origination.models import (
+    Applicant,
+    Application,
+    ApplicationEvent,
+    AuditEntry,
+    Document,
+    DocumentEvent,
+    Offer,
+    OfferEvent,
+    ProductVersion,
+    RuleSet,
+    RuleSetEvent,
+)
+from servicing.selectors import business_date_get
+
+logger = logging.getLogger(__name__)
+
+S = Application.Status
+
+
+def today() -> date:
+    """The lender's business date (servicing keeps it)."""
+    return business_date_get()
+
+
+def user_or_none(acting_user: Any) -> Any:
+    return acting_user if getattr(acting_user, "is_authenticated", False) else None
+
+
+# --- the one transition helper -----------------------------------------------------------------
+
+_EVENTS: dict[type[models.Model], tuple[type[models.Model], str]] = {
+    Application: (ApplicationEvent, "application"),
+    Document: (DocumentEvent, "document"),
+    RuleSet: (RuleSetEvent, "rule_set"),
+    Offer: (OfferEvent, "offer"),
+}
+
+
+def transition(
+    obj: Any,
+    *,
+    to: str,
+    acting_user: Any,
+    reason: str = "",
+    update_fields: Iterable[str] = (),
+) -> None:
+    """Move `obj` to `to` if its `TRANSITIONS` table allows it, writing the event row.
+
+    Refuses (409, nothing written) what the table does not allow. Call it on a locked row
+    inside the caller's transaction; `update_fields` saves the caller's other changes too.
+    """
+    model = type(obj)
+    current = obj.status
+    if to not in model.TRANSITIONS.get(current, ()):
+        label = model._meta.verbose_name
+        raise InvalidTransition(
+            f"A {label} that is {current} cannot become {to}.",
+            extra={"from": current, "to": to},
+        )
+    obj.status = to
+    fields = ["status", *update_fields]
+    if any(f.name == "updated_at" for f in model._meta.fields):
+        fields.append("updated_at")
+    obj.save(update_fields=fields)
+    event_model, fk = _EVENTS[model]
+    event_model.objects.create(
+        **{fk: obj},
+        actor=user_or_none(acting_user),
+        from_status=current,
+        to_status=to,
+        reason=reason[:500],
+    )
+
+
+def audit(
+    *,
+    action: str,
+    acting_user: Any,
+    application: Application | None = None,
+    applicant: Applicant | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=user_or_none(acting_user),
+        action=action,
+        application=application,
+        applicant=applicant,
+        detail=detail,
+    )
+
+
+class FieldErrors:
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, []).append(message)
+
+    def money(self, terms: Mapping[str, Any], *names: str) -> None:
+        """Each named amount that is present is at most MONEY_MAX (every money input's bound)."""
+        for name in names:
+            value = terms.get(name)
+            if isinstance(value, Decimal) and not value <= MONEY_MAX:
+                self.add(name, f"Must be at most {MONEY_MAX:,}.")
+
+    def raise_if_any(self, message: str | None = None) -> None:
+        if self.fields:
+            names = ", ".join(sorted(self.fields))
+            raise ValidationFailed.for_fields(
+                self.fields, message=message or f"Invalid input: {names}."
+            )
+
+
+def notify_on_commit(application_id: int, event: str) -> None:
+
+    transaction.on_commit(lambda: tasks.notification_send_task.delay(application_id, event))
+
+
+# --- applications ------------------------------------------------------------------------------
+
+
+def terms_errors(
+    version: ProductVersion,
+    *,
+    amount: Decimal | None,
+    term: int | None,
+    frequency: str | None = None,
+    errors: FieldErrors | None = None,
+) -> FieldErrors:
+    errors = errors or FieldErrors()
+    if amount is not None and not version.min_amount <= amount <= version.max_amount:
+        errors.add("amount", f"Must be between {version.min_amount:,} and {version.max_amount:,}.")
+    if term is not None and not version.min_term <= term <= version.max_term:
+        errors.add("term", f"Must be between {version.min_term} and {version.max_term} payments.")
+    if frequency is not None and frequency not in (version.frequencies or []):
+        allowed = ", ".join(version.frequencies or [])
+        errors.add("frequency", f"{frequency!r} is not offered by this product ({allowed}).")
+    return errors
+
+
+def decision_effects_on_commit(application_id: int, status: str) -> None:
+
+    if status == S.DECLINED:
+        transaction.on_commit(lambda: tasks.adverse_action_notice_task.delay(application_id))
+    else:
+        notify_on_commit(application_id, f"decision_{status}")
+        if status == S.APPROVED:
+            notify_on_commit(application_id, "offer")
