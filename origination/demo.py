@@ -19,6 +19,8 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from lendcore.core.state import transition
+
 PERSONAL_CODE = "PERSONAL"
 
 PERSONAL_TERMS: dict[str, Any] = {
@@ -247,14 +249,10 @@ def _seed_applications(*, product, borrowers, officer, underwriter, underwriter2
         app = application(applicant("9999", "Parker", None))
         with transaction.atomic():
             app.submitted_at = timezone.now()
-            services.transition(
-                app, to=S.SUBMITTED, acting_user=officer, update_fields=["submitted_at"]
-            )
+            transition(app, to=S.SUBMITTED, acting_user=officer, update_fields=["submitted_at"])
             if status == S.IN_REVIEW:
                 app.status_reason = reason
-                services.transition(
-                    app, to=S.IN_REVIEW, acting_user=None, update_fields=["status_reason"]
-                )
+                transition(app, to=S.IN_REVIEW, acting_user=None, update_fields=["status_reason"])
         created.append(status)
     # approved (9999), referred (5555), declined (1111)
     approved = application(applicant("9999", last, borrower))

@@ -8,7 +8,6 @@ are stored before, e-mails and PDFs for notices go in `transaction.on_commit`.
 Reads live in `origination.selectors`.
 """
 
-from ._common import transition as transition
 from .applicants import APPLICANT_FIELDS as APPLICANT_FIELDS
 from .applicants import age_on as age_on
 from .applicants import applicant_create as applicant_create

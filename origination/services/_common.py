@@ -4,31 +4,23 @@ transition helper, the audit row, field errors and the on-commit notifications."
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 
 from lendcore.finance.money import MONEY_MAX
 from origination import tasks
 from origination.errors import (
-    InvalidTransition,
     ValidationFailed,
 )
 from origination.models import (
     Applicant,
     Application,
-    ApplicationEvent,
     AuditEntry,
-    Document,
-    DocumentEvent,
-    Offer,
-    OfferEvent,
     ProductVersion,
-    RuleSet,
-    RuleSetEvent,
 )
 from servicing.selectors import business_date_get
 
@@ -44,52 +36,6 @@ def today() -> date:
 
 def user_or_none(acting_user: Any) -> Any:
     return acting_user if getattr(acting_user, "is_authenticated", False) else None
-
-
-# --- the one transition helper -----------------------------------------------------------------
-
-_EVENTS: dict[type[models.Model], tuple[type[models.Model], str]] = {
-    Application: (ApplicationEvent, "application"),
-    Document: (DocumentEvent, "document"),
-    RuleSet: (RuleSetEvent, "rule_set"),
-    Offer: (OfferEvent, "offer"),
-}
-
-
-def transition(
-    obj: Any,
-    *,
-    to: str,
-    acting_user: Any,
-    reason: str = "",
-    update_fields: Iterable[str] = (),
-) -> None:
-    """Move `obj` to `to` if its `TRANSITIONS` table allows it, writing the event row.
-
-    Refuses (409, nothing written) what the table does not allow. Call it on a locked row
-    inside the caller's transaction; `update_fields` saves the caller's other changes too.
-    """
-    model = type(obj)
-    current = obj.status
-    if to not in model.TRANSITIONS.get(current, ()):
-        label = model._meta.verbose_name
-        raise InvalidTransition(
-            f"A {label} that is {current} cannot become {to}.",
-            extra={"from": current, "to": to},
-        )
-    obj.status = to
-    fields = ["status", *update_fields]
-    if any(f.name == "updated_at" for f in model._meta.fields):
-        fields.append("updated_at")
-    obj.save(update_fields=fields)
-    event_model, fk = _EVENTS[model]
-    event_model.objects.create(
-        **{fk: obj},
-        actor=user_or_none(acting_user),
-        from_status=current,
-        to_status=to,
-        reason=reason[:500],
-    )
 
 
 def audit(

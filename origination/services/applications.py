@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from lendcore.core.state import transition
 from origination import selectors, tasks
 from origination.errors import (
     Conflict,
@@ -29,7 +30,6 @@ from origination.services._common import (
     S,
     notify_on_commit,
     terms_errors,
-    transition,
     user_or_none,
 )
 from origination.services.applicants import applicant_create

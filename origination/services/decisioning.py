@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from lendcore.core.state import transition
 from lendcore.finance.money import round_money
 from origination import crypto, pricing, rules, selectors
 from origination.adapters import Subject, bureau_backend, identity_backend
@@ -30,7 +31,6 @@ from origination.services._common import (
     audit,
     decision_effects_on_commit,
     today,
-    transition,
 )
 from origination.services.applicants import age_on
 from origination.services.offers import offer_create

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from lendcore.accounts.services import borrower_create_without_login
+from lendcore.core.state import transition
 from origination import pricing, selectors
 from origination.errors import (
     InvalidTransition,
@@ -22,7 +23,6 @@ from origination.services._common import (
     S,
     notify_on_commit,
     today,
-    transition,
 )
 from servicing.services import loan_board
 from servicing.types import DEFAULT_ALLOCATION_ORDER, LateFeePolicy, LoanBoarding

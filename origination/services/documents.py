@@ -13,12 +13,13 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from lendcore.core.state import transition
 from origination import pdfs, selectors
 from origination.errors import (
     InvalidTransition,
     ValidationFailed,
 )
-from origination.lock_objects import application_lock
+from origination.lock_objects import application_lock, document_lock
 from origination.models import (
     Application,
     Document,
@@ -30,7 +31,6 @@ from origination.services._common import (
     S,
     audit,
     notify_on_commit,
-    transition,
     user_or_none,
 )
 
@@ -146,7 +146,7 @@ def document_review(
         raise ValidationFailed.for_fields({"status": ["Must be accepted or rejected."]})
     if status == "rejected" and not reason.strip():
         raise ValidationFailed.for_fields({"reason": ["A rejection needs a reason."]})
-    document = Document.objects.select_for_update().get(pk=document.pk)
+    document = document_lock(document_id=document.pk)
     document.review_reason = reason
     document.reviewed_by = user_or_none(acting_user)
     document.reviewed_at = timezone.now()

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from lendcore.core.state import transition
 from lendcore.finance.money import round_money
 from origination import pdfs, pricing, selectors
 from origination.errors import (
@@ -29,7 +30,6 @@ from origination.services._common import (
     audit,
     notify_on_commit,
     today,
-    transition,
     user_or_none,
 )
 from origination.services.documents import document_generated

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from lendcore.core.state import transition
 from origination import rules
 from origination.errors import (
     ValidationFailed,
@@ -20,7 +21,6 @@ from origination.models import (
     RuleSetEvent,
 )
 from origination.services._common import (
-    transition,
     user_or_none,
 )
 

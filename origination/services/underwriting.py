@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from lendcore.core.state import transition
 from origination import pricing, rules, selectors
 from origination.errors import (
     FourEyesViolation,
@@ -27,7 +28,6 @@ from origination.services._common import (
     audit,
     decision_effects_on_commit,
     terms_errors,
-    transition,
 )
 from origination.services.offers import offer_create
 
