@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from lendcore.core.state import StatusEvent, status_check
+from lendcore.core.state import StatusEvent, can_transition, status_check
 from origination.models._fields import money_field
 from origination.models.applicants import Applicant
 from origination.models.products import LoanProduct, ProductVersion
@@ -25,6 +25,15 @@ class ApplicationStatus(models.TextChoices):
     DISBURSED = "disbursed", "Disbursed"
     WITHDRAWN = "withdrawn", "Withdrawn"
     EXPIRED = "expired", "Expired"
+
+
+UPLOAD_OPEN_STATES = (
+    ApplicationStatus.DRAFT,
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.IN_REVIEW,
+    ApplicationStatus.REFERRED,
+    ApplicationStatus.APPROVED,
+)
 
 
 class Application(models.Model):
@@ -107,6 +116,28 @@ class Application(models.Model):
 
     def status_event(self, **event: Any) -> ApplicationEvent:
         return ApplicationEvent(application=self, **event)
+
+    # --- predicates for UI guards (the services enforce the same rules) ---------------------
+
+    def can_submit(self) -> bool:
+        return self.status == ApplicationStatus.DRAFT
+
+    def can_withdraw(self) -> bool:
+        return can_transition(self, ApplicationStatus.WITHDRAWN)
+
+    def can_underwrite(self) -> bool:
+        """An underwriter may approve or decline (only a referred application)."""
+        return self.status == ApplicationStatus.REFERRED
+
+    def can_accept_offer(self) -> bool:
+        return self.status == ApplicationStatus.APPROVED
+
+    def can_disburse(self) -> bool:
+        return self.status == ApplicationStatus.OFFER_ACCEPTED
+
+    def accepts_documents(self) -> bool:
+        """Documents may be uploaded or requested (until the offer is accepted)."""
+        return self.status in UPLOAD_OPEN_STATES
 
 
 class ApplicationEvent(StatusEvent):

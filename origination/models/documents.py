@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from lendcore.core.state import StatusEvent, status_check
+from lendcore.core.state import StatusEvent, can_transition, status_check
 from origination.models.applications import Application
 
 
@@ -71,6 +71,16 @@ class Document(models.Model):
 
     def status_event(self, **event: Any) -> DocumentEvent:
         return DocumentEvent(document=self, **event)
+
+    def is_reviewable(self) -> bool:
+        """Staff may still accept or reject it (not replaced by a newer upload)."""
+        return bool(self.TRANSITIONS.get(self.status))
+
+    def can_accept(self) -> bool:
+        return can_transition(self, DocumentStatus.ACCEPTED)
+
+    def can_reject(self) -> bool:
+        return can_transition(self, DocumentStatus.REJECTED)
 
 
 class DocumentEvent(StatusEvent):

@@ -74,6 +74,9 @@ class Offer(models.Model):
     def status_event(self, **event: Any) -> OfferEvent:
         return OfferEvent(offer=self, **event)
 
+    def is_open(self) -> bool:
+        return self.status == OfferStatus.OPEN
+
 
 class OfferEvent(StatusEvent):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="events")

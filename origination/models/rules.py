@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from lendcore.core.state import StatusEvent, status_check
+from lendcore.core.state import StatusEvent, can_transition, status_check
 from origination.models._fields import money_field, rate_field
 from origination.models.applications import Application
 from origination.models.checks import BureauReport, IdentityCheck
@@ -59,6 +59,9 @@ class RuleSet(models.Model):
 
     def status_event(self, **event: Any) -> RuleSetEvent:
         return RuleSetEvent(rule_set=self, **event)
+
+    def can_activate(self) -> bool:
+        return can_transition(self, RuleSetStatus.ACTIVE)
 
 
 class RuleSetEvent(StatusEvent):

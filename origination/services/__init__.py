@@ -24,7 +24,6 @@ from .decisioning import identity_check_run as identity_check_run
 from .disbursement import DISBURSEMENT_METHODS as DISBURSEMENT_METHODS
 from .disbursement import application_disburse as application_disburse
 from .disbursement import loan_boarding_build as loan_boarding_build
-from .documents import UPLOAD_OPEN_STATES as UPLOAD_OPEN_STATES
 from .documents import adverse_action_notice_create as adverse_action_notice_create
 from .documents import application_documents_request as application_documents_request
 from .documents import document_open as document_open
@@ -36,8 +35,10 @@ from .offers import offers_expire as offers_expire
 from .products import PRODUCT_MONEY_FIELDS as PRODUCT_MONEY_FIELDS
 from .products import PRODUCT_TERM_FIELDS as PRODUCT_TERM_FIELDS
 from .products import product_create as product_create
+from .products import product_save as product_save
 from .products import product_update as product_update
 from .rule_sets import rule_set_activate as rule_set_activate
 from .rule_sets import rule_set_create as rule_set_create
+from .rule_sets import rule_set_draft_add as rule_set_draft_add
 from .underwriting import application_approve as application_approve
 from .underwriting import application_decline as application_decline

@@ -1,5 +1,5 @@
 """Helpers every origination service shares: the business date, the acting user, the
-transition helper, the audit row, field errors and the on-commit notifications."""
+audit row, field errors and the product-limit checks of an amount and a term."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-
 from lendcore.finance.money import MONEY_MAX
-from origination import tasks
 from origination.errors import (
     ValidationFailed,
 )
@@ -77,11 +74,6 @@ class FieldErrors:
             )
 
 
-def notify_on_commit(application_id: int, event: str) -> None:
-
-    transaction.on_commit(lambda: tasks.notification_send_task.delay(application_id, event))
-
-
 # --- applications ------------------------------------------------------------------------------
 
 
@@ -102,13 +94,3 @@ def terms_errors(
         allowed = ", ".join(version.frequencies or [])
         errors.add("frequency", f"{frequency!r} is not offered by this product ({allowed}).")
     return errors
-
-
-def decision_effects_on_commit(application_id: int, status: str) -> None:
-
-    if status == S.DECLINED:
-        transaction.on_commit(lambda: tasks.adverse_action_notice_task.delay(application_id))
-    else:
-        notify_on_commit(application_id, f"decision_{status}")
-        if status == S.APPROVED:
-            notify_on_commit(application_id, "offer")

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lendcore.core.state import transition
-from origination import selectors, tasks
+from origination import effects, selectors
 from origination.errors import (
     Conflict,
     ErrorCode,
@@ -28,7 +28,6 @@ from origination.models import (
 )
 from origination.services._common import (
     S,
-    notify_on_commit,
     terms_errors,
     user_or_none,
 )
@@ -156,8 +155,8 @@ def application_submit(*, application: Application, acting_user: Any) -> Applica
         )
 
         app_id = application.pk
-        notify_on_commit(app_id, "submitted")
-        transaction.on_commit(lambda: tasks.application_decide_task.delay(app_id))
+        effects.notification_on_commit(app_id, "submitted")
+        effects.decision_requested_on_commit(app_id)
     return application
 
 

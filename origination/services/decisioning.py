@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from lendcore.core.state import transition
 from lendcore.finance.money import round_money
-from origination import crypto, pricing, rules, selectors
+from origination import crypto, effects, pricing, rules, selectors
 from origination.adapters import Subject, bureau_backend, identity_backend
 from origination.errors import (
     BureauUnavailable,
@@ -29,7 +29,6 @@ from origination.models import (
 from origination.services._common import (
     S,
     audit,
-    decision_effects_on_commit,
     today,
 )
 from origination.services.applicants import age_on
@@ -120,8 +119,8 @@ def decision_inputs_build(
         frequency=application.frequency,
         disbursement_date=on,
     )
-    has_file = report is not None and report.has_file
-    debts = report.monthly_debts if has_file else applicant.monthly_other_debts
+    on_file = report if report is not None and report.has_file else None
+    debts = on_file.monthly_debts if on_file is not None else applicant.monthly_other_debts
     income = applicant.monthly_income
     dti = round_money((debts + applicant.monthly_housing_payment + quote.payment) / income, 4)
     loan_to_income = round_money(application.amount / (income * 12), 4)
@@ -132,9 +131,9 @@ def decision_inputs_build(
         "amount": str(application.amount),
         "term": application.term,
         "age": age_on(applicant.date_of_birth, on),
-        "delinquencies_24m": report.delinquencies_24m if has_file else None,
-        "inquiries_6m": report.inquiries_6m if has_file else None,
-        "bankruptcies": report.bankruptcies if has_file else None,
+        "delinquencies_24m": on_file.delinquencies_24m if on_file is not None else None,
+        "inquiries_6m": on_file.inquiries_6m if on_file is not None else None,
+        "bankruptcies": on_file.bankruptcies if on_file is not None else None,
         "months_employed": applicant.months_employed,
         "loan_to_income": str(loan_to_income),
         "identity_result": identity.result if identity is not None else None,
@@ -256,5 +255,5 @@ def application_decide(*, application_id: int, acting_user: Any = None) -> Appli
                 term=application.term,
                 acting_user=acting_user,
             )
-        decision_effects_on_commit(application.pk, to)
+        effects.decision_effects_on_commit(application.pk, to)
     return application

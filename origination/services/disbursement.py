@@ -9,7 +9,7 @@ from django.db import transaction
 
 from lendcore.accounts.services import borrower_create_without_login
 from lendcore.core.state import transition
-from origination import pricing, selectors
+from origination import effects, pricing, selectors
 from origination.errors import (
     InvalidTransition,
 )
@@ -21,7 +21,6 @@ from origination.models import (
 from origination.services._common import (
     FieldErrors,
     S,
-    notify_on_commit,
     today,
 )
 from servicing.services import loan_board
@@ -124,5 +123,5 @@ def application_disburse(
         reason=f"disbursed by {method} ({reference.strip()})",
         update_fields=["loan"],
     )
-    notify_on_commit(application.pk, "disbursed")
+    effects.notification_on_commit(application.pk, "disbursed")
     return application

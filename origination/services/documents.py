@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lendcore.core.state import transition
-from origination import pdfs, selectors
+from origination import effects, pdfs, selectors
 from origination.errors import (
     InvalidTransition,
     ValidationFailed,
@@ -30,7 +30,6 @@ from origination.services._common import (
     FieldErrors,
     S,
     audit,
-    notify_on_commit,
     user_or_none,
 )
 
@@ -41,7 +40,6 @@ _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
-UPLOAD_OPEN_STATES = (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.REFERRED, S.APPROVED)
 
 DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
@@ -88,7 +86,7 @@ def document_upload(
         elif sniff_content_type(data[:16]) is None:
             errors.add("file", "Only PDF, JPEG and PNG files are accepted (checked by content).")
     errors.raise_if_any()
-    if application.status not in UPLOAD_OPEN_STATES:
+    if not application.accepts_documents():
         raise InvalidTransition(
             f"Documents cannot be added to an application that is {application.status}."
         )
@@ -96,7 +94,7 @@ def document_upload(
     storage_name = _store_bytes(data, folder="documents")  # before the transaction: may be S3
     with transaction.atomic():
         locked = application_lock(application_id=application.pk)
-        if locked.status not in UPLOAD_OPEN_STATES:
+        if not locked.accepts_documents():
             default_storage.delete(storage_name)
             raise InvalidTransition(
                 f"Documents cannot be added to an application that is {locked.status}."
@@ -169,7 +167,7 @@ def application_documents_request(
         raise ValidationFailed.for_fields(
             {"doc_types": [f"Choose from: {', '.join(Document.UPLOAD_TYPES)}."]}
         )
-    if application.status not in UPLOAD_OPEN_STATES:
+    if not application.accepts_documents():
         raise InvalidTransition(
             f"Documents cannot be requested for an application that is {application.status}."
         )
@@ -181,7 +179,7 @@ def application_documents_request(
             doc_types=doc_types,
             message=message,
         )
-        notify_on_commit(application.pk, "documents_requested")
+        effects.notification_on_commit(application.pk, "documents_requested")
     return application
 
 
@@ -222,5 +220,5 @@ def adverse_action_notice_create(*, application_id: int, acting_user: Any = None
             name=f"adverse-action-notice-{application.pk}.pdf",
             acting_user=acting_user,
         )
-        notify_on_commit(application.pk, "decision_declined")
+        effects.notification_on_commit(application.pk, "decision_declined")
     return document

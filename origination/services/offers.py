@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from lendcore.core.state import transition
 from lendcore.finance.money import round_money
-from origination import pdfs, pricing, selectors
+from origination import effects, pdfs, pricing, selectors
 from origination.errors import (
     InvalidTransition,
     NotFound,
@@ -28,7 +28,6 @@ from origination.models import (
 from origination.services._common import (
     S,
     audit,
-    notify_on_commit,
     today,
     user_or_none,
 )
@@ -173,7 +172,7 @@ def offer_accept(
                 signature_name=signature_name,
                 ip=ip_address,
             )
-        notify_on_commit(application.pk, "accepted")
+        effects.notification_on_commit(application.pk, "accepted")
     return application
 
 

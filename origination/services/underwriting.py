@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lendcore.core.state import transition
-from origination import pricing, rules, selectors
+from origination import effects, pricing, rules, selectors
 from origination.errors import (
     FourEyesViolation,
     InvalidTransition,
@@ -26,7 +26,6 @@ from origination.models import (
 from origination.services._common import (
     S,
     audit,
-    decision_effects_on_commit,
     terms_errors,
 )
 from origination.services.offers import offer_create
@@ -36,7 +35,8 @@ from origination.services.offers import offer_create
 
 def _check_not_self(application: Application, acting_user: Any) -> None:
     applicant = application.applicant
-    borrower_user_id = applicant.borrower.user_id if applicant.borrower_id else None
+    borrower = applicant.borrower if applicant.borrower_id else None
+    borrower_user_id = borrower.user_id if borrower is not None else None
     if acting_user.pk in (application.created_by_id, applicant.created_by_id, borrower_user_id):
         raise SelfApproval("You cannot approve an application you created or are the applicant on.")
 
@@ -126,7 +126,7 @@ def application_approve(
             term=final_term,
             acting_user=acting_user,
         )
-        decision_effects_on_commit(application.pk, S.APPROVED)
+        effects.decision_effects_on_commit(application.pk, S.APPROVED)
     return application
 
 
@@ -177,5 +177,5 @@ def application_decline(
             reason="declined by underwriter: " + ", ".join(r["code"] for r in parsed),
             update_fields=["status_reason", "decided_at"],
         )
-        decision_effects_on_commit(application.pk, S.DECLINED)
+        effects.decision_effects_on_commit(application.pk, S.DECLINED)
     return application
