@@ -162,7 +162,7 @@ def application_latest_decision(application: Application) -> Decision | None:
 def application_offer(application: Application):
     try:
         return application.offer
-    except Application.offer.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+    except Application.offer.RelatedObjectDoesNotExist:
         return None
 
 

@@ -161,6 +161,18 @@ def product_create(
 
 
 @transaction.atomic
+def product_save(*, product: LoanProduct, acting_user: Any) -> LoanProduct:
+    """Save a product's identity (code, name, active) as the admin edits it; its terms are
+    versions (`product_create`, `product_update`). A new product starts without a version."""
+    if product.pk is None:
+        product.save(force_insert=True)
+        return product
+    product_lock(product_id=product.pk)
+    product.save(update_fields=["name", "active"])
+    return product
+
+
+@transaction.atomic
 def product_update(
     *,
     product: LoanProduct,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from lendcore.core.state import transition
+from lendcore.core.state import actor_of, transition
 from origination import rules
 from origination.errors import (
     ValidationFailed,
@@ -18,7 +18,6 @@ from origination.models import (
     LoanProduct,
     Rule,
     RuleSet,
-    RuleSetEvent,
 )
 from origination.services._common import (
     user_or_none,
@@ -27,7 +26,7 @@ from origination.services._common import (
 # --- rule sets ---------------------------------------------------------------------------------
 
 
-def _rules_check(rule_dicts: list[Mapping[str, Any]]) -> list[rules.RuleSpec]:
+def _rules_check(rule_dicts: Sequence[Mapping[str, Any]]) -> list[rules.RuleSpec]:
     fields: dict[str, list[str]] = {}
     specs: list[rules.RuleSpec] = []
     for i, raw in enumerate(rule_dicts):
@@ -48,17 +47,12 @@ def _rules_check(rule_dicts: list[Mapping[str, Any]]) -> list[rules.RuleSpec]:
 
 @transaction.atomic
 def rule_set_create(
-    *, product: LoanProduct, acting_user: Any, rules: list[Mapping[str, Any]], name: str = ""
+    *, product: LoanProduct, acting_user: Any, rules: Sequence[Mapping[str, Any]], name: str = ""
 ) -> RuleSet:
     """A new draft version of the product's rule set."""
     specs = _rules_check(rules)
-    product_lock(product_id=product.pk)
-    last = RuleSet.objects.filter(product=product).order_by("-version").first()
-    rule_set = RuleSet.objects.create(
-        product=product,
-        version=(last.version + 1) if last else 1,
-        name=name,
-        created_by=user_or_none(acting_user),
+    rule_set = rule_set_draft_add(
+        rule_set=RuleSet(product=product, name=name), acting_user=acting_user
     )
     Rule.objects.bulk_create(
         Rule(
@@ -73,9 +67,22 @@ def rule_set_create(
         )
         for spec in specs
     )
-    RuleSetEvent.objects.create(
-        rule_set=rule_set, actor=user_or_none(acting_user), from_status="", to_status="draft"
-    )
+    return rule_set
+
+
+@transaction.atomic
+def rule_set_draft_add(*, rule_set: RuleSet, acting_user: Any) -> RuleSet:
+    """Save a new (unsaved) rule set as the product's next draft version, numbered under the
+    product's lock; its rules follow (the admin's inline, or `rule_set_create`)."""
+    product_lock(product_id=rule_set.product_id)
+    last = RuleSet.objects.filter(product_id=rule_set.product_id).order_by("-version").first()
+    rule_set.version = (last.version + 1) if last else 1
+    rule_set.status = RuleSet.Status.DRAFT
+    rule_set.created_by = user_or_none(acting_user)
+    rule_set.save(force_insert=True)
+    rule_set.status_event(
+        from_status="", to_status=RuleSet.Status.DRAFT, actor=actor_of(acting_user), reason=""
+    ).save(force_insert=True)
     return rule_set
 
 

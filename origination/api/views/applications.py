@@ -351,9 +351,8 @@ class ApplicationAcceptOfferApi(APIView):
         borrower_or_manager(request)
         data = parse(self.InputSerializer, request.data)
         applicant = application.applicant
-        is_borrower = (
-            applicant.borrower_id is not None and applicant.borrower.user_id == request.user.pk
-        )
+        borrower = applicant.borrower if applicant.borrower_id is not None else None
+        is_borrower = borrower is not None and borrower.user_id == request.user.pk
         services.offer_accept(
             application=application,
             acting_user=request.user,
