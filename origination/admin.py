@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from lendcore.core.forms import money_form_field
 from lendcore.errors import ApplicationError
 
-from . import services
+from . import selectors, services
 from .models import (
     Applicant,
     Application,
@@ -31,22 +31,24 @@ from .models import (
     RuleSet,
 )
 
+_VERSION_COLUMNS = (
+    "version",
+    "min_amount",
+    "max_amount",
+    "min_term",
+    "max_term",
+    "base_rate",
+    "created_at",
+)
+
 
 class ProductVersionInline(admin.TabularInline):
     model = ProductVersion
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = [
-        "version",
-        "min_amount",
-        "max_amount",
-        "min_term",
-        "max_term",
-        "base_rate",
-        "created_at",
-    ]
-    readonly_fields = fields
+    fields = _VERSION_COLUMNS
+    readonly_fields = _VERSION_COLUMNS
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -61,6 +63,11 @@ class LoanProductAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["code"] if obj is not None else []
+
+    def save_model(
+        self, request: HttpRequest, obj: LoanProduct, form: forms.ModelForm, change: bool
+    ) -> None:
+        services.product_save(product=obj, acting_user=request.user)
 
 
 _CENT = Decimal("0.01")
@@ -137,8 +144,8 @@ class RuleInline(admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None or obj.status == RuleSet.Status.DRAFT
 
-    has_add_permission = has_change_permission  # type: ignore[assignment]
-    has_delete_permission = has_change_permission  # type: ignore[assignment]
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
 
 
 @admin.register(RuleSet)
@@ -161,11 +168,10 @@ class RuleSetAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: RuleSet, form: forms.ModelForm, change: bool
     ) -> None:
-        if not change:
-            last = RuleSet.objects.filter(product=obj.product).order_by("-version").first()
-            obj.version = (last.version + 1) if last else 1
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)  # a draft's name; rules are inline
+        else:
+            services.rule_set_draft_add(rule_set=obj, acting_user=request.user)
 
     @admin.action(description="Activate (retires the product's active rule set)")
     def activate(self, request: HttpRequest, queryset: QuerySet[RuleSet]) -> None:
@@ -179,7 +185,7 @@ class RuleSetAdmin(admin.ModelAdmin):
     @admin.action(description="Backtest over the last 500 decided applications")
     def backtest(self, request: HttpRequest, queryset: QuerySet[RuleSet]) -> None:
         for rule_set in queryset:
-            result = services.rule_set_backtest(rule_set=rule_set, limit=500)
+            result = selectors.rule_set_backtest(rule_set=rule_set, limit=500)
             self.message_user(
                 request,
                 f"{rule_set}: {result.compared} compared, approval rate "

@@ -19,6 +19,12 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from lendcore.accounts.models import Borrower
+from lendcore.core.state import transition
+
+from . import selectors, services
+from .models import Application, LoanProduct, Offer
+
 PERSONAL_CODE = "PERSONAL"
 
 PERSONAL_TERMS: dict[str, Any] = {
@@ -118,9 +124,6 @@ DEMO_PDF = b"%PDF-1.4\n% LendCore demo document\n1 0 obj << >> endobj\ntrailer <
 
 def personal_product_ensure(*, acting_user: Any = None):
     """The PERSONAL product with its active rule set (created once)."""
-    from . import selectors, services
-    from .models import LoanProduct
-
     product = LoanProduct.objects.filter(code=PERSONAL_CODE).first()
     if product is None:
         product = services.product_create(
@@ -135,7 +138,6 @@ def personal_product_ensure(*, acting_user: Any = None):
 
 
 def _upload(application, doc_type: str, user) -> None:
-    from . import services
 
     services.document_upload(
         application=application,
@@ -151,11 +153,6 @@ DEMO_ORDER = 20
 
 def seed_demo() -> list[str]:
     """Create this app's demo rows; return a line per thing created."""
-    from lendcore.accounts.models import Borrower
-
-    from . import services
-    from .models import Application
-
     lines: list[str] = []
     User = get_user_model()
     officer = User.objects.filter(username="loan_officer").first()
@@ -186,7 +183,6 @@ def seed_demo() -> list[str]:
 
 
 def _seed_applications(*, product, borrowers, officer, underwriter, underwriter2, services):
-    from .models import Application
 
     S = Application.Status
     created: list[str] = []
@@ -247,14 +243,10 @@ def _seed_applications(*, product, borrowers, officer, underwriter, underwriter2
         app = application(applicant("9999", "Parker", None))
         with transaction.atomic():
             app.submitted_at = timezone.now()
-            services.transition(
-                app, to=S.SUBMITTED, acting_user=officer, update_fields=["submitted_at"]
-            )
+            transition(app, to=S.SUBMITTED, acting_user=officer, update_fields=["submitted_at"])
             if status == S.IN_REVIEW:
                 app.status_reason = reason
-                services.transition(
-                    app, to=S.IN_REVIEW, acting_user=None, update_fields=["status_reason"]
-                )
+                transition(app, to=S.IN_REVIEW, acting_user=None, update_fields=["status_reason"])
         created.append(status)
     # approved (9999), referred (5555), declined (1111)
     approved = application(applicant("9999", last, borrower))
@@ -273,7 +265,6 @@ def _seed_applications(*, product, borrowers, officer, underwriter, underwriter2
     # expired: an approved offer past its validity
     expired = application(applicant("9999", "Evans", None))
     submit(expired)
-    from .models import Offer
 
     # Backdate this one offer's validity so that the expiry task takes it (and only it).
     Offer.objects.filter(application=expired).update(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import NotFound
-from .models import Application, LoanProduct, RuleSet
+from .models import Application, Document, LoanProduct, RuleSet
 
 
 def application_lock(*, application_id: int) -> Application:
@@ -27,3 +27,10 @@ def product_lock(*, product_id: int) -> LoanProduct:
 
 def rule_sets_of_product_lock(*, product_id: int) -> list[RuleSet]:
     return list(RuleSet.objects.select_for_update().filter(product_id=product_id).order_by("pk"))
+
+
+def document_lock(*, document_id: int) -> Document:
+    document = Document.objects.select_for_update().filter(pk=document_id).first()
+    if document is None:
+        raise NotFound("Document not found.")
+    return document

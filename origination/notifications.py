@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
@@ -61,9 +62,7 @@ def notification_send(*, application_id: int, event: str) -> bool:
             doc_type=Document.DocType.ADVERSE_ACTION_NOTICE
         ).first()
         if notice is not None:
-            from .services import document_open
-
-            with document_open(document=notice) as fh:
+            with default_storage.open(notice.storage_name, "rb") as fh:
                 message.attach(notice.original_name, fh.read(), "application/pdf")
     message.send()
     return True

@@ -146,3 +146,52 @@ def evaluate(rules: Iterable[Any], features: Mapping[str, Any]) -> Evaluation:
         if all(r["code"] != spec.reason_code for r in reasons):
             reasons.append({"code": spec.reason_code, "text": spec.reason_text})
     return Evaluation(outcome=outcome, reasons=reasons[:MAX_REASONS], trace=trace)
+
+
+def decision_evaluate(
+    *, rules_: Iterable[Any], features: Mapping[str, Any], tier: Mapping[str, str] | None
+) -> Evaluation:
+    """The rule set's evaluation plus the pricing checks (tier found, amount within its max)."""
+    evaluation = evaluate(rules_, features)
+    trace = list(evaluation.trace)
+    reasons = list(evaluation.reasons)
+    outcome = evaluation.outcome
+    if features.get("score") is not None:
+        no_tier = tier is None
+        trace.append(
+            {
+                "order": 10_000,
+                "feature": "score",
+                "operator": "in_pricing_tier",
+                "threshold": "",
+                "outcome": "refer",
+                "reason_code": "NO_PRICING_TIER",
+                "reason_text": "Credit score outside the product's pricing tiers",
+                "value": str(features["score"]),
+                "passed": not no_tier,
+                "system": True,
+            }
+        )
+        if no_tier and outcome == "approve":
+            outcome = "refer"
+            reasons = [{"code": "NO_PRICING_TIER", "text": trace[-1]["reason_text"]}]
+    if tier is not None:
+        over = Decimal(str(features["amount"])) > Decimal(tier["max_amount"])
+        trace.append(
+            {
+                "order": 10_001,
+                "feature": "amount",
+                "operator": "gt",
+                "threshold": tier["max_amount"],
+                "outcome": "refer",
+                "reason_code": "AMOUNT_ABOVE_TIER_MAX",
+                "reason_text": "Amount requested above the maximum for the credit score",
+                "value": str(features["amount"]),
+                "passed": not over,
+                "system": True,
+            }
+        )
+        if over and outcome == "approve":
+            outcome = "refer"
+            reasons = [{"code": "AMOUNT_ABOVE_TIER_MAX", "text": trace[-1]["reason_text"]}]
+    return Evaluation(outcome=outcome, reasons=reasons, trace=trace)

@@ -7,14 +7,18 @@ found); staff holding `manage_applications` (or `underwrite_applications`) see e
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import user_is_staff_member
+from lendcore.finance.money import round_money
 
-from .errors import NotFound
+from . import rules
+from .errors import ErrorCode, NotFound, ValidationFailed
 from .models import (
     Applicant,
     Application,
@@ -23,9 +27,13 @@ from .models import (
     LoanProduct,
     ProductVersion,
     RuleSet,
+    UnderwriterAction,
 )
+from .types import BacktestResult
 
 UserLike = User | AnonymousUser
+
+WAITING_REASONS = (ErrorCode.BUREAU_UNAVAILABLE.value, ErrorCode.IDENTITY_UNAVAILABLE.value)
 
 
 def user_sees_all_applications(user: UserLike) -> bool:
@@ -154,7 +162,7 @@ def application_latest_decision(application: Application) -> Decision | None:
 def application_offer(application: Application):
     try:
         return application.offer
-    except Application.offer.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+    except Application.offer.RelatedObjectDoesNotExist:
         return None
 
 
@@ -279,3 +287,86 @@ def decided_applications_for_backtest(*, product_id: int, limit: int) -> list[De
         if len(result) >= limit:
             break
     return result
+
+
+# --- decisions: reproduce, waiting, decline reasons, backtests --------------------------------
+
+
+def decision_reproduce(*, decision: Decision) -> rules.Evaluation:
+    """Evaluate a stored decision again from its inputs and its rule set version."""
+    return rules.decision_evaluate(
+        rules_=decision.rule_set.rules.all(),
+        features=decision.inputs["features"],
+        tier=decision.inputs.get("tier"),
+    )
+
+
+def applications_waiting_retry(*, limit: int = 100) -> list[int]:
+    return list(
+        Application.objects.filter(
+            status=Application.Status.IN_REVIEW, status_reason__in=WAITING_REASONS
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def application_decline_reasons(application: Application) -> list[dict[str, str]]:
+    action = (
+        application.underwriter_actions.filter(kind=UnderwriterAction.Kind.DECLINE)
+        .order_by("-id")
+        .first()
+    )
+    if action is not None:
+        return list(action.reasons)
+    decision = application_latest_decision(application)
+    return list(decision.reasons) if decision is not None else []
+
+
+def _rate(outcomes: dict[str, int], total: int) -> Decimal:
+    return round_money(Decimal(outcomes.get("approve", 0)) / total, 4) if total else Decimal("0")
+
+
+def rule_set_backtest(*, rule_set: RuleSet, limit: int = 500) -> BacktestResult:
+    """Run a (draft) rule set over the last `limit` decided applications of its product.
+
+    "Before" is each application's stored automated outcome; "after" is this rule set on the
+    same stored inputs. Nothing is written.
+    """
+    if not 1 <= limit <= 10_000:
+        raise ValidationFailed.for_fields({"limit": ["Must be between 1 and 10000."]})
+    rule_list = list(rule_set.rules.all())
+    decisions = decided_applications_for_backtest(product_id=rule_set.product_id, limit=limit)
+    before: dict[str, int] = {}
+    after: dict[str, int] = {}
+    flips: list[dict[str, Any]] = []
+    for decision in decisions:
+        evaluation = rules.decision_evaluate(
+            rules_=rule_list,
+            features=decision.inputs.get("features", {}),
+            tier=decision.inputs.get("tier"),
+        )
+        before[decision.outcome] = before.get(decision.outcome, 0) + 1
+        after[evaluation.outcome] = after.get(evaluation.outcome, 0) + 1
+        if evaluation.outcome != decision.outcome:
+            flips.append(
+                {
+                    "application": decision.application_id,
+                    "decision": decision.pk,
+                    "before": decision.outcome,
+                    "after": evaluation.outcome,
+                    "reasons_after": evaluation.reasons,
+                    "score": decision.score,
+                    "dti": str(decision.dti) if decision.dti is not None else None,
+                }
+            )
+    total = len(decisions)
+    return BacktestResult(
+        rule_set_id=rule_set.pk,
+        compared=total,
+        approval_rate_before=_rate(before, total),
+        approval_rate_after=_rate(after, total),
+        outcomes_before=before,
+        outcomes_after=after,
+        flips=flips,
+    )

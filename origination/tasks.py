@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.exceptions import Retry
 from django.conf import settings
 
-from . import notifications, services
+from . import notifications, selectors, services
 
 
 def _retry_max() -> int:
@@ -16,25 +17,33 @@ def _retry_base_seconds() -> int:
     return int(getattr(settings, "BUREAU_RETRY_BASE_SECONDS", 60))
 
 
-@shared_task(name="origination.application_decide")
-def application_decide_task(application_id: int, attempt: int = 0) -> str:
-    """Run the automated decision; when the bureau is down, retry with exponential backoff."""
+@shared_task(bind=True, name="origination.application_decide")
+def application_decide_task(self: Task, application_id: int, attempt: int = 0) -> str | Retry:
+    """Run the automated decision; while the bureau (or identity provider) is down, retry with
+    Celery's retry and an exponential backoff. `attempt` is where the backoff starts (the
+    periodic sweep passes the maximum: one try, no retry)."""
     application = services.application_decide(application_id=application_id)
+    tries = attempt + self.request.retries
     if (
         application.status == application.Status.IN_REVIEW
-        and application.status_reason in services.WAITING_REASONS
-        and attempt < _retry_max()
+        and application.status_reason in selectors.WAITING_REASONS
+        and tries < _retry_max()
     ):
-        application_decide_task.apply_async(
-            args=(application_id, attempt + 1), countdown=_retry_base_seconds() * 2**attempt
+        retry = self.retry(
+            countdown=_retry_base_seconds() * 2**tries, max_retries=_retry_max(), throw=False
         )
+        if self.request.is_eager:
+            # Eager (tests, the embedded default): with task_eager_propagates a raised Retry
+            # would reach the caller; returned, Celery's `apply()` runs the retry itself.
+            return retry
+        raise retry
     return application.status
 
 
 @shared_task(name="origination.decisions_retry_waiting")
 def decisions_retry_waiting_task() -> int:
     """Periodic sweep: applications left waiting for the bureau are decided again."""
-    ids = services.applications_waiting_retry()
+    ids = selectors.applications_waiting_retry()
     for application_id in ids:
         application_decide_task.delay(application_id, _retry_max())
     return len(ids)

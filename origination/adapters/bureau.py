@@ -161,7 +161,7 @@ class HttpJsonBureau:
         retries: int | None = None,
         backoff: float | None = None,
     ) -> None:
-        self.base_url = (base_url or getattr(settings, "BUREAU_HTTP_BASE_URL", "")).rstrip("/")
+        self.base_url = str(base_url or getattr(settings, "BUREAU_HTTP_BASE_URL", "")).rstrip("/")
         self.api_key = (
             api_key if api_key is not None else getattr(settings, "BUREAU_HTTP_API_KEY", "")
         )

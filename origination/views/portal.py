@@ -286,7 +286,6 @@ def portal_context(request: HttpRequest, application: Application, **overrides: 
     for item in checklist:
         doc = rejected.get(item["doc_type"])
         item["reason"] = doc.review_reason if doc is not None else ""
-    S = Application.Status
     context = {
         "application": application,
         "offer": selectors.application_offer(application),
@@ -297,8 +296,8 @@ def portal_context(request: HttpRequest, application: Application, **overrides: 
         "notice": next((d for d in documents if d.doc_type == "adverse_action_notice"), None),
         "checklist": checklist,
         "missing": [c for c in checklist if c["status"] in ("missing", "rejected")],
-        "can_upload": application.status in services.UPLOAD_OPEN_STATES,
-        "can_submit": application.status == S.DRAFT,
+        "can_upload": application.accepts_documents(),
+        "can_submit": application.can_submit(),
         "upload_form": DocumentUploadForm(
             initial={
                 "doc_type": next(
@@ -398,8 +397,7 @@ class PortalOfferView(BorrowerRequiredMixin, View):
                 "application": application,
                 "offer": offer,
                 "form": form,
-                "can_accept": application.status == Application.Status.APPROVED
-                and offer.status == "open",
+                "can_accept": application.can_accept_offer() and offer.is_open(),
                 "version": application.product_version,
                 "frequency_label": FREQUENCIES.get(offer.frequency, offer.frequency),
             },

@@ -9,6 +9,7 @@ SSN, manage_products for rule sets.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, cast
 
 from django.contrib import messages
@@ -126,8 +127,6 @@ def detail_context(request: HttpRequest, application: Application, **overrides: 
         {**rule, "symbol": rules.OPERATOR_SYMBOLS.get(rule["operator"], rule["operator"])}
         for rule in (decision.rules if decision is not None else [])
     ]
-    status = application.status
-    S = Application.Status
     can_underwrite = has_perm(user, "underwrite_applications")
     can_manage = has_perm(user, "manage_applications")
     context = {
@@ -149,12 +148,12 @@ def detail_context(request: HttpRequest, application: Application, **overrides: 
         "audit": audit,
         "age": age_label(application.submitted_at or application.created_at),
         "steps": status_steps(application),
-        "can_underwrite": can_underwrite and status == S.REFERRED,
-        "can_disburse": has_perm(user, "disburse_loans") and status == S.OFFER_ACCEPTED,
-        "can_accept": can_manage and status == S.APPROVED and offer is not None,
+        "can_underwrite": can_underwrite and application.can_underwrite(),
+        "can_disburse": has_perm(user, "disburse_loans") and application.can_disburse(),
+        "can_accept": can_manage and application.can_accept_offer() and offer is not None,
         "can_review": can_manage,
         "can_reveal": has_perm(user, "reveal_ssn"),
-        "can_request_documents": can_manage and status in services.UPLOAD_OPEN_STATES,
+        "can_request_documents": can_manage and application.accepts_documents(),
         "approve_form": ApproveForm(),
         "decline_form": DeclineForm(),
         "disburse_form": DisburseForm(),
@@ -357,8 +356,6 @@ class ApplicationDisburseView(StaffRequiredMixin, View):
 
 def _fresh_key(form: DisburseForm) -> DisburseForm:
     """The same form (values and errors) carrying a new key for the corrected retry."""
-    import uuid
-
     data = dict(form.data.items())
     data["idempotency_key"] = str(uuid.uuid4())
     fresh = DisburseForm(data)
@@ -535,7 +532,7 @@ class RuleSetDetailView(StaffRequiredMixin, View):
         result, status = None, 200
         if form.is_bound and form.is_valid():
             try:
-                result = services.rule_set_backtest(
+                result = selectors.rule_set_backtest(
                     rule_set=rule_set, limit=form.cleaned_data["limit"]
                 )
             except ApplicationError as error:

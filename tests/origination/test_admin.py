@@ -6,7 +6,7 @@ import pytest
 
 from origination import selectors
 from origination.demo import PERSONAL_RULES
-from origination.models import ProductVersion, RuleSet
+from origination.models import LoanProduct, ProductVersion, RuleSet
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,68 @@ def test_activate_action_keeps_one_active(client, admin_user, product):
     )
     assert response.status_code == 302
     assert RuleSet.objects.get(product=product, status="active") == draft
+
+
+def test_adding_a_rule_set_numbers_it_through_the_service(client, admin_user, product):
+    # Given the product's rule set v1 (the fixture's)
+    client.force_login(admin_user)
+    # When an admin adds a rule set with one inline rule
+    response = client.post(
+        "/admin/origination/ruleset/add/",
+        {
+            "product": product.pk,
+            "name": "stricter",
+            "rules-TOTAL_FORMS": "1",
+            "rules-INITIAL_FORMS": "0",
+            "rules-MIN_NUM_FORMS": "0",
+            "rules-MAX_NUM_FORMS": "1000",
+            "rules-0-order": "1",
+            "rules-0-feature": "score",
+            "rules-0-operator": "lt",
+            "rules-0-threshold": "600",
+            "rules-0-outcome": "decline",
+            "rules-0-reason_code": "SCORE_LOW",
+            "rules-0-reason_text": "Score too low",
+        },
+    )
+    # Then it is the next draft version, with its rule and its draft event, made by that admin
+    assert response.status_code == 302
+    added = RuleSet.objects.get(product=product, name="stricter")
+    assert added.version == 2
+    assert added.status == RuleSet.Status.DRAFT
+    assert added.created_by == admin_user
+    assert added.rules.count() == 1
+    assert [(e.from_status, e.to_status) for e in added.events.all()] == [("", "draft")]
+
+
+def test_products_are_saved_through_the_service(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/origination/loanproduct/add/",
+        {
+            "code": "AUTO",
+            "name": "Auto",
+            "active": "on",
+            "versions-TOTAL_FORMS": "0",
+            "versions-INITIAL_FORMS": "0",
+            "versions-MIN_NUM_FORMS": "0",
+            "versions-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302
+    product = LoanProduct.objects.get(code="AUTO")
+    assert not product.versions.exists()  # terms are versions, made by product_update
+    change = f"/admin/origination/loanproduct/{product.pk}/change/"
+    response = client.post(
+        change,
+        {
+            "name": "Auto loans",
+            "versions-TOTAL_FORMS": "0",
+            "versions-INITIAL_FORMS": "0",
+            "versions-MIN_NUM_FORMS": "0",
+            "versions-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (product.name, product.active) == ("Auto loans", False)

@@ -65,7 +65,8 @@ def test_creating_a_product_needs_manage_products(loan_officer, admin_user):
 
 
 def test_anonymous_is_refused(product):
-    assert client_for().get("/api/v1/applications/").status_code in (401, 403)
+    # Session authentication comes first: DRF answers 403 (no WWW-Authenticate challenge).
+    assert client_for().get("/api/v1/applications/").status_code == 403
 
 
 # --- applicants --------------------------------------------------------------------------------
@@ -391,6 +392,33 @@ def test_list_query_count_is_pinned(product, loan_officer, django_assert_num_que
     assert response.json()["count"] == 5
 
 
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        # the products (one query) and their versions (one prefetch)
+        ("/api/v1/products/", 2),
+        ("/api/v1/products/{product}/", 2),
+        # the rule sets and their rules (one prefetch)
+        ("/api/v1/rule-sets/", 2),
+        ("/api/v1/rule-sets/{rule_set}/", 2),
+        # the visible application (with its decisions and events prefetched), then the rows
+        ("/api/v1/applications/{application}/documents/", 4),
+        ("/api/v1/applications/{application}/events/", 4),
+    ],
+)
+def test_origination_lists_and_details_query_counts_are_pinned(
+    path, queries, decided, product, admin_user, django_assert_num_queries
+):
+    application = decided("9999")
+    rule_set = product.rule_sets.first()
+    url = path.format(product=product.pk, rule_set=rule_set.pk, application=application.pk)
+    staff = client_for(admin_user)
+    staff.get(url)  # the user's permissions are cached on the user object from here on
+    with django_assert_num_queries(queries):
+        response = staff.get(url)
+    assert response.status_code == 200
+
+
 # --- documents ---------------------------------------------------------------------------------
 
 
@@ -530,7 +558,8 @@ def test_request_documents_endpoint(make_application, loan_officer, borrower):
     application = make_application(with_documents=False)
     url = f"/api/v1/applications/{application.pk}/request-documents/"
     body = {"doc_types": ["bank_statement"], "message": "Please"}
-    assert client_for(borrower.user).post(url, body, format="json").status_code in (403, 404)
+    # The permission check comes before visibility: a borrower is refused, not "not found".
+    assert client_for(borrower.user).post(url, body, format="json").status_code == 403
     assert client_for(loan_officer).post(url, body, format="json").status_code == 200
     bad = client_for(loan_officer).post(url, {"doc_types": ["x"]}, format="json")
     assert bad.status_code == 400

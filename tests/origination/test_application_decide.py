@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from origination import services
+from origination import selectors, services
 from origination.errors import BureauUnavailable
 from origination.models import Application, BureauReport, Document
 
@@ -149,7 +149,7 @@ def test_replay_of_a_decided_application_changes_nothing(decided):
 def test_decision_is_reproducible_from_stored_inputs(decided):
     application = decided("5555")
     decision = application.decisions.get()
-    evaluation = services.decision_reproduce(decision=decision)
+    evaluation = selectors.decision_reproduce(decision=decision)
     assert evaluation.outcome == decision.outcome
     assert evaluation.trace == decision.rules
     assert evaluation.reasons == decision.reasons

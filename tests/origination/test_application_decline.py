@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from origination import services
+from origination import selectors, services
 from origination.errors import InvalidTransition, ValidationFailed
 from origination.models import Application, Document
 
@@ -30,7 +30,7 @@ def test_underwriter_declines_with_reasons_and_a_notice(
     assert (
         application.documents.filter(doc_type=Document.DocType.ADVERSE_ACTION_NOTICE).count() == 1
     )
-    assert services.application_decline_reasons(result)[0]["code"] == "INCOME_INSUFFICIENT"
+    assert selectors.application_decline_reasons(result)[0]["code"] == "INCOME_INSUFFICIENT"
 
 
 def test_decline_needs_a_reason(decided, underwriter):

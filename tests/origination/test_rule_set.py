@@ -77,8 +77,8 @@ def test_backtest_shows_the_flips_of_a_changed_threshold(decided, product, admin
     looser = services.rule_set_create(
         product=product, acting_user=admin_user, rules=_rules_with("640")
     )
-    strict = services.rule_set_backtest(rule_set=stricter, limit=100)
-    loose = services.rule_set_backtest(rule_set=looser, limit=100)
+    strict = selectors.rule_set_backtest(rule_set=stricter, limit=100)
+    loose = selectors.rule_set_backtest(rule_set=looser, limit=100)
 
     # Then 700 flips to refer under the stricter set; 650 flips to approve under the looser
     assert strict.compared == 5
@@ -101,4 +101,4 @@ def test_backtest_limit_takes_the_last_n(decided, product, admin_user):
     draft = services.rule_set_create(
         product=product, acting_user=admin_user, rules=_rules_with("680")
     )
-    assert services.rule_set_backtest(rule_set=draft, limit=2).compared == 2
+    assert selectors.rule_set_backtest(rule_set=draft, limit=2).compared == 2

@@ -1,0 +1,127 @@
+"""Applicants: create, read, reveal the SSN (audited)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lendcore.accounts.models import Borrower
+from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.selectors import borrower_for_user
+from lendcore.api.fields import id_field, money_field
+from origination import selectors, services
+from origination.api.views._common import (
+    CENT,
+    ZERO,
+    borrower_or_manager,
+    parse,
+    staff_may_manage,
+)
+from origination.errors import ValidationFailed
+from origination.models import (
+    Applicant,
+)
+
+# --- applicants --------------------------------------------------------------------------------
+
+
+class ApplicantOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Applicant
+        fields = [
+            "id",
+            "borrower",
+            "co_applicant",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "ssn_last4",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "employer",
+            "months_employed",
+            "monthly_income",
+            "monthly_housing_payment",
+            "monthly_other_debts",
+            "created_at",
+        ]
+
+
+class ApplicantCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        first_name = serializers.CharField(max_length=100)
+        last_name = serializers.CharField(max_length=100)
+        date_of_birth = serializers.DateField()
+        ssn = serializers.CharField(max_length=20, write_only=True)
+        email = serializers.EmailField()
+        phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+        address_line1 = serializers.CharField(max_length=200)
+        address_line2 = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, default=""
+        )
+        city = serializers.CharField(max_length=100)
+        state = serializers.CharField(max_length=2, min_length=2)
+        postal_code = serializers.CharField(max_length=10)
+        employer = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, default=""
+        )
+        months_employed = serializers.IntegerField(min_value=0, max_value=1200, default=0)
+        monthly_income = money_field(min_value=CENT)
+        monthly_housing_payment = money_field(default=ZERO)
+        monthly_other_debts = money_field(default=ZERO)
+        borrower = id_field(required=False, allow_null=True, default=None)
+        co_applicant = id_field(required=False, allow_null=True, default=None)
+
+    @extend_schema(request=InputSerializer, responses={201: ApplicantOutput})
+    def post(self, request: Request) -> Response:
+        borrower_or_manager(request)
+        data = parse(self.InputSerializer, request.data)
+        borrower_id = data.pop("borrower")
+        co_applicant_id = data.pop("co_applicant")
+        if staff_may_manage(request.user):
+            borrower = None
+            if borrower_id is not None:
+                borrower = Borrower.objects.filter(pk=borrower_id).first()
+                if borrower is None:
+                    raise ValidationFailed.for_fields({"borrower": ["No such borrower."]})
+        else:
+            borrower = borrower_for_user(request.user)
+        co_applicant = None
+        if co_applicant_id is not None:
+            co_applicant = (
+                selectors.applicant_visible(user=request.user).filter(pk=co_applicant_id).first()
+            )
+            if co_applicant is None:
+                raise ValidationFailed.for_fields({"co_applicant": ["No such applicant."]})
+        applicant = services.applicant_create(
+            acting_user=request.user, borrower=borrower, co_applicant=co_applicant, **data
+        )
+        return Response(ApplicantOutput(applicant).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicantDetailApi(APIView):
+    @extend_schema(responses=ApplicantOutput)
+    def get(self, request: Request, applicant_id: int) -> Response:
+        applicant = selectors.applicant_get(user=request.user, applicant_id=applicant_id)
+        return Response(ApplicantOutput(applicant).data)
+
+
+class ApplicantSsnRevealApi(APIView):
+    permission_classes = [has_staff_permission("reveal_ssn")]
+
+    class OutputSerializer(serializers.Serializer):
+        ssn = serializers.CharField()
+
+    @extend_schema(request=None, responses=OutputSerializer)
+    def post(self, request: Request, applicant_id: int) -> Response:
+        applicant = selectors.applicant_get(user=request.user, applicant_id=applicant_id)
+        ssn = services.applicant_ssn_reveal(applicant=applicant, acting_user=request.user)
+        return Response({"ssn": ssn})

@@ -1,0 +1,414 @@
+"""Applications: list, create, read, events and each step of the flow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lendcore.accounts.permissions import has_staff_permission
+from lendcore.api.fields import id_field, money_field
+from lendcore.api.idempotency import idempotent_response
+from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.quotes.services import FREQUENCIES
+from origination import selectors, services
+from origination.api.views._common import (
+    CENT,
+    borrower_or_manager,
+    channel_of,
+    client_ip,
+    owner_or_staff,
+    parse,
+    staff_may_manage,
+)
+from origination.errors import NotFound, ValidationFailed
+from origination.models import (
+    Application,
+    ApplicationEvent,
+    Decision,
+    LoanProduct,
+    Offer,
+)
+
+# --- applications ------------------------------------------------------------------------------
+
+
+class DecisionOutput(serializers.ModelSerializer):
+    dti = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "outcome",
+            "score",
+            "dti",
+            "offered_rate",
+            "max_amount",
+            "reasons",
+            "rules",
+            "rule_set",
+            "rule_set_version",
+            "inputs",
+            "bureau_report",
+            "identity_check",
+            "created_at",
+        ]
+
+
+class OfferOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "status",
+            "amount",
+            "annual_rate",
+            "term",
+            "frequency",
+            "payment",
+            "apr",
+            "finance_charge",
+            "amount_financed",
+            "total_of_payments",
+            "origination_fee",
+            "note_principal",
+            "disbursement_date",
+            "first_due_date",
+            "installments",
+            "expires_at",
+            "accepted_at",
+            "signature_name",
+            "accepted_on_behalf",
+        ]
+
+
+class ApplicationListOutput(serializers.ModelSerializer):
+    product_code = serializers.CharField(source="product.code")
+    product_version = serializers.IntegerField(source="product_version.version")
+    applicant_name = serializers.CharField(source="applicant.full_name")
+    loan = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "applicant",
+            "applicant_name",
+            "product",
+            "product_code",
+            "product_version",
+            "amount",
+            "term",
+            "frequency",
+            "purpose",
+            "channel",
+            "external_id",
+            "status",
+            "status_reason",
+            "loan",
+            "created_by",
+            "assigned_officer",
+            "created_at",
+            "submitted_at",
+            "decided_at",
+        ]
+
+    def get_loan(self, application: Application) -> int | None:
+        return getattr(application, "loan_id", None)
+
+
+class ApplicationDetailOutput(ApplicationListOutput):
+    decision = serializers.SerializerMethodField()
+    offer = serializers.SerializerMethodField()
+    checklist = serializers.SerializerMethodField()
+
+    class Meta(ApplicationListOutput.Meta):
+        fields = [*ApplicationListOutput.Meta.fields, "decision", "offer", "checklist"]
+
+    def get_decision(self, application: Application) -> dict[str, Any] | None:
+        decision = selectors.application_latest_decision(application)
+        return DecisionOutput(decision).data if decision is not None else None
+
+    def get_offer(self, application: Application) -> dict[str, Any] | None:
+        offer = selectors.application_offer(application)
+        return OfferOutput(offer).data if offer is not None else None
+
+    def get_checklist(self, application: Application) -> list[dict[str, Any]]:
+        return selectors.application_checklist(application)
+
+
+def application_detail_data(request: Request, application_id: int) -> dict[str, Any]:
+    application = selectors.application_get(user=request.user, application_id=application_id)
+    return dict(ApplicationDetailOutput(application).data)
+
+
+class ApplicationListCreateApi(APIView):
+    pagination_class = BoundedLimitOffsetPagination
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.CharField(required=False)
+        product = id_field(required=False)
+        applicant = id_field(required=False)
+        created_from = serializers.DateTimeField(required=False)
+        created_to = serializers.DateTimeField(required=False)
+
+        def validate_status(self, value: str) -> str:
+            bad = [s for s in value.split(",") if s not in Application.Status.values]
+            if bad:
+                raise serializers.ValidationError(f"Unknown status: {', '.join(bad)}.")
+            return value
+
+        def to_internal_value(self, data: Any) -> Any:
+            data = data.copy() if hasattr(data, "copy") else dict(data)
+            for key, end in (("created_from", False), ("created_to", True)):
+                value = data.get(key)
+                if value and len(value) == 10:  # a date: the whole day
+                    try:
+                        day = date.fromisoformat(value)
+                    except ValueError:
+                        continue
+                    moment = datetime.combine(day, time.max if end else time.min)
+                    data[key] = timezone.make_aware(moment).isoformat()
+            return super().to_internal_value(data)
+
+    class InputSerializer(serializers.Serializer):
+        applicant = id_field()
+        product = id_field()
+        amount = money_field(min_value=CENT)
+        term = serializers.IntegerField(min_value=1, max_value=600)
+        frequency = serializers.ChoiceField(choices=list(FREQUENCIES))
+        purpose = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, default=""
+        )
+        external_id = serializers.CharField(
+            max_length=100, required=False, allow_null=True, allow_blank=True, default=None
+        )
+        assigned_officer = id_field(required=False, allow_null=True, default=None)
+
+    @extend_schema(parameters=[FilterSerializer], responses=ApplicationListOutput(many=True))
+    def get(self, request: Request) -> Response:
+        filters = parse(self.FilterSerializer, request.query_params)
+        applications = selectors.application_list(
+            user=request.user,
+            status=filters.get("status"),
+            product_id=filters.get("product"),
+            applicant_id=filters.get("applicant"),
+            created_from=filters.get("created_from"),
+            created_to=filters.get("created_to"),
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(applications, request, view=self)
+        return paginator.get_paginated_response(ApplicationListOutput(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ApplicationDetailOutput})
+    def post(self, request: Request) -> Response:
+        borrower_or_manager(request)
+        data = parse(self.InputSerializer, request.data)
+        errors: dict[str, list[str]] = {}
+        applicant = (
+            selectors.applicant_visible(user=request.user).filter(pk=data["applicant"]).first()
+        )
+        if applicant is None:
+            errors["applicant"] = ["No such applicant."]
+        product = LoanProduct.objects.filter(pk=data["product"]).first()
+        if product is None:
+            errors["product"] = ["No such product."]
+        officer = None
+        if data["assigned_officer"] is not None and staff_may_manage(request.user):
+            officer = get_user_model().objects.filter(pk=data["assigned_officer"]).first()
+            if officer is None:
+                errors["assigned_officer"] = ["No such user."]
+        if errors:
+            raise ValidationFailed.for_fields(
+                errors, message=f"Invalid input: {', '.join(errors)}."
+            )
+        assert applicant is not None
+        assert product is not None
+        application = services.application_create(
+            acting_user=request.user,
+            applicant=applicant,
+            product=product,
+            amount=data["amount"],
+            term=data["term"],
+            frequency=data["frequency"],
+            purpose=data["purpose"],
+            external_id=data["external_id"],
+            channel=channel_of(request),
+            assigned_officer=officer,
+        )
+        return Response(
+            application_detail_data(request, application.pk), status=status.HTTP_201_CREATED
+        )
+
+
+class ApplicationDetailApi(APIView):
+    @extend_schema(responses=ApplicationDetailOutput)
+    def get(self, request: Request, application_id: int) -> Response:
+        return Response(application_detail_data(request, application_id))
+
+
+class ApplicationEventsApi(APIView):
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = ApplicationEvent
+            fields = ["id", "actor", "from_status", "to_status", "reason", "created_at"]
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        events = application.events.order_by("id")
+        return Response(self.OutputSerializer(events, many=True).data)
+
+
+class ApplicationSubmitApi(APIView):
+    @extend_schema(request=None, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        borrower_or_manager(request)
+        services.application_submit(application=application, acting_user=request.user)
+        return Response(application_detail_data(request, application_id))
+
+
+class ApplicationWithdrawApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        borrower_or_manager(request)
+        data = parse(self.InputSerializer, request.data)
+        services.application_withdraw(
+            application=application, acting_user=request.user, reason=data["reason"]
+        )
+        return Response(application_detail_data(request, application_id))
+
+
+class ApplicationApproveApi(APIView):
+    permission_classes = [has_staff_permission("underwrite_applications")]
+
+    class InputSerializer(serializers.Serializer):
+        amount = money_field(min_value=CENT, required=False, allow_null=True, default=None)
+        annual_rate = serializers.DecimalField(
+            max_digits=8, decimal_places=4, required=False, allow_null=True, default=None
+        )
+        term = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        data = parse(self.InputSerializer, request.data)
+        services.application_approve(application=application, acting_user=request.user, **data)
+        return Response(application_detail_data(request, application_id))
+
+
+class ApplicationDeclineApi(APIView):
+    permission_classes = [has_staff_permission("underwrite_applications")]
+
+    class InputSerializer(serializers.Serializer):
+        class ReasonSerializer(serializers.Serializer):
+            code = serializers.CharField(max_length=50, required=False, allow_blank=True)
+            text = serializers.CharField(max_length=300)
+
+        reasons = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=4)
+
+        def validate_reasons(self, value: list[Any]) -> list[Any]:
+            for item in value:
+                if isinstance(item, dict):
+                    reason = self.ReasonSerializer(data=item)
+                    if not reason.is_valid():
+                        raise serializers.ValidationError("Each reason needs a text.")
+                elif not isinstance(item, str) or not item.strip():
+                    raise serializers.ValidationError("Each reason is a text or {code, text}.")
+            return value
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        data = parse(self.InputSerializer, request.data)
+        services.application_decline(
+            application=application, acting_user=request.user, reasons=data["reasons"]
+        )
+        return Response(application_detail_data(request, application_id))
+
+
+class ApplicationAcceptOfferApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        signature_name = serializers.CharField(max_length=200)
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        borrower_or_manager(request)
+        data = parse(self.InputSerializer, request.data)
+        applicant = application.applicant
+        borrower = applicant.borrower if applicant.borrower_id is not None else None
+        is_borrower = borrower is not None and borrower.user_id == request.user.pk
+        services.offer_accept(
+            application=application,
+            acting_user=request.user,
+            signature_name=data["signature_name"],
+            ip_address=client_ip(request),
+            on_behalf=not is_borrower,
+        )
+        return Response(application_detail_data(request, application_id))
+
+
+class ApplicationDisburseApi(APIView):
+    permission_classes = [has_staff_permission("disburse_loans")]
+
+    class InputSerializer(serializers.Serializer):
+        method = serializers.ChoiceField(choices=list(services.DISBURSEMENT_METHODS))
+        reference = serializers.CharField(max_length=100)
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        body = request.data if isinstance(request.data, Mapping) else {"body": request.data}
+        payload = {"application": application_id, **body}
+
+        def execute() -> tuple[int, Any]:
+            data = parse(self.InputSerializer, request.data)
+            services.application_disburse(
+                application=application,
+                acting_user=request.user,
+                method=data["method"],
+                reference=data["reference"],
+            )
+            return 200, application_detail_data(request, application_id)
+
+        return idempotent_response(
+            request,
+            scope=f"application_disburse:{application_id}",
+            payload=payload,
+            execute=execute,
+        )
+
+
+class ApplicationDecisionApi(APIView):
+    @extend_schema(responses=DecisionOutput)
+    def get(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        decision = selectors.application_latest_decision(application)
+        if decision is None:
+            raise NotFound("This application has no decision yet.")
+        return Response(DecisionOutput(decision).data)
+
+
+class ApplicationOfferApi(APIView):
+    @extend_schema(responses=OfferOutput)
+    def get(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        offer = selectors.application_offer(application)
+        if offer is None:
+            raise NotFound("This application has no offer.")
+        return Response(OfferOutput(offer).data)

@@ -1,0 +1,127 @@
+"""Disbursement: the application becomes `disbursed` and servicing boards the loan."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from lendcore.accounts.services import borrower_create_without_login
+from lendcore.core.state import transition
+from origination import effects, pricing, selectors
+from origination.errors import (
+    InvalidTransition,
+)
+from origination.lock_objects import application_lock
+from origination.models import (
+    Application,
+    Offer,
+)
+from origination.services._common import (
+    FieldErrors,
+    S,
+    today,
+)
+from servicing.services import loan_board
+from servicing.types import DEFAULT_ALLOCATION_ORDER, LateFeePolicy, LoanBoarding
+
+# --- disbursement ------------------------------------------------------------------------------
+
+DISBURSEMENT_METHODS = ("ach", "wire", "check")
+
+
+def loan_boarding_build(*, application: Application, offer: Offer, disbursed_on: date):
+    """The frozen snapshot servicing boards: the kernel's terms plus the product's policy."""
+
+    version = application.product_version
+    terms = pricing.loan_terms_for(
+        version,
+        note_principal=offer.note_principal,
+        annual_rate=offer.annual_rate,
+        term=offer.term,
+        frequency=offer.frequency,
+        disbursement_date=disbursed_on,
+    )
+    return LoanBoarding(
+        terms=terms,
+        product_code=application.product.code,
+        product_name=application.product.name,
+        product_version=version.version,
+        currency=version.currency,
+        interest_model=version.interest_model,
+        origination_fee=offer.origination_fee,
+        origination_fee_kind=version.origination_fee_timing,
+        late_fee=LateFeePolicy(
+            kind=version.late_fee_basis,
+            amount=version.late_fee_value,
+            grace_days=version.late_fee_grace_days,
+            cap=version.late_fee_cap,
+        ),
+        nsf_fee=version.nsf_fee,
+        allocation_order=tuple(version.allocation_order or DEFAULT_ALLOCATION_ORDER),
+        prepayment_option=version.prepayment_option,
+        annual_rate_pct=offer.annual_rate,
+        apr=offer.apr,
+    )
+
+
+def _disburse_check_input(method: str, reference: str) -> None:
+    errors = FieldErrors()
+    if method not in DISBURSEMENT_METHODS:
+        errors.add("method", f"{method!r} is not one of: {', '.join(DISBURSEMENT_METHODS)}.")
+    if not (reference or "").strip():
+        errors.add("reference", "This field is required.")
+    errors.raise_if_any()
+
+
+@transaction.atomic(durable=True)
+def application_disburse(
+    *, application: Application, acting_user: Any, method: str, reference: str
+) -> Application:
+    """Disburse an accepted offer: the application becomes `disbursed` and servicing boards
+    the loan, in one durable transaction. A retry or a concurrent call returns the same loan."""
+
+    _disburse_check_input(method, reference)
+    application = application_lock(application_id=application.pk)
+    if application.status == S.DISBURSED:
+        return application  # idempotent: the loan already exists
+    if application.status != S.OFFER_ACCEPTED:
+        raise InvalidTransition(
+            f"An application that is {application.status} cannot be disbursed; "
+            "the offer must be accepted first.",
+            extra={"from": application.status, "to": S.DISBURSED},
+        )
+    offer = selectors.application_offer(application)
+    assert offer is not None
+    applicant = application.applicant
+    if applicant.borrower_id is None:
+        # Served in the branch without a portal login: the loan still needs its borrower.
+        applicant.borrower = borrower_create_without_login(
+            first_name=applicant.first_name,
+            last_name=applicant.last_name,
+            email=applicant.email,
+            phone=applicant.phone,
+        )
+        applicant.save(update_fields=["borrower"])
+    disbursed_on = today()
+    boarding = loan_boarding_build(application=application, offer=offer, disbursed_on=disbursed_on)
+    loan = loan_board(
+        boarding=boarding,
+        borrower=applicant.borrower,
+        application_ref=f"APP-{application.pk}",
+        disbursed_on=disbursed_on,
+        method=method,
+        reference=reference.strip(),
+        acting_user=acting_user,
+    )
+    application.loan = loan
+    transition(
+        application,
+        to=S.DISBURSED,
+        acting_user=acting_user,
+        reason=f"disbursed by {method} ({reference.strip()})",
+        update_fields=["loan"],
+    )
+    effects.notification_on_commit(application.pk, "disbursed")
+    return application

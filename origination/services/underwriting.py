@@ -1,0 +1,181 @@
+"""Manual review by underwriters, with four-eyes above the product's limit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from lendcore.core.state import transition
+from origination import effects, pricing, rules, selectors
+from origination.errors import (
+    FourEyesViolation,
+    InvalidTransition,
+    SelfApproval,
+    ValidationFailed,
+)
+from origination.lock_objects import application_lock
+from origination.models import (
+    Application,
+    UnderwriterAction,
+)
+from origination.services._common import (
+    S,
+    audit,
+    terms_errors,
+)
+from origination.services.offers import offer_create
+
+# --- manual review, four-eyes ------------------------------------------------------------------
+
+
+def _check_not_self(application: Application, acting_user: Any) -> None:
+    applicant = application.applicant
+    borrower = applicant.borrower if applicant.borrower_id else None
+    borrower_user_id = borrower.user_id if borrower is not None else None
+    if acting_user.pk in (application.created_by_id, applicant.created_by_id, borrower_user_id):
+        raise SelfApproval("You cannot approve an application you created or are the applicant on.")
+
+
+def application_approve(
+    *,
+    application: Application,
+    acting_user: Any,
+    amount: Decimal | None = None,
+    annual_rate: Decimal | None = None,
+    term: int | None = None,
+) -> Application:
+    """An underwriter approves a referred application, optionally with a counter-offer.
+
+    Above the product's four-eyes limit the first approval is recorded and the application
+    stays referred until a different underwriter approves too.
+    """
+    version = application.product_version
+    errors = terms_errors(version, amount=amount, term=term)
+    if annual_rate is not None and not Decimal("0") <= annual_rate <= Decimal("100"):
+        errors.add("annual_rate", "Must be between 0 and 100 (percent a year).")
+    errors.raise_if_any("The counter-offer is outside the product's limits.")
+    with transaction.atomic():
+        application = application_lock(application_id=application.pk)
+        if application.status != S.REFERRED:
+            raise InvalidTransition(
+                f"An application that is {application.status} cannot be approved; "
+                "only referred applications are.",
+                extra={"from": application.status, "to": S.APPROVED},
+            )
+        _check_not_self(application, acting_user)
+        prior = list(application.underwriter_actions.filter(kind=UnderwriterAction.Kind.APPROVE))
+        if any(p.underwriter_id == acting_user.pk for p in prior):
+            raise FourEyesViolation(
+                "You have already approved this application; a second, different underwriter "
+                "must approve it."
+            )
+        last = prior[-1] if prior else None
+        final_amount = amount or (last.amount if last else None) or application.amount
+        final_term = term or (last.term if last else None) or application.term
+        decision = selectors.application_latest_decision(application)
+        final_rate = annual_rate
+        if final_rate is None and last is not None:
+            final_rate = last.annual_rate
+        if final_rate is None:
+            final_rate = (
+                decision.offered_rate
+                if decision is not None and decision.offered_rate is not None
+                else pricing.fallback_rate(version)
+            )
+        UnderwriterAction.objects.create(
+            application=application,
+            underwriter=acting_user,
+            kind=UnderwriterAction.Kind.APPROVE,
+            amount=final_amount,
+            annual_rate=final_rate,
+            term=final_term,
+        )
+        counter = amount is not None or annual_rate is not None or term is not None
+        audit(
+            action="underwriter_approval",
+            acting_user=acting_user,
+            application=application,
+            amount=str(final_amount),
+            annual_rate=str(final_rate),
+            term=final_term,
+            counter_offer=counter,
+        )
+        limit = version.four_eyes_limit
+        if limit is not None and final_amount > limit and not prior:
+            application.status_reason = "awaiting_second_approval"
+            application.save(update_fields=["status_reason", "updated_at"])
+            return application
+        application.status_reason = ""
+        application.decided_at = timezone.now()
+        transition(
+            application,
+            to=S.APPROVED,
+            acting_user=acting_user,
+            reason="approved by underwriter" + (" with a counter-offer" if counter else ""),
+            update_fields=["status_reason", "decided_at"],
+        )
+        offer_create(
+            application=application,
+            amount=final_amount,
+            annual_rate=final_rate,
+            term=final_term,
+            acting_user=acting_user,
+        )
+        effects.decision_effects_on_commit(application.pk, S.APPROVED)
+    return application
+
+
+def _reasons_parse(reasons: Iterable[Any]) -> list[dict[str, str]]:
+    parsed: list[dict[str, str]] = []
+    for item in reasons:
+        if isinstance(item, Mapping):
+            code, text = str(item.get("code", "")).strip(), str(item.get("text", "")).strip()
+        else:
+            text = str(item).strip()
+            code = re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")[:50]
+        if text:
+            parsed.append({"code": code or "OTHER", "text": text})
+    return parsed
+
+
+def application_decline(
+    *, application: Application, acting_user: Any, reasons: Iterable[Any]
+) -> Application:
+    """An underwriter declines a referred application with up to four principal reasons."""
+    parsed = _reasons_parse(reasons)
+    if not parsed:
+        raise ValidationFailed.for_fields({"reasons": ["At least one reason is required."]})
+    if len(parsed) > rules.MAX_REASONS:
+        raise ValidationFailed.for_fields(
+            {"reasons": [f"At most {rules.MAX_REASONS} principal reasons."]}
+        )
+    with transaction.atomic():
+        application = application_lock(application_id=application.pk)
+        if application.status != S.REFERRED:
+            raise InvalidTransition(
+                f"An application that is {application.status} cannot be declined by an "
+                "underwriter; only referred applications are.",
+                extra={"from": application.status, "to": S.DECLINED},
+            )
+        UnderwriterAction.objects.create(
+            application=application,
+            underwriter=acting_user,
+            kind=UnderwriterAction.Kind.DECLINE,
+            reasons=parsed,
+        )
+        application.status_reason = ""
+        application.decided_at = timezone.now()
+        transition(
+            application,
+            to=S.DECLINED,
+            acting_user=acting_user,
+            reason="declined by underwriter: " + ", ".join(r["code"] for r in parsed),
+            update_fields=["status_reason", "decided_at"],
+        )
+        effects.decision_effects_on_commit(application.pk, S.DECLINED)
+    return application
