@@ -1,4 +1,8 @@
-"""The only `select_for_update()` of servicing. Locks are taken in pk order, loan first."""
+"""The only `select_for_update()` of servicing. Locks are taken in pk order, loan first.
+
+Every lock site calls a named function here: loans (one, one with the business date, many,
+a pk range for close of business), the business date row, a COB run and a COB partition.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from django.db.transaction import TransactionManagementError
 from lendcore.core.sqlrows import select_columns, select_models, select_models_extra
 
 from .errors import ErrorCode, LoanNotFound
-from .models import BusinessDate, Loan
+from .models import BusinessDate, CobPartition, CobRun, Loan
 from .selectors import business_date_or_default
 
 
@@ -58,3 +62,35 @@ def loans_lock(*, loan_ids: Iterable[int]) -> list[Loan]:
 
 def business_date_lock() -> BusinessDate | None:
     return BusinessDate.objects.select_for_update().filter(pk=1).first()
+
+
+def loan_range_lock(*, lo: int, hi: int) -> int:
+    """Lock the loan rows with pk in [lo, hi] (pk order) for the transaction; payments on
+    them wait. Returns how many rows there are (SQLite, without row locks, only counts)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The steps' estimates (generate_series) would trigger JIT compilation, which
+            # costs more than the statements themselves at partition size.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(
+                "SELECT COUNT(*) FROM (SELECT id FROM servicing_loan WHERE id BETWEEN %s AND %s "
+                "ORDER BY id FOR UPDATE) locked",
+                [lo, hi],
+            )
+            return int(cursor.fetchone()[0])
+    return Loan.objects.filter(pk__gte=lo, pk__lte=hi).count()
+
+
+def cob_run_lock_for_date(*, business_date: date) -> CobRun | None:
+    """Lock the close-of-business run of `business_date`, if there is one."""
+    return CobRun.objects.select_for_update().filter(business_date=business_date).first()
+
+
+def cob_run_lock(*, run_id: int) -> CobRun:
+    """Lock one close-of-business run (after its partitions, which are its children)."""
+    return CobRun.objects.select_for_update().get(pk=run_id)
+
+
+def cob_partition_lock(*, partition_id: int) -> CobPartition:
+    """Lock one close-of-business partition (its `done` marker commits with its work)."""
+    return CobPartition.objects.select_for_update().get(pk=partition_id)

@@ -22,7 +22,13 @@ from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from lendcore.errors import Conflict
-from servicing.lock_objects import business_date_lock
+from servicing.lock_objects import (
+    business_date_lock,
+    cob_partition_lock,
+    cob_run_lock,
+    cob_run_lock_for_date,
+    loan_range_lock,
+)
 from servicing.models import CobLoanFailure, CobPartition, CobRun, Loan
 from servicing.rail_payments import rail_payments_process
 
@@ -132,7 +138,7 @@ def cob_run_start(
         row = business_date_lock()
         current = row.business_date if row is not None else business_date_get()
         day = business_date or current
-        existing = CobRun.objects.select_for_update().filter(business_date=day).first()
+        existing = cob_run_lock_for_date(business_date=day)
         if existing is not None and existing.status == CobRun.Status.SUCCEEDED:
             raise CobAlreadyClosed(
                 f"{day.isoformat()} is already closed (run {existing.pk}).",
@@ -235,22 +241,6 @@ def cob_run_execute_inline(run_id: int) -> CobRun:
 # --------------------------------------------------------------------------- partitions
 
 
-def _lock_range(lo: int, hi: int) -> int:
-    """Lock the range's loan rows (pk order) for the transaction; payments on them wait."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The steps' estimates (generate_series) would trigger JIT compilation, which
-            # costs more than the statements themselves at partition size.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute(
-                "SELECT COUNT(*) FROM (SELECT id FROM servicing_loan WHERE id BETWEEN %s AND %s "
-                "ORDER BY id FOR UPDATE) locked",
-                [lo, hi],
-            )
-            return int(cursor.fetchone()[0])
-    return Loan.objects.filter(pk__gte=lo, pk__lte=hi).count()
-
-
 def _test_pause(step: str) -> None:
     """Test-only: COB_TEST_PAUSE="seconds" sleeps inside the partition transaction after
     accrual (so a test can kill the worker mid-partition); COB_TEST_PID_FILE gets the pid."""
@@ -270,7 +260,7 @@ def close_range(
     """Close loans [lo, hi] up to and including `business_date` (each lagging day first, in
     order), in the caller's transaction. Returns loans closed on `business_date`."""
     if lock:
-        _lock_range(lo, hi)
+        loan_range_lock(lo=lo, hi=hi)
     never = business_date - ONE_DAY
     lagging = Loan.objects.filter(pk__gte=lo, pk__lte=hi, last_closed_on__lt=never).aggregate(
         m=Min("last_closed_on")
@@ -308,7 +298,7 @@ def cob_partition_process(*, run_id: int, partition_id: int) -> str:
         clock.record("autopay", posted + settled["settled"] + settled["returned"], autopay_started)
         clock.record("autopay_returned", settled["returned"], None)
         with transaction.atomic():
-            locked = CobPartition.objects.select_for_update().get(pk=part.pk)
+            locked = cob_partition_lock(partition_id=part.pk)
             if locked.status == CobPartition.Status.DONE:
                 return locked.status
             closed = close_range(lo=part.lo_id, hi=part.hi_id, business_date=day, clock=clock)
@@ -381,7 +371,7 @@ def cob_run_close(*, run_id: int) -> CobRun:
     """Step 9: when every partition is done, advance the business date to D + 1 and write
     the run record (per-step counts and seconds summed over partitions). Idempotent."""
     with transaction.atomic():
-        run = CobRun.objects.select_for_update().get(pk=run_id)
+        run = cob_run_lock(run_id=run_id)
         if run.status == CobRun.Status.SUCCEEDED:
             return run
         parts = list(CobPartition.objects.filter(run=run))
