@@ -17,7 +17,10 @@ from django.utils import timezone
 from lendcore.accounts.models import Borrower
 from lendcore.finance.schedule import LoanTerms
 
-from .models import BusinessDate, Loan
+from . import services
+from .cob.autopay import autopay_enrol
+from .models import AutopayEnrolment, BusinessDate, Loan
+from .selectors import business_date_get
 from .types import LateFeePolicy, LoanBoarding
 
 
@@ -46,8 +49,6 @@ DEMO_ORDER = 10
 
 def seed_demo() -> list[str]:
     """Create this app's demo rows; return a line per thing created."""
-    from . import services
-    from .selectors import business_date_get
 
     lines: list[str] = []
     if not BusinessDate.objects.exists():
@@ -154,8 +155,6 @@ def seed_demo() -> list[str]:
 
 def _autopay_demo() -> list[str]:
     """The current demo loan pays by autopay (sandbox rail; account ...6789 settles)."""
-    from .cob.autopay import autopay_enrol
-    from .models import AutopayEnrolment
 
     loan = Loan.objects.filter(application_ref="DEMO-LOAN-1").first()
     if loan is None or AutopayEnrolment.objects.filter(loan=loan, active=True).exists():

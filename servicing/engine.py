@@ -31,6 +31,7 @@ from lendcore.core.sqlrows import (
     update_row,
     update_rows,
 )
+from lendcore.core.state import transition
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import LoanTerms, build_schedule
 
@@ -42,6 +43,7 @@ from .accrual import (
     loan_periods,
     projected_interest,
 )
+from .errors import LoanStateConflict
 from .ledger import (
     BALANCE_FIELDS,
     EntrySpec,
@@ -125,31 +127,6 @@ FEE_FIELDS = ("paid_amount", "waived_amount", "reversed_amount", "reversed_on")
 # LoanBook.save: up to this many installment and fee rows are written with the loan's row
 # in one statement (PostgreSQL); more take a bulk UPDATE each.
 FEW_ROWS = 4
-
-
-def loan_transition(
-    loan: Loan, to: str, *, acting_user, business_date: date, reason: str = "", data=None
-) -> None:
-    """Move the loan's status if the table allows it, writing the event row."""
-    from .errors import ErrorCode, LoanStateConflict
-
-    if to not in Loan.TRANSITIONS.get(loan.status, ()):
-        raise LoanStateConflict(
-            f"A loan that is {loan.status} cannot become {to}.",
-            code=ErrorCode.INVALID_TRANSITION,
-        )
-    LoanEvent.objects.create(
-        loan=loan,
-        kind=LoanEvent.Kind.STATUS,
-        from_status=loan.status,
-        to_status=to,
-        reason=reason,
-        data=data or {},
-        business_date=business_date,
-        actor=acting_user if getattr(acting_user, "pk", None) else None,
-    )
-    loan.status = to
-    loan.save(update_fields=["status", "updated_at"])
 
 
 def _write_rows(model, rows: list, fields: tuple[str, ...]) -> None:
@@ -620,9 +597,10 @@ def credit_apply(book: LoanBook, *, on: date) -> CreditApplication | None:
     )
     insert_row(application)
     if book.outstanding == 0:
-        loan_transition(
+        transition(
             loan,
-            Loan.Status.PAID_OFF,
+            to=Loan.Status.PAID_OFF,
+            error=LoanStateConflict,
             acting_user=book.acting_user,
             business_date=book.business_date,
             reason="Paid off by the borrower's credit balance",
@@ -919,9 +897,10 @@ def apply_in_order(book: LoanBook, payment: Payment) -> PaymentApplication:
     )
     application = apply_payment(book, payment)
     if book.outstanding == 0 and loan.status == Loan.Status.ACTIVE:
-        loan_transition(
+        transition(
             loan,
-            Loan.Status.PAID_OFF,
+            to=Loan.Status.PAID_OFF,
+            error=LoanStateConflict,
             acting_user=book.acting_user,
             business_date=book.business_date,
             reason=f"Paid off by payment {payment.pk}",
@@ -1055,9 +1034,10 @@ def replay(
                 loan.accrued_interest_posted = last.cumulative_posted
                 loan.last_accrual_date = last.date
         if loan.status == Loan.Status.PAID_OFF and book.outstanding > 0:
-            loan_transition(
+            transition(
                 loan,
-                Loan.Status.ACTIVE,
+                to=Loan.Status.ACTIVE,
+                error=LoanStateConflict,
                 acting_user=book.acting_user,
                 business_date=book.business_date,
                 reason=memo,

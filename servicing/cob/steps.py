@@ -18,14 +18,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from lendcore.core.sqlrows import update_many
+from lendcore.finance.dates import days_in_month
 from lendcore.finance.daycount import BASES, accrual_day_fraction_parts
 from lendcore.finance.money import ACCRUAL_PLACES, MONEY_PLACES, ZERO, round_money
-from servicing import calculations
+from servicing import calculations, effects
+from servicing.accrual import accrue_loans
+from servicing.effects import task_on_commit
+from servicing.fees import late_fees_charge
 from servicing.models import (
     Account,
     ChargeOffCandidate,
@@ -42,8 +46,10 @@ from servicing.models import (
     Notification,
     Statement,
 )
+from servicing.statements import statement_figures
 
 from . import config
+from .notifications import sms_enabled
 
 ONE_DAY = timedelta(days=1)
 
@@ -189,8 +195,6 @@ def close_day(scope: Scope, clock: StepClock) -> int:
 
 def accrue_orm(scope: Scope) -> int:
     """Portable: servicing's `accrue_loans` over the scope's active loans (bulk writes)."""
-    from servicing.accrual import accrue_loans
-
     loans = list(
         scope.loans()
         .filter(status=Loan.Status.ACTIVE, last_accrual_date__lt=scope.day)
@@ -909,8 +913,6 @@ def late_fees(scope: Scope) -> int:
     `fees.late_fees_charge`, which it is pinned to. After `transitions`, every unpaid
     installment past its grace days is `overdue`."""
     if not is_postgres():
-        from servicing.fees import late_fees_charge
-
         return len(
             late_fees_charge(
                 installments=scope.installments(), day=scope.day, business_date=scope.business_date
@@ -966,8 +968,6 @@ def _reminder_kinds(day: date) -> dict[date, str]:
 
 
 def _reminder_channels() -> list[str]:
-    from .notifications import sms_enabled
-
     return [
         channel
         for channel in config.reminder_channels()
@@ -977,11 +977,7 @@ def _reminder_channels() -> list[str]:
 
 def _reminders_send(ids: list[int]) -> None:
     if ids:
-        from servicing.tasks import notifications_send_task
-
-        transaction.on_commit(
-            lambda: notifications_send_task.apply_async([ids], **config.aux_task_options())
-        )
+        task_on_commit(effects.NOTIFICATIONS_SEND, ids, **config.aux_task_options())
 
 
 def reminders(scope: Scope) -> int:
@@ -1002,8 +998,6 @@ def reminders(scope: Scope) -> int:
 
 
 def reminders_orm(scope: Scope, kinds: dict[date, str]) -> int:
-    from .notifications import sms_enabled
-
     day = scope.day
     rows = (
         scope.installments()
@@ -1065,8 +1059,6 @@ def reminders_orm(scope: Scope, kinds: dict[date, str]) -> int:
 
 
 def _cycle_loans(scope: Scope) -> QuerySet[Loan]:
-    from lendcore.finance.dates import days_in_month
-
     on = scope.day
     cycle = Q(first_due_date__day=on.day)
     if on.day == days_in_month(on.year, on.month):
@@ -1181,8 +1173,6 @@ def statements(scope: Scope) -> int:
     commit (`servicing.tasks.statements_render_task`). PostgreSQL: one statement."""
     if not is_postgres():
         return statements_orm(scope)
-    from lendcore.finance.dates import days_in_month
-
     on = scope.day
     where, params = scope.sql("l")
     params.update(
@@ -1201,18 +1191,12 @@ def statements(scope: Scope) -> int:
 def _statements_render(statement_ids: list[int]) -> None:
     if not statement_ids:
         return
-    from servicing.tasks import statements_render_task
-
-    transaction.on_commit(
-        lambda: statements_render_task.apply_async([statement_ids], **config.aux_task_options())
-    )
+    task_on_commit(effects.STATEMENTS_RENDER, statement_ids, **config.aux_task_options())
 
 
 def statements_orm(scope: Scope) -> int:
     """Portable: the figures of `statements.statement_figures` (grouped queries), bulk
     inserts."""
-    from servicing.statements import statement_figures
-
     on = scope.day
     loans = list(_cycle_loans(scope).values_list("pk", "disbursed_on"))
     if not loans:

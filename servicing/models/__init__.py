@@ -18,6 +18,7 @@ from .cob import CobLoanFailure as CobLoanFailure
 from .cob import CobPartition as CobPartition
 from .cob import CobPartitionStatus as CobPartitionStatus
 from .cob import CobRun as CobRun
+from .cob import CobRunEvent as CobRunEvent
 from .cob import CobRunStatus as CobRunStatus
 from .delinquency import ChargeOffCandidate as ChargeOffCandidate
 from .delinquency import DelinquencyBucket as DelinquencyBucket

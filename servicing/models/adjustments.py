@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from ._fields import _choices_check, _money
 from .ledger import JournalEntry
-from .loans import Loan
+from .loans import EventKind, Loan, LoanEvent
 from .schedule import ScheduleVersion
 
 
@@ -62,6 +64,20 @@ class ChargeOff(models.Model):
     def __str__(self) -> str:
         return f"Charge-off {self.pk} of loan {self.loan_id} ({self.status})"
 
+    def status_event(
+        self, *, from_status: str, to_status: str, actor, reason: str, business_date: date
+    ) -> LoanEvent:
+        """The loan's timeline row of a decision (`lendcore.core.state.transition`); like the
+        request's row, it carries the charge-off's id and new status in `data`."""
+        return LoanEvent(
+            loan_id=self.loan_id,
+            kind=EventKind.CHARGE_OFF,
+            reason=reason,
+            data={"charge_off": self.pk, "status": to_status},
+            business_date=business_date,
+            actor=actor,
+        )
+
 
 class ModificationStatus(models.TextChoices):
     PENDING = "pending", "Pending approval"
@@ -104,3 +120,17 @@ class Modification(models.Model):
 
     def __str__(self) -> str:
         return f"Modification {self.pk} of loan {self.loan_id} ({self.status})"
+
+    def status_event(
+        self, *, from_status: str, to_status: str, actor, reason: str, business_date: date
+    ) -> LoanEvent:
+        """The loan's timeline row of a decision (`lendcore.core.state.transition`); like the
+        request's row, it carries the modification's id and new status in `data`."""
+        return LoanEvent(
+            loan_id=self.loan_id,
+            kind=EventKind.MODIFICATION,
+            reason=reason,
+            data={"modification": self.pk, "status": to_status},
+            business_date=business_date,
+            actor=actor,
+        )

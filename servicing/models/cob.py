@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from lendcore.core.state import StatusEvent
+
 from ._fields import _choices_check
 from .loans import Loan
 
@@ -19,6 +21,13 @@ class CobRun(models.Model):
     """One close of business of one business date (unique: a date closes once)."""
 
     Status = CobRunStatus
+
+    # A failed run is resumed (running again); a run marked failed by a timeout may still be
+    # closed by its late worker. Partitions change by set-based UPDATEs (COB's own statements).
+    TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Status.RUNNING: (Status.SUCCEEDED, Status.FAILED),
+        Status.FAILED: (Status.RUNNING, Status.SUCCEEDED),
+    }
 
     business_date = models.DateField(unique=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
@@ -58,6 +67,24 @@ class CobRun(models.Model):
         if not seconds:
             return None
         return self.loans_done / seconds
+
+    def status_event(self, *, from_status: str, to_status: str, actor, reason: str) -> CobRunEvent:
+        """The run's status-change row (`lendcore.core.state.transition`)."""
+        return CobRunEvent(
+            run=self, from_status=from_status, to_status=to_status, actor=actor, reason=reason
+        )
+
+
+class CobRunEvent(StatusEvent):
+    """One row per status change of a close-of-business run: who, when, from, to and why."""
+
+    run = models.ForeignKey(CobRun, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        indexes = [models.Index(fields=["run", "id"])]
+
+    def __str__(self) -> str:
+        return f"COB run {self.run_id}: {self.from_status} -> {self.to_status}"
 
 
 class CobPartitionStatus(models.TextChoices):

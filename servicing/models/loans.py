@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -164,6 +165,28 @@ class Loan(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    def status_event(
+        self,
+        *,
+        from_status: str,
+        to_status: str,
+        actor,
+        reason: str,
+        business_date: date,
+        data: dict | None = None,
+    ) -> LoanEvent:
+        """The timeline row of a status change (`lendcore.core.state.transition`)."""
+        return LoanEvent(
+            loan=self,
+            kind=EventKind.STATUS,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            data=data or {},
+            business_date=business_date,
+            actor=actor,
+        )
 
 
 class EventKind(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.db.models import Q
 
 from ._fields import _choices_check, _money
 from .ledger import JournalEntry
-from .loans import Loan
+from .loans import EventKind, Loan, LoanEvent
 
 
 class PaymentStatus(models.TextChoices):
@@ -82,6 +83,28 @@ class Payment(models.Model):
             "principal": self.alloc_principal,
             "excess": self.alloc_excess,
         }
+
+    def status_event(
+        self,
+        *,
+        from_status: str,
+        to_status: str,
+        actor,
+        reason: str,
+        business_date: date,
+        data: dict | None = None,
+    ) -> LoanEvent:
+        """The loan's timeline row of a reversal (`lendcore.core.state.transition`)."""
+        return LoanEvent(
+            loan_id=self.loan_id,
+            kind=EventKind.PAYMENT_REVERSED,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            data=data or {},
+            business_date=business_date,
+            actor=actor,
+        )
 
 
 class PaymentApplication(models.Model):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from ._fields import _choices_check, _money
-from .loans import Loan
+from .loans import EventKind, Loan, LoanEvent
 from .payments import Payment, PaymentMethod
 from .schedule import Installment
 
@@ -127,3 +129,25 @@ class RailTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"Transfer {self.pk} {self.amount} {self.status}"
+
+    def status_event(
+        self, *, from_status: str, to_status: str, actor, reason: str, business_date: date
+    ) -> LoanEvent:
+        """The loan's timeline row of a change of this transfer (the one-time payment
+        requests show in it; `lendcore.core.state.transition`)."""
+        return LoanEvent(
+            loan_id=self.loan_id,
+            kind=EventKind.PAYMENT_REQUEST,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason[:500],
+            data={
+                "payment_request": self.pk,
+                "amount": str(self.amount),
+                "method": self.method,
+                "payment": self.payment_id,
+                "return_code": self.return_code,
+            },
+            business_date=business_date,
+            actor=actor,
+        )

@@ -10,7 +10,6 @@ charge-off and statement services live in `servicing.fees`, `servicing.modify` a
 `from servicing import services; services.payment_post(...)` keeps working.
 """
 
-from servicing.engine import loan_transition as loan_transition
 from servicing.engine import replay as replay
 from servicing.fees import fee_assess as fee_assess
 from servicing.fees import fee_waive as fee_waive
@@ -55,7 +54,6 @@ __all__ = [
     "loan_flags_set",
     "loan_modify",
     "loan_posting_state",
-    "loan_transition",
     "modification_decide",
     "money_validate",
     "payment_post",

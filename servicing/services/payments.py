@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from lendcore.accounts.selectors import user_is_staff_member
+from lendcore.core.state import transition
 from lendcore.errors import PermissionDenied
 from lendcore.finance.money import ZERO
 from servicing.cob.catch_up import loan_catch_up
@@ -264,12 +265,20 @@ def payment_reverse(*, payment: Payment, reason: str, nsf: bool = False, acting_
                 code=ErrorCode.LOAN_CHARGED_OFF,
             )
         _replay_floor_validate(loan, payment.effective_date)
-    payment.status = Payment.Status.REVERSED
     payment.reversal_reason = reason[:255]
     payment.nsf = nsf
     payment.reversed_on = bd
     payment.reversed_by = _actor(acting_user)
-    payment.save(update_fields=["status", "reversal_reason", "nsf", "reversed_on", "reversed_by"])
+    transition(
+        payment,
+        to=Payment.Status.REVERSED,
+        acting_user=acting_user,
+        reason=reason,
+        update_fields=["reversal_reason", "nsf", "reversed_on", "reversed_by"],
+        error=LoanStateConflict,
+        business_date=bd,
+        data={"payment": payment.pk, "nsf": nsf, "amount": str(payment.amount)},
+    )
     if not payment.is_recovery:
         replay(
             book,
@@ -278,16 +287,6 @@ def payment_reverse(*, payment: Payment, reason: str, nsf: bool = False, acting_
             accrue_through=max(loan.last_accrual_date, payment.effective_date),
             memo=f"Replay for reversal of payment {payment.pk}",
         )
-    LoanEvent.objects.create(
-        loan=loan,
-        kind=LoanEvent.Kind.PAYMENT_REVERSED,
-        from_status=Payment.Status.POSTED,
-        to_status=Payment.Status.REVERSED,
-        reason=reason,
-        data={"payment": payment.pk, "nsf": nsf, "amount": str(payment.amount)},
-        business_date=bd,
-        actor=_actor(acting_user),
-    )
     if nsf and loan.nsf_fee > 0 and loan.status == Loan.Status.ACTIVE:
         fee_assess_in_book(
             book,

@@ -26,9 +26,9 @@ from servicing.models import (
     PaymentApplication,
     ScheduleVersion,
 )
-from servicing.services import business_date_set, fee_assess, payment_post
+from servicing.services import business_date_set, fee_assess
 
-from .factories import board_loan
+from .factories import PaymentFactory, board_loan
 
 D0 = date(2026, 1, 1)
 
@@ -47,14 +47,7 @@ def replay_always():
 
 
 def _pay(loan, amount, on=None):
-    return payment_post(
-        loan=loan,
-        amount=Decimal(amount),
-        effective_date=on,
-        method="ach",
-        acting_user=None,
-        allow_credit=True,
-    )
+    return PaymentFactory(loan=loan, amount=Decimal(amount), effective_date=on, allow_credit=True)
 
 
 def _book(loan):
