@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Signature, chord
+from celery import Signature, Task, chord
 from django.db import transaction
 
 from lendcore.celery import app
@@ -23,9 +23,16 @@ NOTIFICATIONS_SEND = "servicing.tasks.notifications_send_task"
 STATEMENTS_RENDER = "servicing.tasks.statements_render_task"
 
 
+def _task(name: str) -> Task:
+    if name not in app.tasks:
+        # Autodiscovery is lazy outside a worker: import every app's tasks module now.
+        app.loader.import_default_modules()
+    return app.tasks[name]
+
+
 def task_send(name: str, *args: Any, **options: Any) -> None:
     """Send the task `name` now (apply_async: in-process when tasks run eagerly)."""
-    app.tasks[name].apply_async(args, **options)
+    _task(name).apply_async(args, **options)
 
 
 def task_on_commit(name: str, *args: Any, **options: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import cast
 
 from django.db import connection
 from django.db.transaction import TransactionManagementError
@@ -24,9 +25,10 @@ def _loan_lock_sql(extra: str = "") -> str:
         raise TransactionManagementError("loan_lock runs inside a transaction")
     qn = connection.ops.quote_name
     lock = " FOR UPDATE OF l" if connection.features.has_select_for_update else ""
+    table, pk = qn(Loan._meta.db_table), qn(str(Loan._meta.pk.column))
     return (
         f"SELECT {select_columns(Loan, 'l')}{extra} "  # noqa: S608
-        f"FROM {qn(Loan._meta.db_table)} l WHERE l.{qn(Loan._meta.pk.column)} = %s{lock}"
+        f"FROM {table} l WHERE l.{pk} = %s{lock}"
     )
 
 
@@ -38,7 +40,7 @@ def loan_lock(*, loan_id: int) -> Loan:
     rows = select_models(Loan, _loan_lock_sql(), [loan_id])
     if not rows:
         raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
-    return rows[0]
+    return cast(Loan, rows[0])
 
 
 def loan_lock_dated(*, loan_id: int) -> tuple[Loan, date]:
@@ -51,7 +53,7 @@ def loan_lock_dated(*, loan_id: int) -> tuple[Loan, date]:
     if not rows:
         raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
     loan, (stored,) = rows[0]
-    return loan, business_date_or_default(stored)
+    return cast(Loan, loan), business_date_or_default(stored)
 
 
 def loans_lock(*, loan_ids: Iterable[int]) -> list[Loan]:

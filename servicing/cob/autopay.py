@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Min
@@ -84,10 +85,14 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
         .order_by("pk")
     )
     for transfer in pending:
+        enrolment, settle_on = transfer.enrolment, transfer.settle_on
+        # an autopay debit sent: its enrolment and settle date are set
+        assert enrolment is not None
+        assert settle_on is not None
         result = rail.settlement(
             reference=transfer.rail_reference,
-            account_number=crypto.decrypt(transfer.enrolment.account_encrypted),
-            settle_on=transfer.settle_on,
+            account_number=crypto.decrypt(enrolment.account_encrypted),
+            settle_on=settle_on,
             on=on,
         )
         if result.status == "settled":
@@ -188,9 +193,11 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
     for transfer in transfers:
         if transfer.rail_reference:
             continue
+        enrolment = transfer.enrolment
+        assert enrolment is not None  # an autopay debit has its enrolment
         result = rail.debit(
-            account_number=crypto.decrypt(transfer.enrolment.account_encrypted),
-            routing_number=transfer.enrolment.routing_number,
+            account_number=crypto.decrypt(enrolment.account_encrypted),
+            routing_number=enrolment.routing_number,
             amount=transfer.amount,
             on=on,
             reference=_reference(transfer),
@@ -281,7 +288,7 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
 
         def regular(transfer: RailTransfer) -> bool:
             loan = loans.get(transfer.loan_id)
-            inst = installments.get(transfer.installment_id)
+            inst = installments.get(cast(int, transfer.installment_id))
             ends = last_two.get(transfer.loan_id, [])
             return (
                 bd == on
@@ -319,7 +326,7 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
         posted, payments, allocations, finals = [], [], [], []
         for transfer in chosen:
             loan = loans[transfer.loan_id]
-            inst = installments[transfer.installment_id]
+            inst = installments[cast(int, transfer.installment_id)]
             final = last_two[loan.pk][0]
             amount = transfer.amount
             split = calculations.waterfall(
@@ -410,7 +417,9 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
                 for p, spec, (amounts, detail) in zip(payments, specs, allocations, strict=True)
             ]
         )
-        update_many([installments[t.installment_id] for t in chosen] + finals, INSTALLMENT_FIELDS)
+        update_many(
+            [installments[cast(int, t.installment_id)] for t in chosen] + finals, INSTALLMENT_FIELDS
+        )
         update_many(touched, [*BALANCE_FIELDS, "oldest_unpaid_due_date", "updated_at"])
         LoanEvent.objects.bulk_create(
             [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -65,7 +65,7 @@ class ChargeOff(models.Model):
         return f"Charge-off {self.pk} of loan {self.loan_id} ({self.status})"
 
     def status_event(
-        self, *, from_status: str, to_status: str, actor, reason: str, business_date: date
+        self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any
     ) -> LoanEvent:
         """The loan's timeline row of a decision (`lendcore.core.state.transition`); like the
         request's row, it carries the charge-off's id and new status in `data`."""
@@ -74,7 +74,7 @@ class ChargeOff(models.Model):
             kind=EventKind.CHARGE_OFF,
             reason=reason,
             data={"charge_off": self.pk, "status": to_status},
-            business_date=business_date,
+            business_date=event_fields["business_date"],
             actor=actor,
         )
 
@@ -122,7 +122,7 @@ class Modification(models.Model):
         return f"Modification {self.pk} of loan {self.loan_id} ({self.status})"
 
     def status_event(
-        self, *, from_status: str, to_status: str, actor, reason: str, business_date: date
+        self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any
     ) -> LoanEvent:
         """The loan's timeline row of a decision (`lendcore.core.state.transition`); like the
         request's row, it carries the modification's id and new status in `data`."""
@@ -131,6 +131,6 @@ class Modification(models.Model):
             kind=EventKind.MODIFICATION,
             reason=reason,
             data={"modification": self.pk, "status": to_status},
-            business_date=business_date,
+            business_date=event_fields["business_date"],
             actor=actor,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -68,7 +70,9 @@ class CobRun(models.Model):
             return None
         return self.loans_done / seconds
 
-    def status_event(self, *, from_status: str, to_status: str, actor, reason: str) -> CobRunEvent:
+    def status_event(
+        self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any
+    ) -> CobRunEvent:
         """The run's status-change row (`lendcore.core.state.transition`)."""
         return CobRunEvent(
             run=self, from_status=from_status, to_status=to_status, actor=actor, reason=reason

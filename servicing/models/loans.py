@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -167,14 +167,7 @@ class Loan(models.Model):
         return self.status == self.Status.ACTIVE
 
     def status_event(
-        self,
-        *,
-        from_status: str,
-        to_status: str,
-        actor,
-        reason: str,
-        business_date: date,
-        data: dict | None = None,
+        self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any
     ) -> LoanEvent:
         """The timeline row of a status change (`lendcore.core.state.transition`)."""
         return LoanEvent(
@@ -183,8 +176,8 @@ class Loan(models.Model):
             from_status=from_status,
             to_status=to_status,
             reason=reason,
-            data=data or {},
-            business_date=business_date,
+            data=event_fields.get("data") or {},
+            business_date=event_fields["business_date"],
             actor=actor,
         )
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -85,14 +85,7 @@ class Payment(models.Model):
         }
 
     def status_event(
-        self,
-        *,
-        from_status: str,
-        to_status: str,
-        actor,
-        reason: str,
-        business_date: date,
-        data: dict | None = None,
+        self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any
     ) -> LoanEvent:
         """The loan's timeline row of a reversal (`lendcore.core.state.transition`)."""
         return LoanEvent(
@@ -101,8 +94,8 @@ class Payment(models.Model):
             from_status=from_status,
             to_status=to_status,
             reason=reason,
-            data=data or {},
-            business_date=business_date,
+            data=event_fields.get("data") or {},
+            business_date=event_fields["business_date"],
             actor=actor,
         )
 

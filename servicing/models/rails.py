@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -131,7 +131,7 @@ class RailTransfer(models.Model):
         return f"Transfer {self.pk} {self.amount} {self.status}"
 
     def status_event(
-        self, *, from_status: str, to_status: str, actor, reason: str, business_date: date
+        self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any
     ) -> LoanEvent:
         """The loan's timeline row of a change of this transfer (the one-time payment
         requests show in it; `lendcore.core.state.transition`)."""
@@ -148,6 +148,6 @@ class RailTransfer(models.Model):
                 "payment": self.payment_id,
                 "return_code": self.return_code,
             },
-            business_date=business_date,
+            business_date=event_fields["business_date"],
             actor=actor,
         )
