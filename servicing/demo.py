@@ -17,7 +17,10 @@ from django.utils import timezone
 from lendcore.accounts.models import Borrower
 from lendcore.finance.schedule import LoanTerms
 
-from .models import BusinessDate, Loan
+from . import services
+from .cob.autopay import autopay_enrol
+from .models import AutopayEnrolment, BusinessDate, Loan
+from .selectors import business_date_get
 from .types import LateFeePolicy, LoanBoarding
 
 
@@ -46,8 +49,6 @@ DEMO_ORDER = 10
 
 def seed_demo() -> list[str]:
     """Create this app's demo rows; return a line per thing created."""
-    from . import services
-    from .selectors import business_date_get
 
     lines: list[str] = []
     if not BusinessDate.objects.exists():
@@ -59,7 +60,7 @@ def seed_demo() -> list[str]:
         for u in get_user_model().objects.filter(username__in=["servicing_agent", "admin"])
     }
     agent, admin = users.get("servicing_agent"), users.get("admin")
-    borrowers = {b.user.username: b for b in Borrower.objects.select_related("user")}
+    borrowers = {b.user.username: b for b in Borrower.objects.select_related("user") if b.user}
     alice, bob = borrowers.get("alice"), borrowers.get("bob")
     if alice is None or bob is None or agent is None or admin is None:
         return [*lines, "Servicing demo skipped: demo users are missing."]
@@ -112,21 +113,24 @@ def seed_demo() -> list[str]:
         loan = board("DEMO-LOAN-2", alice, _boarding("12000.00", "0.069", 36, start, "scheduled"))
         if loan:
             first = loan.installments.order_by("number").first()
+            assert first is not None  # a boarded loan has its schedule
             pay(loan, "3000.00", first.due_date)
             made.append((loan, "paid ahead"))
         # 3. late: nothing paid since disbursement; late fees assessed
         loan = board("DEMO-LOAN-3", bob, _boarding("3000.00", "0.1599", 12, start, "daily_simple"))
         if loan:
-            at(today, lambda: services.late_fees_assess(loan_ids=[loan.pk], business_date=today))
+            late = loan
+            at(today, lambda: services.late_fees_assess(loan_ids=[late.pk], business_date=today))
             services.loan_flags_set(loan=loan, acting_user=agent, delinquent=True, reason="Demo")
             made.append((loan, "late"))
         # 4. charged off: requested by the agent, approved by the admin (four-eyes)
         loan = board("DEMO-LOAN-4", bob, _boarding("2000.00", "0.1899", 12, start, "daily_simple"))
         if loan:
+            lost = loan
             at(
                 today - timedelta(days=5),
                 lambda: services.charge_off_request(
-                    loan=loan, reason="Demo: borrower unreachable", acting_user=agent
+                    loan=lost, reason="Demo: borrower unreachable", acting_user=agent
                 ),
             )
             services.charge_off_decide(loan=loan, approve=True, reason="Demo", acting_user=admin)
@@ -154,8 +158,6 @@ def seed_demo() -> list[str]:
 
 def _autopay_demo() -> list[str]:
     """The current demo loan pays by autopay (sandbox rail; account ...6789 settles)."""
-    from .cob.autopay import autopay_enrol
-    from .models import AutopayEnrolment
 
     loan = Loan.objects.filter(application_ref="DEMO-LOAN-1").first()
     if loan is None or AutopayEnrolment.objects.filter(loan=loan, active=True).exists():

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 
 from lendcore.core.sqlrows import update_many
 from lendcore.finance.money import ZERO
@@ -19,7 +20,19 @@ from .engine import LoanBook
 from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
 from .ledger import cr, dr, journal_post
 from .lock_objects import loan_lock
-from .models import Account, EntryType, Fee, FeeWaiver, Installment, Loan, LoanEvent, Payment
+from .models import (
+    Account,
+    EntryType,
+    Fee,
+    FeeWaiver,
+    Installment,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    LoanEvent,
+    Payment,
+    PaymentApplication,
+)
 from .selectors import business_date_get
 from .validation import actor as _actor
 from .validation import money_validate
@@ -176,9 +189,6 @@ def late_fees_charge(*, installments, day: date, business_date: date) -> list[in
     lines, fees, events and the loans' fee balances. The portable path of close of
     business's late-fee step, which its PostgreSQL statement is pinned to. The loans must be
     locked by the caller. Returns the fees' ids."""
-    from django.db.models import Sum
-
-    from .models import JournalEntry, JournalLine, PaymentApplication
 
     rows = list(
         installments.filter(

@@ -13,13 +13,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lendcore.accounts.roles import perm
+from lendcore.core.state import transition
 from lendcore.errors import PermissionDenied
 from lendcore.finance.dates import add_months, days_in_month
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import build_schedule
 
 from .accrual import accrue_loans
-from .engine import LoanBook, loan_terms_for, loan_transition, schedule_version_create
+from .engine import LoanBook, loan_terms_for, schedule_version_create
 from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
 from .ledger import (
     EntrySpec,
@@ -136,7 +137,11 @@ def loan_modify(
     # Check that it amortizes now, whether or not it waits for approval.
     book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
     _modified_terms(book, modification, bd)
-    modification.save()
+    modification.save(force_insert=True)
+    if loan.principal_balance <= modification_approval_limit():
+        # Applied at once: the timeline's one row is the transition's (status `applied`).
+        _modification_apply(book, modification, bd, acting_user, reason=modification.reason)
+        return modification
     LoanEvent.objects.create(
         loan=loan,
         kind=LoanEvent.Kind.MODIFICATION,
@@ -145,8 +150,6 @@ def loan_modify(
         business_date=bd,
         actor=_actor(acting_user),
     )
-    if loan.principal_balance <= modification_approval_limit():
-        _modification_apply(book, modification, bd, acting_user)
     return modification
 
 
@@ -168,20 +171,19 @@ def modification_decide(
     bd = business_date_get()
     if approve:
         book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
-        _modification_apply(book, modification, bd, acting_user)
+        _modification_apply(book, modification, bd, acting_user, reason=reason)
     else:
-        modification.status = to
         modification.decided_by = acting_user
         modification.decided_at = timezone.now()
-        modification.save(update_fields=["status", "decided_by", "decided_at"])
-    LoanEvent.objects.create(
-        loan=loan,
-        kind=LoanEvent.Kind.MODIFICATION,
-        reason=reason[:500],
-        data={"modification": modification.pk, "status": modification.status},
-        business_date=bd,
-        actor=_actor(acting_user),
-    )
+        transition(
+            modification,
+            to=to,
+            acting_user=acting_user,
+            reason=reason,
+            update_fields=["decided_by", "decided_at"],
+            error=LoanStateConflict,
+            business_date=bd,
+        )
     return modification
 
 
@@ -244,7 +246,9 @@ def _modified_terms(book: LoanBook, modification: Modification, bd: date):
     return terms, keep
 
 
-def _modification_apply(book: LoanBook, modification: Modification, bd: date, acting_user) -> None:
+def _modification_apply(
+    book: LoanBook, modification: Modification, bd: date, acting_user, *, reason: str
+) -> None:
     loan = book.loan
     accrue_loans([loan], through=bd, business_date=bd, acting_user=acting_user)
     terms, keep = _modified_terms(book, modification, bd)
@@ -261,13 +265,20 @@ def _modification_apply(book: LoanBook, modification: Modification, bd: date, ac
         loan.annual_rate_pct = modification.annual_rate * 100
         loan.save(update_fields=["annual_rate", "annual_rate_pct", "updated_at"])
     book.save()
-    modification.status = Modification.Status.APPLIED
     modification.from_schedule = from_version
     modification.to_schedule = version
     if modification.requested_by_id != getattr(acting_user, "pk", None):
         modification.decided_by = acting_user
         modification.decided_at = timezone.now()
-    modification.save()
+    transition(
+        modification,
+        to=Modification.Status.APPLIED,
+        acting_user=acting_user,
+        reason=reason,
+        update_fields=["from_schedule", "to_schedule", "decided_by", "decided_at"],
+        error=LoanStateConflict,
+        business_date=bd,
+    )
 
 
 # --------------------------------------------------------------------------- charge-off
@@ -320,8 +331,15 @@ def charge_off_decide(*, loan: Loan, approve: bool, reason: str, acting_user) ->
     charge_off.decided_by = acting_user
     charge_off.decided_at = timezone.now()
     if not approve:
-        charge_off.status = ChargeOff.Status.REJECTED
-        charge_off.save(update_fields=["status", "decided_by", "decided_at"])
+        transition(
+            charge_off,
+            to=ChargeOff.Status.REJECTED,
+            acting_user=acting_user,
+            reason=reason,
+            update_fields=["decided_by", "decided_at"],
+            error=LoanStateConflict,
+            business_date=bd,
+        )
         return charge_off
     if loan.status != Loan.Status.ACTIVE:
         raise LoanStateConflict("Only an active loan can be charged off.")
@@ -350,19 +368,35 @@ def charge_off_decide(*, loan: Loan, approve: bool, reason: str, acting_user) ->
             ],
             acting_user=acting_user,
         )
-    charge_off.status = ChargeOff.Status.APPROVED
     charge_off.principal, charge_off.interest, charge_off.fees = principal, interest, fees
     charge_off.effective_date = bd
     charge_off.entry = entry
-    charge_off.save()
-    loan.charged_off_on = bd
-    loan.save(update_fields=["charged_off_on", "updated_at"])
-    loan_transition(
-        loan,
-        Loan.Status.CHARGED_OFF,
+    transition(
+        charge_off,
+        to=ChargeOff.Status.APPROVED,
         acting_user=acting_user,
+        reason=reason,
+        update_fields=[
+            "principal",
+            "interest",
+            "fees",
+            "effective_date",
+            "entry",
+            "decided_by",
+            "decided_at",
+        ],
+        error=LoanStateConflict,
         business_date=bd,
+    )
+    loan.charged_off_on = bd
+    transition(
+        loan,
+        to=Loan.Status.CHARGED_OFF,
+        acting_user=acting_user,
         reason=f"Charge-off {charge_off.pk} approved: {reason}"[:500],
+        update_fields=["charged_off_on"],
+        error=LoanStateConflict,
+        business_date=bd,
     )
     book.save()
     return charge_off
@@ -394,12 +428,23 @@ def charge_off_undo(*, loan: Loan, reason: str, acting_user) -> ChargeOff:
             [charge_off.entry], memo=f"Charge-off {charge_off.pk} undone: {reason}"[:255]
         )
         journal_post_many(entries=specs, business_date=bd, acting_user=acting_user, loans=[loan])
-    charge_off.status = ChargeOff.Status.UNDONE
-    charge_off.save(update_fields=["status"])
+    transition(
+        charge_off,
+        to=ChargeOff.Status.UNDONE,
+        acting_user=acting_user,
+        reason=reason,
+        error=LoanStateConflict,
+        business_date=bd,
+    )
     loan.charged_off_on = None
-    loan.save(update_fields=["charged_off_on", "updated_at"])
-    loan_transition(
-        loan, Loan.Status.ACTIVE, acting_user=acting_user, business_date=bd, reason=reason[:500]
+    transition(
+        loan,
+        to=Loan.Status.ACTIVE,
+        acting_user=acting_user,
+        reason=reason[:500],
+        update_fields=["charged_off_on"],
+        error=LoanStateConflict,
+        business_date=bd,
     )
     book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
     book.save()

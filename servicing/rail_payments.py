@@ -31,6 +31,7 @@ from django.utils.crypto import salted_hmac
 
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from lendcore.core.state import transition
 from lendcore.errors import ApplicationError, PermissionDenied
 from lendcore.finance.money import ZERO
 
@@ -47,6 +48,7 @@ from .lock_objects import loan_lock, loan_lock_dated, loans_lock
 from .models import BORROWER_METHODS, Loan, LoanEvent, Payment, PaymentMethod, RailTransfer
 from .payoff import payoff_amount_on
 from .selectors import loans_visible_to
+from .services import fee_assess, payment_post
 from .validation import actor as _actor
 from .validation import money_validate
 
@@ -156,21 +158,14 @@ def _event(
     acting_user,
     reason: str,
 ) -> LoanEvent:
-    return LoanEvent(
-        loan_id=transfer.loan_id,
-        kind=EVENT_KIND,
+    """The timeline row of a change the set-based, compare-and-set UPDATEs of close of
+    business made (`transition()` writes its own)."""
+    return transfer.status_event(
         from_status=from_status,
         to_status=to_status,
-        reason=reason[:500],
-        data={
-            "payment_request": transfer.pk,
-            "amount": str(transfer.amount),
-            "method": transfer.method,
-            "payment": transfer.payment_id,
-            "return_code": transfer.return_code,
-        },
-        business_date=business_date,
         actor=_actor(acting_user),
+        reason=reason,
+        business_date=business_date,
     )
 
 
@@ -292,17 +287,16 @@ def payment_request_cancel(*, transfer: RailTransfer, acting_user) -> RailTransf
         raise LoanStateConflict(
             _not_cancellable(current), code=ErrorCode.PAYMENT_REQUEST_NOT_CANCELLABLE
         )
-    current.status = Status.CANCELLED
     current.cancelled_at = timezone.now()
-    current.save(update_fields=["status", "cancelled_at"])
-    _event(
+    transition(
         current,
-        from_status=Status.REQUESTED,
-        to_status=Status.CANCELLED,
-        business_date=bd,
+        to=Status.CANCELLED,
         acting_user=acting_user,
         reason=f"{_describe(current)} cancelled",
-    ).save(force_insert=True)
+        update_fields=["cancelled_at"],
+        error=LoanStateConflict,
+        business_date=bd,
+    )
     return current
 
 
@@ -431,8 +425,6 @@ def _settled(transfer: RailTransfer, payment_id: int, business_date: date) -> No
 def _post(transfer: RailTransfer, on: date) -> str:
     """Post a settled transfer once: a payment already posted for it (a crash between
     posting and linking, before `on_posted` linked in the same transaction) is linked."""
-    from .services import payment_post
-
     found = (
         Payment.objects.filter(
             loan_id=transfer.loan_id,
@@ -482,8 +474,6 @@ def _post(transfer: RailTransfer, on: date) -> str:
 def _return(transfer: RailTransfer, return_code: str, on: date) -> int:
     """pending -> returned and the loan's NSF fee, in one transaction (nothing was posted,
     so nothing is reversed)."""
-    from .services import fee_assess
-
     with transaction.atomic():
         loan = loan_lock(loan_id=transfer.loan_id)
         returned = RailTransfer.objects.filter(pk=transfer.pk, status=Status.PENDING).update(

@@ -12,20 +12,34 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Min
 
 from lendcore.core.sqlrows import update_many
 from lendcore.finance.money import ZERO
+from servicing import calculations
+from servicing.accrual import accrue_loans
+from servicing.engine import INSTALLMENT_FIELDS, _set_allocation
+from servicing.errors import LoanStateConflict, ServicingValidationError
+from servicing.ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
+from servicing.lock_objects import loans_lock
 from servicing.models import (
+    Account,
     AutopayEnrolment,
+    EntryType,
     Installment,
     InstallmentStatus,
     Loan,
+    LoanEvent,
     Payment,
+    PaymentApplication,
     RailTransfer,
 )
+from servicing.payoff import payoff_amount_on
+from servicing.selectors import business_date_get
+from servicing.services import payment_post, payment_reverse
 
 from . import crypto
 from .rails import payment_rail
@@ -37,8 +51,6 @@ def autopay_enrol(
     *, loan: Loan, account_number: str, routing_number: str = "", acting_user=None
 ) -> AutopayEnrolment:
     """Enrol a loan in autopay (replaces an active enrolment)."""
-    from servicing.errors import ServicingValidationError
-
     digits = "".join(ch for ch in account_number or "" if ch.isdigit())
     if not 4 <= len(digits) <= 17:
         raise ServicingValidationError.field("account_number", "Enter 4 to 17 digits.")
@@ -59,8 +71,6 @@ def _reference(transfer: RailTransfer) -> str:
 
 def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
     """Settle or return the pending debits of loans [lo, hi] whose settle date has come."""
-    from servicing.services import payment_reverse
-
     rail = payment_rail()
     counts = {"settled": 0, "returned": 0}
     pending = (
@@ -75,10 +85,14 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
         .order_by("pk")
     )
     for transfer in pending:
+        enrolment, settle_on = transfer.enrolment, transfer.settle_on
+        # an autopay debit sent: its enrolment and settle date are set
+        assert enrolment is not None
+        assert settle_on is not None
         result = rail.settlement(
             reference=transfer.rail_reference,
-            account_number=crypto.decrypt(transfer.enrolment.account_encrypted),
-            settle_on=transfer.settle_on,
+            account_number=crypto.decrypt(enrolment.account_encrypted),
+            settle_on=settle_on,
             on=on,
         )
         if result.status == "settled":
@@ -179,9 +193,11 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
     for transfer in transfers:
         if transfer.rail_reference:
             continue
+        enrolment = transfer.enrolment
+        assert enrolment is not None  # an autopay debit has its enrolment
         result = rail.debit(
-            account_number=crypto.decrypt(transfer.enrolment.account_encrypted),
-            routing_number=transfer.enrolment.routing_number,
+            account_number=crypto.decrypt(enrolment.account_encrypted),
+            routing_number=enrolment.routing_number,
             amount=transfer.amount,
             on=on,
             reference=_reference(transfer),
@@ -210,8 +226,6 @@ def _amounts_due(due: dict[int, Installment], on: date) -> dict[int, Decimal]:
     """What each loan owes on `on` for its installment due that day: the installment, any
     installment past due and the fees (so that an earlier fee never pushes an autopay loan
     into delinquency), never more than the payoff."""
-    from servicing.payoff import payoff_amount_on
-
     past_due: dict[int, Decimal] = {}
     for inst in Installment.objects.filter(
         loan_id__in=list(due), schedule__is_current=True, due_date__lt=on
@@ -225,9 +239,6 @@ def _amounts_due(due: dict[int, Installment], on: date) -> dict[int, Decimal]:
 
 
 def _post_one(transfer: RailTransfer, on: date) -> int:
-    from servicing.errors import LoanStateConflict
-    from servicing.services import payment_post
-
     try:
         payment = payment_post(
             loan=Loan(pk=transfer.loan_id),
@@ -254,13 +265,6 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
     same rules (`servicing.calculations`: the waterfall, the installment's fill, the
     principal true-up) and the engine's accrual and journal, without its per-payment round
     trips. Returns (posted, the transfers left for `payment_post`)."""
-    from servicing import calculations
-    from servicing.accrual import accrue_loans
-    from servicing.engine import INSTALLMENT_FIELDS, _set_allocation
-    from servicing.ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
-    from servicing.lock_objects import loans_lock
-    from servicing.models import Account, EntryType, LoanEvent, PaymentApplication
-    from servicing.selectors import business_date_get
 
     with transaction.atomic():
         bd = business_date_get()
@@ -284,7 +288,7 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
 
         def regular(transfer: RailTransfer) -> bool:
             loan = loans.get(transfer.loan_id)
-            inst = installments.get(transfer.installment_id)
+            inst = installments.get(cast(int, transfer.installment_id))
             ends = last_two.get(transfer.loan_id, [])
             return (
                 bd == on
@@ -322,7 +326,7 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
         posted, payments, allocations, finals = [], [], [], []
         for transfer in chosen:
             loan = loans[transfer.loan_id]
-            inst = installments[transfer.installment_id]
+            inst = installments[cast(int, transfer.installment_id)]
             final = last_two[loan.pk][0]
             amount = transfer.amount
             split = calculations.waterfall(
@@ -413,7 +417,9 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
                 for p, spec, (amounts, detail) in zip(payments, specs, allocations, strict=True)
             ]
         )
-        update_many([installments[t.installment_id] for t in chosen] + finals, INSTALLMENT_FIELDS)
+        update_many(
+            [installments[cast(int, t.installment_id)] for t in chosen] + finals, INSTALLMENT_FIELDS
+        )
         update_many(touched, [*BALANCE_FIELDS, "oldest_unpaid_due_date", "updated_at"])
         LoanEvent.objects.bulk_create(
             [

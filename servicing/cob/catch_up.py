@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from servicing.models import Loan
 
+from .close import close_range
 from .steps import StepClock
 
 ONE_DAY = timedelta(days=1)
@@ -19,8 +20,6 @@ def loan_catch_up(*, loan: Loan, business_date: date) -> Loan:
     through = business_date - ONE_DAY
     if last is None or last >= through:
         return loan
-    from .runner import close_range
-
     close_range(lo=loan.pk, hi=loan.pk, business_date=through, clock=StepClock(), lock=False)
     loan.refresh_from_db()
     return loan

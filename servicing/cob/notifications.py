@@ -23,8 +23,13 @@ class LocmemSms:
         self.outbox.append((to, body))
 
 
+def _sms_backend() -> str:
+    """The SMS_BACKEND setting (optional, so not declared in the settings modules)."""
+    return str(getattr(settings, "SMS_BACKEND", "") or "")
+
+
 def sms_enabled() -> bool:
-    return bool(getattr(settings, "SMS_BACKEND", ""))
+    return bool(_sms_backend())
 
 
 def _template(kind: str) -> str:
@@ -51,7 +56,7 @@ def notifications_send(*, notification_ids: list[int]) -> int:
         subject, _, body = text.strip().partition("\n")
         try:
             if note.channel == "sms":
-                import_string(settings.SMS_BACKEND)().send(note.recipient, subject.strip())
+                import_string(_sms_backend())().send(note.recipient, subject.strip())
             else:
                 send_mail(subject.strip(), body.strip(), None, [note.recipient])
         except Exception as error:  # the outside world: record and go on

@@ -12,26 +12,34 @@ task (acks_late, reject_on_worker_lost) is redelivered and does the work once.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import traceback
-from datetime import date, timedelta
+from datetime import date
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
+from lendcore.core.state import transition
 from lendcore.errors import Conflict
-from servicing.lock_objects import business_date_lock
+from servicing import effects
+from servicing.effects import chord_send, task_signature, tasks_eager
+from servicing.lock_objects import (
+    business_date_lock,
+    cob_partition_lock,
+    cob_run_lock,
+    cob_run_lock_for_date,
+)
 from servicing.models import CobLoanFailure, CobPartition, CobRun, Loan
 from servicing.rail_payments import rail_payments_process
+from servicing.selectors import business_date_get
 
 from . import config
 from .autopay import autopay_collect, autopay_settle
-from .steps import Scope, StepClock, close_day
+from .close import ONE_DAY, close_range
+from .steps import StepClock
 
 log = logging.getLogger("servicing.cob")
-ONE_DAY = timedelta(days=1)
 
 
 class CobRunConflict(Conflict):
@@ -80,8 +88,6 @@ WARM_TABLES = (
 def cob_worker_warm() -> None:
     """Open this process's own database session and plan one statement over the tables
     COB uses (PostgreSQL loads their catalog entries once per session)."""
-    from django.db import connections
-
     for conn in connections.all(initialized_only=True):
         conn.close()
     connection.ensure_connection()
@@ -125,14 +131,12 @@ def cob_run_start(
     Refuses (409) a date other than the current business date, a date already closed, and
     a date whose run is in progress. Dispatches after commit; returns the run.
     """
-    from servicing.selectors import business_date_get
-
     eager = _eager()
     with transaction.atomic():
         row = business_date_lock()
         current = row.business_date if row is not None else business_date_get()
         day = business_date or current
-        existing = CobRun.objects.select_for_update().filter(business_date=day).first()
+        existing = cob_run_lock_for_date(business_date=day)
         if existing is not None and existing.status == CobRun.Status.SUCCEEDED:
             raise CobAlreadyClosed(
                 f"{day.isoformat()} is already closed (run {existing.pk}).",
@@ -166,14 +170,17 @@ def cob_run_start(
             run.save(update_fields=["partitions_total", "loans_total"])
         else:  # resume: the partitions not done run again; done ones are no-ops
             run = existing
-            run.status = CobRun.Status.RUNNING
             run.attempts += 1
             run.error = ""
             run.finished_at = None
             run.heartbeat_at = _now()
             run.mode = "eager" if eager else "celery"
-            run.save(
-                update_fields=["status", "attempts", "error", "finished_at", "heartbeat_at", "mode"]
+            _run_status(
+                run,
+                CobRun.Status.RUNNING,
+                fields=["attempts", "error", "finished_at", "heartbeat_at", "mode"],
+                acting_user=acting_user,
+                reason=f"Resumed ({trigger})",
             )
             CobPartition.objects.filter(run=run, status=CobPartition.Status.FAILED).update(
                 status=CobPartition.Status.PENDING
@@ -184,10 +191,9 @@ def cob_run_start(
         try:
             _dispatch(run)
         except Exception as error:
-            CobRun.objects.filter(pk=run.pk).update(
-                status=CobRun.Status.FAILED,
+            cob_run_mark_failed(
+                run_id=run.pk,
                 error=f"Could not dispatch the run's tasks (broker down?): {error}",
-                finished_at=_now(),
             )
             raise CobDispatchError(str(error)) from error
     run.refresh_from_db()
@@ -195,16 +201,10 @@ def cob_run_start(
 
 
 def _eager() -> bool:
-    from lendcore.celery import app
-
-    return bool(app.conf.task_always_eager)
+    return tasks_eager()
 
 
 def _dispatch(run: CobRun) -> None:
-    from celery import chord
-
-    from servicing.tasks import cob_close_task, cob_partition_task
-
     options = {}
     queue = config.task_queue()
     if queue:
@@ -214,12 +214,8 @@ def _dispatch(run: CobRun) -> None:
         .exclude(status=CobPartition.Status.DONE)
         .values_list("pk", flat=True)
     )
-    header = [cob_partition_task.si(run.pk, pk).set(**options) for pk in pending]
-    body = cob_close_task.si(run.pk).set(**options)
-    if not header:
-        body.apply_async()
-        return
-    chord(header)(body)
+    header = [task_signature(effects.COB_PARTITION, run.pk, pk, **options) for pk in pending]
+    chord_send(header, task_signature(effects.COB_CLOSE, run.pk, **options))
 
 
 def cob_run_execute_inline(run_id: int) -> CobRun:
@@ -233,56 +229,6 @@ def cob_run_execute_inline(run_id: int) -> CobRun:
 
 
 # --------------------------------------------------------------------------- partitions
-
-
-def _lock_range(lo: int, hi: int) -> int:
-    """Lock the range's loan rows (pk order) for the transaction; payments on them wait."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The steps' estimates (generate_series) would trigger JIT compilation, which
-            # costs more than the statements themselves at partition size.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute(
-                "SELECT COUNT(*) FROM (SELECT id FROM servicing_loan WHERE id BETWEEN %s AND %s "
-                "ORDER BY id FOR UPDATE) locked",
-                [lo, hi],
-            )
-            return int(cursor.fetchone()[0])
-    return Loan.objects.filter(pk__gte=lo, pk__lte=hi).count()
-
-
-def _test_pause(step: str) -> None:
-    """Test-only: COB_TEST_PAUSE="seconds" sleeps inside the partition transaction after
-    accrual (so a test can kill the worker mid-partition); COB_TEST_PID_FILE gets the pid."""
-    pause = os.environ.get("COB_TEST_PAUSE")
-    if not pause:
-        return
-    pid_file = os.environ.get("COB_TEST_PID_FILE")
-    if pid_file:
-        with open(pid_file, "a") as handle:
-            handle.write(f"{os.getpid()}\n")
-    time.sleep(float(pause))
-
-
-def close_range(
-    *, lo: int, hi: int, business_date: date, clock: StepClock, lock: bool = True
-) -> int:
-    """Close loans [lo, hi] up to and including `business_date` (each lagging day first, in
-    order), in the caller's transaction. Returns loans closed on `business_date`."""
-    if lock:
-        _lock_range(lo, hi)
-    never = business_date - ONE_DAY
-    lagging = Loan.objects.filter(pk__gte=lo, pk__lte=hi, last_closed_on__lt=never).aggregate(
-        m=Min("last_closed_on")
-    )["m"]
-    day = (lagging + ONE_DAY) if lagging is not None else business_date
-    closed = 0
-    while day <= business_date:
-        closed = close_day(Scope(lo=lo, hi=hi, day=day, business_date=business_date), clock)
-        if day == business_date:
-            _test_pause("accrual")
-        day += ONE_DAY
-    return closed
 
 
 def cob_partition_process(*, run_id: int, partition_id: int) -> str:
@@ -308,7 +254,7 @@ def cob_partition_process(*, run_id: int, partition_id: int) -> str:
         clock.record("autopay", posted + settled["settled"] + settled["returned"], autopay_started)
         clock.record("autopay_returned", settled["returned"], None)
         with transaction.atomic():
-            locked = CobPartition.objects.select_for_update().get(pk=part.pk)
+            locked = cob_partition_lock(partition_id=part.pk)
             if locked.status == CobPartition.Status.DONE:
                 return locked.status
             closed = close_range(lo=part.lo_id, hi=part.hi_id, business_date=day, clock=clock)
@@ -381,7 +327,7 @@ def cob_run_close(*, run_id: int) -> CobRun:
     """Step 9: when every partition is done, advance the business date to D + 1 and write
     the run record (per-step counts and seconds summed over partitions). Idempotent."""
     with transaction.atomic():
-        run = CobRun.objects.select_for_update().get(pk=run_id)
+        run = cob_run_lock(run_id=run_id)
         if run.status == CobRun.Status.SUCCEEDED:
             return run
         parts = list(CobPartition.objects.filter(run=run))
@@ -398,27 +344,43 @@ def cob_run_close(*, run_id: int) -> CobRun:
         run.finished_at = _now()
         run.heartbeat_at = run.finished_at
         if not_done or unresolved:
-            run.status = CobRun.Status.FAILED
             run.error = (
                 f"{not_done} partition(s) not done, {unresolved} loan(s) failed; "
                 "the business date was not advanced. Retry to finish the day."
             )
-            run.save()
+            _run_status(run, CobRun.Status.FAILED, fields=CLOSE_FIELDS, reason=run.error)
             return run
         row = business_date_lock()
         if row is not None and row.business_date == run.business_date:
             row.business_date = run.business_date + ONE_DAY
             row.save(update_fields=["business_date", "updated_at"])
-        run.status = CobRun.Status.SUCCEEDED
         run.error = ""
-        run.save()
+        _run_status(run, CobRun.Status.SUCCEEDED, fields=CLOSE_FIELDS, reason="Closed")
     return run
 
 
 def cob_run_mark_failed(*, run_id: int, error: str) -> None:
-    CobRun.objects.filter(pk=run_id, status=CobRun.Status.RUNNING).update(
-        status=CobRun.Status.FAILED, error=error, finished_at=_now()
-    )
+    """Mark a run that is still running failed (a timeout, a broker down)."""
+    with transaction.atomic():
+        run = cob_run_lock(run_id=run_id)
+        if run.status != CobRun.Status.RUNNING:
+            return
+        run.error = error
+        run.finished_at = _now()
+        _run_status(run, CobRun.Status.FAILED, fields=["error", "finished_at"], reason=error)
+
+
+# What closing a run writes besides its status.
+CLOSE_FIELDS = ("steps", "partitions_done", "finished_at", "heartbeat_at", "error")
+
+
+def _run_status(run: CobRun, to: str, *, fields, acting_user=None, reason: str = "") -> None:
+    """Save the run's `fields` and move it to `to` through `transition()` (the event row);
+    a run already `to` (a stale run resumed, a failed run failing again) only saves."""
+    if run.status == to:
+        run.save(update_fields=list(fields))
+        return
+    transition(run, to=to, acting_user=acting_user, reason=reason, update_fields=fields)
 
 
 def cob_run_wait(*, run_id: int, timeout: float | None = None, poll: float = 0.25) -> CobRun:
@@ -445,8 +407,6 @@ def cob_close_through(
 ) -> list[tuple[date, str, CobRun | None]]:
     """Close every unclosed day from the current business date through `through`, in order.
     Returns (day, outcome, run) with outcome "closed", "already closed" or "failed"."""
-    from servicing.selectors import business_date_get
-
     results: list[tuple[date, str, CobRun | None]] = []
     current = business_date_get()
     if through < current:

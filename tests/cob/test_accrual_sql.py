@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from servicing.accrual import accrue_loans
-from servicing.cob.runner import close_range
+from servicing.cob.close import close_range
 from servicing.cob.steps import StepClock
 from servicing.models import InterestAccrual, JournalEntry, JournalLine, Loan
 from servicing.services import business_date_set

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from servicing import services
+from servicing.cob import autopay
 from servicing.cob.autopay import autopay_collect, autopay_enrol
 from servicing.fees import fee_assess
 from servicing.ledger import ledger_problems
@@ -123,7 +123,7 @@ def test_batched_autopay_writes_what_payment_post_writes(borrower, monkeypatch, 
     def no_single_posting(**kwargs):
         raise AssertionError("the regular debit should post in the batch")
 
-    monkeypatch.setattr(services, "payment_post", no_single_posting)
+    monkeypatch.setattr(autopay, "payment_post", no_single_posting)
     assert autopay_collect(lo=batched.pk, hi=batched.pk, on=D) == 1
 
     # Then both loans hold the same rows, the transfer is linked, the ledger reconciles
@@ -146,13 +146,13 @@ def test_a_debit_on_a_loan_behind_goes_through_payment_post(borrower, monkeypatc
     autopay_enrol(loan=behind, account_number="123456789", routing_number="021000021")
     business_date_set(business_date=D, acting_user=None)  # the 05-15 installment is unpaid
     calls = []
-    real = services.payment_post
+    real = autopay.payment_post
 
     def counting(**kwargs):
         calls.append(kwargs["reference"])
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "payment_post", counting)
+    monkeypatch.setattr(autopay, "payment_post", counting)
     assert autopay_collect(lo=behind.pk, hi=behind.pk, on=D) == 1
     transfer = RailTransfer.objects.get(loan=behind)
     assert calls == [f"AUTOPAY-{transfer.pk}"]

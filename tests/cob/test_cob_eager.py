@@ -176,3 +176,13 @@ def assert_day_closed(book, *, reminders_sent: bool) -> None:
         assert transfer.status == "pending"
         assert transfer.payment.status == "posted"
         assert status(name, 1) == "paid"
+
+
+def test_a_run_records_its_status_changes(book):
+    # Given the hand-built book on 2026-06-15
+    # When close of business runs for that date
+    run = cob_run_start(trigger="test")
+
+    # Then the change from running to succeeded is recorded (transition()'s row)
+    events = list(run.events.values_list("from_status", "to_status"))
+    assert events == [("running", "succeeded")]

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from servicing.cob.runner import close_range
+from servicing.cob.close import close_range
 from servicing.cob.steps import Scope, StepClock, late_fees, transitions
 from servicing.fees import late_fees_charge
 from servicing.ledger import ledger_problems

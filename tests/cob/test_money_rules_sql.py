@@ -13,7 +13,7 @@ import pytest
 from django.db import transaction
 
 from servicing.cob import steps
-from servicing.cob.runner import close_range
+from servicing.cob.close import close_range
 from servicing.cob.steps import Scope, StepClock
 from servicing.fees import late_fees_charge
 from servicing.ledger import ledger_problems

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from servicing.cob.runner import close_range
+from servicing.cob.close import close_range
 from servicing.cob.steps import Scope, StepClock, statements, statements_orm
 from servicing.fees import fee_assess, fee_waive
 from servicing.models import Installment, Loan, Statement

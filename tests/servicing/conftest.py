@@ -9,7 +9,7 @@ import pytest
 from servicing.ledger import ledger_problems
 from servicing.services import business_date_set
 
-from .factories import board_loan
+from .factories import LoanFactory
 
 
 @pytest.fixture(autouse=True)
@@ -35,9 +35,9 @@ def business_date(db):
 @pytest.fixture
 def loan(borrower, business_date):
     """A 12-month 1,200.00 daily-simple loan at 12 % (ACT/365F) disbursed 2026-01-01."""
-    return board_loan(borrower=borrower)
+    return LoanFactory(borrower=borrower)
 
 
 @pytest.fixture
 def scheduled_loan(borrower, business_date):
-    return board_loan(borrower=borrower, interest_model="scheduled", application_ref="APP-S")
+    return LoanFactory(borrower=borrower, interest_model="scheduled", application_ref="APP-S")

@@ -157,3 +157,20 @@ def test_charge_off_reject(agent_client, loan, staff_api_client, admin_user):
     assert rejected.json()["status"] == "rejected"
     loan.refresh_from_db()
     assert loan.status == "active"
+
+
+def test_a_charge_off_decision_is_on_the_loan_timeline(
+    agent_client, loan, staff_api_client, admin_user
+):
+    # Given a charge-off request
+    url = f"/api/v1/loans/{loan.pk}/charge-off/"
+    agent_client.post(url, {"reason": "x"}, format="json")
+
+    # When a second person rejects it
+    staff_api_client(admin_user).post(url, {"action": "reject", "reason": "no"}, format="json")
+
+    # Then the timeline holds the request and the decision (transition()'s row)
+    rows = list(loan.events.filter(kind="charge_off").values_list("data", "reason", "actor"))
+    charge_off = rows[0][0]["charge_off"]
+    assert [data["status"] for data, _, _ in rows] == ["requested", "rejected"]
+    assert rows[1] == ({"charge_off": charge_off, "status": "rejected"}, "no", admin_user.pk)

@@ -26,9 +26,9 @@ from servicing.models import (
     PaymentApplication,
     ScheduleVersion,
 )
-from servicing.services import business_date_set, fee_assess, payment_post
+from servicing.services import business_date_set, fee_assess
 
-from .factories import board_loan
+from .factories import PaymentFactory, board_loan
 
 D0 = date(2026, 1, 1)
 
@@ -42,19 +42,12 @@ def replay_always():
         _later, floor = real(**kwargs)
         return True, floor
 
-    with mock.patch.object(services, "loan_posting_state", later_always):
+    with mock.patch.object(services.payments, "loan_posting_state", later_always):
         yield
 
 
 def _pay(loan, amount, on=None):
-    return payment_post(
-        loan=loan,
-        amount=Decimal(amount),
-        effective_date=on,
-        method="ach",
-        acting_user=None,
-        allow_credit=True,
-    )
+    return PaymentFactory(loan=loan, amount=Decimal(amount), effective_date=on, allow_credit=True)
 
 
 def _book(loan):
@@ -205,10 +198,10 @@ def test_fast_path_equals_replay_property(borrower, steps, reamortize):
 def test_a_backdated_payment_still_replays(loan, business_date):
     business_date(date(2026, 2, 10))
     _pay(loan, "50.00", date(2026, 2, 10))
-    with mock.patch("servicing.services.replay", wraps=services.replay) as replay:
+    with mock.patch("servicing.services.payments.replay", wraps=services.replay) as replay:
         _pay(loan, "20.00", date(2026, 2, 5))
     assert replay.call_count == 1
-    with mock.patch("servicing.services.replay", wraps=services.replay) as replay:
+    with mock.patch("servicing.services.payments.replay", wraps=services.replay) as replay:
         _pay(loan, "20.00", date(2026, 2, 10))
     assert replay.call_count == 0
 

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         for day, outcome, run in results:
             if outcome == "already closed":
                 self.stdout.write(f"{day.isoformat()} is already closed; nothing to do.")
-            elif outcome == "closed":
+            elif outcome == "closed" and run is not None:
                 rate = run.loans_per_second
                 self.stdout.write(
                     self.style.SUCCESS(
