@@ -22,12 +22,8 @@ from django.views.generic import TemplateView
 
 from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.accounts.roles import perm
+from lendcore.core import panels
 from lendcore.errors import ApplicationError, NotFound
-from origination.selectors import (
-    application_id_for_loan,
-    documents_for_loan,
-    user_sees_all_applications,
-)
 from servicing import rail_payments, selectors, services
 from servicing.forms import (
     ChargeOffDecideForm,
@@ -173,11 +169,8 @@ def loan_page_context(
         "journal": list(selectors.loan_journal(loan=loan)[:RECENT_ROWS]),
         "timeline": list(selectors.loan_timeline(loan=loan)[:RECENT_ROWS]),
         "statements": list(selectors.loan_statements(loan=loan)),
-        "documents": list(documents_for_loan(application_ref=loan.application_ref)),
-        # the application page, for those who may see applications
-        "application_id": application_id_for_loan(application_ref=loan.application_ref)
-        if user_sees_all_applications(request.user)
-        else None,
+        # what other apps show on the loan page (origination: the application's documents)
+        "panels": panels.panels_for("loan", loan, request),
         "recent_rows": RECENT_ROWS,
         "forms": forms,
         "open_action": bound.prefix if bound is not None else request.GET.get("action", ""),
