@@ -14,9 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -24,7 +22,7 @@ from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.accounts.roles import perm
 from lendcore.core import panels
 from lendcore.errors import ApplicationError, NotFound
-from servicing import rail_payments, selectors, services
+from servicing import pdfs, rail_payments, selectors, services
 from servicing.forms import (
     ChargeOffDecideForm,
     ChargeOffRequestForm,
@@ -236,21 +234,11 @@ def statement_file_response(request: HttpRequest, statement_id: int) -> FileResp
 
 
 def payoff_letter_response(loan: Loan, quote: Any) -> HttpResponse:
-    """The payoff quote letter as a PDF attachment (WeasyPrint)."""
-    from weasyprint import HTML  # late: loading pango is slow
-
-    html = render_to_string(
-        "portal/loans/payoff_letter.html",
-        {
-            "loan": loan,
-            "borrower": loan.borrower,
-            "quote": quote,
-            "generated_at": timezone.now(),
-            "lender_name": "LendCore",
-        },
+    """The payoff quote letter as a PDF attachment."""
+    response = HttpResponse(
+        pdfs.payoff_letter_pdf(loan=loan, quote=quote), content_type="application/pdf"
     )
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-    name = f"payoff-{loan.loan_number}-{quote.good_through:%Y-%m-%d}.pdf"
+    name = pdfs.payoff_letter_filename(loan=loan, quote=quote)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
