@@ -44,6 +44,7 @@ from .models import (
     JournalLine,
     Loan,
     LoanEvent,
+    Modification,
     Payment,
     ScheduleVersion,
     Statement,
@@ -436,6 +437,14 @@ def payment_get_visible(*, user, payment_id: int) -> Payment:
     if payment is None:
         raise ServicingNotFound("No such payment.", code=ErrorCode.PAYMENT_NOT_FOUND)
     return payment
+
+
+def modification_get(*, loan: Loan, modification_id: int) -> Modification:
+    """A modification of `loan` (the caller has already checked the loan is visible)."""
+    modification = Modification.objects.filter(pk=modification_id, loan=loan).first()
+    if modification is None:
+        raise ServicingNotFound("No such modification.", code="modification_not_found")
+    return modification
 
 
 def fee_get(*, fee_id: int) -> Fee:

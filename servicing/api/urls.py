@@ -49,11 +49,40 @@ urlpatterns: list = [
     ),
     path("loans/<id:loan_id>/fees/", fees.LoanFeesApi.as_view(), name="loan-fees"),
     path("fees/<id:fee_id>/waive/", fees.FeeWaiveApi.as_view(), name="fee-waive"),
-    path("loans/<id:loan_id>/modify/", modifications.LoanModifyApi.as_view(), name="loan-modify"),
     path(
-        "loans/<id:loan_id>/charge-off/",
-        charge_off.LoanChargeOffApi.as_view(),
-        name="loan-charge-off",
+        "loans/<id:loan_id>/modifications/",
+        modifications.ModificationRequestApi.as_view(),
+        name="loan-modifications",
+    ),
+    path(
+        "loans/<id:loan_id>/modifications/<id:modification_id>/approve/",
+        modifications.ModificationApproveApi.as_view(),
+        name="loan-modification-approve",
+    ),
+    path(
+        "loans/<id:loan_id>/modifications/<id:modification_id>/reject/",
+        modifications.ModificationRejectApi.as_view(),
+        name="loan-modification-reject",
+    ),
+    path(
+        "loans/<id:loan_id>/charge-off/request/",
+        charge_off.ChargeOffRequestApi.as_view(),
+        name="loan-charge-off-request",
+    ),
+    path(
+        "loans/<id:loan_id>/charge-off/approve/",
+        charge_off.ChargeOffApproveApi.as_view(),
+        name="loan-charge-off-approve",
+    ),
+    path(
+        "loans/<id:loan_id>/charge-off/reject/",
+        charge_off.ChargeOffRejectApi.as_view(),
+        name="loan-charge-off-reject",
+    ),
+    path(
+        "loans/<id:loan_id>/charge-off/undo/",
+        charge_off.ChargeOffUndoApi.as_view(),
+        name="loan-charge-off-undo",
     ),
     path(
         "loans/<id:loan_id>/statements/",

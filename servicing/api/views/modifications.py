@@ -1,29 +1,45 @@
-"""Loan modifications: request, approve, reject."""
+"""Loan modifications, one endpoint per operation: request one (applied at once under the
+approval limit, else pending), approve or reject a pending one (someone else with
+approve_modifications: the service checks the four eyes)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import (
-    extend_schema,
-    extend_schema_serializer,
-    inline_serializer,
-)
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
 from servicing import selectors, services
-from servicing.errors import ServicingValidationError
+from servicing.models import Modification
 
-from .common import (
-    parse_input,
-)
+from .common import parse_input
 
 
-class LoanModifyApi(APIView):
+@extend_schema_serializer(component_name="Modification")
+class ModificationOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    schedule_version = serializers.IntegerField(source="to_schedule.version", allow_null=True)
+
+
+def _body(modification: Modification) -> dict:
+    return {
+        "id": modification.pk,
+        "status": modification.status,
+        "schedule_version": modification.to_schedule.version
+        if modification.to_schedule is not None
+        else None,
+    }
+
+
+class ModificationRequestApi(APIView):
+    """201 with the new schedule version when applied at once; 202 when it waits for a
+    second person's approval (above the approval limit)."""
+
     permission_classes = [has_staff_permission("service_loans")]
 
-    @extend_schema_serializer(component_name="LoanModifyInput")
+    @extend_schema_serializer(component_name="ModificationRequestInput")
     class Input(serializers.Serializer):
         annual_rate_pct = serializers.DecimalField(
             max_digits=9, decimal_places=4, required=False, allow_null=True
@@ -32,59 +48,57 @@ class LoanModifyApi(APIView):
         due_day = serializers.IntegerField(required=False, allow_null=True)
         defer_installments = serializers.IntegerField(required=False, default=0)
         reason = serializers.CharField(max_length=255)
-        modification_id = serializers.IntegerField(required=False)
-        action = serializers.ChoiceField(
-            choices=["request", "approve", "reject"], default="request"
-        )
 
-    @extend_schema(
-        request=Input,
-        responses=inline_serializer(
-            "Modification",
-            {
-                "id": serializers.IntegerField(),
-                "status": serializers.CharField(),
-                "schedule_version": serializers.IntegerField(allow_null=True),
-            },
-        ),
-    )
+    @extend_schema(request=Input, responses={201: ModificationOutput, 202: ModificationOutput})
     def post(self, request, loan_id: int):
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
         data = parse_input(self.Input, request.data)
-        if data["action"] == "request":
-            modification = services.loan_modify(
-                loan=loan,
-                annual_rate_pct=data.get("annual_rate_pct"),
-                remaining_term=data.get("remaining_term"),
-                due_day=data.get("due_day"),
-                defer_installments=data.get("defer_installments") or 0,
-                reason=data["reason"],
-                acting_user=request.user,
-            )
-        else:
-            if "modification_id" not in data:
-                raise ServicingValidationError.field("modification_id", "Which modification?")
-            modification = services.modification_decide(
-                loan=loan,
-                modification_id=data["modification_id"],
-                approve=data["action"] == "approve",
-                reason=data["reason"],
-                acting_user=request.user,
-            )
-        code = (
-            status.HTTP_201_CREATED
-            if modification.status == "applied"
-            else status.HTTP_202_ACCEPTED
+        modification = services.loan_modify(
+            loan=loan,
+            annual_rate_pct=data.get("annual_rate_pct"),
+            remaining_term=data.get("remaining_term"),
+            due_day=data.get("due_day"),
+            defer_installments=data.get("defer_installments") or 0,
+            reason=data["reason"],
+            acting_user=request.user,
         )
-        if data["action"] == "reject":
-            code = status.HTTP_200_OK
-        return Response(
-            {
-                "id": modification.pk,
-                "status": modification.status,
-                "schedule_version": modification.to_schedule.version
-                if modification.to_schedule is not None
-                else None,
-            },
-            status=code,
+        applied = modification.status == Modification.Status.APPLIED
+        code = status.HTTP_201_CREATED if applied else status.HTTP_202_ACCEPTED
+        return Response(_body(modification), status=code)
+
+
+@extend_schema_serializer(component_name="ModificationDecideInput")
+class ModificationDecideInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class _ModificationDecideApi(APIView):
+    permission_classes = [has_staff_permission("service_loans")]
+    approve: bool
+
+    def post(self, request, loan_id: int, modification_id: int):
+        loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
+        modification = selectors.modification_get(loan=loan, modification_id=modification_id)
+        data = parse_input(ModificationDecideInput, request.data)
+        modification = services.modification_decide(
+            loan=loan,
+            modification_id=modification.pk,
+            approve=self.approve,
+            reason=data["reason"],
+            acting_user=request.user,
         )
+        return Response(_body(modification), status=status.HTTP_200_OK)
+
+
+@extend_schema(request=ModificationDecideInput, responses=ModificationOutput)
+class ModificationApproveApi(_ModificationDecideApi):
+    """Apply a pending modification (a new schedule version)."""
+
+    approve = True
+
+
+@extend_schema(request=ModificationDecideInput, responses=ModificationOutput)
+class ModificationRejectApi(_ModificationDecideApi):
+    """Reject a pending modification (the schedule stays)."""
+
+    approve = False
