@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -59,17 +58,6 @@ def loan_or_404(request: HttpRequest, loan_id: int) -> Loan:
 # --------------------------------------------------------------------------- list
 
 
-def _search(qs: QuerySet[Loan], text: str) -> QuerySet[Loan]:
-    """Every word must match the loan number or the borrower's first or last name."""
-    for word in text.split()[:5]:
-        qs = qs.filter(
-            Q(loan_number__icontains=word)
-            | Q(borrower__first_name__icontains=word)
-            | Q(borrower__last_name__icontains=word)
-        )
-    return qs
-
-
 class StaffLoanListView(StaffRequiredMixin, TemplateView):
     template_name = "staff/servicing/loan_list.html"
     required_permissions = VIEW_PERMISSIONS
@@ -79,19 +67,20 @@ class StaffLoanListView(StaffRequiredMixin, TemplateView):
         on = selectors.business_date_get()
         products = core.loan_products()
         form = LoanFilterForm(self.request.GET or None, products=products)
-        qs = selectors.loans_visible_to(self.request.user)
+        filters: dict[str, Any] = {}
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
-            if data["status"]:
-                qs = qs.filter(status=data["status"])
-            if data["product"]:
-                qs = qs.filter(product_code=data["product"])
             dpd_min, dpd_max = form.dpd_range()
-            if dpd_min is not None or dpd_max is not None:
-                qs = selectors.loans_filter_dpd(qs, dpd_min=dpd_min, dpd_max=dpd_max, on=on)
-            if data["q"]:
-                qs = _search(qs, data["q"])
-        qs = selectors.loans_with_due(qs.order_by("-id"), on=on)
+            filters = {
+                "status": data["status"],
+                "product": data["product"],
+                "dpd_min": dpd_min,
+                "dpd_max": dpd_max,
+                "q": data["q"],
+            }
+        # the same filters, with the same meaning, as the API's loan list
+        filters = {name: value for name, value in filters.items() if value not in (None, "")}
+        qs = selectors.loan_list(user=self.request.user, filters=filters, on=on).order_by("-id")
         page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
         loans = list(page.object_list)
         balances = selectors.loan_balances_many(loans, on=on)

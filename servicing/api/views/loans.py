@@ -19,8 +19,7 @@ from rest_framework.views import APIView
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from servicing import selectors
-from servicing.errors import ServicingValidationError
-from servicing.filters import DPD_MAX, MAX_ID, LoanFilter
+from servicing.filters import DPD_MAX, MAX_ID
 from servicing.models import Installment, Loan
 
 from .common import (
@@ -45,7 +44,12 @@ LOAN_FILTER_PARAMETERS = [
         {"type": "integer", "minimum": 0, "maximum": DPD_MAX},
         description="Days past due at most",
     ),
-    OpenApiParameter("q", OpenApiTypes.STR, description="Loan number or borrower name"),
+    OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description="Every word (up to five) matches the loan number or the borrower's first "
+        "name, last name or e-mail",
+    ),
 ]
 
 
@@ -55,16 +59,9 @@ class LoanListApi(APIView):
     @extend_schema(parameters=LOAN_FILTER_PARAMETERS, responses=LoanDetailOutput(many=True))
     def get(self, request):
         on = selectors.business_date_get()
-        qs = selectors.loans_with_due(selectors.loans_visible_to(request.user), on=on)
-        filterset = LoanFilter(request.query_params, queryset=qs)
-        if not filterset.is_valid():
-            raise ServicingValidationError.for_fields(
-                {k: [str(m) for m in v] for k, v in filterset.errors.items()}
-            )
+        qs = selectors.loan_list(user=request.user, filters=request.query_params, on=on)
         paginator = self.pagination_class()
-        page: list[Loan] = (
-            paginator.paginate_queryset(filterset.qs.order_by("id"), request, view=self) or []
-        )
+        page: list[Loan] = paginator.paginate_queryset(qs.order_by("id"), request, view=self) or []
         balances = selectors.loan_balances_many(page, on=on)
         return paginator.get_paginated_response(
             [loan_body(loan, balances[loan.pk]) for loan in page]
