@@ -8,4 +8,9 @@ class OriginationConfig(AppConfig):
     def ready(self) -> None:
         # Register the Celery tasks in every process (web included), so that
         # `origination.effects` finds them by name; Celery's autodiscovery runs in workers only.
+        from lendcore.core import panels
+
         from . import tasks  # noqa: F401
+        from .panels import loan_documents_panel
+
+        panels.register("loan", name="documents", title="Documents", render=loan_documents_panel)

@@ -249,7 +249,10 @@ class LoanFilterForm(forms.Form):
     }
 
     q = forms.CharField(
-        label="Search", required=False, max_length=100, help_text="Loan number or borrower name"
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="Loan number, borrower name or e-mail",
     )
     status = forms.ChoiceField(label="Status", required=False)
     product = forms.ChoiceField(label="Product", required=False)

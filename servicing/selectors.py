@@ -7,9 +7,11 @@ schedule (bounded by the term), never the accrual rows or the journal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -21,7 +23,6 @@ from django.db.models import (
     F,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -34,7 +35,8 @@ from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
 from lendcore.core.sqlrows import execute
 from lendcore.finance.money import ZERO
 
-from .errors import ErrorCode, LoanNotFound, ServicingNotFound
+from .errors import ErrorCode, LoanNotFound, ServicingNotFound, ServicingValidationError
+from .filters import LoanFilter
 from .models import (
     BusinessDate,
     Fee,
@@ -44,6 +46,7 @@ from .models import (
     JournalLine,
     Loan,
     LoanEvent,
+    Modification,
     Payment,
     ScheduleVersion,
     Statement,
@@ -223,22 +226,19 @@ def loan_dpd(loan: Loan, *, on: date | None = None) -> int:
     return max(0, (on - loan.oldest_unpaid_due_date).days)
 
 
-def loans_filter_dpd(
-    qs: QuerySet[Loan], *, dpd_min: int | None, dpd_max: int | None, on: date | None = None
+def loan_list(
+    *, user, filters: Mapping[str, Any] | None = None, on: date | None = None
 ) -> QuerySet[Loan]:
-    """dpd >= n  <=>  oldest unpaid due date <= business date - n (an indexable range)."""
+    """The loans `user` may see, narrowed by `filters` (`servicing.filters.LoanFilter`: one
+    meaning for the API and the staff UI), annotated by `loans_with_due`; not ordered (the
+    caller orders and pages). Bad filters raise `ServicingValidationError` (400)."""
     on = on or business_date_get()
-    if dpd_min is not None and dpd_min > 0:
-        qs = qs.filter(
-            status=Loan.Status.ACTIVE, oldest_unpaid_due_date__lte=on - timedelta(days=dpd_min)
+    filterset = LoanFilter(filters or {}, queryset=loans_visible_to(user), on=on)
+    if not filterset.is_valid():
+        raise ServicingValidationError.for_fields(
+            {k: [str(m) for m in v] for k, v in filterset.errors.items()}
         )
-    if dpd_max is not None:
-        qs = qs.filter(
-            Q(oldest_unpaid_due_date__isnull=True)
-            | Q(oldest_unpaid_due_date__gte=on - timedelta(days=dpd_max))
-            | ~Q(status=Loan.Status.ACTIVE)
-        )
-    return qs
+    return loans_with_due(filterset.qs, on=on)
 
 
 # --------------------------------------------------------------------------- loan summary
@@ -436,6 +436,14 @@ def payment_get_visible(*, user, payment_id: int) -> Payment:
     if payment is None:
         raise ServicingNotFound("No such payment.", code=ErrorCode.PAYMENT_NOT_FOUND)
     return payment
+
+
+def modification_get(*, loan: Loan, modification_id: int) -> Modification:
+    """A modification of `loan` (the caller has already checked the loan is visible)."""
+    modification = Modification.objects.filter(pk=modification_id, loan=loan).first()
+    if modification is None:
+        raise ServicingNotFound("No such modification.", code="modification_not_found")
+    return modification
 
 
 def fee_get(*, fee_id: int) -> Fee:

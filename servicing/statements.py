@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from lendcore.core.pdf import html_to_pdf
 from lendcore.finance.dates import days_in_month
 from lendcore.finance.money import ZERO, round_money
 
@@ -148,7 +149,7 @@ def statement_generate(*, loan: Loan, period_end: date, acting_user=None) -> Sta
         html = render_to_string("servicing/statement.html", _context(statement))
         statement.pdf.save(
             f"{loan.loan_number}-{period_end.isoformat()}.pdf",
-            ContentFile(_pdf(html)),
+            ContentFile(html_to_pdf(html)),
             save=True,
         )
         LoanEvent.objects.create(
@@ -206,12 +207,6 @@ def _activity(statement: Statement) -> list[dict]:
     ]
 
 
-def _pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf()
-
-
 def _announce(statement_id: int) -> None:
     statement = Statement.objects.select_related("loan__borrower").get(pk=statement_id)
     borrower = statement.loan.borrower
@@ -261,7 +256,7 @@ def statements_render(*, statement_ids: list[int]) -> int:
         html = render_to_string("servicing/statement.html", _context(statement))
         statement.pdf.save(
             f"{statement.loan.loan_number}-{statement.period_end.isoformat()}.pdf",
-            ContentFile(_pdf(html)),
+            ContentFile(html_to_pdf(html)),
             save=False,
         )
         Statement.objects.filter(pk=statement.pk).update(pdf=statement.pdf.name)

@@ -11,24 +11,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.accounts.roles import perm
+from lendcore.core import panels
 from lendcore.errors import ApplicationError, NotFound
-from origination.selectors import (
-    application_id_for_loan,
-    documents_for_loan,
-    user_sees_all_applications,
-)
-from servicing import rail_payments, selectors, services
+from servicing import pdfs, rail_payments, selectors, services
 from servicing.forms import (
     ChargeOffDecideForm,
     ChargeOffRequestForm,
@@ -65,17 +58,6 @@ def loan_or_404(request: HttpRequest, loan_id: int) -> Loan:
 # --------------------------------------------------------------------------- list
 
 
-def _search(qs: QuerySet[Loan], text: str) -> QuerySet[Loan]:
-    """Every word must match the loan number or the borrower's first or last name."""
-    for word in text.split()[:5]:
-        qs = qs.filter(
-            Q(loan_number__icontains=word)
-            | Q(borrower__first_name__icontains=word)
-            | Q(borrower__last_name__icontains=word)
-        )
-    return qs
-
-
 class StaffLoanListView(StaffRequiredMixin, TemplateView):
     template_name = "staff/servicing/loan_list.html"
     required_permissions = VIEW_PERMISSIONS
@@ -85,19 +67,20 @@ class StaffLoanListView(StaffRequiredMixin, TemplateView):
         on = selectors.business_date_get()
         products = core.loan_products()
         form = LoanFilterForm(self.request.GET or None, products=products)
-        qs = selectors.loans_visible_to(self.request.user)
+        filters: dict[str, Any] = {}
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
-            if data["status"]:
-                qs = qs.filter(status=data["status"])
-            if data["product"]:
-                qs = qs.filter(product_code=data["product"])
             dpd_min, dpd_max = form.dpd_range()
-            if dpd_min is not None or dpd_max is not None:
-                qs = selectors.loans_filter_dpd(qs, dpd_min=dpd_min, dpd_max=dpd_max, on=on)
-            if data["q"]:
-                qs = _search(qs, data["q"])
-        qs = selectors.loans_with_due(qs.order_by("-id"), on=on)
+            filters = {
+                "status": data["status"],
+                "product": data["product"],
+                "dpd_min": dpd_min,
+                "dpd_max": dpd_max,
+                "q": data["q"],
+            }
+        # the same filters, with the same meaning, as the API's loan list
+        filters = {name: value for name, value in filters.items() if value not in (None, "")}
+        qs = selectors.loan_list(user=self.request.user, filters=filters, on=on).order_by("-id")
         page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
         loans = list(page.object_list)
         balances = selectors.loan_balances_many(loans, on=on)
@@ -173,11 +156,8 @@ def loan_page_context(
         "journal": list(selectors.loan_journal(loan=loan)[:RECENT_ROWS]),
         "timeline": list(selectors.loan_timeline(loan=loan)[:RECENT_ROWS]),
         "statements": list(selectors.loan_statements(loan=loan)),
-        "documents": list(documents_for_loan(application_ref=loan.application_ref)),
-        # the application page, for those who may see applications
-        "application_id": application_id_for_loan(application_ref=loan.application_ref)
-        if user_sees_all_applications(request.user)
-        else None,
+        # what other apps show on the loan page (origination: the application's documents)
+        "panels": panels.panels_for("loan", loan, request),
         "recent_rows": RECENT_ROWS,
         "forms": forms,
         "open_action": bound.prefix if bound is not None else request.GET.get("action", ""),
@@ -243,21 +223,11 @@ def statement_file_response(request: HttpRequest, statement_id: int) -> FileResp
 
 
 def payoff_letter_response(loan: Loan, quote: Any) -> HttpResponse:
-    """The payoff quote letter as a PDF attachment (WeasyPrint)."""
-    from weasyprint import HTML  # late: loading pango is slow
-
-    html = render_to_string(
-        "portal/loans/payoff_letter.html",
-        {
-            "loan": loan,
-            "borrower": loan.borrower,
-            "quote": quote,
-            "generated_at": timezone.now(),
-            "lender_name": "LendCore",
-        },
+    """The payoff quote letter as a PDF attachment."""
+    response = HttpResponse(
+        pdfs.payoff_letter_pdf(loan=loan, quote=quote), content_type="application/pdf"
     )
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-    name = f"payoff-{loan.loan_number}-{quote.good_through:%Y-%m-%d}.pdf"
+    name = pdfs.payoff_letter_filename(loan=loan, quote=quote)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

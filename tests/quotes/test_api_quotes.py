@@ -273,26 +273,39 @@ def test_plain_text_body_is_415_with_the_error_body(api_client):
 
 
 @pytest.mark.parametrize(
-    "overrides",
+    ("overrides", "expected"),
     [
-        {"principal": "0.01", "term": 600},
-        {"principal": "0.01", "term": 600, "frequency": "weekly", "annual_rate": "100"},
-        {"principal": "100000000.00", "term": 600, "annual_rate": "100", "frequency": "annual"},
-        {"principal": "1.00", "term": 600, "annual_rate": "0"},
-        {"principal": "100000000.00", "term": 1, "annual_rate": "0"},
-        {"principal": "50.00", "term": 12, "payment_rounding": "100000.00"},
-        {"principal": "10.00", "fees": [{"name": "F", "amount": "9.99", "kind": "prepaid"}]},
-        {"amortization": "interest_only", "interest_method": "flat", "day_count": "ACT/ACT-ISDA"},
-        {"disbursement_date": "2999-12-31", "term": 600, "frequency": "annual"},
-        {"disbursement_date": "2024-01-31", "first_due_date": "2024-02-29"},
-        {"first_due_date": "2999-12-31"},
+        ({"principal": "0.01", "term": 600}, 200),
+        ({"principal": "0.01", "term": 600, "frequency": "weekly", "annual_rate": "100"}, 200),
+        (
+            {"principal": "100000000.00", "term": 600, "annual_rate": "100", "frequency": "annual"},
+            200,
+        ),
+        ({"principal": "1.00", "term": 600, "annual_rate": "0"}, 200),
+        ({"principal": "100000000.00", "term": 1, "annual_rate": "0"}, 200),
+        # a rounding step above the installment itself is refused
+        ({"principal": "50.00", "term": 12, "payment_rounding": "100000.00"}, 400),
+        ({"principal": "10.00", "fees": [{"name": "F", "amount": "9.99", "kind": "prepaid"}]}, 200),
+        (
+            {
+                "amortization": "interest_only",
+                "interest_method": "flat",
+                "day_count": "ACT/ACT-ISDA",
+            },
+            200,
+        ),
+        ({"disbursement_date": "2999-12-31", "term": 600, "frequency": "annual"}, 200),
+        ({"disbursement_date": "2024-01-31", "first_due_date": "2024-02-29"}, 200),
+        ({"first_due_date": "2999-12-31"}, 200),
     ],
 )
-def test_extreme_but_parseable_terms_never_500(api_client, overrides):
+def test_extreme_but_parseable_terms_never_500(api_client, overrides, expected):
     response = _post(api_client, _body(**overrides))
-    assert response.status_code in (200, 400), response.content
-    if response.status_code == 400:
-        assert response.json()["extra"]["fields"]
+    assert response.status_code == expected, response.content
+    if expected == 400:
+        assert response.json()["extra"]["fields"] == {
+            "payment_rounding": ["Must not exceed the installment (4.39)."]
+        }
 
 
 def test_throttled_after_the_rate_with_the_error_body(api_client, monkeypatch):

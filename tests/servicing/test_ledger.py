@@ -170,3 +170,27 @@ def _check_constraints_now():
     """Run the deferred (commit-time) checks inside the test's transaction."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_gl_export_neutralises_formulas(staff_api_client, servicing_agent, loan, business_date):
+    # given a payment whose reference a spreadsheet would run as a formula
+    business_date(date(2026, 2, 1))
+    payment_post(
+        loan=loan,
+        amount=Decimal("50.00"),
+        effective_date=date(2026, 2, 1),
+        method="check",
+        reference="=HYPERLINK(1)",
+        acting_user=None,
+    )
+
+    # when the GL is exported
+    response = staff_api_client(servicing_agent).get(
+        "/api/v1/gl/export/?from=2026-01-01&to=2026-02-01"
+    )
+
+    # then the cell is text, and amounts stay numbers
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    payment_rows = [r for r in rows if r["entry_type"] == "payment"]
+    assert {r["reference"] for r in payment_rows} == {"'=HYPERLINK(1)"}
+    assert sum(Decimal(r["debit"]) for r in payment_rows) == Decimal("50.00")

@@ -14,7 +14,21 @@ def agent_client(staff_api_client, servicing_agent):
 
 
 def _modify(client, loan, body):
-    return client.post(f"/api/v1/loans/{loan.pk}/modify/", body, format="json")
+    return client.post(f"/api/v1/loans/{loan.pk}/modifications/", body, format="json")
+
+
+def _decide(client, loan, modification_id, decision, reason="ok"):
+    return client.post(
+        f"/api/v1/loans/{loan.pk}/modifications/{modification_id}/{decision}/",
+        {"reason": reason},
+        format="json",
+    )
+
+
+def _charge_off(client, loan, operation, reason):
+    return client.post(
+        f"/api/v1/loans/{loan.pk}/charge-off/{operation}/", {"reason": reason}, format="json"
+    )
 
 
 def test_modification_creates_a_new_schedule_version(agent_client, loan, business_date):
@@ -84,18 +98,11 @@ def test_large_modification_needs_a_second_person(
     modification_id = pending.json()["id"]
     assert ScheduleVersion.objects.filter(loan=loan).count() == 1
 
-    own = _modify(
-        agent_client,
-        loan,
-        {"action": "approve", "modification_id": modification_id, "reason": "ok"},
-    )
+    own = _decide(agent_client, loan, modification_id, "approve")
     assert own.status_code == 403
-    approved = _modify(
-        staff_api_client(admin_user),
-        loan,
-        {"action": "approve", "modification_id": modification_id, "reason": "ok"},
-    )
-    assert approved.status_code == 201
+    approved = _decide(staff_api_client(admin_user), loan, modification_id, "approve")
+    assert approved.status_code == 200
+    assert approved.json() == {"id": modification_id, "status": "applied", "schedule_version": 2}
     assert ScheduleVersion.objects.filter(loan=loan, is_current=True).get().version == 2
 
 
@@ -103,18 +110,14 @@ def test_charge_off_four_eyes_recovery_and_undo(
     agent_client, loan, business_date, staff_api_client, admin_user, servicing_agent
 ):
     business_date(date(2026, 4, 1))
-    url = f"/api/v1/loans/{loan.pk}/charge-off/"
-    requested = agent_client.post(url, {"reason": "uncollectable"}, format="json")
+    requested = _charge_off(agent_client, loan, "request", "uncollectable")
     assert requested.status_code == 202
-    assert agent_client.post(url, {"reason": "again"}, format="json").status_code == 409
+    assert _charge_off(agent_client, loan, "request", "again").status_code == 409
 
     # the requester cannot approve, nor can someone without approve_charge_off
-    assert (
-        agent_client.post(url, {"action": "approve", "reason": "ok"}, format="json").status_code
-        == 403
-    )
+    assert _charge_off(agent_client, loan, "approve", "ok").status_code == 403
     admin = staff_api_client(admin_user)
-    approved = admin.post(url, {"action": "approve", "reason": "ok"}, format="json")
+    approved = _charge_off(admin, loan, "approve", "ok")
     assert approved.status_code == 200
     body = approved.json()
     assert body["loan_status"] == "charged_off"
@@ -134,12 +137,12 @@ def test_charge_off_four_eyes_recovery_and_undo(
     assert recovery.status_code == 201
     assert recovery.json()["is_recovery"] is True
     # undo is refused while a recovery stands
-    undo = admin.post(url, {"action": "undo", "reason": "error"}, format="json")
+    undo = _charge_off(admin, loan, "undo", "error")
     assert undo.status_code == 409
     admin.post(
         f"/api/v1/payments/{recovery.json()['id']}/reverse/", {"reason": "bounced"}, format="json"
     )
-    undo = admin.post(url, {"action": "undo", "reason": "error"}, format="json")
+    undo = _charge_off(admin, loan, "undo", "error")
     assert undo.status_code == 200
     loan.refresh_from_db()
     assert loan.status == Loan.Status.ACTIVE
@@ -148,11 +151,8 @@ def test_charge_off_four_eyes_recovery_and_undo(
 
 
 def test_charge_off_reject(agent_client, loan, staff_api_client, admin_user):
-    url = f"/api/v1/loans/{loan.pk}/charge-off/"
-    agent_client.post(url, {"reason": "x"}, format="json")
-    rejected = staff_api_client(admin_user).post(
-        url, {"action": "reject", "reason": "no"}, format="json"
-    )
+    _charge_off(agent_client, loan, "request", "x")
+    rejected = _charge_off(staff_api_client(admin_user), loan, "reject", "no")
     assert rejected.status_code == 200
     assert rejected.json()["status"] == "rejected"
     loan.refresh_from_db()
@@ -163,14 +163,83 @@ def test_a_charge_off_decision_is_on_the_loan_timeline(
     agent_client, loan, staff_api_client, admin_user
 ):
     # Given a charge-off request
-    url = f"/api/v1/loans/{loan.pk}/charge-off/"
-    agent_client.post(url, {"reason": "x"}, format="json")
+    _charge_off(agent_client, loan, "request", "x")
 
     # When a second person rejects it
-    staff_api_client(admin_user).post(url, {"action": "reject", "reason": "no"}, format="json")
+    _charge_off(staff_api_client(admin_user), loan, "reject", "no")
 
     # Then the timeline holds the request and the decision (transition()'s row)
     rows = list(loan.events.filter(kind="charge_off").values_list("data", "reason", "actor"))
     charge_off = rows[0][0]["charge_off"]
     assert [data["status"] for data, _, _ in rows] == ["requested", "rejected"]
     assert rows[1] == ({"charge_off": charge_off, "status": "rejected"}, "no", admin_user.pk)
+
+
+def test_the_requester_cannot_approve_their_own_modification(
+    staff_api_client, admin_user, borrower, business_date, settings
+):
+    # given an admin (who may approve) asking for a modification above the limit
+    settings.SERVICING_MODIFICATION_APPROVAL_LIMIT = "1000.00"
+    loan = board_loan(borrower=borrower, principal="5000.00")
+    admin = staff_api_client(admin_user)
+    modification_id = _modify(admin, loan, {"remaining_term": 24, "reason": "x"}).json()["id"]
+
+    # when they approve it themselves
+    own = _decide(admin, loan, modification_id, "approve")
+
+    # then the service refuses it: four eyes
+    assert own.status_code == 403
+    assert own.json()["code"] == "four_eyes_required"
+
+
+def test_reject_a_pending_modification(
+    agent_client, staff_api_client, admin_user, borrower, business_date, settings
+):
+    settings.SERVICING_MODIFICATION_APPROVAL_LIMIT = "1000.00"
+    loan = board_loan(borrower=borrower, principal="5000.00")
+    modification_id = _modify(agent_client, loan, {"remaining_term": 24, "reason": "x"}).json()[
+        "id"
+    ]
+
+    rejected = _decide(staff_api_client(admin_user), loan, modification_id, "reject", "no")
+
+    assert rejected.status_code == 200
+    assert rejected.json() == {
+        "id": modification_id,
+        "status": "rejected",
+        "schedule_version": None,
+    }
+    assert ScheduleVersion.objects.filter(loan=loan).count() == 1
+
+
+def test_a_modification_of_another_loan_is_404(
+    agent_client, staff_api_client, admin_user, borrower, loan, settings
+):
+    settings.SERVICING_MODIFICATION_APPROVAL_LIMIT = "1000.00"
+    other = board_loan(borrower=borrower, principal="5000.00")
+    modification_id = _modify(agent_client, other, {"remaining_term": 24, "reason": "x"}).json()[
+        "id"
+    ]
+
+    response = _decide(staff_api_client(admin_user), loan, modification_id, "approve")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "modification_not_found"
+
+
+def test_charge_off_undo_needs_approve_charge_off(agent_client, loan):
+    response = _charge_off(agent_client, loan, "undo", "error")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_the_old_action_endpoints_are_gone(agent_client, loan):
+    assert _modify(agent_client, loan, {}).status_code == 400
+    assert (
+        agent_client.post(f"/api/v1/loans/{loan.pk}/modify/", {}, format="json").status_code == 404
+    )
+    assert (
+        agent_client.post(f"/api/v1/loans/{loan.pk}/charge-off/", {}, format="json").status_code
+        == 404
+    )

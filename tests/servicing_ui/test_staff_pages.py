@@ -118,6 +118,12 @@ class TestFilters:
         number = self.loans["auto"].loan_number
         assert self._numbers(self.client, f"q={number}") == {"auto"}
 
+    def test_search_means_what_the_api_search_means(self):
+        # every word must match the loan number, a name or the e-mail (servicing.filters)
+        assert self._numbers(self.client, "q=dave%40example") == {"late"}
+        assert self._numbers(self.client, "q=example.com+clark") == {"current", "auto"}
+        assert self._numbers(self.client, "q=carol+diaz") == set()
+
     def test_bad_filter_is_shown_not_a_500(self):
         response = self.client.get("/staff/loans/?status=bogus")
         assert response.status_code == 200

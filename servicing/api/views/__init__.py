@@ -1,0 +1,2 @@
+"""The servicing API views: one module per area, one `APIView` per operation (routes in
+`servicing/api/urls.py`)."""

@@ -1,0 +1,145 @@
+"""What the servicing API views share: money fields, output shapes, the permission check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema_serializer,
+)
+from rest_framework import serializers
+
+from lendcore.accounts.roles import perm
+from lendcore.accounts.selectors import user_is_staff_member
+from lendcore.errors import PermissionDenied
+from servicing import selectors
+from servicing.models import Loan, Payment
+
+MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
+# The widest days-past-due filter (a century): a larger one overflowed the date arithmetic.
+DPD_MAX = 36500
+# The largest key of a 64-bit integer column: a larger id overflows the database driver.
+MAX_ID = 2**63 - 1
+
+
+def money_out(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(**MONEY, **kwargs)
+
+
+def require_staff(user, codename: str) -> None:
+    if not (user_is_staff_member(user) and user.has_perm(perm(codename))):
+        raise PermissionDenied(
+            f"This action needs a staff role with: {codename}", code="permission_denied"
+        )
+
+
+def parse_input(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --------------------------------------------------------------------------- output shapes
+
+
+class LoanOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_number = serializers.CharField()
+    status = serializers.CharField()
+    borrower_id = serializers.IntegerField()
+    borrower_name = serializers.CharField(source="borrower.full_name")
+    product_code = serializers.CharField()
+    product_name = serializers.CharField()
+    product_version = serializers.IntegerField()
+    interest_model = serializers.CharField()
+    principal_amount = money_out()
+    annual_rate_pct = serializers.DecimalField(max_digits=9, decimal_places=4)
+    apr = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+    n_periods = serializers.IntegerField()
+    frequency = serializers.CharField()
+    day_count = serializers.CharField()
+    disbursed_on = serializers.DateField()
+    maturity_date = serializers.DateField()
+    delinquent = serializers.BooleanField()
+    in_hardship = serializers.BooleanField()
+    non_accrual = serializers.BooleanField()
+    last_accrual_date = serializers.DateField()
+
+
+@extend_schema_serializer(component_name="Loan")
+class LoanDetailOutput(LoanOutput):
+    """The loan with its balances (the API's loan shape; money is a string)."""
+
+    principal_balance = money_out()
+    interest_balance = money_out()
+    fees_balance = money_out()
+    credit_balance = money_out()
+    total_due = money_out()
+    payoff_today = money_out()
+    past_due_amount = money_out()
+    dpd = serializers.IntegerField()
+    next_due_date = serializers.DateField(allow_null=True)
+    next_due_amount = money_out()
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="One key per intended payment; a retry with the same key and body replays.",
+)
+
+
+def loan_body(loan: Loan, balances: selectors.LoanBalances) -> dict:
+    body = dict(LoanOutput(loan).data)
+    money = serializers.DecimalField(**MONEY)
+    for name in (
+        "principal_balance",
+        "interest_balance",
+        "fees_balance",
+        "credit_balance",
+        "total_due",
+        "payoff_today",
+        "past_due_amount",
+        "next_due_amount",
+    ):
+        body[name] = money.to_representation(getattr(balances, name))
+    body["dpd"] = balances.dpd
+    body["next_due_date"] = balances.next_due_date.isoformat() if balances.next_due_date else None
+    return body
+
+
+class PaymentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    amount = money_out()
+    effective_date = serializers.DateField()
+    method = serializers.CharField()
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    is_recovery = serializers.BooleanField()
+    posted_on = serializers.DateField()
+    allocation = serializers.SerializerMethodField()
+    reversal_reason = serializers.CharField()
+    nsf = serializers.BooleanField()
+    reversed_on = serializers.DateField(allow_null=True)
+
+    def get_allocation(self, payment: Payment) -> dict:
+        money = serializers.DecimalField(**MONEY)
+        return {k: money.to_representation(v) for k, v in payment.allocation.items()}
+
+
+class FeeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    kind = serializers.CharField()
+    amount = money_out()
+    paid_amount = money_out()
+    waived_amount = money_out()
+    outstanding = money_out()
+    status = serializers.CharField()
+    assessed_on = serializers.DateField()
+    reason = serializers.CharField()

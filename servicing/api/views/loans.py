@@ -1,0 +1,177 @@
+"""Loans: the list (filtered by `servicing.filters.LoanFilter`), one loan, its schedule,
+transactions and journal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lendcore.accounts.permissions import has_staff_permission
+from lendcore.api.pagination import BoundedLimitOffsetPagination
+from servicing import selectors
+from servicing.filters import DPD_MAX, MAX_ID
+from servicing.models import Installment, Loan
+
+from .common import (
+    LoanDetailOutput,
+    loan_body,
+    money_out,
+)
+
+LOAN_FILTER_PARAMETERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, enum=Loan.Status.values),
+    OpenApiParameter("product", OpenApiTypes.STR),
+    OpenApiParameter("delinquent", OpenApiTypes.BOOL),
+    OpenApiParameter("in_hardship", OpenApiTypes.BOOL),
+    OpenApiParameter("borrower", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+    OpenApiParameter(
+        "dpd_min",
+        {"type": "integer", "minimum": 0, "maximum": DPD_MAX},
+        description="Days past due at least",
+    ),
+    OpenApiParameter(
+        "dpd_max",
+        {"type": "integer", "minimum": 0, "maximum": DPD_MAX},
+        description="Days past due at most",
+    ),
+    OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description="Every word (up to five) matches the loan number or the borrower's first "
+        "name, last name or e-mail",
+    ),
+]
+
+
+class LoanListApi(APIView):
+    pagination_class = BoundedLimitOffsetPagination
+
+    @extend_schema(parameters=LOAN_FILTER_PARAMETERS, responses=LoanDetailOutput(many=True))
+    def get(self, request):
+        on = selectors.business_date_get()
+        qs = selectors.loan_list(user=request.user, filters=request.query_params, on=on)
+        paginator = self.pagination_class()
+        page: list[Loan] = paginator.paginate_queryset(qs.order_by("id"), request, view=self) or []
+        balances = selectors.loan_balances_many(page, on=on)
+        return paginator.get_paginated_response(
+            [loan_body(loan, balances[loan.pk]) for loan in page]
+        )
+
+
+class LoanDetailApi(APIView):
+    @extend_schema(responses=LoanDetailOutput)
+    def get(self, request, loan_id: int):
+        loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
+        return Response(loan_body(loan, selectors.loan_balances(loan)))
+
+
+class LoanScheduleApi(APIView):
+    @extend_schema_serializer(component_name="LoanScheduleOutput")
+    class Output(serializers.Serializer):
+        number = serializers.IntegerField()
+        due_date = serializers.DateField()
+        principal_due = money_out()
+        interest_due = money_out()
+        fee_due = money_out()
+        total_due = money_out()
+        principal_paid = money_out()
+        interest_paid = money_out()
+        fee_paid = money_out()
+        cancelled = money_out()
+        remaining = money_out()
+        principal_true_up = money_out(
+            help_text="What true-ups added to (or, negative, took from) the schedule's "
+            "principal: the final installment bills the loan's actual balance."
+        )
+        interest_true_up = money_out(
+            help_text="Likewise for interest: past maturity, the final installment bills the "
+            "interest accrued through the business date."
+        )
+        status = serializers.CharField()
+        paid_on = serializers.DateField(allow_null=True)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "LoanSchedule",
+            {
+                "loan_number": serializers.CharField(),
+                "version": serializers.IntegerField(),
+                "regular_payment": money_out(),
+                "installments": Output(many=True),
+            },
+        )
+    )
+    def get(self, request, loan_id: int):
+        loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
+        installments: list[Installment] = selectors.loan_schedule_rows(loan=loan)
+        version = installments[0].schedule if installments else None
+        return Response(
+            {
+                "loan_number": loan.loan_number,
+                "version": version.version if version else None,
+                "regular_payment": str(version.regular_payment) if version else None,
+                "installments": self.Output(installments, many=True).data,
+            }
+        )
+
+
+class LoanTransactionsApi(APIView):
+    @extend_schema_serializer(component_name="LoanTransactionsOutput")
+    class Output(serializers.Serializer):
+        kind = serializers.CharField()
+        id = serializers.IntegerField()
+        date = serializers.DateField()
+        amount = money_out()
+        status = serializers.CharField()
+        description = serializers.CharField()
+        allocation = serializers.DictField(child=money_out(), allow_null=True)
+
+    @extend_schema(responses=inline_serializer("LoanTransactions", {"results": Output(many=True)}))
+    def get(self, request, loan_id: int):
+        loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
+        rows = selectors.loan_transactions(loan=loan)
+        return Response({"results": self.Output(rows, many=True).data})
+
+
+class LoanJournalApi(APIView):
+    permission_classes = [has_staff_permission()]
+    pagination_class = BoundedLimitOffsetPagination
+
+    @extend_schema_serializer(component_name="LoanJournalLineOutput")
+    class LineOutput(serializers.Serializer):
+        account = serializers.CharField()
+        account_name = serializers.CharField(source="get_account_display")
+        debit = money_out()
+        credit = money_out()
+
+    @extend_schema_serializer(component_name="LoanJournalOutput")
+    class Output(serializers.Serializer):
+        id = serializers.IntegerField()
+        entry_type = serializers.CharField()
+        business_date = serializers.DateField()
+        effective_date = serializers.DateField()
+        reference = serializers.CharField()
+        memo = serializers.CharField()
+        reverses_id = serializers.IntegerField(allow_null=True)
+        created_by_id = serializers.IntegerField(allow_null=True)
+        lines = serializers.SerializerMethodField()
+
+        def get_lines(self, entry) -> Any:
+            return LoanJournalApi.LineOutput(entry.lines.all(), many=True).data
+
+    @extend_schema(responses=Output(many=True))
+    def get(self, request, loan_id: int):
+        loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(selectors.loan_journal(loan=loan), request, view=self)
+        return paginator.get_paginated_response(self.Output(page, many=True).data)
