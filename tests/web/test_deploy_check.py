@@ -11,9 +11,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _environ() -> dict[str, str]:
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for this process (Playwright's loop);
+    # a deployment never has it, and check --deploy rightly refuses it.
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def test_check_deploy_under_production_settings_is_clean(tmp_path):
     env = {
-        **os.environ,
+        **_environ(),
         "DJANGO_SETTINGS_MODULE": "lendcore.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "lend.example.com",
@@ -34,7 +40,7 @@ def test_check_deploy_under_production_settings_is_clean(tmp_path):
 
 def test_production_refuses_to_start_without_field_encryption_keys(tmp_path):
     env = {
-        **os.environ,
+        **_environ(),
         "DJANGO_SETTINGS_MODULE": "lendcore.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "lend.example.com",
