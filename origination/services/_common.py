@@ -3,25 +3,15 @@ audit row, field errors and the product-limit checks of an amount and a term."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from lendcore.finance.money import MONEY_MAX
-from origination.errors import (
-    ValidationFailed,
-)
-from origination.models import (
-    Applicant,
-    Application,
-    AuditEntry,
-    ProductVersion,
-)
+from origination.errors import ValidationFailed
+from origination.models import Applicant, Application, AuditEntry, ProductVersion
 from servicing.selectors import business_date_get
-
-logger = logging.getLogger(__name__)
 
 S = Application.Status
 
@@ -72,9 +62,6 @@ class FieldErrors:
             raise ValidationFailed.for_fields(
                 self.fields, message=message or f"Invalid input: {names}."
             )
-
-
-# --- applications ------------------------------------------------------------------------------
 
 
 def terms_errors(

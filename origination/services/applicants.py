@@ -9,20 +9,9 @@ from typing import Any
 from django.db import transaction
 
 from origination import crypto
-from origination.errors import (
-    ValidationFailed,
-)
-from origination.models import (
-    Applicant,
-)
-from origination.services._common import (
-    FieldErrors,
-    audit,
-    today,
-    user_or_none,
-)
-
-# --- applicants --------------------------------------------------------------------------------
+from origination.errors import ValidationFailed
+from origination.models import Applicant
+from origination.services._common import FieldErrors, audit, today, user_or_none
 
 APPLICANT_FIELDS = (
     "first_name",

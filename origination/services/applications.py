@@ -19,18 +19,8 @@ from origination.errors import (
     ValidationFailed,
 )
 from origination.lock_objects import application_lock
-from origination.models import (
-    Applicant,
-    Application,
-    ApplicationEvent,
-    LoanProduct,
-    Offer,
-)
-from origination.services._common import (
-    S,
-    terms_errors,
-    user_or_none,
-)
+from origination.models import Applicant, Application, ApplicationEvent, LoanProduct, Offer
+from origination.services._common import S, terms_errors, user_or_none
 from origination.services.applicants import applicant_create
 
 

@@ -13,29 +13,13 @@ from lendcore.core.state import transition
 from lendcore.finance.money import round_money
 from origination import crypto, effects, pricing, rules, selectors
 from origination.adapters import Subject, bureau_backend, identity_backend
-from origination.errors import (
-    BureauUnavailable,
-    ErrorCode,
-    IdentityUnavailable,
-)
+from origination.errors import BureauUnavailable, ErrorCode, IdentityUnavailable
 from origination.lock_objects import application_lock
-from origination.models import (
-    Applicant,
-    Application,
-    BureauReport,
-    Decision,
-    IdentityCheck,
-)
-from origination.services._common import (
-    S,
-    audit,
-    today,
-)
+from origination.models import Applicant, Application, BureauReport, Decision, IdentityCheck
+from origination.services._common import S, audit, today
 from origination.services.applicants import age_on
 from origination.services.offers import offer_create
 from origination.types import DecisionInputs
-
-# --- identity, bureau and the automated decision -----------------------------------------------
 
 REPORT_REUSE_DAYS = 30
 

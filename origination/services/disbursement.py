@@ -10,23 +10,12 @@ from django.db import transaction
 from lendcore.accounts.services import borrower_create_without_login
 from lendcore.core.state import transition
 from origination import effects, pricing, selectors
-from origination.errors import (
-    InvalidTransition,
-)
+from origination.errors import InvalidTransition
 from origination.lock_objects import application_lock
-from origination.models import (
-    Application,
-    Offer,
-)
-from origination.services._common import (
-    FieldErrors,
-    S,
-    today,
-)
+from origination.models import Application, Offer
+from origination.services._common import FieldErrors, S, today
 from servicing.services import loan_board
 from servicing.types import DEFAULT_ALLOCATION_ORDER, LateFeePolicy, LoanBoarding
-
-# --- disbursement ------------------------------------------------------------------------------
 
 DISBURSEMENT_METHODS = ("ach", "wire", "check")
 

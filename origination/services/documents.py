@@ -15,25 +15,11 @@ from django.utils import timezone
 
 from lendcore.core.state import transition
 from origination import effects, pdfs, selectors
-from origination.errors import (
-    InvalidTransition,
-    ValidationFailed,
-)
+from origination.errors import InvalidTransition, ValidationFailed
 from origination.lock_objects import application_lock, document_lock
-from origination.models import (
-    Application,
-    Document,
-    DocumentEvent,
-)
+from origination.models import Application, Document, DocumentEvent
 from origination.selectors import application_decline_reasons
-from origination.services._common import (
-    FieldErrors,
-    S,
-    audit,
-    user_or_none,
-)
-
-# --- documents ---------------------------------------------------------------------------------
+from origination.services._common import FieldErrors, S, audit, user_or_none
 
 _SIGNATURES = (
     (b"%PDF-", "application/pdf"),

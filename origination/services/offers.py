@@ -12,28 +12,11 @@ from django.utils import timezone
 from lendcore.core.state import transition
 from lendcore.finance.money import round_money
 from origination import effects, pdfs, pricing, selectors
-from origination.errors import (
-    InvalidTransition,
-    NotFound,
-    OfferExpired,
-    ValidationFailed,
-)
+from origination.errors import InvalidTransition, NotFound, OfferExpired, ValidationFailed
 from origination.lock_objects import application_lock
-from origination.models import (
-    Application,
-    Document,
-    Offer,
-    OfferEvent,
-)
-from origination.services._common import (
-    S,
-    audit,
-    today,
-    user_or_none,
-)
+from origination.models import Application, Document, Offer, OfferEvent
+from origination.services._common import S, audit, today, user_or_none
 from origination.services.documents import document_generated
-
-# --- offers ------------------------------------------------------------------------------------
 
 
 def offer_create(

@@ -10,22 +10,11 @@ from django.db import transaction
 
 from lendcore.finance.money import MONEY_MAX, ZERO
 from lendcore.quotes.services import FREQUENCIES, MAX_RATE_PCT
-from origination.errors import (
-    ValidationFailed,
-)
+from origination.errors import ValidationFailed
 from origination.lock_objects import product_lock
-from origination.models import (
-    Document,
-    LoanProduct,
-    ProductVersion,
-)
-from origination.services._common import (
-    FieldErrors,
-    user_or_none,
-)
+from origination.models import Document, LoanProduct, ProductVersion
+from origination.services._common import FieldErrors, user_or_none
 from servicing.types import DEFAULT_ALLOCATION_ORDER
-
-# --- products ----------------------------------------------------------------------------------
 
 PRODUCT_TERM_FIELDS = (
     "currency",

@@ -10,20 +10,10 @@ from django.utils import timezone
 
 from lendcore.core.state import actor_of, transition
 from origination import rules
-from origination.errors import (
-    ValidationFailed,
-)
+from origination.errors import ValidationFailed
 from origination.lock_objects import product_lock, rule_sets_of_product_lock
-from origination.models import (
-    LoanProduct,
-    Rule,
-    RuleSet,
-)
-from origination.services._common import (
-    user_or_none,
-)
-
-# --- rule sets ---------------------------------------------------------------------------------
+from origination.models import LoanProduct, Rule, RuleSet
+from origination.services._common import user_or_none
 
 
 def _rules_check(rule_dicts: Sequence[Mapping[str, Any]]) -> list[rules.RuleSpec]:

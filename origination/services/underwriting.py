@@ -12,25 +12,11 @@ from django.utils import timezone
 
 from lendcore.core.state import transition
 from origination import effects, pricing, rules, selectors
-from origination.errors import (
-    FourEyesViolation,
-    InvalidTransition,
-    SelfApproval,
-    ValidationFailed,
-)
+from origination.errors import FourEyesViolation, InvalidTransition, SelfApproval, ValidationFailed
 from origination.lock_objects import application_lock
-from origination.models import (
-    Application,
-    UnderwriterAction,
-)
-from origination.services._common import (
-    S,
-    audit,
-    terms_errors,
-)
+from origination.models import Application, UnderwriterAction
+from origination.services._common import S, audit, terms_errors
 from origination.services.offers import offer_create
-
-# --- manual review, four-eyes ------------------------------------------------------------------
 
 
 def _check_not_self(application: Application, acting_user: Any) -> None:

@@ -13,9 +13,7 @@ from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
 from origination import selectors
 from origination.errors import PermissionDenied, ValidationFailed
-from origination.models import (
-    Application,
-)
+from origination.models import Application
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

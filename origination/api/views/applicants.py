@@ -13,19 +13,9 @@ from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.api.fields import id_field, money_field
 from origination import selectors, services
-from origination.api.views._common import (
-    CENT,
-    ZERO,
-    borrower_or_manager,
-    parse,
-    staff_may_manage,
-)
+from origination.api.views._common import CENT, ZERO, borrower_or_manager, parse, staff_may_manage
 from origination.errors import ValidationFailed
-from origination.models import (
-    Applicant,
-)
-
-# --- applicants --------------------------------------------------------------------------------
+from origination.models import Applicant
 
 
 class ApplicantOutput(serializers.ModelSerializer):

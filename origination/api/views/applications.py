@@ -30,15 +30,7 @@ from origination.api.views._common import (
     staff_may_manage,
 )
 from origination.errors import NotFound, ValidationFailed
-from origination.models import (
-    Application,
-    ApplicationEvent,
-    Decision,
-    LoanProduct,
-    Offer,
-)
-
-# --- applications ------------------------------------------------------------------------------
+from origination.models import Application, ApplicationEvent, Decision, LoanProduct, Offer
 
 
 class DecisionOutput(serializers.ModelSerializer):

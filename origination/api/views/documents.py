@@ -12,17 +12,9 @@ from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
 from origination import selectors, services
-from origination.api.views._common import (
-    borrower_or_manager,
-    owner_or_staff,
-    parse,
-)
+from origination.api.views._common import borrower_or_manager, owner_or_staff, parse
 from origination.api.views.applications import ApplicationDetailOutput, application_detail_data
-from origination.models import (
-    Document,
-)
-
-# --- documents ---------------------------------------------------------------------------------
+from origination.models import Document
 
 
 class DocumentOutput(serializers.ModelSerializer):

@@ -12,19 +12,9 @@ from rest_framework.views import APIView
 
 from lendcore.api.fields import money_field
 from origination import selectors, services
-from origination.api.views._common import (
-    CENT,
-    has_perm_code,
-    parse,
-    require,
-)
+from origination.api.views._common import CENT, has_perm_code, parse, require
 from origination.errors import NotFound
-from origination.models import (
-    LoanProduct,
-    ProductVersion,
-)
-
-# --- products ----------------------------------------------------------------------------------
+from origination.models import LoanProduct, ProductVersion
 
 
 class ProductOutput(serializers.Serializer):

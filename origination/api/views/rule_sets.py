@@ -13,19 +13,9 @@ from rest_framework.views import APIView
 
 from lendcore.api.fields import id_field
 from origination import selectors, services
-from origination.api.views._common import (
-    has_perm_code,
-    parse,
-    require,
-)
+from origination.api.views._common import has_perm_code, parse, require
 from origination.errors import PermissionDenied, ValidationFailed
-from origination.models import (
-    LoanProduct,
-    Rule,
-    RuleSet,
-)
-
-# --- rule sets ---------------------------------------------------------------------------------
+from origination.models import LoanProduct, Rule, RuleSet
 
 
 class RuleSerializer(serializers.ModelSerializer):
