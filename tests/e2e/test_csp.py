@@ -23,7 +23,9 @@ def violations(page):
     page.on(
         "console",
         lambda message: (
-            found.append(message.text) if "Content Security Policy" in message.text else None
+            found.append(f"{page.url} {message.location}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
         ),
     )
     return found
