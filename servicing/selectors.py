@@ -31,11 +31,20 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from lendcore.accounts.models import Borrower
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
 from lendcore.core.sqlrows import execute
 from lendcore.finance.money import ZERO
 
-from .errors import ErrorCode, LoanNotFound, ServicingNotFound, ServicingValidationError
+from .accrual import loan_periods, projected_interest
+from .engine import LoanBook
+from .errors import (
+    ErrorCode,
+    LoanNotFound,
+    LoanStateConflict,
+    ServicingNotFound,
+    ServicingValidationError,
+)
 from .filters import LoanFilter
 from .models import (
     BusinessDate,
@@ -48,9 +57,11 @@ from .models import (
     LoanEvent,
     Modification,
     Payment,
+    PaymentApplication,
     ScheduleVersion,
     Statement,
 )
+from .payoff import payoff_amount_on, payoff_quote_build
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 
@@ -128,8 +139,6 @@ def loan_get_for_write(*, user, loan_id: int) -> Loan:
     """The loan, with only its id and borrower loaded, if `user` may see it; else 404. The
     plain visibility check of a write, which locks and reads the loan itself: one short
     SQL query, without the schedule annotations of `loan_get_visible`."""
-    from lendcore.accounts.models import Borrower
-
     params: list[int | None]
     if user_is_staff_member(user):
         sql = f"SELECT l.id, l.borrower_id FROM {_table(Loan)} l WHERE l.id = %s"  # noqa: S608
@@ -154,8 +163,6 @@ def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, dat
     it, or a late fee charged at the close of its date or later, which it may have made
     undue): then it must replay; and the replay floor (the effective date of the last
     applied modification; nothing is posted before it)."""
-    from .models import Modification, PaymentApplication
-
     sql = (
         "SELECT "  # noqa: S608
         f"EXISTS(SELECT 1 FROM {_table(PaymentApplication)} a "
@@ -271,8 +278,6 @@ def loan_balances(loan: Loan, *, on: date | None = None) -> LoanBalances:
 
 def loan_balances_many(loans: list[Loan], *, on: date | None = None) -> dict[int, LoanBalances]:
     """Balances of many loans (from `loans_with_due`) with one extra query at most."""
-    from .accrual import loan_periods, projected_interest
-    from .payoff import payoff_amount_on
 
     on = on or business_date_get()
     periods = loan_periods([loan for loan in loans if loan.status == Loan.Status.ACTIVE])
@@ -330,7 +335,6 @@ def loan_schedule_rows(*, loan: Loan, on: date | None = None) -> list[Installmen
     """The current schedule as of the business date: each installment's status, and the final
     one trued up to what the loan owes by then (past maturity, interest accrues until it is
     paid: what a borrower reads is what closes the loan). Nothing is written."""
-    from .engine import LoanBook
 
     on = on or business_date_get()
     rows = list(loan_schedule(loan=loan))
@@ -477,8 +481,6 @@ def gl_lines(*, date_from: date, date_to: date) -> QuerySet[JournalLine]:
 
 def payoff_quote(*, loan: Loan, on: date | None = None):
     """What pays the loan off if received by `on` (business date .. +30 days): a PayoffQuote."""
-    from .errors import LoanStateConflict, ServicingValidationError
-    from .payoff import payoff_quote_build
 
     bd = business_date_get()
     on = on or bd

@@ -21,6 +21,7 @@ from lendcore.finance.money import ZERO, round_money
 from .models import (
     Account,
     EntryType,
+    Installment,
     InterestAccrual,
     JournalLine,
     Loan,
@@ -28,6 +29,10 @@ from .models import (
     Payment,
     Statement,
 )
+from .selectors import loans_with_due
+
+# what `selectors.loans_with_due` annotates (names the type checker cannot see on Loan)
+DUE_FIELDS = ("pk", "past_due_amount", "next_installment_due_date", "next_installment_amount")
 
 # Journal entries whose lines on the fees receivable make a statement's "fees charged": fees
 # assessed, less waivers and fee reversals. A payment's reversal (a replay) moves the fees
@@ -59,8 +64,6 @@ def statement_figures(*, loans: list[tuple[int, date]], on: date) -> dict[int, d
     assessed less waived and reversed (`STATEMENT_FEE_ENTRY_TYPES`); payments are the
     period's posted payments; past due and next due are the schedule's
     (`selectors.loans_with_due`). Close of business's SQL is pinned to this."""
-    from .selectors import loans_with_due
-
     ids = [pk for pk, _ in loans]
     previous = dict(
         Statement.objects.filter(loan_id__in=ids, period_end__lt=on)
@@ -118,9 +121,7 @@ def statement_figures(*, loans: list[tuple[int, date]], on: date) -> dict[int, d
     closing = _owed(ids, on)
     due = {
         row["pk"]: row
-        for row in loans_with_due(Loan.objects.filter(pk__in=ids), on=on).values(
-            "pk", "past_due_amount", "next_installment_due_date", "next_installment_amount"
-        )
+        for row in loans_with_due(Loan.objects.filter(pk__in=ids), on=on).values(*DUE_FIELDS)
     }
     return {
         pk: {
@@ -166,8 +167,6 @@ def statement_generate(*, loan: Loan, period_end: date, acting_user=None) -> Sta
 def _final_installment(statement: Statement) -> dict | None:
     """The final installment when the statement bills it and it was trued up to the loan's
     actual balance: its amount and the adjustment from the original schedule."""
-    from .models import Installment
-
     final = (
         Installment.objects.filter(loan_id=statement.loan_id, schedule__is_current=True)
         .order_by("-number")
