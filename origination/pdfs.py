@@ -1,20 +1,14 @@
-"""PDFs rendered with WeasyPrint from templates under templates/origination/pdf/."""
+"""PDFs from templates under templates/origination/pdf/, printed by lendcore.core.pdf."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from lendcore.core.pdf import render_pdf
+
 from .models import Application, BureauReport, Offer
-
-
-def render_pdf(template: str, context: dict[str, Any]) -> bytes:
-    from weasyprint import HTML  # imported late: loading pango is slow
-
-    html = render_to_string(template, context)
-    return HTML(string=html).write_pdf()
 
 
 def _common(application: Application) -> dict[str, Any]:

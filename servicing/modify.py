@@ -43,6 +43,7 @@ from .models import (
 )
 from .selectors import business_date_get
 from .validation import actor as _actor
+from .validation import permission_require
 
 # A re-scheduled loan whose last installment is this far (a share of the installment) from
 # the others does not amortize: the installment barely covers a period's interest.
@@ -407,6 +408,7 @@ def charge_off_undo(*, loan: Loan, reason: str, acting_user) -> ChargeOff:
     """Reverse an approved charge-off (reversing entry); refused once recoveries were posted."""
     if not (reason or "").strip():
         raise ServicingValidationError.field("reason", "Say why the charge-off is undone.")
+    permission_require(acting_user, "approve_charge_off")
     bd = business_date_get()
     loan = loan_lock(loan_id=loan.pk)
     charge_off = (

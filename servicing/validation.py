@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from lendcore.accounts.roles import perm
+from lendcore.errors import PermissionDenied
 from lendcore.finance.money import MONEY_MAX, round_money
 
 from .errors import ErrorCode, ServicingValidationError
@@ -39,3 +41,12 @@ def money_validate(value, *, field: str = "amount", allow_zero: bool = False) ->
             code=ErrorCode.INVALID_AMOUNT,
         )
     return round_money(amount)
+
+
+def permission_require(acting_user, codename: str) -> None:
+    """A staff action's permission, checked by the service itself (the API, the staff UI and
+    the admin reach it alike); `acting_user` None is the system (close of business, demo)."""
+    if acting_user is not None and not acting_user.has_perm(perm(codename)):
+        raise PermissionDenied(
+            f"This action needs a staff role with: {codename}", code="permission_denied"
+        )

@@ -42,7 +42,7 @@ from servicing.selectors import (
     loan_posting_state,
 )
 from servicing.validation import actor as _actor
-from servicing.validation import money_validate
+from servicing.validation import money_validate, permission_require
 
 from ._shared import _event
 
@@ -132,6 +132,7 @@ def payment_post(
             f"method {' or '.join(BORROWER_METHODS)}; it posts once it settles.",
             code=ErrorCode.BORROWER_PAYMENT,
         )
+    permission_require(acting_user, "service_loans")
     loan, bd = loan_lock_dated(loan_id=loan.pk)
     loan = loan_catch_up(loan=loan, business_date=bd)  # a lagging COB closes this loan first
     if effective_date is None:

@@ -12,10 +12,9 @@ import origination
 
 ROOT = Path(origination.__file__).parent
 MODULES = sorted(p for p in ROOT.rglob("*.py") if "migrations" not in p.parts)
-# Imported late on purpose, not to break a cycle: WeasyPrint loads pango (slow), and the app
-# registers its Celery tasks and its loan page panel once Django is ready.
+# Imported late on purpose, not to break a cycle: the app registers its Celery tasks and its
+# loan page panel once Django is ready.
 LATE_IMPORTS_ALLOWED = {
-    ("pdfs.py", "weasyprint"),
     ("apps.py", ""),
     ("apps.py", "panels"),
     ("apps.py", "lendcore.core"),
