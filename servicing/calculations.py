@@ -153,11 +153,19 @@ def waterfall(
 
 
 def fill_installment(
-    amount: Decimal, *, interest_left: Decimal, principal_left: Decimal, fee_left: Decimal
+    amount: Decimal,
+    *,
+    interest_left: Decimal,
+    principal_left: Decimal,
+    fee_left: Decimal,
+    cancelled: Decimal = ZERO,
 ) -> tuple[Decimal, Decimal, Decimal]:
     """(interest, principal, fee) of an installment that `amount` pays: interest first, then
-    principal, then the installment's fee."""
-    to_interest = max(min(amount, interest_left), ZERO)
+    principal, then the installment's fee. What the installment had `cancelled` (the
+    scheduled interest a prepayment of all its principal cancelled; `final_interest_due`
+    and the accrual count it as interest too) is no longer billed: it comes off the interest
+    left, even when a true-up bills the installment principal again."""
+    to_interest = max(min(amount, interest_left - cancelled), ZERO)
     to_principal = max(min(amount - to_interest, principal_left), ZERO)
     to_fee = max(min(amount - to_interest - to_principal, fee_left), ZERO)
     return to_interest, to_principal, to_fee

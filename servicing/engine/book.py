@@ -366,6 +366,7 @@ def _allocate(book: LoanBook, amount: Decimal, on: date) -> Allocation:
             interest_left=inst.interest_due - inst.interest_paid,
             principal_left=inst.principal_due - inst.principal_paid,
             fee_left=inst.fee_due - inst.fee_paid,
+            cancelled=inst.cancelled,
         )
         if di or dp or df:
             inst.interest_paid += di

@@ -28,7 +28,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import transaction
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 
 from lendcore.finance.daycount import BASES, is_last_of_february, year_fraction
@@ -238,6 +238,35 @@ ACTIONS = (
 
 
 @LIFE
+# Lives that failed once (tests/servicing/test_loan_life_findings.py replays each): the final
+# installment's cancelled interest billed again after a reversal.
+@example(
+    loan_terms=Terms(
+        principal=Decimal("3034.22"),
+        annual_rate=Decimal("0.0010"),
+        n_periods=10,
+        frequency="biweekly",
+        day_count="ACT/ACT-ISDA",
+        interest_model="scheduled",
+        amortization="level",
+        payment_rounding="0.01",
+        first_due_offset=0,
+        disbursed_on=D0,
+    ),
+    events=[
+        (0, "pay_billed", Decimal("0.07")),
+        (0, "pay_backdated", Decimal("0.65")),
+        (30, "pay_extra", Decimal("0.43")),
+        (39, "pay_backdated", Decimal("0.55")),
+        (39, "cob", Decimal("0.30")),
+        (30, "fee", Decimal("0.02")),
+        (6, "cob", Decimal("0.23")),
+        (25, "reverse", Decimal("0.56")),
+        (13, "reverse", Decimal("0.47")),
+        (0, "cob", Decimal("0.82")),
+        (36, "pay_billed", Decimal("0.25")),
+    ],
+)
 @given(
     loan_terms=terms(max_days=400),
     events=st.lists(
