@@ -9,6 +9,7 @@ or no credit file.
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from lendcore.accounts.models import Borrower
 from lendcore.core.state import transition
@@ -119,7 +121,18 @@ PERSONAL_RULES: list[dict[str, str]] = [
     },
 ]
 
-DEMO_PDF = b"%PDF-1.4\n% LendCore demo document\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+def _blank_pdf(title: str) -> bytes:
+    """A real one-page PDF (uploads are parsed, a lookalike is refused)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+DEMO_PDF = _blank_pdf("LendCore demo document")
 
 
 def personal_product_ensure(*, acting_user: Any = None):

@@ -72,6 +72,12 @@ class Document(models.Model):
     def status_event(self, **event: Any) -> DocumentEvent:
         return DocumentEvent(document=self, **event)
 
+    def download_name(self) -> str:
+        """The name a download is saved under: built by the server from the document's type,
+        id and real content type, never the uploader's file name."""
+        extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+        return f"{self.doc_type}-{self.pk}.{extension.get(self.content_type, 'bin')}"
+
     def is_reviewable(self) -> bool:
         """Staff may still accept or reject it (not replaced by a newer upload)."""
         return bool(self.TRANSITIONS.get(self.status))

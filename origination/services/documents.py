@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lendcore.core.state import transition
+from lendcore.core.uploads import UploadRefused, inspect_upload
 from origination import effects, pdfs, selectors
 from origination.errors import InvalidTransition, ValidationFailed
 from origination.lock_objects import application_lock, document_lock
@@ -49,7 +50,8 @@ def _store_bytes(data: bytes, *, folder: str) -> str:
 def document_upload(
     *, application: Application, acting_user: Any, doc_type: str, file: Any
 ) -> Document:
-    """Store an uploaded file after sniffing its bytes; a re-upload supersedes rejected ones."""
+    """Store an uploaded file once its bytes parse as a plain PDF or image
+    (`lendcore.core.uploads`), under a generated name; a re-upload supersedes rejected ones."""
     errors = FieldErrors()
     if doc_type not in Document.UPLOAD_TYPES:
         errors.add("doc_type", f"{doc_type!r} is not one of: {', '.join(Document.UPLOAD_TYPES)}.")
@@ -69,14 +71,17 @@ def document_upload(
             errors.add("file", "The file is empty.")
         elif len(data) > limit:
             errors.add("file", f"The file is larger than {limit // (1024 * 1024)} MB.")
-        elif sniff_content_type(data[:16]) is None:
-            errors.add("file", "Only PDF, JPEG and PNG files are accepted (checked by content).")
+        else:
+            try:
+                kind = inspect_upload(data)
+            except UploadRefused as refused:
+                errors.add("file", str(refused))
     errors.raise_if_any()
     if not application.accepts_documents():
         raise InvalidTransition(
             f"Documents cannot be added to an application that is {application.status}."
         )
-    content_type = sniff_content_type(data[:16]) or "application/octet-stream"
+    content_type = kind.content_type
     storage_name = _store_bytes(data, folder="documents")  # before the transaction: may be S3
     with transaction.atomic():
         locked = application_lock(application_id=application.pk)

@@ -106,9 +106,11 @@ def status_steps(application: Application) -> list[dict[str, Any]]:
 def document_response(document: Document) -> FileResponse:
     """The stored bytes as an attachment; never rendered inline by the browser."""
     handle = services.document_open(document=document)
-    name = document.original_name or f"{document.doc_type}-{document.pk}"
     response = FileResponse(
-        handle, as_attachment=True, filename=name, content_type=document.content_type
+        handle,
+        as_attachment=True,
+        filename=document.download_name(),  # never the uploader's name
+        content_type=document.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

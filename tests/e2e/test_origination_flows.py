@@ -19,13 +19,11 @@ from origination import services
 from origination.models import Application, Offer
 from servicing.models import Loan
 from tests.origination.conftest import _media, product  # noqa: F401  (fixtures)
-from tests.origination.factories import ApplicantFactory, ApplicationFactory
+from tests.origination.factories import PDF, PNG, ApplicantFactory, ApplicationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOTS = os.environ.get("ORIGINATION_SCREENSHOTS")
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def shot(page: Page, name: str) -> None:

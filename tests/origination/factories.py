@@ -6,20 +6,30 @@ takes traits: `with_documents=True`, `submitted=True` (decided by the sandbox on
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import factory
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from PIL import Image
 
 from origination import services
 from origination.demo import DEMO_PDF, personal_product_ensure
 from origination.models import Applicant, Application
 
+
+def _image(fmt: str) -> bytes:
+    """A real (tiny) image: uploads are decoded, a lookalike is refused."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(out, format=fmt)
+    return out.getvalue()
+
+
 PDF = DEMO_PDF
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = _image("JPEG")
+PNG = _image("PNG")
 
 
 def pdf_file(name: str = "doc.pdf", data: bytes = PDF) -> ContentFile:

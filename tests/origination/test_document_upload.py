@@ -44,6 +44,11 @@ def test_upload_sniffs_the_bytes_and_records_the_hash(
         (b"", "empty"),
         (b"GIF89a not accepted", "Only PDF, JPEG and PNG"),
         (b"<html>%PDF-</html>", "Only PDF, JPEG and PNG"),
+        # issue 10, point 8: the audit's polyglot, a PDF header followed by HTML
+        (b"%PDF-1.4\n<html><script>alert(document.cookie)</script></html>", "markup"),
+        (PDF + b"<svg onload=alert(1)>", "markup"),
+        (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "could not be read"),
+        (PNG + b"trailing payload", "after its end"),
     ],
 )
 def test_empty_or_wrong_content_is_400_and_stores_nothing(
@@ -148,3 +153,14 @@ def test_staff_request_documents_e_mails_the_borrower(
         services.application_documents_request(
             application=application, acting_user=loan_officer, doc_types=["selfie"]
         )
+
+
+def test_a_download_is_named_by_the_server_not_the_uploader(make_application, loan_officer):
+    application = make_application(with_documents=False)
+    document = services.document_upload(
+        application=application,
+        acting_user=loan_officer,
+        doc_type="id_proof",
+        file=ContentFile(PNG, name='"><img src=x onerror=alert(1)>.html'),
+    )
+    assert document.download_name() == f"id_proof-{document.pk}.png"

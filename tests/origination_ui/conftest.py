@@ -15,8 +15,7 @@ from tests.origination.conftest import (  # noqa: F401  (fixtures, re-exported)
     make_application,
     product,
 )
-
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+from tests.origination.factories import PNG  # noqa: F401  (a real image, for the page tests)
 
 
 @pytest.fixture

@@ -87,13 +87,10 @@ class DocumentDownloadApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, document_id: int) -> FileResponse:
         document = selectors.document_get(user=request.user, document_id=document_id)
-        extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
-            document.content_type, "bin"
-        )
         response = FileResponse(
             services.document_open(document=document),
             as_attachment=True,
-            filename=f"{document.doc_type}-{document.pk}.{extension}",
+            filename=document.download_name(),
             content_type=document.content_type,
         )
         response["X-Content-Type-Options"] = "nosniff"
