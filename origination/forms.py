@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from lendcore.core import crypto
 from lendcore.core.forms import LenientDecimalField, money_form_field
 from lendcore.errors import ApplicationError
 from lendcore.quotes.services import FREQUENCIES
@@ -296,8 +297,9 @@ class ApplicantForm(forms.Form):
         label="Social Security number",
         regex=r"^\s*\d{3}-?\d{2}-?\d{4}\s*$",
         max_length=11,
+        # Never written back into the page (issue 10, point 6): a form with errors asks again.
         widget=forms.PasswordInput(
-            render_value=True, attrs={"autocomplete": "off", "inputmode": "numeric"}
+            render_value=False, attrs={"autocomplete": "off", "inputmode": "numeric"}
         ),
         error_messages={"invalid": "Enter the nine digits of your SSN, e.g. 123-45-6789."},
     )
@@ -333,14 +335,32 @@ class ApplicantForm(forms.Form):
             self.add_error("date_of_birth", "You must be at least 18 years old to apply.")
         return born
 
+    def __init__(self, *args: Any, ssn_on_file: str = "", **kwargs: Any) -> None:
+        """`ssn_on_file`: the last four of an SSN this draft already holds (encrypted in the
+        session); the field may then be left blank to keep it."""
+        super().__init__(*args, **kwargs)
+        self.ssn_on_file = ssn_on_file
+        if ssn_on_file:
+            self.fields["ssn"].required = False
+            self.fields["ssn"].help_text = f"On file: •••-••-{ssn_on_file}. Leave blank to keep it."
+
     def clean_ssn(self) -> str:
         return "".join(ch for ch in self.cleaned_data["ssn"] if ch.isdigit())
 
     def clean_state(self) -> str:
         return self.cleaned_data["state"].upper()
 
-    def session_data(self) -> dict[str, Any]:
+    def session_data(self, *, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What the draft keeps between steps: the SSN only encrypted (and its last four), so
+        the session store never holds it in clear; a blank SSN keeps the one on file."""
         data = dict(self.cleaned_data)
+        ssn = data.pop("ssn", "")
+        if ssn:
+            data["ssn_encrypted"] = crypto.encrypt(ssn)
+            data["ssn_last4"] = ssn[-4:]
+        elif previous:
+            data["ssn_encrypted"] = previous["ssn_encrypted"]
+            data["ssn_last4"] = previous["ssn_last4"]
         data["date_of_birth"] = data["date_of_birth"].isoformat()
         for name in ("monthly_income", "monthly_housing_payment", "monthly_other_debts"):
             data[name] = str(data[name])

@@ -20,6 +20,7 @@ from django.views import View
 
 from lendcore.accounts.models import Borrower
 from lendcore.accounts.selectors import borrower_for_user
+from lendcore.core import crypto
 from lendcore.errors import ApplicationError, ValidationFailed
 from lendcore.quotes.services import FREQUENCIES
 from origination import pricing, selectors, services
@@ -176,7 +177,13 @@ class ApplyDetailsView(BorrowerRequiredMixin, View):
         state = request.session.get(SESSION_KEY) or {}
         if "terms" not in state:
             return redirect("origination:portal-apply-new")
-        initial = state.get("applicant") or {
+        saved = state.get("applicant")
+        if saved:
+            # Back from the review: everything but the SSN, which stays encrypted in the draft.
+            initial = {k: v for k, v in saved.items() if not k.startswith("ssn")}
+            form = ApplicantForm(initial=initial, ssn_on_file=saved.get("ssn_last4", ""))
+            return self._render(request, form)
+        initial = {
             "first_name": self.borrower.first_name,
             "last_name": self.borrower.last_name,
             "email": self.borrower.email,
@@ -190,10 +197,11 @@ class ApplyDetailsView(BorrowerRequiredMixin, View):
         state = request.session.get(SESSION_KEY) or {}
         if "terms" not in state:
             return redirect("origination:portal-apply-new")
-        form = ApplicantForm(request.POST)
+        previous = state.get("applicant") or {}
+        form = ApplicantForm(request.POST, ssn_on_file=previous.get("ssn_last4", ""))
         if not form.is_valid():
             return self._render(request, form, status=400)
-        state["applicant"] = form.session_data()
+        state["applicant"] = form.session_data(previous=previous)
         request.session[SESSION_KEY] = state
         return redirect("origination:portal-apply-review")
 
@@ -205,7 +213,11 @@ class ApplyDetailsView(BorrowerRequiredMixin, View):
 
 
 def _applicant_kwargs(data: dict[str, Any]) -> dict[str, Any]:
-    kwargs = dict(data)
+    kwargs = {k: v for k, v in data.items() if not k.startswith("ssn")}
+    # (a draft saved before drafts were encrypted holds `ssn` itself)
+    kwargs["ssn"] = (
+        crypto.decrypt(data["ssn_encrypted"]) if "ssn_encrypted" in data else data["ssn"]
+    )
     kwargs["date_of_birth"] = date.fromisoformat(kwargs["date_of_birth"])
     for name in ("monthly_income", "monthly_housing_payment", "monthly_other_debts"):
         kwargs[name] = Decimal(kwargs[name])
@@ -268,7 +280,8 @@ class ApplyReviewView(BorrowerRequiredMixin, View):
         form = ApplyTermsForm({**terms, "product": terms["product"]}, versions=_versions())
         context = quote_context(form)
         applicant = dict(state["applicant"])
-        applicant["ssn_masked"] = "***-**-" + applicant.get("ssn", "")[-4:]
+        last4 = applicant.get("ssn_last4") or applicant.get("ssn", "")[-4:]
+        applicant["ssn_masked"] = "***-**-" + last4
         context.update({"terms": terms, "applicant": applicant, "error": error, "step": 3})
         return render(request, self.template, context, status=status)
 

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from lendcore.core import crypto
 from origination.models import Applicant, Application, Document, Offer
 from tests.origination.factories import PDF, ApplicantFactory
 
@@ -289,3 +290,31 @@ def test_a_borrower_sees_only_their_own_applications(client_for, borrower, other
     mine = client_for(borrower.user)
     assert mine.get(app_url("application", application)).status_code == 200
     assert f"#{application.pk}" in mine.get(APPLY).content.decode()
+
+
+def test_the_ssn_is_never_in_the_session_or_the_page_in_clear(client_for, borrower, terms):
+    """Issue 10, point 6: between the steps the draft keeps the SSN encrypted, and no page
+    writes it back (going back to step 2, or a step 2 with errors, asks for it again)."""
+    client = client_for(borrower.user)
+    client.post(NEW, terms)
+    client.post(DETAILS, ABOUT)
+    draft = client.session["origination_apply"]["applicant"]
+    assert "ssn" not in draft
+    assert "9999" not in draft["ssn_encrypted"]
+    assert "123459999" not in str(dict(client.session))
+
+    back = client.get(DETAILS).content.decode()
+    assert "123-45-9999" not in back
+    assert "123459999" not in back
+    assert "On file: •••-••-9999" in back
+
+    with_error = client.post(DETAILS, {**ABOUT, "ssn": "987-65-4321", "city": ""})
+    assert with_error.status_code == 400
+    assert "987-65-4321" not in with_error.content.decode()
+
+    # Left blank, the SSN on file is kept; the application gets it.
+    assert client.post(DETAILS, {**ABOUT, "ssn": "", "city": "Chicago"})["Location"] == REVIEW
+    client.post(REVIEW)
+    applicant = Application.objects.get().applicant
+    assert crypto.decrypt(applicant.ssn_encrypted) == "123459999"
+    assert applicant.city == "Chicago"
