@@ -3,9 +3,11 @@ through here (sign-ins, tokens, PII, documents, exports); `audit_selectors` read
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from .client_ip import client_ip
 from .models import AuditEvent
@@ -22,7 +24,27 @@ class Action:
     TWO_FACTOR_ENROLLED = "two_factor_enrolled"
     TWO_FACTOR_FAILED = "two_factor_failed"
     AUDIT_EXPORTED = "audit_exported"
+    SSN_REVEALED = "ssn_revealed"
+    DOCUMENT_VIEWED = "document_viewed"
+    GL_EXPORTED = "gl_exported"
     FIELD_KEYS_ROTATED = "field_keys_rotated"
+
+
+# The client address of the request being served, so that a service (which takes no request)
+# still records where an action came from. Set by AuditContextMiddleware.
+_client_ip: ContextVar[str] = ContextVar("audit_client_ip", default="")
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _client_ip.set(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _client_ip.reset(token)
 
 
 def audit_record(
@@ -50,7 +72,7 @@ def audit_record(
         action=action,
         actor_id=actor.pk if known else None,
         actor_name=(actor.get_username() if known else actor_name)[:150],
-        ip=client_ip(request) if request is not None else "",
+        ip=client_ip(request) if request is not None else _client_ip.get(),
         object_type=object_type[:50],
         object_id=str(object_id)[:50],
         object_label=str(object_label)[:200],

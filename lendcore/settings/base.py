@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "lendcore.core.audit.AuditContextMiddleware",
     "lendcore.accounts.middleware.StaffIdleTimeoutMiddleware",
     "lendcore.accounts.middleware.StaffTwoFactorMiddleware",
     # last: it answers a locked-out login attempt

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from lendcore.core.audit import audit_record
 from lendcore.finance.money import MONEY_MAX
 from origination.errors import ValidationFailed
 from origination.models import Applicant, Application, AuditEntry, ProductVersion
@@ -33,6 +34,17 @@ def audit(
     applicant: Applicant | None = None,
     **detail: Any,
 ) -> AuditEntry:
+    """The application's own log (its page shows it) and the append-only audit trail, which
+    keeps the row when the application or the user goes, with the client address."""
+    subject = application if application is not None else applicant
+    audit_record(
+        action=action,
+        actor=user_or_none(acting_user),
+        actor_name="" if acting_user is not None else "system",
+        obj=subject,
+        **({"application": application.pk} if application is not None else {}),
+        **detail,
+    )
     return AuditEntry.objects.create(
         actor=user_or_none(acting_user),
         action=action,

@@ -107,7 +107,10 @@ def applicant_create(
 
 
 @transaction.atomic
-def applicant_ssn_reveal(*, applicant: Applicant, acting_user: Any) -> str:
-    """The full SSN; the caller has checked `reveal_ssn`. Writes an audit row."""
-    audit(action="ssn_revealed", acting_user=acting_user, applicant=applicant)
+def applicant_ssn_reveal(*, applicant: Applicant, acting_user: Any, application: Any = None) -> str:
+    """The full SSN; the caller has checked `reveal_ssn`. Audited with the application it was
+    revealed for (when there is one) and the client address."""
+    audit(
+        action="ssn_revealed", acting_user=acting_user, applicant=applicant, application=application
+    )
     return crypto.decrypt(applicant.ssn_encrypted)

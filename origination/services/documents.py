@@ -174,7 +174,18 @@ def application_documents_request(
     return application
 
 
-def document_open(*, document: Document):
+def document_open(*, document: Document, acting_user: Any = None, purpose: str = "download"):
+    """The stored bytes. Opened for a person (`acting_user`), it is audited: a download or a
+    preview of a document is a view of personal data."""
+    if acting_user is not None:
+        audit(
+            action="document_viewed",
+            acting_user=acting_user,
+            application=document.application,
+            document=document.pk,
+            doc_type=document.doc_type,
+            purpose=purpose,
+        )
     return default_storage.open(document.storage_name, "rb")
 
 

@@ -103,9 +103,9 @@ def status_steps(application: Application) -> list[dict[str, Any]]:
     return steps
 
 
-def document_response(document: Document) -> FileResponse:
-    """The stored bytes as an attachment; never rendered inline by the browser."""
-    handle = services.document_open(document=document)
+def document_response(document: Document, *, viewer: Any) -> FileResponse:
+    """The stored bytes as an attachment; never rendered inline by the browser (audited)."""
+    handle = services.document_open(document=document, acting_user=viewer)
     response = FileResponse(
         handle,
         as_attachment=True,
@@ -117,13 +117,13 @@ def document_response(document: Document) -> FileResponse:
     return response
 
 
-def image_data_uri(document: Document) -> str | None:
+def image_data_uri(document: Document, *, viewer: Any) -> str | None:
     """A data: URI of an image document (sniffed PNG/JPEG only) for an inline preview."""
     if document.content_type not in ("image/png", "image/jpeg"):
         return None
     if document.size > PREVIEW_MAX_BYTES:
         return None
-    with services.document_open(document=document) as handle:
+    with services.document_open(document=document, acting_user=viewer, purpose="preview") as handle:
         data = handle.read(PREVIEW_MAX_BYTES + 1)
     if services.sniff_content_type(data[:16]) != document.content_type:
         return None

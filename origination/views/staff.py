@@ -193,7 +193,7 @@ class ApplicantSsnRevealView(StaffRequiredMixin, View):
     def post(self, request: HttpRequest, application_id: int) -> HttpResponse:
         application = _staff_application(request, application_id)
         ssn = services.applicant_ssn_reveal(
-            applicant=application.applicant, acting_user=request.user
+            applicant=application.applicant, acting_user=request.user, application=application
         )
         formatted = f"{ssn[:3]}-{ssn[3:5]}-{ssn[5:]}"
         if request.headers.get("HX-Request") == "true":
@@ -408,7 +408,7 @@ class DocumentDownloadView(View):
     def get(self, request: HttpRequest, document_id: int) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('accounts:login')}?next={request.path}")
-        return document_response(document_or_404(request.user, document_id))
+        return document_response(document_or_404(request.user, document_id), viewer=request.user)
 
 
 class DocumentPreviewView(StaffRequiredMixin, View):
@@ -421,7 +421,7 @@ class DocumentPreviewView(StaffRequiredMixin, View):
         return render(
             request,
             "staff/origination/_preview.html",
-            {"document": document, "data_uri": image_data_uri(document)},
+            {"document": document, "data_uri": image_data_uri(document, viewer=request.user)},
         )
 
 

@@ -88,7 +88,7 @@ class DocumentDownloadApi(APIView):
     def get(self, request: Request, document_id: int) -> FileResponse:
         document = selectors.document_get(user=request.user, document_id=document_id)
         response = FileResponse(
-            services.document_open(document=document),
+            services.document_open(document=document, acting_user=request.user),
             as_attachment=True,
             filename=document.download_name(),
             content_type=document.content_type,

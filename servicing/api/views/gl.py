@@ -16,6 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
+from lendcore.core.audit import Action, audit_record
 from lendcore.core.csv_export import csv_write
 from servicing import selectors
 from servicing.errors import ServicingValidationError
@@ -88,4 +89,12 @@ class GlExportApi(APIView):
         lines = selectors.gl_lines(date_from=parsed["from"], date_to=parsed["to"])
         # formulas neutralised: references and memos are typed by people (csv_export)
         csv_write(response, GL_CSV_HEADER, gl_csv_rows(lines.iterator(chunk_size=5000)))
+        audit_record(
+            action=Action.GL_EXPORTED,
+            request=request,
+            object_type="gl",
+            object_label=f"{parsed['from']} to {parsed['to']}",
+            date_from=str(parsed["from"]),
+            date_to=str(parsed["to"]),
+        )
         return response
