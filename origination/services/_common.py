@@ -37,13 +37,15 @@ def audit(
     """The application's own log (its page shows it) and the append-only audit trail, which
     keeps the row when the application or the user goes, with the client address."""
     subject = application if application is not None else applicant
+    trail: dict[str, Any] = dict(detail)
+    if application is not None:
+        trail["application"] = application.pk
     audit_record(
         action=action,
         actor=user_or_none(acting_user),
         actor_name="" if acting_user is not None else "system",
         obj=subject,
-        **({"application": application.pk} if application is not None else {}),
-        **detail,
+        **trail,
     )
     return AuditEntry.objects.create(
         actor=user_or_none(acting_user),
