@@ -8,13 +8,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.api.fields import id_field, money_field
 from lendcore.api.idempotency import idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
@@ -32,9 +33,24 @@ from origination.api.views._common import (
 from origination.errors import NotFound, ValidationFailed
 from origination.models import Application, ApplicationEvent, Decision, LoanProduct, Offer
 
+# A borrower reads the outcome and the reasons they are owed (the adverse-action reasons), never
+# the rule trace, thresholds, score inputs or bureau data: those are staff's only.
+STAFF_ONLY_DECISION_FIELDS = (
+    "score",
+    "dti",
+    "rules",
+    "rule_set",
+    "rule_set_version",
+    "inputs",
+    "bureau_report",
+    "identity_check",
+)
+
 
 class DecisionOutput(serializers.ModelSerializer):
-    dti = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
+    dti = serializers.DecimalField(
+        max_digits=9, decimal_places=4, allow_null=True, required=False, help_text="Staff only."
+    )
 
     class Meta:
         model = Decision
@@ -54,6 +70,23 @@ class DecisionOutput(serializers.ModelSerializer):
             "identity_check",
             "created_at",
         ]
+        extra_kwargs = {
+            name: {"required": False, "help_text": "Staff only."}
+            for name in STAFF_ONLY_DECISION_FIELDS
+            if name != "dti"
+        }
+
+    def to_representation(self, instance: Decision) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not user_is_staff_member(request.user):
+            for name in STAFF_ONLY_DECISION_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+def decision_data(request: Request, decision: Decision) -> dict[str, Any]:
+    return dict(DecisionOutput(decision, context={"request": request}).data)
 
 
 class OfferOutput(serializers.ModelSerializer):
@@ -126,9 +159,12 @@ class ApplicationDetailOutput(ApplicationListOutput):
     class Meta(ApplicationListOutput.Meta):
         fields = [*ApplicationListOutput.Meta.fields, "decision", "offer", "checklist"]
 
+    @extend_schema_field(DecisionOutput)
     def get_decision(self, application: Application) -> dict[str, Any] | None:
         decision = selectors.application_latest_decision(application)
-        return DecisionOutput(decision).data if decision is not None else None
+        if decision is None:
+            return None
+        return decision_data(self.context["request"], decision)
 
     def get_offer(self, application: Application) -> dict[str, Any] | None:
         offer = selectors.application_offer(application)
@@ -140,7 +176,7 @@ class ApplicationDetailOutput(ApplicationListOutput):
 
 def application_detail_data(request: Request, application_id: int) -> dict[str, Any]:
     application = selectors.application_get(user=request.user, application_id=application_id)
-    return dict(ApplicationDetailOutput(application).data)
+    return dict(ApplicationDetailOutput(application, context={"request": request}).data)
 
 
 class ApplicationListCreateApi(APIView):
@@ -393,7 +429,7 @@ class ApplicationDecisionApi(APIView):
         decision = selectors.application_latest_decision(application)
         if decision is None:
             raise NotFound("This application has no decision yet.")
-        return Response(DecisionOutput(decision).data)
+        return Response(decision_data(request, decision))
 
 
 class ApplicationOfferApi(APIView):
