@@ -27,6 +27,36 @@ def _check_not_self(application: Application, acting_user: Any) -> None:
         raise SelfApproval("You cannot approve an application you created or are the applicant on.")
 
 
+def _current_round(approvals: list[UnderwriterAction]) -> list[UnderwriterAction]:
+    """The approvals that agree on the latest terms: the trailing run with the same terms."""
+    if not approvals:
+        return []
+    latest = approvals[-1]
+    run: list[UnderwriterAction] = []
+    for action in reversed(approvals):
+        if (action.amount, action.annual_rate, action.term) != (
+            latest.amount,
+            latest.annual_rate,
+            latest.term,
+        ):
+            break
+        run.append(action)
+    return list(reversed(run))
+
+
+def _changes_terms(
+    last: UnderwriterAction,
+    amount: Decimal | None,
+    annual_rate: Decimal | None,
+    term: int | None,
+) -> bool:
+    return (
+        (amount is not None and amount != last.amount)
+        or (annual_rate is not None and annual_rate != last.annual_rate)
+        or (term is not None and term != last.term)
+    )
+
+
 def application_approve(
     *,
     application: Application,
@@ -38,7 +68,9 @@ def application_approve(
     """An underwriter approves a referred application, optionally with a counter-offer.
 
     Above the product's four-eyes limit the first approval is recorded and the application
-    stays referred until a different underwriter approves too.
+    stays referred until a different underwriter approves too. The second approver confirms
+    the first approver's terms (passing none, or the same): terms that differ start the
+    four-eyes round again, with this approver as its first (issue 10, point 2).
     """
     version = application.product_version
     errors = terms_errors(version, amount=amount, term=term)
@@ -54,13 +86,20 @@ def application_approve(
                 extra={"from": application.status, "to": S.APPROVED},
             )
         _check_not_self(application, acting_user)
-        prior = list(application.underwriter_actions.filter(kind=UnderwriterAction.Kind.APPROVE))
-        if any(p.underwriter_id == acting_user.pk for p in prior):
+        approvals = list(
+            application.underwriter_actions.filter(kind=UnderwriterAction.Kind.APPROVE).order_by(
+                "pk"
+            )
+        )
+        prior = _current_round(approvals)
+        last = prior[-1] if prior else None
+        if last is not None and _changes_terms(last, amount, annual_rate, term):
+            prior, last = [], None  # new terms: a new round, this approver its first
+        elif any(p.underwriter_id == acting_user.pk for p in prior):
             raise FourEyesViolation(
                 "You have already approved this application; a second, different underwriter "
                 "must approve it."
             )
-        last = prior[-1] if prior else None
         final_amount = amount or (last.amount if last else None) or application.amount
         final_term = term or (last.term if last else None) or application.term
         decision = selectors.application_latest_decision(application)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from origination import services
+from origination import selectors, services
 from origination.errors import (
     FourEyesViolation,
     InvalidTransition,
@@ -107,3 +107,44 @@ def test_a_counter_offer_below_the_limit_needs_one_approval(decided, underwriter
         application=application, acting_user=underwriter, amount=Decimal("20000.00")
     )
     assert result.status == Application.Status.APPROVED
+
+
+def test_a_second_approver_confirms_the_first_approvers_terms(decided, underwriter, underwriter2):
+    application = decided("5555", amount=Decimal("30000.00"), term=60)
+    services.application_approve(
+        application=application, acting_user=underwriter, annual_rate=Decimal("17.99")
+    )
+    second = services.application_approve(
+        application=application,
+        acting_user=underwriter2,
+        amount=Decimal("30000.00"),
+        annual_rate=Decimal("17.99"),
+    )
+    assert second.status == Application.Status.APPROVED
+    assert second.offer.annual_rate == Decimal("17.99")
+
+
+def test_a_second_approver_who_changes_the_terms_starts_the_round_again(
+    decided, underwriter, underwriter2
+):
+    # Issue 10, point 2: the audit's bypass (50,000 at 0 % over the first approver's 30,000)
+    application = decided("5555", amount=Decimal("30000.00"), term=60)
+    services.application_approve(
+        application=application, acting_user=underwriter, annual_rate=Decimal("17.99")
+    )
+    changed = services.application_approve(
+        application=application,
+        acting_user=underwriter2,
+        amount=Decimal("50000.00"),
+        annual_rate=Decimal("0"),
+    )
+    assert changed.status == Application.Status.REFERRED
+    assert changed.status_reason == "awaiting_second_approval"
+    assert selectors.application_offer(changed) is None
+    with pytest.raises(FourEyesViolation):  # the one who changed them cannot confirm them
+        services.application_approve(application=application, acting_user=underwriter2)
+    # the first approver may confirm the new terms: two people agree on what goes out
+    confirmed = services.application_approve(application=application, acting_user=underwriter)
+    assert confirmed.status == Application.Status.APPROVED
+    assert confirmed.offer.amount == Decimal("50000.00")
+    assert confirmed.offer.annual_rate == Decimal("0")
