@@ -14,7 +14,7 @@ from django import forms
 
 from lendcore.errors import ApplicationError
 
-from .models import Fee, Payment
+from .models import Fee, Loan, Payment
 from .rail_payments import account_fingerprint, payment_request_input_errors
 
 _AMOUNT_ERRORS = {
@@ -260,8 +260,6 @@ class LoanFilterForm(forms.Form):
 
     def __init__(self, *args: Any, products: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from .models import Loan
-
         cast(forms.ChoiceField, self.fields["status"]).choices = [("", "Any"), *Loan.Status.choices]
         cast(forms.ChoiceField, self.fields["product"]).choices = [
             ("", "Any"),
