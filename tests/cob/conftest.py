@@ -159,6 +159,8 @@ def celery_worker_factory(request, tmp_path, settings):
             "DB_CONN_MAX_AGE": "0",
             "COB_QUEUE": queue,
             "MEDIA_ROOT": str(tmp_path / "media"),
+            # the workers decrypt what this process encrypted (autopay's bank accounts)
+            "FIELD_ENCRYPTION_KEY_FILE": settings.FIELD_ENCRYPTION_KEY_FILE,
             **{k: str(v) for k, v in extra_env.items()},
         }
         worker = Worker(queue=queue, env=env, log=tmp_path / f"worker{len(workers)}.log")
