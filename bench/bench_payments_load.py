@@ -145,6 +145,8 @@ def start_gunicorn(url: str, port: int, workers: int, threads: int = 1) -> subpr
         "DJANGO_SECRET_KEY": "bench",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_COOKIES": "false",
+        # plain HTTP on loopback: in production a TLS proxy stands in front
+        "DJANGO_SSL_REDIRECT": "false",
         # a throw-away Fernet key (production requires one; the bench stores no SSNs)
         "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(
             b"lendcore-bench-only-key-32bytes!"
