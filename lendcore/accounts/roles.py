@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, str] = {
     "underwrite_applications": "Can approve, counter-offer or decline applications",
     "reveal_ssn": "Can reveal an applicant's full SSN (audited)",
     "disburse_loans": "Can disburse approved, accepted offers",
+    "accept_on_behalf": "Can accept an offer on the borrower's behalf (audited)",
     "service_loans": "Can post and reverse payments, quote payoffs, modify loans",
     "manage_fees": "Can assess and waive fees",
     "approve_charge_off": "Can approve a charge-off (four-eyes)",

@@ -59,6 +59,10 @@ class Application(models.Model):
         max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     status_reason = models.CharField(max_length=100, blank=True)
+    # Where the loan is paid out: entered by the borrower, or by staff before the offer;
+    # shown masked (last four) in the offer and the disbursement notice.
+    disbursement_account_encrypted = models.TextField(blank=True, default="")
+    disbursement_account_last4 = models.CharField(max_length=4, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -84,7 +88,8 @@ class Application(models.Model):
         S.IN_REVIEW: (S.APPROVED, S.DECLINED, S.REFERRED, S.WITHDRAWN, S.EXPIRED),
         S.REFERRED: (S.APPROVED, S.DECLINED, S.WITHDRAWN, S.EXPIRED),
         S.APPROVED: (S.OFFER_ACCEPTED, S.WITHDRAWN, S.EXPIRED),
-        S.OFFER_ACCEPTED: (S.DISBURSED, S.WITHDRAWN, S.EXPIRED),
+        # back to approved: the disbursement account changed, the borrower accepts again
+        S.OFFER_ACCEPTED: (S.DISBURSED, S.APPROVED, S.WITHDRAWN, S.EXPIRED),
         S.DECLINED: (),
         S.DISBURSED: (),
         S.WITHDRAWN: (),
@@ -131,6 +136,10 @@ class Application(models.Model):
 
     def can_accept_offer(self) -> bool:
         return self.status == ApplicationStatus.APPROVED
+
+    @property
+    def disbursement_account_masked(self) -> str:
+        return f"••••{self.disbursement_account_last4}" if self.disbursement_account_last4 else ""
 
     def can_disburse(self) -> bool:
         return self.status == ApplicationStatus.OFFER_ACCEPTED

@@ -25,7 +25,8 @@ class Offer(models.Model):
 
     TRANSITIONS: dict[str, tuple[str, ...]] = {
         "open": ("accepted", "expired", "withdrawn"),
-        "accepted": ("withdrawn", "expired"),
+        # reopened when the disbursement account changes after acceptance
+        "accepted": ("open", "withdrawn", "expired"),
         "expired": (),
         "withdrawn": (),
     }
