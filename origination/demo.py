@@ -195,6 +195,9 @@ def seed_demo() -> list[str]:
     return lines
 
 
+DEMO_ACCOUNT = "000123456789"  # the borrower's (demo) account the loans are paid to
+
+
 def _seed_applications(*, product, borrowers, officer, underwriter, underwriter2, services):
 
     S = Application.Status
@@ -203,8 +206,9 @@ def _seed_applications(*, product, borrowers, officer, underwriter, underwriter2
     today = timezone.localdate()
 
     def applicant(last4: str, last_name: str, borrower=None, income="8000.00"):
+        # A borrower's own applicant is theirs (as in the portal); staff never link one.
         return services.applicant_create(
-            acting_user=officer,
+            acting_user=borrower.user if borrower else officer,
             borrower=borrower,
             ssn=f"123-45-{last4}",
             first_name=borrower.first_name if borrower else "Demo",
@@ -296,6 +300,7 @@ def _seed_applications(*, product, borrowers, officer, underwriter, underwriter2
                 acting_user=borrower.user,
                 signature_name=f"{borrower.first_name} {last}",
                 ip_address="127.0.0.1",
+                disbursement_account=DEMO_ACCOUNT,
             )
         created.append(Application.objects.get(pk=accepted.pk).status)
         disbursed = application(applicant("9999", last, borrower), amount="8000.00", term=36)
@@ -307,6 +312,7 @@ def _seed_applications(*, product, borrowers, officer, underwriter, underwriter2
                 acting_user=borrower.user,
                 signature_name=f"{borrower.first_name} {last}",
                 ip_address="127.0.0.1",
+                disbursement_account=DEMO_ACCOUNT,
             )
             services.application_disburse(
                 application=disbursed, acting_user=officer, method="ach", reference="DEMO-ACH-1"

@@ -19,6 +19,7 @@ from .models import Application
 NOTIFICATION_SEND = "origination.notification_send"
 APPLICATION_DECIDE = "origination.application_decide"
 ADVERSE_ACTION_NOTICE = "origination.adverse_action_notice"
+INVITATION_SEND = "origination.invitation_send"
 
 
 def task_send(name: str, *args: Any) -> None:
@@ -37,6 +38,11 @@ def task_send_on_commit(name: str, *args: Any) -> None:
 def notification_on_commit(application_id: int, event: str) -> None:
     """E-mail the applicant about `event` once the transaction commits."""
     task_send_on_commit(NOTIFICATION_SEND, application_id, event)
+
+
+def invitation_on_commit(invitation_id: int, token: str) -> None:
+    """E-mail a borrower's invitation (with its one-time token) once the transaction commits."""
+    task_send_on_commit(INVITATION_SEND, invitation_id, token)
 
 
 def decision_requested_on_commit(application_id: int) -> None:

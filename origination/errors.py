@@ -42,6 +42,13 @@ class ErrorCode(StrEnum):
     IDENTITY_UNAVAILABLE = "identity_unavailable"
     NO_ACTIVE_RULE_SET = "no_active_rule_set"
     PRODUCT_INACTIVE = "product_inactive"
+    INVITATION_PENDING = "borrower_invitation_pending"
+    INVITATION_CLOSED = "borrower_invitation_closed"
+    NO_VERIFIED_EMAIL = "borrower_no_verified_email"
+    ACCEPT_ON_BEHALF = "accept_on_behalf_not_allowed"
+    ACCOUNT_MISSING = "disbursement_account_missing"
+    ACCOUNT_MISMATCH = "disbursement_account_mismatch"
+    ACCOUNT_LOCKED = "disbursement_account_locked"
 
 
 class MissingDocuments(ValidationFailed):

@@ -163,6 +163,27 @@ class AcceptOfferForm(forms.Form):
     )
 
 
+class PortalAcceptOfferForm(AcceptOfferForm):
+    """The borrower signs for the account the loan is paid to: required when none is on file,
+    otherwise entered only to change it."""
+
+    disbursement_account = forms.CharField(
+        label="Account number the loan is paid to",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+
+class DisbursementAccountForm(forms.Form):
+    account = forms.CharField(
+        label="New account number",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        error_messages={"required": "Enter the account number."},
+    )
+
+
 class RequestDocumentsForm(forms.Form):
     doc_types = forms.MultipleChoiceField(
         label="Documents to request",

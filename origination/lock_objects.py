@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import NotFound
-from .models import Application, Document, LoanProduct, RuleSet
+from .models import Application, BorrowerInvitation, Document, LoanProduct, RuleSet
 
 
 def application_lock(*, application_id: int) -> Application:
@@ -34,3 +34,15 @@ def document_lock(*, document_id: int) -> Document:
     if document is None:
         raise NotFound("Document not found.")
     return document
+
+
+def invitation_lock(*, invitation_id: int) -> BorrowerInvitation:
+    invitation = (
+        BorrowerInvitation.objects.select_for_update()
+        .select_related("applicant", "borrower")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None:
+        raise NotFound("Invitation not found.")
+    return invitation

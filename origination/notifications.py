@@ -9,9 +9,10 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from . import selectors
-from .models import Application, Document
+from .models import Application, BorrowerInvitation, Document
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ def notification_send(*, application_id: int, event: str) -> bool:
     application = (
         Application.objects.select_related("applicant", "product").filter(pk=application_id).first()
     )
-    if application is None or not application.applicant.email:
+    # The linked borrower's verified address, never one staff typed for an existing borrower.
+    recipient = application and selectors.applicant_contact_email(application.applicant)
+    if application is None or not recipient:
         return False
     borrower = application.applicant.borrower
     if borrower is not None and borrower.email_opt_out and event not in ("decision_declined",):
@@ -54,7 +57,7 @@ def notification_send(*, application_id: int, event: str) -> bool:
         subject=f"{SUBJECTS[event]} (application {application.pk})",
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[application.applicant.email],
+        to=[recipient],
     )
     message.attach_alternative(html, "text/html")
     if event == "decision_declined":
@@ -64,5 +67,35 @@ def notification_send(*, application_id: int, event: str) -> bool:
         if notice is not None:
             with default_storage.open(notice.storage_name, "rb") as fh:
                 message.attach(notice.original_name, fh.read(), "application/pdf")
+    message.send()
+    return True
+
+
+def invitation_send(*, invitation_id: int, token: str) -> bool:
+    """The invitation to the borrower's verified address (kept on the invitation): a link to
+    the portal, where they sign in and accept or decline."""
+    invitation = (
+        BorrowerInvitation.objects.select_related("applicant", "borrower", "created_by")
+        .filter(pk=invitation_id, status=BorrowerInvitation.Status.PENDING)
+        .first()
+    )
+    if invitation is None:
+        return False
+    path = reverse("origination:portal-invitation-token", kwargs={"token": token})
+    context = {
+        "invitation": invitation,
+        "borrower": invitation.borrower,
+        "applications": list(invitation.applicant.applications.select_related("product")),
+        "url": f"{getattr(settings, 'SITE_URL', '')}{path}",
+    }
+    text = render_to_string("origination/email/invitation.txt", context)
+    html = render_to_string("origination/email/invitation.html", context)
+    message = EmailMultiAlternatives(
+        subject="A loan officer started an application in your name",
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[invitation.email],
+    )
+    message.attach_alternative(html, "text/html")
     message.send()
     return True

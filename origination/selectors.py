@@ -6,12 +6,14 @@ found); staff holding `manage_applications` (or `underwrite_applications`) see e
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import user_is_staff_member
@@ -22,6 +24,7 @@ from .errors import ErrorCode, NotFound, ValidationFailed
 from .models import (
     Applicant,
     Application,
+    BorrowerInvitation,
     Decision,
     Document,
     LoanProduct,
@@ -370,3 +373,58 @@ def rule_set_backtest(*, rule_set: RuleSet, limit: int = 500) -> BacktestResult:
         outcomes_after=after,
         flips=flips,
     )
+
+
+# --- borrower invitations and contact ----------------------------------------------------------
+
+
+def borrower_verified_email(borrower: Any) -> str | None:
+    """The address a borrower proved they own: their portal login's (confirmed at sign-up).
+    A borrower served in the branch without a login has none."""
+    user = getattr(borrower, "user", None) if borrower is not None else None
+    if user is None or not user.is_active or not user.email:
+        return None
+    return str(user.email)
+
+
+def applicant_contact_email(applicant: Applicant) -> str:
+    """Where notices go: the linked borrower's verified address, else the applicant's own
+    (a new borrower served in the branch)."""
+    return borrower_verified_email(applicant.borrower) or applicant.email
+
+
+def applicant_invitation_latest(applicant: Applicant) -> BorrowerInvitation | None:
+    return applicant.invitations.order_by("-id").first()
+
+
+def borrower_invitations_pending(*, borrower: Any) -> QuerySet[BorrowerInvitation]:
+    return (
+        BorrowerInvitation.objects.filter(
+            borrower=borrower,
+            status=BorrowerInvitation.Status.PENDING,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("applicant", "created_by")
+        .prefetch_related("applicant__applications__product")
+        .order_by("-id")
+    )
+
+
+def borrower_invitation_get(*, borrower: Any, invitation_id: int) -> BorrowerInvitation:
+    """One of this borrower's invitations; anyone else's answers 404."""
+    invitation = (
+        BorrowerInvitation.objects.filter(borrower=borrower, pk=invitation_id)
+        .select_related("applicant")
+        .first()
+    )
+    if invitation is None:
+        raise NotFound("Invitation not found.")
+    return invitation
+
+
+def borrower_invitation_by_token(*, borrower: Any, token: str) -> BorrowerInvitation:
+    token_hash = hashlib.sha256((token or "").encode()).hexdigest()
+    invitation = BorrowerInvitation.objects.filter(borrower=borrower, token_hash=token_hash).first()
+    if invitation is None:
+        raise NotFound("Invitation not found.")
+    return invitation

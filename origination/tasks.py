@@ -67,3 +67,13 @@ def adverse_action_notice_task(application_id: int) -> int:
 )
 def notification_send_task(application_id: int, event: str) -> bool:
     return notifications.notification_send(application_id=application_id, event=event)
+
+
+@shared_task(
+    name="origination.invitation_send",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def invitation_send_task(invitation_id: int, token: str) -> bool:
+    return notifications.invitation_send(invitation_id=invitation_id, token=token)

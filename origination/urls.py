@@ -4,7 +4,7 @@ Included at the site root by lendcore.urls."""
 
 from django.urls import path
 
-from .views import portal, staff
+from .views import portal, portal_invitations, staff
 
 app_name = "origination"
 
@@ -107,5 +107,30 @@ urlpatterns = [
         "apply/<id:application_id>/offer/",
         portal.PortalOfferView.as_view(),
         name="portal-offer",
+    ),
+    path(
+        "apply/<id:application_id>/disbursement-account/",
+        portal_invitations.PortalDisbursementAccountView.as_view(),
+        name="portal-disbursement-account",
+    ),
+    path(
+        "apply/invitations/<id:invitation_id>/",
+        portal_invitations.InvitationView.as_view(),
+        name="portal-invitation",
+    ),
+    path(
+        "apply/invitations/<id:invitation_id>/accept/",
+        portal_invitations.InvitationAcceptView.as_view(),
+        name="portal-invitation-accept",
+    ),
+    path(
+        "apply/invitations/<id:invitation_id>/decline/",
+        portal_invitations.InvitationDeclineView.as_view(),
+        name="portal-invitation-decline",
+    ),
+    path(
+        "apply/invitations/t/<str:token>/",
+        portal_invitations.InvitationTokenView.as_view(),
+        name="portal-invitation-token",
     ),
 ]

@@ -65,6 +65,11 @@ urlpatterns = [
         name="application-accept-offer",
     ),
     path(
+        "applications/<id:application_id>/disbursement-account/",
+        views.ApplicationDisbursementAccountApi.as_view(),
+        name="application-disbursement-account",
+    ),
+    path(
         "applications/<id:application_id>/disburse/",
         views.ApplicationDisburseApi.as_view(),
         name="application-disburse",

@@ -24,12 +24,21 @@ from .decisioning import identity_check_run as identity_check_run
 from .disbursement import DISBURSEMENT_METHODS as DISBURSEMENT_METHODS
 from .disbursement import application_disburse as application_disburse
 from .disbursement import loan_boarding_build as loan_boarding_build
+from .disbursement_account import (
+    application_disbursement_account_set as application_disbursement_account_set,
+)
+from .disbursement_account import disbursement_account_normalize as disbursement_account_normalize
 from .documents import adverse_action_notice_create as adverse_action_notice_create
 from .documents import application_documents_request as application_documents_request
 from .documents import document_open as document_open
 from .documents import document_review as document_review
 from .documents import document_upload as document_upload
 from .documents import sniff_content_type as sniff_content_type
+from .invitations import applicant_link_check as applicant_link_check
+from .invitations import borrower_invitation_accept as borrower_invitation_accept
+from .invitations import borrower_invitation_create as borrower_invitation_create
+from .invitations import borrower_invitation_decline as borrower_invitation_decline
+from .offers import accepting_on_behalf as accepting_on_behalf
 from .offers import offer_accept as offer_accept
 from .offers import offers_expire as offers_expire
 from .products import PRODUCT_MONEY_FIELDS as PRODUCT_MONEY_FIELDS

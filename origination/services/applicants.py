@@ -9,9 +9,10 @@ from typing import Any
 from django.db import transaction
 
 from origination import crypto
-from origination.errors import ValidationFailed
+from origination.errors import Conflict, ErrorCode, ValidationFailed
 from origination.models import Applicant
 from origination.services._common import FieldErrors, audit, today, user_or_none
+from origination.services.invitations import borrower_invitation_create
 
 APPLICANT_FIELDS = (
     "first_name",
@@ -50,9 +51,20 @@ def applicant_create(
     acting_user: Any,
     ssn: str,
     borrower: Any = None,
+    invite_borrower: Any = None,
     co_applicant: Applicant | None = None,
     **fields: Any,
 ) -> Applicant:
+    """A new applicant. `borrower` links the signed-in borrower's own applicant; staff name an
+    existing borrower with `invite_borrower`, which invites them instead of linking."""
+    if borrower is not None and (
+        borrower.user_id is None or borrower.user_id != getattr(acting_user, "pk", None)
+    ):
+        # Only the borrower links themselves; anyone else goes through an invitation.
+        raise Conflict(
+            "An existing borrower is linked only by an invitation they accept.",
+            code=ErrorCode.INVITATION_PENDING,
+        )
     unknown = set(fields) - set(APPLICANT_FIELDS)
     if unknown:
         raise ValidationFailed.for_fields({k: ["Unknown field."] for k in sorted(unknown)})
@@ -103,6 +115,10 @@ def applicant_create(
         **fields,
     )
     audit(action="applicant_created", acting_user=acting_user, applicant=applicant)
+    if invite_borrower is not None:
+        borrower_invitation_create(
+            applicant=applicant, borrower=invite_borrower, acting_user=acting_user
+        )
     return applicant
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from lendcore.core import crypto
 from lendcore.core.state import transition
 from origination import effects, selectors
 from origination.errors import (
@@ -22,6 +23,8 @@ from origination.lock_objects import application_lock
 from origination.models import Applicant, Application, ApplicationEvent, LoanProduct, Offer
 from origination.services._common import S, terms_errors, user_or_none
 from origination.services.applicants import applicant_create
+from origination.services.disbursement_account import disbursement_account_normalize
+from origination.services.invitations import applicant_link_check
 
 
 def application_create(
@@ -36,8 +39,10 @@ def application_create(
     purpose: str = "",
     external_id: str | None = None,
     assigned_officer: Any = None,
+    disbursement_account: str | None = None,
 ) -> Application:
-    """A draft application. Replaying the same `external_id` with the same terms returns it."""
+    """A draft application. Replaying the same `external_id` with the same terms returns it.
+    `disbursement_account` (optional) is where the loan will be paid out."""
     external_id = (external_id or "").strip() or None
     if external_id:
         existing = Application.objects.filter(external_id=external_id).first()
@@ -66,8 +71,11 @@ def application_create(
     if amount is not None and amount.as_tuple().exponent < -2:  # type: ignore[operator]
         errors.add("amount", "At most 2 decimal places.")
     errors.raise_if_any()
+    account = disbursement_account_normalize(disbursement_account) if disbursement_account else ""
     with transaction.atomic():
         application = Application.objects.create(
+            disbursement_account_encrypted=crypto.encrypt(account) if account else "",
+            disbursement_account_last4=account[-4:],
             applicant=applicant,
             product=product,
             product_version=version,
@@ -126,6 +134,7 @@ def application_submit(*, application: Application, acting_user: Any) -> Applica
                 f"This application is already {application.status}; it can be submitted once.",
                 extra={"from": application.status, "to": S.SUBMITTED},
             )
+        applicant_link_check(application.applicant)
         missing = selectors.application_missing_document_types(application)
         if missing:
             raise MissingDocuments(

@@ -10,10 +10,15 @@ from django.db import transaction
 from lendcore.accounts.services import borrower_create_without_login
 from lendcore.core.state import transition
 from origination import effects, pricing, selectors
-from origination.errors import InvalidTransition
+from origination.errors import Conflict, ErrorCode, InvalidTransition
 from origination.lock_objects import application_lock
 from origination.models import Application, Offer
 from origination.services._common import FieldErrors, S, today
+from origination.services.disbursement_account import (
+    disbursement_account_normalize,
+    disbursement_account_of,
+)
+from origination.services.invitations import applicant_link_check
 from servicing.services import loan_board
 from servicing.types import DEFAULT_ALLOCATION_ORDER, LateFeePolicy, LoanBoarding
 
@@ -64,12 +69,38 @@ def _disburse_check_input(method: str, reference: str) -> None:
     errors.raise_if_any()
 
 
+def _destination(application: Application, account: str | None) -> str:
+    """The account recorded on the application, which the borrower signed for. `reference` is
+    the transfer's own trace reference, never a destination; an `account` given here that is
+    not the recorded one is refused."""
+    recorded = disbursement_account_of(application)
+    if not recorded:
+        raise Conflict(
+            "No disbursement account is recorded; the borrower enters it in the portal.",
+            code=ErrorCode.ACCOUNT_MISSING,
+        )
+    if account and disbursement_account_normalize(account) != recorded:
+        raise Conflict(
+            "The loan is paid only to the account recorded on the application "
+            f"(••••{application.disbursement_account_last4}), which the borrower accepted.",
+            code=ErrorCode.ACCOUNT_MISMATCH,
+            extra={"fields": {"account": ["Not the account recorded on the application."]}},
+        )
+    return recorded
+
+
 @transaction.atomic(durable=True)
 def application_disburse(
-    *, application: Application, acting_user: Any, method: str, reference: str
+    *,
+    application: Application,
+    acting_user: Any,
+    method: str,
+    reference: str,
+    account: str | None = None,
 ) -> Application:
-    """Disburse an accepted offer: the application becomes `disbursed` and servicing boards
-    the loan, in one durable transaction. A retry or a concurrent call returns the same loan."""
+    """Disburse an accepted offer to the account recorded on the application: the application
+    becomes `disbursed` and servicing boards the loan, in one durable transaction. A retry or a
+    concurrent call returns the same loan."""
 
     _disburse_check_input(method, reference)
     application = application_lock(application_id=application.pk)
@@ -81,6 +112,8 @@ def application_disburse(
             "the offer must be accepted first.",
             extra={"from": application.status, "to": S.DISBURSED},
         )
+    applicant_link_check(application.applicant)
+    _destination(application, account)
     offer = selectors.application_offer(application)
     assert offer is not None
     applicant = application.applicant
@@ -109,7 +142,8 @@ def application_disburse(
         application,
         to=S.DISBURSED,
         acting_user=acting_user,
-        reason=f"disbursed by {method} ({reference.strip()})",
+        reason=f"disbursed by {method} ({reference.strip()}) to account "
+        f"••••{application.disbursement_account_last4}",
         update_fields=["loan"],
     )
     effects.notification_on_commit(application.pk, "disbursed")

@@ -9,14 +9,28 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from lendcore.accounts.roles import perm
+from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.core.state import transition
 from lendcore.finance.money import round_money
 from origination import effects, pdfs, pricing, selectors
-from origination.errors import InvalidTransition, NotFound, OfferExpired, ValidationFailed
+from origination.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidTransition,
+    NotFound,
+    OfferExpired,
+    ValidationFailed,
+)
 from origination.lock_objects import application_lock
 from origination.models import Application, Document, Offer, OfferEvent
 from origination.services._common import S, audit, today, user_or_none
+from origination.services.disbursement_account import (
+    ACCOUNT_FIELD,
+    application_disbursement_account_set,
+)
 from origination.services.documents import document_generated
+from origination.services.invitations import applicant_link_check
 
 
 def offer_create(
@@ -80,27 +94,63 @@ def _offer_open_check(application: Application, now: datetime) -> Offer:
     return offer
 
 
+def accepting_on_behalf(application: Application, acting_user: Any) -> bool:
+    """Whether `acting_user` is someone other than the application's own borrower."""
+    borrower = application.applicant.borrower
+    return not (
+        borrower is not None
+        and borrower.user_id is not None
+        and borrower.user_id == getattr(acting_user, "pk", None)
+    )
+
+
+def _on_behalf_check(acting_user: Any) -> None:
+    if not (user_is_staff_member(acting_user) and acting_user.has_perm(perm("accept_on_behalf"))):
+        raise Conflict(
+            "The borrower accepts and signs this offer in the portal. Accepting on their behalf "
+            "needs the accept_on_behalf permission.",
+            code=ErrorCode.ACCEPT_ON_BEHALF,
+        )
+
+
 def offer_accept(
     *,
     application: Application,
     acting_user: Any,
     signature_name: str,
     ip_address: str | None,
-    on_behalf: bool = False,
+    disbursement_account: str | None = None,
 ) -> Application:
     """Accept the offer with a typed-name e-signature; render and store the TILA disclosure and
-    the loan agreement. A loan officer accepting for the borrower is audited."""
+    the loan agreement. The borrower accepts; anyone else needs `accept_on_behalf` (audited,
+    the notice goes to the borrower's verified address). The disbursement account must be
+    recorded (or given here) so the borrower signs for where the money goes."""
 
     signature_name = (signature_name or "").strip()
     if not signature_name:
         raise ValidationFailed.for_fields(
             {"signature_name": ["Type your full name to sign."]}, message="A signature is required."
         )
+    applicant_link_check(application.applicant)
     now = timezone.now()
+    _offer_open_check(application, now)
+    on_behalf = accepting_on_behalf(application, acting_user)
+    if on_behalf:
+        _on_behalf_check(acting_user)
+    if disbursement_account:
+        application_disbursement_account_set(
+            application=application, account=disbursement_account, acting_user=acting_user
+        )
     application = Application.objects.select_related("applicant", "product", "product_version").get(
         pk=application.pk
     )
     offer = _offer_open_check(application, now)
+    if not application.disbursement_account_last4:
+        raise ValidationFailed.for_fields(
+            {ACCOUNT_FIELD: ["Enter the account the loan is paid out to."]},
+            message="The disbursement account is required to accept the offer.",
+        )
+    account_token = application.disbursement_account_encrypted
     signature = {"name": signature_name, "at": now, "ip": ip_address, "on_behalf": on_behalf}
     tila_pdf = pdfs.tila_disclosure_pdf(application=application, offer=offer)
     agreement_pdf = pdfs.loan_agreement_pdf(
@@ -109,6 +159,11 @@ def offer_accept(
     with transaction.atomic():
         application = application_lock(application_id=application.pk)
         offer = _offer_open_check(application, now)
+        if application.disbursement_account_encrypted != account_token:
+            raise Conflict(
+                "The disbursement account changed while accepting; review the offer again.",
+                code=ErrorCode.ACCOUNT_MISMATCH,
+            )
         offer.accepted_at = now
         offer.accepted_by = user_or_none(acting_user)
         offer.signature_name = signature_name[:200]
@@ -154,6 +209,7 @@ def offer_accept(
                 application=application,
                 signature_name=signature_name,
                 ip=ip_address,
+                notice_to=selectors.applicant_contact_email(application.applicant),
             )
         effects.notification_on_commit(application.pk, "accepted")
     return application

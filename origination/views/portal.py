@@ -25,10 +25,11 @@ from lendcore.errors import ApplicationError, ValidationFailed
 from lendcore.quotes.services import FREQUENCIES
 from origination import pricing, selectors, services
 from origination.forms import (
-    AcceptOfferForm,
     ApplicantForm,
     ApplyTermsForm,
+    DisbursementAccountForm,
     DocumentUploadForm,
+    PortalAcceptOfferForm,
     add_service_error,
 )
 from origination.models import Application, Document
@@ -88,7 +89,11 @@ class ApplyHomeView(BorrowerRequiredMixin, View):
         return render(
             request,
             "portal/apply/home.html",
-            {"applications": applications, "draft": request.session.get(SESSION_KEY)},
+            {
+                "applications": applications,
+                "draft": request.session.get(SESSION_KEY),
+                "invitations": selectors.borrower_invitations_pending(borrower=self.borrower),
+            },
         )
 
 
@@ -372,34 +377,38 @@ class PortalSubmitView(BorrowerRequiredMixin, View):
 
 
 class PortalOfferView(BorrowerRequiredMixin, View):
-    """The offer with its Truth in Lending box and schedule; POST accepts with a typed name."""
+    """The offer with its Truth in Lending box, schedule and the (masked) account the loan is
+    paid to; POST accepts with a typed name (and the account when none is on file)."""
 
     template = "portal/apply/offer.html"
 
     def get(self, request: HttpRequest, application_id: int) -> HttpResponse:
         application = _own_application(request, application_id)
-        return self._render(request, application, AcceptOfferForm())
+        return self.render_page(request, application)
 
     def post(self, request: HttpRequest, application_id: int) -> HttpResponse:
         application = _own_application(request, application_id)
-        form = AcceptOfferForm(request.POST)
+        form = PortalAcceptOfferForm(request.POST)
         if not form.is_valid():
-            return self._render(request, application, form, 400)
+            return self.render_page(request, application, form=form, status=400)
         try:
             services.offer_accept(
                 application=application,
                 acting_user=request.user,
                 signature_name=form.cleaned_data["signature_name"],
                 ip_address=client_ip(request),
+                disbursement_account=form.cleaned_data["disbursement_account"] or None,
             )
         except ApplicationError as error:
             add_service_error(form, error)
             application = _own_application(request, application_id)
-            return self._render(request, application, form, error_status(error))
+            return self.render_page(request, application, form=form, status=error_status(error))
         messages.success(request, "You accepted the offer. We will pay out the loan shortly.")
         return redirect("origination:portal-application", application_id=application.pk)
 
-    def _render(self, request, application, form, status: int = 200) -> HttpResponse:
+    def render_page(
+        self, request, application, *, form=None, account_form=None, status: int = 200
+    ) -> HttpResponse:
         offer = selectors.application_offer(application)
         if offer is None:
             raise Http404("This application has no offer.")
@@ -409,8 +418,11 @@ class PortalOfferView(BorrowerRequiredMixin, View):
             {
                 "application": application,
                 "offer": offer,
-                "form": form,
+                "form": form or PortalAcceptOfferForm(),
+                "account_form": account_form or DisbursementAccountForm(),
                 "can_accept": application.can_accept_offer() and offer.is_open(),
+                "can_change_account": application.status
+                in (Application.Status.APPROVED, Application.Status.OFFER_ACCEPTED),
                 "version": application.product_version,
                 "frequency_label": FREQUENCIES.get(offer.frequency, offer.frequency),
             },

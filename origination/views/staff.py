@@ -150,7 +150,11 @@ def detail_context(request: HttpRequest, application: Application, **overrides: 
         "steps": status_steps(application),
         "can_underwrite": can_underwrite and application.can_underwrite(),
         "can_disburse": has_perm(user, "disburse_loans") and application.can_disburse(),
-        "can_accept": can_manage and application.can_accept_offer() and offer is not None,
+        # The borrower accepts in the portal; on their behalf only with `accept_on_behalf`.
+        "can_accept": has_perm(user, "accept_on_behalf")
+        and application.can_accept_offer()
+        and offer is not None,
+        "invitation": selectors.applicant_invitation_latest(application.applicant),
         "can_review": can_manage,
         "can_reveal": has_perm(user, "reveal_ssn"),
         "can_request_documents": can_manage and application.accepts_documents(),
@@ -266,6 +270,8 @@ class ApplicationDeclineView(_ActionView):
 
 
 class ApplicationAcceptOnBehalfView(_ActionView):
+    """Only with `accept_on_behalf` (the service answers 409 otherwise); audited."""
+
     required_permissions = ("manage_applications",)
     form_class = AcceptOfferForm
     form_name = "accept_form"
@@ -276,7 +282,6 @@ class ApplicationAcceptOnBehalfView(_ActionView):
             acting_user=request.user,
             signature_name=form.cleaned_data["signature_name"],
             ip_address=request.META.get("REMOTE_ADDR") or None,
-            on_behalf=True,
         )
         return "Offer accepted on the borrower's behalf (audited)."
 

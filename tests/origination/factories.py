@@ -79,6 +79,9 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     frequency = "monthly"
     purpose = "Debt consolidation"
     channel = "staff"
+    # Entered before the offer, as staff (or the borrower) may; `disbursement_account=None`
+    # leaves it for the borrower to enter at acceptance.
+    disbursement_account = "000111222333"
 
     @classmethod
     def _create(cls, model_class, *args, with_documents=False, **kwargs):

@@ -133,11 +133,12 @@ def test_api_flow_referred_four_eyes_accept_disburse_once(
     with django_capture_on_commit_callbacks(execute=True):
         response = me.post(
             f"/api/v1/applications/{app_id}/accept-offer/",
-            {"signature_name": "Carol Clark"},
+            {"signature_name": "Carol Clark", "disbursement_account": "5500-0000-4321"},
             format="json",
         )
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "offer_accepted"
+    assert response.json()["disbursement_account"] == "••••4321"
     assert response.json()["offer"]["signature_name"] == "Carol Clark"
     types = set(Document.objects.filter(application_id=app_id).values_list("doc_type", flat=True))
     assert {"tila_disclosure", "loan_agreement"} <= types

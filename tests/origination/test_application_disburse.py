@@ -104,15 +104,17 @@ def test_concurrent_disbursement_gives_one_loan(accepted, loan_officer):
     assert Application.objects.get(pk=application.pk).status == Application.Status.DISBURSED
 
 
-def test_an_applicant_served_in_the_branch_gets_a_borrower_at_disbursement(decided, loan_officer):
+def test_an_applicant_served_in_the_branch_gets_a_borrower_at_disbursement(
+    decided, loan_officer, admin_user
+):
     # Given an applicant a loan officer entered, with no portal login
     from tests.origination.factories import ApplicantFactory
 
     applicant = ApplicantFactory(last4="9999", borrower=None, acting_user=loan_officer)
     application = decided(applicant=applicant)
-    services.offer_accept(
+    services.offer_accept(  # on the borrower's behalf: a separate, audited permission
         application=application,
-        acting_user=loan_officer,
+        acting_user=admin_user,
         signature_name=f"{applicant.first_name} {applicant.last_name}",
         ip_address="198.51.100.4",
     )

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_stage_sends_an_e_mail_after_commit(
-    accepted, loan_officer, django_capture_on_commit_callbacks
+    accepted, borrower, loan_officer, django_capture_on_commit_callbacks
 ):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -32,13 +32,16 @@ def test_every_stage_sends_an_e_mail_after_commit(
     ):
         assert expected in subjects
     for message in mail.outbox:
-        assert message.to == [application.applicant.email]
+        # The borrower's verified address (their login's), not what was typed on the applicant
+        assert message.to == [borrower.user.email]
         assert message.alternatives[0][1] == "text/html"
         assert "&lt;" not in message.body
 
 
-def test_a_rolled_back_action_sends_nothing(decided, borrower, django_capture_on_commit_callbacks):
-    application = decided("9999")
+def test_a_rolled_back_action_sends_nothing(
+    decided, borrower, borrower_applicant, django_capture_on_commit_callbacks
+):
+    application = decided(applicant=borrower_applicant)
     mail.outbox.clear()
 
     def accept_then_roll_back():

@@ -29,16 +29,16 @@ def test_accept_records_signature_time_ip_and_stores_the_pdfs(accepted):
             assert fh.read(5) == b"%PDF-"
 
 
-def test_loan_officer_accepting_on_behalf_is_audited(decided, loan_officer):
+def test_accepting_on_behalf_with_the_permission_is_audited(decided, admin_user):
     application = decided("9999")
     services.offer_accept(
         application=application,
-        acting_user=loan_officer,
+        acting_user=admin_user,
         signature_name="Pat Tester",
         ip_address="10.0.0.1",
-        on_behalf=True,
     )
     assert AuditEntry.objects.filter(action="offer_accepted_on_behalf").count() == 1
+    assert Offer.objects.get(application=application).accepted_on_behalf
 
 
 def test_accepting_an_expired_offer_is_409_and_changes_nothing(decided, borrower):

@@ -175,10 +175,17 @@ def test_upload_submit_and_accept(client_for, borrower, terms, django_capture_on
     bad = client.post(app_url("offer", application), {"signature_name": "", "consent": "on"})
     assert bad.status_code == 400
     assert Offer.objects.get().status == "open"
-    # Accept with the typed name: the IP is recorded
+    # Accept without the account the loan is paid to: 400 on that field
+    no_account = client.post(
+        app_url("offer", application), {"signature_name": "Carol Clark", "consent": "on"}
+    )
+    assert no_account.status_code == 400
+    assert "Enter the account the loan is paid out to." in no_account.content.decode()
+    assert Offer.objects.get().status == "open"
+    # Accept with the typed name and the account: the IP is recorded
     ok = client.post(
         app_url("offer", application),
-        {"signature_name": "Carol Clark", "consent": "on"},
+        {"signature_name": "Carol Clark", "consent": "on", "disbursement_account": "4400 1234"},
         REMOTE_ADDR="203.0.113.9",
     )
     assert ok.status_code == 302
@@ -189,6 +196,8 @@ def test_upload_submit_and_accept(client_for, borrower, terms, django_capture_on
         "203.0.113.9",
     )
     assert Application.objects.get().status == "offer_accepted"
+    assert Application.objects.get().disbursement_account_last4 == "1234"
+    assert "••••1234" in client.get(app_url("offer", application)).content.decode()
 
 
 @pytest.mark.parametrize(

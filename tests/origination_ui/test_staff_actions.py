@@ -224,10 +224,22 @@ def test_image_preview_is_inline_data(client_for, loan_officer, make_application
 # --- accept on behalf, disburse ------------------------------------------------------------------
 
 
-def test_loan_officer_accepts_on_behalf_audited(client_for, loan_officer, decided, borrower):
+def test_accept_on_behalf_needs_its_own_permission_and_is_audited(
+    client_for, loan_officer, admin_user, decided, borrower
+):
     applicant = ApplicantFactory(last4="9999", borrower=borrower, acting_user=borrower.user)
     application = decided(applicant=applicant)
-    response = client_for(loan_officer).post(
+    # A loan officer does not hold accept_on_behalf: the form is not offered and a POST is 409
+    page = client_for(loan_officer).get(url("application", application)).content.decode()
+    assert "Accept on the borrower&#x27;s behalf" not in page
+    refused = client_for(loan_officer).post(
+        url("accept-offer", application), {"signature_name": "Carol Clark", "consent": "on"}
+    )
+    assert refused.status_code == 409
+    assert "accept_on_behalf" in refused.content.decode()
+    assert Offer.objects.get(application=application).status == "open"
+    # An admin (who holds it) may, audited
+    response = client_for(admin_user).post(
         url("accept-offer", application), {"signature_name": "Carol Clark", "consent": "on"}
     )
     assert response.status_code == 302

@@ -10,6 +10,7 @@ from .applications import ApplicationDecisionApi as ApplicationDecisionApi
 from .applications import ApplicationDeclineApi as ApplicationDeclineApi
 from .applications import ApplicationDetailApi as ApplicationDetailApi
 from .applications import ApplicationDisburseApi as ApplicationDisburseApi
+from .applications import ApplicationDisbursementAccountApi as ApplicationDisbursementAccountApi
 from .applications import ApplicationEventsApi as ApplicationEventsApi
 from .applications import ApplicationListCreateApi as ApplicationListCreateApi
 from .applications import ApplicationOfferApi as ApplicationOfferApi

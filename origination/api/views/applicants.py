@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +20,18 @@ from origination.errors import ValidationFailed
 from origination.models import Applicant
 
 
+class InvitationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    borrower = serializers.IntegerField(source="borrower_id")
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
 class ApplicantOutput(serializers.ModelSerializer):
+    invitation = serializers.SerializerMethodField(
+        help_text="The invitation of an existing borrower (staff named `borrower`), if any."
+    )
+
     class Meta:
         model = Applicant
         fields = [
@@ -42,7 +55,13 @@ class ApplicantOutput(serializers.ModelSerializer):
             "monthly_housing_payment",
             "monthly_other_debts",
             "created_at",
+            "invitation",
         ]
+
+    @extend_schema_field(InvitationOutput(allow_null=True))
+    def get_invitation(self, applicant: Applicant) -> dict[str, Any] | None:
+        invitation = selectors.applicant_invitation_latest(applicant)
+        return dict(InvitationOutput(invitation).data) if invitation is not None else None
 
 
 class ApplicantCreateApi(APIView):
@@ -76,11 +95,13 @@ class ApplicantCreateApi(APIView):
         data = parse(self.InputSerializer, request.data)
         borrower_id = data.pop("borrower")
         co_applicant_id = data.pop("co_applicant")
+        invite = None
         if staff_may_manage(request.user):
+            # Staff name an existing borrower: they are invited, never linked directly.
             borrower = None
             if borrower_id is not None:
-                borrower = Borrower.objects.filter(pk=borrower_id).first()
-                if borrower is None:
+                invite = Borrower.objects.filter(pk=borrower_id).first()
+                if invite is None:
                     raise ValidationFailed.for_fields({"borrower": ["No such borrower."]})
         else:
             borrower = borrower_for_user(request.user)
@@ -92,7 +113,11 @@ class ApplicantCreateApi(APIView):
             if co_applicant is None:
                 raise ValidationFailed.for_fields({"co_applicant": ["No such applicant."]})
         applicant = services.applicant_create(
-            acting_user=request.user, borrower=borrower, co_applicant=co_applicant, **data
+            acting_user=request.user,
+            borrower=borrower,
+            invite_borrower=invite,
+            co_applicant=co_applicant,
+            **data,
         )
         return Response(ApplicantOutput(applicant).data, status=status.HTTP_201_CREATED)
 

@@ -155,9 +155,18 @@ class ApplicationDetailOutput(ApplicationListOutput):
     decision = serializers.SerializerMethodField()
     offer = serializers.SerializerMethodField()
     checklist = serializers.SerializerMethodField()
+    disbursement_account = serializers.CharField(
+        source="disbursement_account_masked", help_text="Masked: the last four only."
+    )
 
     class Meta(ApplicationListOutput.Meta):
-        fields = [*ApplicationListOutput.Meta.fields, "decision", "offer", "checklist"]
+        fields = [
+            *ApplicationListOutput.Meta.fields,
+            "disbursement_account",
+            "decision",
+            "offer",
+            "checklist",
+        ]
 
     @extend_schema_field(DecisionOutput)
     def get_decision(self, application: Application) -> dict[str, Any] | None:
@@ -221,6 +230,9 @@ class ApplicationListCreateApi(APIView):
             max_length=100, required=False, allow_null=True, allow_blank=True, default=None
         )
         assigned_officer = id_field(required=False, allow_null=True, default=None)
+        disbursement_account = serializers.CharField(
+            max_length=40, required=False, allow_blank=True, default="", write_only=True
+        )
 
     @extend_schema(parameters=[FilterSerializer], responses=ApplicationListOutput(many=True))
     def get(self, request: Request) -> Response:
@@ -272,6 +284,7 @@ class ApplicationListCreateApi(APIView):
             external_id=data["external_id"],
             channel=channel_of(request),
             assigned_officer=officer,
+            disbursement_account=data["disbursement_account"] or None,
         )
         return Response(
             application_detail_data(request, application.pk), status=status.HTTP_201_CREATED
@@ -369,24 +382,45 @@ class ApplicationDeclineApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
-class ApplicationAcceptOfferApi(APIView):
+class ApplicationDisbursementAccountApi(APIView):
+    """Record where the loan is paid out: the borrower until they accept (a change after
+    acceptance reopens the offer), staff only before the offer is made."""
+
     class InputSerializer(serializers.Serializer):
-        signature_name = serializers.CharField(max_length=200)
+        account = serializers.CharField(max_length=40)
 
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
         application = owner_or_staff(request, application_id)
         borrower_or_manager(request)
         data = parse(self.InputSerializer, request.data)
-        applicant = application.applicant
-        borrower = applicant.borrower if applicant.borrower_id is not None else None
-        is_borrower = borrower is not None and borrower.user_id == request.user.pk
+        services.application_disbursement_account_set(
+            application=application, account=data["account"], acting_user=request.user
+        )
+        return Response(application_detail_data(request, application_id))
+
+
+class ApplicationAcceptOfferApi(APIView):
+    """The borrower accepts and signs. Staff accepting on the borrower's behalf need the
+    `accept_on_behalf` permission (409 otherwise); it is audited."""
+
+    class InputSerializer(serializers.Serializer):
+        signature_name = serializers.CharField(max_length=200)
+        disbursement_account = serializers.CharField(
+            max_length=40, required=False, allow_blank=True, default=""
+        )
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        application = owner_or_staff(request, application_id)
+        borrower_or_manager(request)
+        data = parse(self.InputSerializer, request.data)
         services.offer_accept(
             application=application,
             acting_user=request.user,
             signature_name=data["signature_name"],
             ip_address=client_ip(request),
-            on_behalf=not is_borrower,
+            disbursement_account=data["disbursement_account"] or None,
         )
         return Response(application_detail_data(request, application_id))
 
@@ -396,7 +430,10 @@ class ApplicationDisburseApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         method = serializers.ChoiceField(choices=list(services.DISBURSEMENT_METHODS))
+        # The transfer's trace reference; the money goes to the application's recorded account.
         reference = serializers.CharField(max_length=100)
+        # Optional: when given it must be the recorded account (409 otherwise).
+        account = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
@@ -411,6 +448,7 @@ class ApplicationDisburseApi(APIView):
                 acting_user=request.user,
                 method=data["method"],
                 reference=data["reference"],
+                account=data.get("account") or None,
             )
             return 200, application_detail_data(request, application_id)
 
