@@ -7,11 +7,11 @@ applicant (and its applications) to the borrower; nothing goes ahead before that
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from lendcore.errors import ApplicationError
+from lendcore.errors import ApplicationError, NotFound
 from origination import selectors, services
 from origination.forms import DisbursementAccountForm, add_service_error
 
@@ -19,13 +19,18 @@ from .common import error_status
 from .portal import BorrowerRequiredMixin, PortalOfferView, _own_application
 
 
+def _own_invitation(borrower, invitation_id: int):
+    try:
+        return selectors.borrower_invitation_get(borrower=borrower, invitation_id=invitation_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
 class InvitationView(BorrowerRequiredMixin, View):
     template = "portal/apply/invitation.html"
 
     def get(self, request: HttpRequest, invitation_id: int) -> HttpResponse:
-        invitation = selectors.borrower_invitation_get(
-            borrower=self.borrower, invitation_id=invitation_id
-        )
+        invitation = _own_invitation(self.borrower, invitation_id)
         return self._render(request, invitation)
 
     def _render(self, request, invitation, error: str = "", status: int = 200) -> HttpResponse:
@@ -47,7 +52,10 @@ class InvitationTokenView(BorrowerRequiredMixin, View):
     """The e-mail's link: the signed-in borrower's invitation with that token, else 404."""
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        invitation = selectors.borrower_invitation_by_token(borrower=self.borrower, token=token)
+        try:
+            invitation = selectors.borrower_invitation_by_token(borrower=self.borrower, token=token)
+        except NotFound as error:
+            raise Http404(error.message) from error
         return redirect("origination:portal-invitation", invitation_id=invitation.pk)
 
 
@@ -58,9 +66,7 @@ class _InvitationDecisionView(InvitationView):
         raise NotImplementedError
 
     def post(self, request: HttpRequest, invitation_id: int) -> HttpResponse:
-        invitation = selectors.borrower_invitation_get(
-            borrower=self.borrower, invitation_id=invitation_id
-        )
+        invitation = _own_invitation(self.borrower, invitation_id)
         try:
             self.decide(request, invitation)
         except ApplicationError as error:

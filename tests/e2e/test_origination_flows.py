@@ -1,5 +1,6 @@
 """Browser tests of origination (issue 3's acceptance): the portal apply -> upload -> accept
-flow, and the staff approve (four-eyes) -> accept for the borrower -> disburse flow.
+flow, and the staff approve (four-eyes) -> the borrower accepts in the portal -> disburse flow
+(staff no longer accept for the borrower without `accept_on_behalf`, issue 10 point 1).
 
 Set ORIGINATION_SCREENSHOTS=/tmp/dir to keep full-page PNGs of the main pages.
 """
@@ -113,7 +114,8 @@ def test_portal_apply_upload_and_accept(page: Page, borrower, product):  # noqa:
     expect(page.locator("table caption", has_text="Payment schedule")).to_be_visible()
     shot(page, "portal-offer")
 
-    # Accept with the typed name
+    # Accept with the account the loan is paid to and the typed name
+    page.get_by_label("Account number the loan is paid to").fill("0001 1122 2333")
     page.get_by_label("Type your full legal name to sign").fill("Carol Clark")
     page.get_by_label("I have read the Truth in Lending disclosure").check()
     page.get_by_role("button", name="Accept and sign").click()
@@ -124,6 +126,7 @@ def test_portal_apply_upload_and_accept(page: Page, borrower, product):  # noqa:
     assert (application.channel, application.status) == ("portal", "offer_accepted")
     assert offer.signature_name == "Carol Clark"
     assert offer.signature_ip == "127.0.0.1"
+    assert application.disbursement_account_last4 == "2333"
     assert application.documents.filter(doc_type="tila_disclosure").exists()
 
 
@@ -178,13 +181,21 @@ def test_staff_four_eyes_approve_then_disburse(
     expect(page.get_by_text("ANNUAL PERCENTAGE RATE")).to_be_visible()
     sign_out(page)
 
-    # A loan officer accepts for the borrower, then disburses
+    # The borrower accepts in the portal, seeing where the loan is paid
+    sign_in(page, borrower.user.username)
+    page.goto(f"/apply/{application.pk}/offer/")
+    expect(page.locator('[data-figure="disbursement-account"]')).to_have_text("••••2333")
+    page.get_by_label("Type your full legal name to sign").fill("Carol Clark")
+    page.get_by_label("I have read the Truth in Lending disclosure").check()
+    page.get_by_role("button", name="Accept and sign").click()
+    expect(page.get_by_test_id("status")).to_have_text("Offer accepted")
+    sign_out(page)
+
+    # A loan officer disburses (to the account the borrower accepted)
     sign_in(page, loan_officer.username)
     page.goto(detail)
-    page.get_by_label("Borrower's typed name").fill("Carol Clark")
-    page.get_by_label("The borrower has read the disclosure").check()
-    page.get_by_role("button", name="Accept on the borrower's behalf").click()
     expect(page.get_by_test_id("status")).to_have_text("Offer accepted")
+    expect(page.get_by_text("Accept on the borrower's behalf")).to_have_count(0)
     page.get_by_label("Method").select_option("wire")
     page.get_by_label("Reference").fill("WIRE-0001")
     # A double submit: the same form (same Idempotency-Key) posted twice; at once on
