@@ -20,6 +20,7 @@ from .models import (
     Application,
     ApplicationEvent,
     AuditEntry,
+    BorrowerInvitation,
     BureauReport,
     Decision,
     Document,
@@ -249,12 +250,21 @@ class ApplicationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "channel", "product"]
     list_select_related = ["applicant", "product"]
     search_fields = ["external_id", "applicant__last_name"]
+    exclude = ["disbursement_account_encrypted"]
     actions = ["expire_offers"]
 
     @admin.action(description="Expire offers past their validity (all applications)")
     def expire_offers(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
         count = services.offers_expire(acting_user=request.user)
         self.message_user(request, f"{count} offers expired.")
+
+
+@admin.register(BorrowerInvitation)
+class BorrowerInvitationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "applicant", "borrower", "status", "expires_at", "created_by"]
+    list_filter = ["status"]
+    list_select_related = ["applicant", "borrower", "created_by"]
+    exclude = ["token_hash"]
 
 
 for model in (ApplicationEvent, AuditEntry, BureauReport, Decision, Document, IdentityCheck, Offer):

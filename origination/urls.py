@@ -4,7 +4,7 @@ Included at the site root by lendcore.urls."""
 
 from django.urls import path
 
-from .views import portal, portal_invitations, staff
+from .views import portal, portal_invitations, staff, staff_accounts
 
 app_name = "origination"
 
@@ -44,6 +44,11 @@ urlpatterns = [
         "staff/applications/<id:application_id>/request-documents/",
         staff.ApplicationRequestDocumentsView.as_view(),
         name="staff-request-documents",
+    ),
+    path(
+        "staff/applications/<id:application_id>/disbursement-account/",
+        staff_accounts.ApplicationDisbursementAccountView.as_view(),
+        name="staff-disbursement-account",
     ),
     path(
         "staff/applications/<id:application_id>/disburse/",

@@ -24,6 +24,7 @@ from .decisioning import identity_check_run as identity_check_run
 from .disbursement import DISBURSEMENT_METHODS as DISBURSEMENT_METHODS
 from .disbursement import application_disburse as application_disburse
 from .disbursement import loan_boarding_build as loan_boarding_build
+from .disbursement_account import ACCOUNT_OPEN_FOR_STAFF as ACCOUNT_OPEN_FOR_STAFF
 from .disbursement_account import (
     application_disbursement_account_set as application_disbursement_account_set,
 )

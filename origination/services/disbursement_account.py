@@ -20,8 +20,8 @@ from origination.services._common import S, audit
 
 _ACCOUNT = re.compile(r"^[A-Z0-9]{4,34}$")  # a bank account number or an IBAN
 ACCOUNT_FIELD = "disbursement_account"
-OPEN_FOR_STAFF = (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.REFERRED)
-OPEN_FOR_BORROWER = (*OPEN_FOR_STAFF, S.APPROVED, S.OFFER_ACCEPTED)
+ACCOUNT_OPEN_FOR_STAFF = (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.REFERRED)
+ACCOUNT_OPEN_FOR_BORROWER = (*ACCOUNT_OPEN_FOR_STAFF, S.APPROVED, S.OFFER_ACCEPTED)
 
 
 def disbursement_account_normalize(value: str | None) -> str:
@@ -56,7 +56,7 @@ def application_disbursement_account_set(
     with transaction.atomic():
         application = application_lock(application_id=application.pk)
         is_borrower = _is_borrower(application, acting_user)
-        allowed = OPEN_FOR_BORROWER if is_borrower else OPEN_FOR_STAFF
+        allowed = ACCOUNT_OPEN_FOR_BORROWER if is_borrower else ACCOUNT_OPEN_FOR_STAFF
         if application.status not in allowed:
             if application.status in (S.APPROVED, S.OFFER_ACCEPTED):
                 raise Conflict(

@@ -30,6 +30,7 @@ from origination.forms import (
     BacktestForm,
     DeclineForm,
     DisburseForm,
+    DisbursementAccountForm,
     DocumentReviewForm,
     QueueFilterForm,
     RequestDocumentsForm,
@@ -155,6 +156,8 @@ def detail_context(request: HttpRequest, application: Application, **overrides: 
         and application.can_accept_offer()
         and offer is not None,
         "invitation": selectors.applicant_invitation_latest(application.applicant),
+        "can_set_account": can_manage and application.status in services.ACCOUNT_OPEN_FOR_STAFF,
+        "account_form": DisbursementAccountForm(),
         "can_review": can_manage,
         "can_reveal": has_perm(user, "reveal_ssn"),
         "can_request_documents": can_manage and application.accepts_documents(),

@@ -22,6 +22,8 @@ def test_admin_pages_render(client, admin_user, product, decided):
         "/admin/origination/application/",
         "/admin/origination/applicant/",
         "/admin/origination/decision/",
+        "/admin/origination/borrowerinvitation/",
+        f"/admin/origination/application/{decided('5555').pk}/change/",
     ):
         assert client.get(url).status_code == 200, url
 

@@ -118,3 +118,26 @@ def test_the_offer_shows_the_masked_account_and_a_change_needs_a_new_acceptance(
     page = client.get(offer_url).content.decode()
     assert "••••9876" in page
     assert 'data-action="accept"' in page
+
+
+def test_staff_record_the_account_before_the_offer_only(
+    client_for, loan_officer, make_application, decided
+):
+    client = client_for(loan_officer)
+    draft = make_application("9999", disbursement_account=None)
+    url = reverse("origination:staff-disbursement-account", args=[draft.pk])
+    page = client.get(reverse("origination:staff-application", args=[draft.pk])).content.decode()
+    assert 'data-action="set-account"' in page
+    assert client.post(url, {"account": "??"}).status_code == 400
+    response = client.post(url, {"account": "1234 5678 9012"})
+    assert response.status_code == 302
+    assert Application.objects.get(pk=draft.pk).disbursement_account_last4 == "9012"
+    # Once the offer is made staff cannot change it
+    approved = decided("9999")
+    late = client.post(
+        reverse("origination:staff-disbursement-account", args=[approved.pk]),
+        {"account": "99998888"},
+    )
+    assert late.status_code == 409
+    assert "only the borrower" in late.content.decode()
+    assert Application.objects.get(pk=approved.pk).disbursement_account_last4 == "2333"
