@@ -326,4 +326,24 @@ def _seed_applications(*, product, borrowers, officer, underwriter, underwriter2
         if big.status == S.REFERRED:
             services.application_approve(application=big, acting_user=underwriter)
         created.append("referred (one of two approvals)")
+    # A draft a loan officer started for an existing borrower: an invitation they answer in
+    # the portal (staff never link an existing borrower directly)
+    invitee = borrowers[-1] if borrowers else None
+    if invitee is not None and selectors.borrower_verified_email(invitee):
+        person = services.applicant_create(
+            acting_user=officer,
+            invite_borrower=invitee,
+            ssn="123-45-9999",
+            first_name=invitee.first_name,
+            last_name=invitee.last_name,
+            date_of_birth=date(today.year - 40, 3, 9),
+            email=invitee.email,
+            address_line1="200 Oak Avenue",
+            city="Springfield",
+            state="IL",
+            postal_code="62701",
+            monthly_income=Decimal("7000.00"),
+        )
+        application(person, amount="6000.00", term=24, purpose="Car repair")
+        created.append("draft awaiting the borrower's invitation")
     return created
