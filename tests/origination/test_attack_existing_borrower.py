@@ -106,3 +106,55 @@ def test_a_loan_officer_cannot_originate_and_disburse_in_an_existing_borrowers_n
     assert recipients == {borrower.user.email}
     me = client_for(borrower.user).get("/api/v1/applications/").json()
     assert me["count"] == 0
+
+
+def test_a_loan_officer_reusing_the_borrowers_own_applicant_still_needs_the_borrower(
+    product, borrower, borrower_applicant, loan_officer, django_capture_on_commit_callbacks
+):
+    # Given an application the officer starts on the borrower's own applicant record,
+    # with an account of the officer's choosing, submitted and auto-approved
+    officer = client_for(loan_officer)
+    response = officer.post(
+        "/api/v1/applications/",
+        {
+            "applicant": borrower_applicant.pk,
+            "product": product.pk,
+            "amount": "20000.00",
+            "term": 36,
+            "frequency": "monthly",
+            "disbursement_account": "999988887777",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    app_id = response.json()["id"]
+    for doc_type in ("id_proof", "proof_of_income"):
+        upload = SimpleUploadedFile(f"{doc_type}.pdf", PDF, content_type="application/pdf")
+        officer.post(
+            f"/api/v1/applications/{app_id}/documents/",
+            {"doc_type": doc_type, "file": upload},
+            format="multipart",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert officer.post(f"/api/v1/applications/{app_id}/submit/").status_code == 200
+    assert Application.objects.get(pk=app_id).status == "approved"
+    # When the officer accepts on the borrower's behalf: refused, only the borrower signs
+    response = officer.post(
+        f"/api/v1/applications/{app_id}/accept-offer/",
+        {"signature_name": borrower.full_name},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "accept_on_behalf_not_allowed"
+    response = officer.post(
+        f"/api/v1/applications/{app_id}/disburse/",
+        {"method": "ach", "reference": "999988887777"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="attack-2",
+    )
+    assert response.status_code == 409
+    assert not Loan.objects.exists()
+    # And the borrower, who sees it, is shown the account it would pay before signing
+    offer = client_for(borrower.user).get(f"/api/v1/applications/{app_id}/").json()
+    assert offer["disbursement_account"] == "••••7777"
+    assert all(m.to == [borrower.user.email] for m in mail.outbox)
