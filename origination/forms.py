@@ -327,6 +327,8 @@ class ApplicantForm(forms.Form):
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
+        if born is None:  # blank keeps the one on file
+            return None
         today = timezone.localdate()
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         if born >= today:
@@ -335,14 +337,22 @@ class ApplicantForm(forms.Form):
             self.add_error("date_of_birth", "You must be at least 18 years old to apply.")
         return born
 
-    def __init__(self, *args: Any, ssn_on_file: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, ssn_on_file: str = "", born_on_file: str = "", **kwargs: Any
+    ) -> None:
         """`ssn_on_file`: the last four of an SSN this draft already holds (encrypted in the
-        session); the field may then be left blank to keep it."""
+        session); `born_on_file`: the masked date of birth it holds (`••/••/1985`). Either
+        field may then be left blank to keep it: neither is written back into the page."""
         super().__init__(*args, **kwargs)
         self.ssn_on_file = ssn_on_file
         if ssn_on_file:
             self.fields["ssn"].required = False
             self.fields["ssn"].help_text = f"On file: •••-••-{ssn_on_file}. Leave blank to keep it."
+        if born_on_file:
+            self.fields["date_of_birth"].required = False
+            self.fields[
+                "date_of_birth"
+            ].help_text = f"On file: {born_on_file}. Leave blank to keep it."
 
     def clean_ssn(self) -> str:
         return "".join(ch for ch in self.cleaned_data["ssn"] if ch.isdigit())
@@ -351,8 +361,9 @@ class ApplicantForm(forms.Form):
         return self.cleaned_data["state"].upper()
 
     def session_data(self, *, previous: dict[str, Any] | None = None) -> dict[str, Any]:
-        """What the draft keeps between steps: the SSN only encrypted (and its last four), so
-        the session store never holds it in clear; a blank SSN keeps the one on file."""
+        """What the draft keeps between steps: the SSN and the date of birth only encrypted
+        (with the SSN's last four and the masked date), so the session store never holds them
+        in clear; a blank SSN or date of birth keeps the one on file."""
         data = dict(self.cleaned_data)
         ssn = data.pop("ssn", "")
         if ssn:
@@ -361,7 +372,13 @@ class ApplicantForm(forms.Form):
         elif previous:
             data["ssn_encrypted"] = previous["ssn_encrypted"]
             data["ssn_last4"] = previous["ssn_last4"]
-        data["date_of_birth"] = data["date_of_birth"].isoformat()
+        born = data.pop("date_of_birth", None)
+        if born:
+            data["date_of_birth_encrypted"] = crypto.encrypt(born.isoformat())
+            data["date_of_birth_masked"] = crypto.mask_date(born)
+        elif previous and "date_of_birth_encrypted" in previous:
+            data["date_of_birth_encrypted"] = previous["date_of_birth_encrypted"]
+            data["date_of_birth_masked"] = previous["date_of_birth_masked"]
         for name in ("monthly_income", "monthly_housing_payment", "monthly_other_debts"):
             data[name] = str(data[name])
         return data

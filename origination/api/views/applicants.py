@@ -19,6 +19,11 @@ from origination.models import Applicant
 
 
 class ApplicantOutput(serializers.ModelSerializer):
+    """What the API shows of an applicant: the SSN's last four and the year of birth only
+    (the full SSN through the audited reveal)."""
+
+    date_of_birth_masked = serializers.CharField(read_only=True)
+
     class Meta:
         model = Applicant
         fields = [
@@ -27,7 +32,7 @@ class ApplicantOutput(serializers.ModelSerializer):
             "co_applicant",
             "first_name",
             "last_name",
-            "date_of_birth",
+            "date_of_birth_masked",
             "ssn_last4",
             "email",
             "phone",
