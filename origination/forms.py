@@ -285,13 +285,21 @@ class ApplyTermsForm(forms.Form):
         }
 
 
+class _DateNeverEchoed(forms.DateInput):
+    """A date box never refilled from what was typed: the date of birth stays off the page
+    (a step 2 with errors asks for it again, like the SSN)."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 class ApplicantForm(forms.Form):
     """Step 2: about you. The service checks these again; the form names the field."""
 
     first_name = forms.CharField(label="First name", max_length=100)
     last_name = forms.CharField(label="Last name", max_length=100)
     date_of_birth = forms.DateField(
-        label="Date of birth", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label="Date of birth", widget=_DateNeverEchoed(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     ssn = forms.RegexField(
         label="Social Security number",

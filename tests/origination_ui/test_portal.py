@@ -339,6 +339,9 @@ def test_the_date_of_birth_is_never_in_the_session_or_the_page_in_clear(
         assert "1985-04-02" not in text
         assert "April 2, 1985" not in text
         assert "••/••/1985" in text
+    with_error = client.post(DETAILS, {**ABOUT, "date_of_birth": "1984-07-19", "city": ""})
+    assert with_error.status_code == 400
+    assert "1984-07-19" not in with_error.content.decode()
 
     # Left blank, the date on file is kept; the application gets it.
     assert client.post(DETAILS, {**ABOUT, "date_of_birth": ""})["Location"] == REVIEW
