@@ -261,6 +261,15 @@ def test_no_clear_pii_in_any_page_api_export_pdf_email_log_or_row(
     )
     assert "Confirm your payment" in review.content.decode()
     found += [f"POST pay review {x}" for x in leaks(body_text(review))]
+    # and asks for one through the API (its answer is kept for replays: a row scanned below)
+    asked = borrower_client.post(
+        reverse("api:loan-payments", args=[scenario["loan_id"]]),
+        {"amount": "10.00", "method": "ach", "account_number": ACCOUNT, "routing_number": ROUTING},
+        content_type="application/json",
+        headers={"Idempotency-Key": "pii-api-1"},
+    )
+    assert asked.status_code == 202, asked.content
+    found += [f"POST API payment {x}" for x in leaks(body_text(asked))]
     found += [
         f"e-mail {m.subject!r} {x}"
         for m in mail.outbox
