@@ -134,9 +134,9 @@ SELECT p.loan_id, 'late', 15.00, 0, 0, 0, date '2026-06-01', p.inst, 'seed',
 UPDATE servicing_loan l SET fees_balance = x.n * 15.00
   FROM (SELECT loan_id, COUNT(*) n FROM past_fee GROUP BY loan_id) x WHERE l.id = x.loan_id;
 
-INSERT INTO servicing_autopayenrolment (loan_id, account_encrypted, routing_number,
+INSERT INTO servicing_autopayenrolment (loan_id, account_encrypted, routing_number_encrypted,
                                         account_last4, active, created_at)
-SELECT s.id, %(token)s, '021000021', '6789', true, now() FROM seed s WHERE s.autopay;
+SELECT s.id, %(token)s, %(routing)s, '6789', true, now() FROM seed s WHERE s.autopay;
 
 SELECT setval(pg_get_serial_sequence('servicing_loan', 'id'), %(n)s);
 SELECT setval(pg_get_serial_sequence('servicing_scheduleversion', 'id'), %(n)s);
@@ -157,6 +157,7 @@ def seed(n: int) -> float:
     with transaction.atomic(), connection.cursor() as cursor:
         sql = SEED_SQL.replace("%(n)s", str(int(n))).replace("%(day)s", f"'{DAY}'")
         sql = sql.replace("%(token)s", "'" + encrypt("123456789").replace("'", "") + "'")
+        sql = sql.replace("%(routing)s", "'" + encrypt("021000021").replace("'", "") + "'")
         for statement in sql.split(";\n"):
             if statement.strip():
                 cursor.execute(statement)

@@ -232,7 +232,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class ApplicantAdmin(ReadOnlyAdmin):
     list_display = ["id", "first_name", "last_name", "ssn_last4", "email", "created_at"]
     search_fields = ["last_name", "email", "ssn_last4"]
-    exclude = ["ssn_encrypted"]
+    exclude = ["ssn_encrypted", "date_of_birth_encrypted"]
+    readonly_fields = ["date_of_birth_masked"]
 
 
 @admin.register(Application)

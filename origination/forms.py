@@ -306,13 +306,21 @@ class ApplyTermsForm(forms.Form):
         }
 
 
+class _DateNeverEchoed(forms.DateInput):
+    """A date box never refilled from what was typed: the date of birth stays off the page
+    (a step 2 with errors asks for it again, like the SSN)."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 class ApplicantForm(forms.Form):
     """Step 2: about you. The service checks these again; the form names the field."""
 
     first_name = forms.CharField(label="First name", max_length=100)
     last_name = forms.CharField(label="Last name", max_length=100)
     date_of_birth = forms.DateField(
-        label="Date of birth", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label="Date of birth", widget=_DateNeverEchoed(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     ssn = forms.RegexField(
         label="Social Security number",
@@ -348,6 +356,8 @@ class ApplicantForm(forms.Form):
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
+        if born is None:  # blank keeps the one on file
+            return None
         today = timezone.localdate()
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         if born >= today:
@@ -356,14 +366,22 @@ class ApplicantForm(forms.Form):
             self.add_error("date_of_birth", "You must be at least 18 years old to apply.")
         return born
 
-    def __init__(self, *args: Any, ssn_on_file: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, ssn_on_file: str = "", born_on_file: str = "", **kwargs: Any
+    ) -> None:
         """`ssn_on_file`: the last four of an SSN this draft already holds (encrypted in the
-        session); the field may then be left blank to keep it."""
+        session); `born_on_file`: the masked date of birth it holds (`••/••/1985`). Either
+        field may then be left blank to keep it: neither is written back into the page."""
         super().__init__(*args, **kwargs)
         self.ssn_on_file = ssn_on_file
         if ssn_on_file:
             self.fields["ssn"].required = False
             self.fields["ssn"].help_text = f"On file: •••-••-{ssn_on_file}. Leave blank to keep it."
+        if born_on_file:
+            self.fields["date_of_birth"].required = False
+            self.fields[
+                "date_of_birth"
+            ].help_text = f"On file: {born_on_file}. Leave blank to keep it."
 
     def clean_ssn(self) -> str:
         return "".join(ch for ch in self.cleaned_data["ssn"] if ch.isdigit())
@@ -372,8 +390,9 @@ class ApplicantForm(forms.Form):
         return self.cleaned_data["state"].upper()
 
     def session_data(self, *, previous: dict[str, Any] | None = None) -> dict[str, Any]:
-        """What the draft keeps between steps: the SSN only encrypted (and its last four), so
-        the session store never holds it in clear; a blank SSN keeps the one on file."""
+        """What the draft keeps between steps: the SSN and the date of birth only encrypted
+        (with the SSN's last four and the masked date), so the session store never holds them
+        in clear; a blank SSN or date of birth keeps the one on file."""
         data = dict(self.cleaned_data)
         ssn = data.pop("ssn", "")
         if ssn:
@@ -382,7 +401,13 @@ class ApplicantForm(forms.Form):
         elif previous:
             data["ssn_encrypted"] = previous["ssn_encrypted"]
             data["ssn_last4"] = previous["ssn_last4"]
-        data["date_of_birth"] = data["date_of_birth"].isoformat()
+        born = data.pop("date_of_birth", None)
+        if born:
+            data["date_of_birth_encrypted"] = crypto.encrypt(born.isoformat())
+            data["date_of_birth_masked"] = crypto.mask_date(born)
+        elif previous and "date_of_birth_encrypted" in previous:
+            data["date_of_birth_encrypted"] = previous["date_of_birth_encrypted"]
+            data["date_of_birth_masked"] = previous["date_of_birth_masked"]
         for name in ("monthly_income", "monthly_housing_payment", "monthly_other_debts"):
             data[name] = str(data[name])
         return data

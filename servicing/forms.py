@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from django import forms
 
+from lendcore.core import crypto
 from lendcore.errors import ApplicationError
 
 from .models import Fee, Loan, Payment
@@ -273,10 +274,21 @@ class LoanFilterForm(forms.Form):
 # --------------------------------------------------------------------------- portal
 
 
+class _NeverEchoed(forms.TextInput):
+    """A text box never filled from the submitted value: a page shows no account number."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 class PortalPaymentForm(IdempotentForm):
     """A one-time payment: a debit of the borrower's bank account (ACH) or debit card through
     the payment rail. The account is checked by the service's own rule
-    (`payment_request_input_errors`), so the review step shows what confirming would refuse."""
+    (`payment_request_input_errors`), so the review step shows what confirming would refuse.
+
+    No page writes the account or routing number back (issue 10, point 10): a form shown
+    again asks for them again, and the confirmation step carries them as one encrypted
+    `sealed_account` token (`sealed()`), read back here when the account is not typed."""
 
     METHODS = (("ach", "Bank account (ACH)"), ("debit_card", "Debit card"))
 
@@ -288,16 +300,35 @@ class PortalPaymentForm(IdempotentForm):
         help_text="Your bank account number (4 to 17 digits), or your debit card number "
         "(13 to 19 digits).",
         error_messages={"required": "Enter your bank account or debit card number."},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        widget=_NeverEchoed(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     routing_number = forms.CharField(
         label="Routing number",
         max_length=40,
         required=False,  # needed for a bank account only (checked in clean)
         help_text="Bank account (ACH) only: the 9 digits at the bottom left of a check.",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        widget=_NeverEchoed(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     routing_number.show_optional = False  # type: ignore[attr-defined]  # not for ACH
+    sealed_account = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None and data.get("sealed_account") and not data.get("account_number"):
+            data = data.copy()
+            try:
+                account, _, routing = crypto.decrypt(data["sealed_account"]).partition("|")
+            except crypto.InvalidToken:  # tampered with or too old: asked for again
+                account = routing = ""
+            data["account_number"], data["routing_number"] = account, routing
+        super().__init__(data, *args, **kwargs)
+
+    def sealed(self) -> str:
+        """The valid account and routing numbers as one token, for the confirmation page."""
+        account, routing = (
+            "".join(ch for ch in self.cleaned_data.get(name) or "" if ch.isdigit())
+            for name in ("account_number", "routing_number")
+        )
+        return crypto.encrypt(f"{account}|{routing}")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -317,6 +348,7 @@ class PortalPaymentForm(IdempotentForm):
         """The fingerprint keeps the account number only as a keyed hash."""
         payload = super().payload()
         payload["account_number"] = account_fingerprint(payload.get("account_number", ""))
+        payload.pop("sealed_account", None)  # a new token each time: the account counts
         return payload
 
 

@@ -31,11 +31,11 @@ from django.utils.crypto import salted_hmac
 
 from lendcore.accounts.roles import perm
 from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from lendcore.core import crypto
 from lendcore.core.state import transition
 from lendcore.errors import ApplicationError, PermissionDenied
 from lendcore.finance.money import ZERO
 
-from .cob import crypto
 from .cob.rails import ONE_TIME, PaymentRail, payment_rail
 from .errors import (
     ErrorCode,
@@ -251,7 +251,9 @@ def payment_request_create(
         method=method,
         account_encrypted=crypto.encrypt(account),
         account_last4=account[-4:],
-        routing_number=(_digits(routing_number) or "") if method == PaymentMethod.ACH else "",
+        routing_number_encrypted=crypto.encrypt_or_empty(
+            _digits(routing_number) if method == PaymentMethod.ACH else ""
+        ),
         business_date=bd,
         amount=amount,
         rail=rail.name,

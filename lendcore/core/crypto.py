@@ -19,10 +19,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
@@ -34,11 +36,14 @@ __all__ = [
     "InvalidToken",
     "decrypt",
     "encrypt",
+    "encrypt_or_empty",
     "encrypted_fields",
+    "encrypted_property",
     "key_file_add_key",
     "key_file_retire_keys",
     "keys_in_use",
     "mask",
+    "mask_date",
     "reset_cache",
     "rotate",
 ]
@@ -114,6 +119,11 @@ def encrypt(value: str) -> str:
     return _ring().encrypt(value.encode()).decode()
 
 
+def encrypt_or_empty(value: str | None) -> str:
+    """The token of an optional value; "" (no token) when there is none."""
+    return encrypt(value) if value else ""
+
+
 def decrypt(token: str) -> str:
     return _ring().decrypt(token.encode()).decode()
 
@@ -130,6 +140,46 @@ def mask(value: str | None, *, keep: int = 4, fill: str = "•") -> str:
         return ""
     shown = text[-keep:] if keep and len(text) > keep else ""
     return fill * max(len(text) - len(shown), 4) + shown
+
+
+def mask_date(value: date | None) -> str:
+    """`••/••/1985`: a date of birth shows its year only anywhere but a reveal."""
+    return f"••/••/{value.year}" if value else ""
+
+
+def encrypted_property(
+    column: str,
+    *,
+    parse: Callable[[str], Any] = str,
+    dump: Callable[[Any], str] = str,
+    empty: Any = "",
+) -> property:
+    """A model attribute that reads and writes the clear value of the `*_encrypted` text column
+    `column` (so `Model(date_of_birth=...)`, `.create(...)` and factories keep working: Django
+    sets properties from keyword arguments). The clear value is decrypted at most once per
+    token and kept on the instance only, so reading it twice costs one decryption; nothing
+    but the token reaches the database. `empty` (no value) is stored as ""."""
+    cache = f"_{column}_clear"
+
+    def read(obj: Any) -> Any:
+        token = getattr(obj, column)
+        if not token:
+            return empty
+        cached = obj.__dict__.get(cache)
+        if cached is None or cached[0] != token:
+            cached = (token, parse(decrypt(token)))
+            obj.__dict__[cache] = cached
+        return cached[1]
+
+    def write(obj: Any, value: Any) -> None:
+        if value is None or value == "":
+            setattr(obj, column, "")
+            return
+        token = encrypt(dump(value))
+        setattr(obj, column, token)
+        obj.__dict__[cache] = (token, parse(dump(value)))
+
+    return property(read, write, doc=f"The clear value of `{column}` (decrypted on read).")
 
 
 def key_file_add_key() -> tuple[Path, str]:

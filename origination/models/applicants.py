@@ -1,17 +1,24 @@
-"""Applicants (the SSN is stored encrypted, with its last four digits)."""
+"""Applicants (the SSN and the date of birth are stored encrypted)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 
+from lendcore.core import crypto
 from origination.models._fields import money_field
 
 
+def _iso_date(value: date | str) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
 class Applicant(models.Model):
-    """A person applying. The SSN is stored encrypted (Fernet); reads show the last four only."""
+    """A person applying. The SSN and the date of birth are stored encrypted (Fernet,
+    `lendcore.core.crypto`); pages show the SSN's last four and the year of birth only."""
 
     borrower = models.ForeignKey(
         "accounts.Borrower",
@@ -28,7 +35,7 @@ class Applicant(models.Model):
     )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    date_of_birth_encrypted = models.TextField()
     ssn_encrypted = models.TextField()
     ssn_last4 = models.CharField(max_length=4)
     email = models.EmailField()
@@ -55,6 +62,15 @@ class Applicant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} (***-**-{self.ssn_last4})"
+
+    # `applicant.date_of_birth` is the clear date (the age rule, the bureau): decrypted on read.
+    date_of_birth = crypto.encrypted_property(
+        "date_of_birth_encrypted", parse=date.fromisoformat, dump=_iso_date, empty=None
+    )
+
+    @property
+    def date_of_birth_masked(self) -> str:
+        return crypto.mask_date(self.date_of_birth)
 
     @property
     def full_name(self) -> str:

@@ -175,6 +175,17 @@ class ApplyQuoteView(BorrowerRequiredMixin, View):
 # --- step 2: about you ------------------------------------------------------------------------
 
 
+# The draft keys that hold (or mask) the SSN and the date of birth: never form initial values.
+_SEALED = ("ssn", "date_of_birth")
+
+
+def _on_file(draft: dict[str, Any]) -> dict[str, str]:
+    return {
+        "ssn_on_file": draft.get("ssn_last4", ""),
+        "born_on_file": draft.get("date_of_birth_masked", ""),
+    }
+
+
 class ApplyDetailsView(BorrowerRequiredMixin, View):
     template = "portal/apply/details.html"
 
@@ -184,9 +195,10 @@ class ApplyDetailsView(BorrowerRequiredMixin, View):
             return redirect("origination:portal-apply-new")
         saved = state.get("applicant")
         if saved:
-            # Back from the review: everything but the SSN, which stays encrypted in the draft.
-            initial = {k: v for k, v in saved.items() if not k.startswith("ssn")}
-            form = ApplicantForm(initial=initial, ssn_on_file=saved.get("ssn_last4", ""))
+            # Back from the review: everything but the SSN and the date of birth, which stay
+            # encrypted in the draft.
+            initial = {k: v for k, v in saved.items() if not k.startswith(_SEALED)}
+            form = ApplicantForm(initial=initial, **_on_file(saved))
             return self._render(request, form)
         initial = {
             "first_name": self.borrower.first_name,
@@ -203,7 +215,7 @@ class ApplyDetailsView(BorrowerRequiredMixin, View):
         if "terms" not in state:
             return redirect("origination:portal-apply-new")
         previous = state.get("applicant") or {}
-        form = ApplicantForm(request.POST, ssn_on_file=previous.get("ssn_last4", ""))
+        form = ApplicantForm(request.POST, **_on_file(previous))
         if not form.is_valid():
             return self._render(request, form, status=400)
         state["applicant"] = form.session_data(previous=previous)
@@ -218,12 +230,16 @@ class ApplyDetailsView(BorrowerRequiredMixin, View):
 
 
 def _applicant_kwargs(data: dict[str, Any]) -> dict[str, Any]:
-    kwargs = {k: v for k, v in data.items() if not k.startswith("ssn")}
-    # (a draft saved before drafts were encrypted holds `ssn` itself)
+    kwargs = {k: v for k, v in data.items() if not k.startswith(_SEALED)}
+    # (a draft saved before drafts were encrypted holds `ssn` and `date_of_birth` themselves)
     kwargs["ssn"] = (
         crypto.decrypt(data["ssn_encrypted"]) if "ssn_encrypted" in data else data["ssn"]
     )
-    kwargs["date_of_birth"] = date.fromisoformat(kwargs["date_of_birth"])
+    kwargs["date_of_birth"] = date.fromisoformat(
+        crypto.decrypt(data["date_of_birth_encrypted"])
+        if "date_of_birth_encrypted" in data
+        else data["date_of_birth"]
+    )
     for name in ("monthly_income", "monthly_housing_payment", "monthly_other_debts"):
         kwargs[name] = Decimal(kwargs[name])
     return kwargs
@@ -287,6 +303,8 @@ class ApplyReviewView(BorrowerRequiredMixin, View):
         applicant = dict(state["applicant"])
         last4 = applicant.get("ssn_last4") or applicant.get("ssn", "")[-4:]
         applicant["ssn_masked"] = "***-**-" + last4
+        if "date_of_birth_masked" not in applicant:  # a draft from before drafts were encrypted
+            applicant["date_of_birth_masked"] = f"••/••/{applicant['date_of_birth'][:4]}"
         context.update({"terms": terms, "applicant": applicant, "error": error, "step": 3})
         return render(request, self.template, context, status=status)
 

@@ -17,6 +17,7 @@ from typing import cast
 from django.db import transaction
 from django.db.models import Min
 
+from lendcore.core import crypto
 from lendcore.core.sqlrows import update_many
 from lendcore.finance.money import ZERO
 from servicing import calculations
@@ -41,7 +42,6 @@ from servicing.payoff import payoff_amount_on
 from servicing.selectors import business_date_get
 from servicing.services import payment_post, payment_reverse
 
-from . import crypto
 from .rails import payment_rail
 
 ONE_DAY = timedelta(days=1)
@@ -59,7 +59,7 @@ def autopay_enrol(
         return AutopayEnrolment.objects.create(
             loan=loan,
             account_encrypted=crypto.encrypt(digits),
-            routing_number=(routing_number or "")[:9],
+            routing_number_encrypted=crypto.encrypt_or_empty((routing_number or "")[:9]),
             account_last4=digits[-4:],
             created_by=acting_user if getattr(acting_user, "pk", None) else None,
         )

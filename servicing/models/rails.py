@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from lendcore.core import crypto
+
 from ._fields import _choices_check, _money
 from .loans import EventKind, Loan, LoanEvent
 from .payments import Payment, PaymentMethod
@@ -17,13 +19,13 @@ from .schedule import Installment
 class AutopayEnrolment(models.Model):
     """A borrower's standing instruction to debit a bank account on each due date.
 
-    The account number is stored encrypted (Fernet, `servicing.cob.crypto`); only its last
-    four digits are kept in clear for display.
+    The account and routing numbers are stored encrypted (`lendcore.core.crypto`); only the
+    account's last four digits are kept in clear for display.
     """
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="autopay_enrolments")
     account_encrypted = models.TextField()
-    routing_number = models.CharField(max_length=9, blank=True)
+    routing_number_encrypted = models.TextField(blank=True)
     account_last4 = models.CharField(max_length=4)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
@@ -42,6 +44,13 @@ class AutopayEnrolment(models.Model):
 
     def __str__(self) -> str:
         return f"Autopay {self.loan_id} ****{self.account_last4}"
+
+    # The clear routing number, for the rail only (decrypted on read); pages show the masked one.
+    routing_number = crypto.encrypted_property("routing_number_encrypted")
+
+    @property
+    def routing_number_masked(self) -> str:
+        return crypto.mask(self.routing_number)
 
 
 class RailTransferStatus(models.TextChoices):
@@ -89,7 +98,7 @@ class RailTransfer(models.Model):
     # One-time: the account (or debit card) the borrower gave, encrypted like autopay's.
     account_encrypted = models.TextField(blank=True)
     account_last4 = models.CharField(max_length=4, blank=True)
-    routing_number = models.CharField(max_length=9, blank=True)
+    routing_number_encrypted = models.TextField(blank=True)  # ACH only
     business_date = models.DateField()  # requested (one-time) or debited (autopay) on
     amount = _money()
     rail = models.CharField(max_length=64)
@@ -129,6 +138,12 @@ class RailTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"Transfer {self.pk} {self.amount} {self.status}"
+
+    routing_number = crypto.encrypted_property("routing_number_encrypted")
+
+    @property
+    def routing_number_masked(self) -> str:
+        return crypto.mask(self.routing_number)
 
     def status_event(
         self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any

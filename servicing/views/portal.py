@@ -158,6 +158,7 @@ class PortalPaymentView(LoginRequiredMixin, View):
             digits = "".join(c for c in data["account_number"] if c.isdigit())
             context["method_label"] = rail_payments.METHOD_LABELS[data["method"]].lower()
             context["account_last4"] = digits[-4:]
+            context["sealed_account"] = form.sealed()  # the numbers never in clear in the page
             # the close of business of the business date sends it; the rail says when it settles
             context["settles_on"] = rail_payments.payment_rail().one_time_settle_on(on)
         return render(self.request, self.template_name, context, status=status)

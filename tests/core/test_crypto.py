@@ -113,7 +113,7 @@ def test_rotation_re_encrypts_every_value_under_a_new_key_and_retires_the_old(
         assert only_new.decrypt(applicant.ssn_encrypted.encode()).decode() == ssn
     assert "origination.Applicant.ssn_encrypted: 2 re-encrypted" in capsys.readouterr().out
     event = AuditEvent.objects.get(action="field_keys_rotated")
-    assert event.detail["rotated"] == 2
+    assert event.detail["rotated"] == 4  # two SSNs and two dates of birth
 
 
 @pytest.mark.django_db

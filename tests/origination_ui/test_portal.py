@@ -327,3 +327,47 @@ def test_the_ssn_is_never_in_the_session_or_the_page_in_clear(client_for, borrow
     applicant = Application.objects.get().applicant
     assert crypto.decrypt(applicant.ssn_encrypted) == "123459999"
     assert applicant.city == "Chicago"
+
+
+def test_the_date_of_birth_is_never_in_the_session_or_the_page_in_clear(
+    client_for, borrower, terms
+):
+    """Issue 10, point 10: like the SSN, the draft keeps the date of birth encrypted (and its
+    masked form, the year only); the review and the way back to step 2 show the mask."""
+    client = client_for(borrower.user)
+    client.post(NEW, terms)
+    client.post(DETAILS, ABOUT)
+    draft = client.session["origination_apply"]["applicant"]
+    assert "date_of_birth" not in draft
+    assert draft["date_of_birth_masked"] == "••/••/1985"
+    assert crypto.decrypt(draft["date_of_birth_encrypted"]) == "1985-04-02"
+    assert "1985-04-02" not in str(dict(client.session))
+
+    for page in (client.get(REVIEW), client.get(DETAILS)):
+        text = page.content.decode()
+        assert "1985-04-02" not in text
+        assert "April 2, 1985" not in text
+        assert "••/••/1985" in text
+    with_error = client.post(DETAILS, {**ABOUT, "date_of_birth": "1984-07-19", "city": ""})
+    assert with_error.status_code == 400
+    assert "1984-07-19" not in with_error.content.decode()
+
+    # Left blank, the date on file is kept; the application gets it.
+    assert client.post(DETAILS, {**ABOUT, "date_of_birth": ""})["Location"] == REVIEW
+    client.post(REVIEW)
+    assert Application.objects.get().applicant.date_of_birth.isoformat() == "1985-04-02"
+
+
+def test_a_draft_saved_before_dates_were_encrypted_still_applies(client_for, borrower, terms):
+    client = client_for(borrower.user)
+    client.post(NEW, terms)
+    client.post(DETAILS, ABOUT)
+    session = client.session
+    draft = session["origination_apply"]["applicant"]
+    draft.pop("date_of_birth_encrypted")
+    draft.pop("date_of_birth_masked")
+    draft["date_of_birth"] = "1985-04-02"  # as earlier releases kept it
+    session.save()
+    assert "••/••/1985" in client.get(REVIEW).content.decode()
+    client.post(REVIEW)
+    assert Application.objects.get().applicant.date_of_birth.isoformat() == "1985-04-02"

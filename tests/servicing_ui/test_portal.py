@@ -4,12 +4,14 @@ until close of business and cancellable until sent, statements, payoff letter.""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from lendcore.core import crypto
 from servicing.cob.runner import cob_run_start
 from servicing.models import Installment, JournalEntry, Payment, RailTransfer
 from servicing.rail_payments import rail_payments_process
@@ -362,3 +364,63 @@ class TestPayoff:
         response = carol.get(f"/my-loans/{loan.pk}/payoff-quote/")
         assert response.status_code == 400
         assert "Enter the payoff date." in response.content.decode()
+
+
+class TestNoAccountNumberInThePages:
+    """Issue 10, point 10: the pay pages never write the account or routing number back."""
+
+    def test_the_confirmation_carries_them_sealed(self, carol, loan):
+        # When Carol reviews a payment from her bank account
+        review = _pay(carol, loan, step="review")
+
+        # Then the page shows the last four only; the numbers travel as one encrypted token
+        html = review.content.decode()
+        assert 'id="confirm-account">6789<' in html
+        assert "000123456789" not in html
+        assert "021000021" not in html
+        sealed = re.search(r'name="sealed_account" value="([^"]+)"', html).group(1)
+        assert crypto.decrypt(sealed) == "000123456789|021000021"
+
+        # When she confirms that page (the token, not the numbers)
+        key = re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
+        confirmed = carol.post(
+            f"/my-loans/{loan.pk}/pay/",
+            {
+                "amount": "106.62",
+                "method": "ach",
+                "sealed_account": sealed,
+                "idempotency_key": key,
+                "step": "confirm",
+            },
+        )
+
+        # Then the payment is asked for from that account
+        assert confirmed.status_code == 302
+        transfer = RailTransfer.objects.get()
+        assert crypto.decrypt(transfer.account_encrypted) == "000123456789"
+        assert transfer.routing_number == "021000021"
+
+    def test_a_tampered_token_asks_for_the_account_again(self, carol, loan):
+        response = carol.post(
+            f"/my-loans/{loan.pk}/pay/",
+            {
+                "amount": "106.62",
+                "method": "ach",
+                "sealed_account": "not-a-token",
+                "idempotency_key": str(uuid.uuid4()),
+                "step": "confirm",
+            },
+        )
+        assert response.status_code == 400
+        assert "account_number" in response.context["form"].errors
+        assert not RailTransfer.objects.exists()
+
+    def test_going_back_or_an_error_asks_for_the_numbers_again(self, carol, loan):
+        for response in (
+            _pay(carol, loan, step="edit"),
+            _pay(carol, loan, step="review", amount="0"),
+        ):
+            html = response.content.decode()
+            assert "Review payment" in html
+            assert "000123456789" not in html
+            assert "021000021" not in html

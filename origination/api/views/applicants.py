@@ -28,6 +28,10 @@ class InvitationOutput(serializers.Serializer):
 
 
 class ApplicantOutput(serializers.ModelSerializer):
+    """What the API shows of an applicant: the SSN's last four and the year of birth only
+    (the full SSN through the audited reveal)."""
+
+    date_of_birth_masked = serializers.CharField(read_only=True)
     invitation = serializers.SerializerMethodField(
         help_text="The invitation of an existing borrower (staff named `borrower`), if any."
     )
@@ -40,7 +44,7 @@ class ApplicantOutput(serializers.ModelSerializer):
             "co_applicant",
             "first_name",
             "last_name",
-            "date_of_birth",
+            "date_of_birth_masked",
             "ssn_last4",
             "email",
             "phone",
