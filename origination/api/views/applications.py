@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.api.fields import id_field, money_field
-from lendcore.api.idempotency import idempotent_response
+from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.quotes.services import FREQUENCIES
 from origination import selectors, services
@@ -159,13 +159,14 @@ class ApplicationDetailOutput(ApplicationListOutput):
     class Meta(ApplicationListOutput.Meta):
         fields = [*ApplicationListOutput.Meta.fields, "decision", "offer", "checklist"]
 
-    @extend_schema_field(DecisionOutput)
+    @extend_schema_field(DecisionOutput(allow_null=True))  # null until decided
     def get_decision(self, application: Application) -> dict[str, Any] | None:
         decision = selectors.application_latest_decision(application)
         if decision is None:
             return None
         return decision_data(self.context["request"], decision)
 
+    @extend_schema_field(OfferOutput(allow_null=True))  # null until an offer is made
     def get_offer(self, application: Application) -> dict[str, Any] | None:
         offer = selectors.application_offer(application)
         return OfferOutput(offer).data if offer is not None else None
@@ -339,25 +340,48 @@ class ApplicationApproveApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"\S"},
+            {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string", "maxLength": 50},
+                    "text": {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"\S"},
+                },
+                "required": ["text"],
+                "additionalProperties": False,
+            },
+        ],
+        "description": "A reason as text, or {code, text} (an adverse-action code and its text).",
+    }
+)
+class DeclineReasonField(serializers.JSONField):
+    """One decline reason: a text, or `{code, text}`; the schema says exactly this."""
+
+    class _Coded(serializers.Serializer):
+        code = serializers.CharField(max_length=50, required=False, allow_blank=True)
+        text = serializers.CharField(max_length=300)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            if not data.strip() or len(data) > 300:
+                raise serializers.ValidationError("A reason is a text of 1 to 300 characters.")
+            return data
+        if isinstance(data, dict):
+            coded = self._Coded(data=data)
+            if set(data) - {"code", "text"} or not coded.is_valid() or not data["text"].strip():
+                raise serializers.ValidationError("A reason is {code, text} with a text.")
+            return data
+        raise serializers.ValidationError("Each reason is a text or {code, text}.")
+
+
 class ApplicationDeclineApi(APIView):
     permission_classes = [has_staff_permission("underwrite_applications")]
 
     class InputSerializer(serializers.Serializer):
-        class ReasonSerializer(serializers.Serializer):
-            code = serializers.CharField(max_length=50, required=False, allow_blank=True)
-            text = serializers.CharField(max_length=300)
-
-        reasons = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=4)
-
-        def validate_reasons(self, value: list[Any]) -> list[Any]:
-            for item in value:
-                if isinstance(item, dict):
-                    reason = self.ReasonSerializer(data=item)
-                    if not reason.is_valid():
-                        raise serializers.ValidationError("Each reason needs a text.")
-                elif not isinstance(item, str) or not item.strip():
-                    raise serializers.ValidationError("Each reason is a text or {code, text}.")
-            return value
+        reasons = serializers.ListField(child=DeclineReasonField(), min_length=1, max_length=4)
 
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
@@ -398,7 +422,11 @@ class ApplicationDisburseApi(APIView):
         method = serializers.ChoiceField(choices=list(services.DISBURSEMENT_METHODS))
         reference = serializers.CharField(max_length=100)
 
-    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    @extend_schema(
+        request=InputSerializer,
+        responses=ApplicationDetailOutput,
+        parameters=[IDEMPOTENCY_KEY_REQUIRED],
+    )
     def post(self, request: Request, application_id: int) -> Response:
         application = owner_or_staff(request, application_id)
         body = request.data if isinstance(request.data, Mapping) else {"body": request.data}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,7 +36,7 @@ class DocumentOutput(serializers.ModelSerializer):
 
 
 class ApplicationDocumentsApi(APIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser]  # a file needs multipart; nothing else carries one
 
     class InputSerializer(serializers.Serializer):
         doc_type = serializers.ChoiceField(choices=list(Document.UPLOAD_TYPES))

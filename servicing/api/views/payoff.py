@@ -46,7 +46,7 @@ class PayoffQuoteApi(APIView):
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
         raw = request.query_params.get("date")
         on = None
-        if raw:
+        if raw is not None:  # "?date=" is a date left out by mistake, not "today"
             try:
                 on = date.fromisoformat(raw)
             except ValueError:
