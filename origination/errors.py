@@ -18,6 +18,7 @@ __all__ = [
     "ApplicationError",
     "BureauUnavailable",
     "Conflict",
+    "DocumentFileMissing",
     "ErrorCode",
     "FourEyesViolation",
     "IdentityUnavailable",
@@ -42,10 +43,20 @@ class ErrorCode(StrEnum):
     IDENTITY_UNAVAILABLE = "identity_unavailable"
     NO_ACTIVE_RULE_SET = "no_active_rule_set"
     PRODUCT_INACTIVE = "product_inactive"
+    DOCUMENT_FILE_MISSING = "document_file_missing"
 
 
-class MissingDocuments(ValidationFailed):
+class MissingDocuments(Conflict):
+    """Submitting before the required documents are in: the request is well formed, the
+    application's state does not allow it yet (409)."""
+
     default_code = ErrorCode.MISSING_DOCUMENTS
+
+
+class DocumentFileMissing(NotFound):
+    """The document's row is there but its bytes are not in storage (logged as an error)."""
+
+    default_code = ErrorCode.DOCUMENT_FILE_MISSING
 
 
 class SelfApproval(Conflict):

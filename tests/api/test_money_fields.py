@@ -9,7 +9,7 @@ import pytest
 from django import forms
 from rest_framework import serializers
 
-from lendcore.api.fields import MAX_ID, id_field, money_field, money_pattern
+from lendcore.api.fields import MAX_ID, decimal_pattern, id_field, money_field
 from lendcore.core.forms import money_form_field
 from lendcore.finance.money import MONEY_MAX
 
@@ -102,10 +102,11 @@ def test_money_form_field_takes_what_people_type_up_to_the_bound():
 def test_the_schema_pattern_is_what_the_field_accepts(min_value):
     """The API is exactly as strict as its schema: a string matches the schema's pattern
     exactly when the field (within its bounds) accepts it."""
+
     class _One(serializers.Serializer):
         amount = money_field(min_value=min_value)
 
-    pattern = money_pattern(min_value, MONEY_MAX, 2)
+    pattern = decimal_pattern(min_value, MONEY_MAX, 2)
     samples = [
         "0",
         "0.00",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -16,9 +18,10 @@ from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.selectors import user_is_staff_member
-from lendcore.api.fields import id_field, money_field
+from lendcore.api.fields import decimal_field, id_field, money_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.query import query_params_strict
 from lendcore.quotes.services import FREQUENCIES
 from origination import selectors, services
 from origination.api.views._common import (
@@ -180,21 +183,32 @@ def application_detail_data(request: Request, application_id: int) -> dict[str, 
     return dict(ApplicationDetailOutput(application, context={"request": request}).data)
 
 
+_ONE_STATUS = "|".join(Application.Status.values)
+_STATUS_LIST = rf"^(?:{_ONE_STATUS})(?:,(?:{_ONE_STATUS}))*$"
+
+
 class ApplicationListCreateApi(APIView):
     pagination_class = BoundedLimitOffsetPagination
 
     class FilterSerializer(serializers.Serializer):
-        status = serializers.CharField(required=False)
+        status = serializers.CharField(
+            required=False,
+            help_text="One status, or several separated by commas: "
+            + ", ".join(Application.Status.values),
+            # the schema shows this pattern, so it lists exactly what the filter takes
+            validators=[
+                RegexValidator(
+                    _STATUS_LIST,
+                    message="Unknown status; use one or more of "
+                    + ", ".join(Application.Status.values)
+                    + ", separated by commas.",
+                )
+            ],
+        )
         product = id_field(required=False)
         applicant = id_field(required=False)
         created_from = serializers.DateTimeField(required=False)
         created_to = serializers.DateTimeField(required=False)
-
-        def validate_status(self, value: str) -> str:
-            bad = [s for s in value.split(",") if s not in Application.Status.values]
-            if bad:
-                raise serializers.ValidationError(f"Unknown status: {', '.join(bad)}.")
-            return value
 
         def to_internal_value(self, data: Any) -> Any:
             data = data.copy() if hasattr(data, "copy") else dict(data)
@@ -225,7 +239,7 @@ class ApplicationListCreateApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=ApplicationListOutput(many=True))
     def get(self, request: Request) -> Response:
-        filters = parse(self.FilterSerializer, request.query_params)
+        filters = parse(self.FilterSerializer, query_params_strict(request))
         applications = selectors.application_list(
             user=request.user,
             status=filters.get("status"),
@@ -327,8 +341,14 @@ class ApplicationApproveApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         amount = money_field(min_value=CENT, required=False, allow_null=True, default=None)
-        annual_rate = serializers.DecimalField(
-            max_digits=8, decimal_places=4, required=False, allow_null=True, default=None
+        annual_rate = decimal_field(
+            places=4,
+            min_value=Decimal("0"),
+            max_value=Decimal("100"),
+            help_text="Percent a year; leave out (or null) to keep the decision's rate.",
+            required=False,
+            allow_null=True,
+            default=None,
         )
         term = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
@@ -371,9 +391,13 @@ class DeclineReasonField(serializers.JSONField):
             return data
         if isinstance(data, dict):
             coded = self._Coded(data=data)
-            if set(data) - {"code", "text"} or not coded.is_valid() or not data["text"].strip():
+            text_is_text = isinstance(data.get("text"), str) and data["text"].strip()
+            code_is_text = isinstance(data.get("code", ""), str)
+            if set(data) - {"code", "text"} or not (text_is_text and code_is_text):
                 raise serializers.ValidationError("A reason is {code, text} with a text.")
-            return data
+            if not coded.is_valid():
+                raise serializers.ValidationError("A reason is {code, text} with a text.")
+            return dict(coded.validated_data)
         raise serializers.ValidationError("Each reason is a text or {code, text}.")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -84,7 +85,14 @@ class ApplicationDocumentsRequestApi(APIView):
 
 
 class DocumentDownloadApi(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        responses={
+            # the type sniffed from the content at upload (never the uploader's claim)
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+        }
+    )
     def get(self, request: Request, document_id: int) -> FileResponse:
         document = selectors.document_get(user=request.user, document_id=document_id)
         response = FileResponse(
