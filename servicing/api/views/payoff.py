@@ -39,6 +39,7 @@ class PayoffQuoteOutput(serializers.Serializer):
 
 class PayoffQuoteApi(APIView):
     extra_error_codes = ("409",)  # a loan paid off or charged off has nothing to pay off
+
     @extend_schema(
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Up to 30 days ahead")],
         responses=PayoffQuoteOutput,
