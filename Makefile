@@ -9,11 +9,12 @@ N ?= 100000
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test lint bench bench-finance bench-origination bench-servicing bench-cob help
+.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test     the whole test suite (SQLite unless DATABASE_URL says otherwise)"
+	@echo "make fuzz     schemathesis over the whole API, once per role (CI runs it)"
 	@echo "make install  the virtualenv only"
 	@echo "make bench    every benchmark (prints BENCH lines); the PostgreSQL ones use BENCH_PG"
 	@echo "make bench-finance | bench-origination | bench-servicing   one group"
@@ -46,6 +47,9 @@ run: install os-deps
 
 test: install os-deps-test
 	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+fuzz: install
+	BIN=$(BIN) bash scripts/fuzz_api.sh
 
 lint: install
 	$(BIN)/ruff check .

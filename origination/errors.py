@@ -18,6 +18,7 @@ __all__ = [
     "ApplicationError",
     "BureauUnavailable",
     "Conflict",
+    "DocumentFileMissing",
     "ErrorCode",
     "FourEyesViolation",
     "IdentityUnavailable",
@@ -49,10 +50,20 @@ class ErrorCode(StrEnum):
     ACCOUNT_MISSING = "disbursement_account_missing"
     ACCOUNT_MISMATCH = "disbursement_account_mismatch"
     ACCOUNT_LOCKED = "disbursement_account_locked"
+    DOCUMENT_FILE_MISSING = "document_file_missing"
 
 
-class MissingDocuments(ValidationFailed):
+class MissingDocuments(Conflict):
+    """Submitting before the required documents are in: the request is well formed, the
+    application's state does not allow it yet (409)."""
+
     default_code = ErrorCode.MISSING_DOCUMENTS
+
+
+class DocumentFileMissing(NotFound):
+    """The document's row is there but its bytes are not in storage (logged as an error)."""
+
+    default_code = ErrorCode.DOCUMENT_FILE_MISSING
 
 
 class SelfApproval(Conflict):

@@ -69,14 +69,26 @@ def loans_filter_dpd(
     return queryset
 
 
+_BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
+
+
+def _true(value: str) -> bool:
+    return value == "true"
+
+
 class LoanFilter(django_filters.FilterSet):
     """The loan list's filters (see the module's docstring); `on` is the business date the
     days past due are counted to."""
 
     status = django_filters.ChoiceFilter(choices=Loan.Status.choices)
     product = django_filters.CharFilter(field_name="product_code")
-    delinquent = django_filters.BooleanFilter()
-    in_hardship = django_filters.BooleanFilter()
+    # "true" or "false" only: a BooleanFilter would read any other word as "no filter"
+    delinquent = django_filters.TypedChoiceFilter(
+        choices=_BOOLEAN_CHOICES, coerce=_true, empty_value=None
+    )
+    in_hardship = django_filters.TypedChoiceFilter(
+        choices=_BOOLEAN_CHOICES, coerce=_true, empty_value=None
+    )
     borrower = IntegerFilter(field_name="borrower_id", min_value=1, max_value=MAX_ID)
     dpd_min = IntegerFilter(method="filter_noop", min_value=0, max_value=DPD_MAX)
     dpd_max = IntegerFilter(method="filter_noop", min_value=0, max_value=DPD_MAX)
@@ -89,6 +101,24 @@ class LoanFilter(django_filters.FilterSet):
     def __init__(self, data: Any = None, queryset: Any = None, *, on: date, **kwargs: Any):
         super().__init__(data, queryset, **kwargs)
         self.on = on
+
+    def is_valid(self) -> bool:
+        """Also refuses a filter given empty or twice: a form would read either as "no
+        filter" (or the last value), which is not what the client asked. The staff UI leaves
+        out the empty fields of its form before it filters."""
+        valid = super().is_valid()
+        data = self.data
+        for name in self.filters:
+            if name not in data:
+                continue
+            values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
+            if len(values) > 1:
+                self.form.add_error(name, "Give this filter once.")
+                valid = False
+            elif values[0] in ("", None):
+                self.form.add_error(name, "Give a value, or leave this filter out.")
+                valid = False
+        return valid
 
     def filter_noop(self, queryset, name, value):
         return queryset  # applied together in `filter_queryset`

@@ -16,6 +16,7 @@ never a higher one. Defaults are `Decimal`s, never strings: DRF does not parse a
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,15 @@ from rest_framework import serializers
 
 from lendcore.finance.money import MONEY_MAX
 
-__all__ = ["MAX_ID", "MONEY_MAX", "MoneyField", "id_field", "money_field"]
+__all__ = [
+    "MAX_ID",
+    "MONEY_MAX",
+    "BoundedDecimalField",
+    "MoneyField",
+    "decimal_field",
+    "id_field",
+    "money_field",
+]
 
 # The largest key a 64-bit integer column holds: a larger id given to a filter would overflow
 # the database driver (SQLite: OverflowError) instead of matching nothing.
@@ -49,9 +58,56 @@ def _min_message(min_value: Decimal) -> str:
     return f"Must be at least {_amount(min_value)}."
 
 
-class MoneyField(serializers.DecimalField):
-    """A money amount: the bound is checked before the digit counts, so "1e30" reads
-    "Must be at most 999,999,999.99." rather than a message about 18 digits."""
+def _at_least_one_nonzero(width: int) -> str:
+    """1 to `width` digits, not all zeros, as alternatives (no look-ahead: schema tools that
+    generate examples from a pattern, such as Hypothesis, do not all read look-arounds)."""
+    zeros = ["0" * k if k < 2 else f"0{{{k}}}" for k in range(width)]
+    tails = [rf"\d{{0,{width - 1 - k}}}" if k < width - 1 else "" for k in range(width)]
+    return "|".join(f"{zeros[k]}[1-9]{tails[k]}" for k in range(width))
+
+
+def decimal_pattern(min_value: Decimal, max_value: Decimal, places: int) -> str:
+    """The one text form of an amount, for the API and its schema alike: plain digits, at most
+    `places` decimals and as many whole digits as the bound has; a sign only where negatives
+    are allowed; and, when the least allowed amount is above zero, not all zeros."""
+    whole = len(str(int(max(abs(min_value), abs(max_value)))))
+    if min_value > 0:
+        nonzero_whole = _at_least_one_nonzero(whole)
+        nonzero_fraction = _at_least_one_nonzero(places)
+        return (
+            rf"^(?:(?:{nonzero_whole})(?:\.\d{{1,{places}}})?"
+            rf"|0{{1,{whole}}}\.(?:{nonzero_fraction}))$"
+        )
+    sign = "-?" if min_value < 0 else ""
+    return rf"^{sign}\d{{1,{whole}}}(?:\.\d{{1,{places}}})?$"
+
+
+class BoundedDecimalField(serializers.DecimalField):
+    """A decimal input between its bounds (both set), given as a JSON string in the one form
+    `decimal_pattern` describes (the schema shows the same pattern): a JSON number is refused,
+    since a float may already have lost digits. The bound is checked before the digit counts, so
+    "9999999999" reads "Must be at most 999,999,999.99." rather than a message about digits."""
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        text = data  # not stripped: the schema's pattern allows no spaces either
+        if len(text) > self.MAX_STRING_LENGTH:
+            self.fail("max_string_length")
+        low, high = Decimal(str(self.min_value)), Decimal(str(self.max_value))
+        if not re.fullmatch(decimal_pattern(low, high, self.decimal_places or 0), text):
+            # a number in another form: say which bound it breaks, if it breaks one
+            if re.fullmatch(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d{1,4})?", text):
+                value = Decimal(text)
+                if value > high:
+                    self.fail("max_value", max_value=high)
+                if value < low:
+                    self.fail("min_value", min_value=low)
+                exponent = value.as_tuple().exponent
+                if isinstance(exponent, int) and -exponent > (self.decimal_places or 0):
+                    self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
+            self.fail("invalid")
+        return super().to_internal_value(text)
 
     def validate_precision(self, value: Decimal) -> Decimal:
         if self.max_value is not None and value > self.max_value:
@@ -63,6 +119,41 @@ class MoneyField(serializers.DecimalField):
         if isinstance(exponent, int) and places is not None and -exponent > places:
             self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
         return super().validate_precision(value)
+
+
+class MoneyField(BoundedDecimalField):
+    """A money amount (`money_field`): 2 decimals, within ±MONEY_MAX."""
+
+
+def decimal_field(
+    *,
+    places: int,
+    min_value: Decimal,
+    max_value: Decimal,
+    help_text: str | None = None,
+    **kwargs: Any,
+) -> BoundedDecimalField:
+    """A non-money decimal input (a rate, a rounding step) with its bounds and places, checked
+    and documented as money is."""
+    min_value, max_value = Decimal(min_value), Decimal(max_value)
+    whole = len(str(int(max(abs(min_value), abs(max_value)))))
+    bound = f"A number with at most {places} decimals, from {min_value} to {max_value}."
+    messages = {
+        "invalid": f'Must be a number written as text, such as "{max_value / 2:.{places}f}".',
+        "max_value": f"Must be at most {max_value}.",
+        "min_value": f"Must be at least {min_value}.",
+        "max_decimal_places": f"At most {places} decimal places.",
+        **kwargs.pop("error_messages", {}),
+    }
+    return BoundedDecimalField(
+        max_digits=whole + places,
+        decimal_places=places,
+        min_value=min_value,
+        max_value=max_value,
+        help_text=f"{help_text} {bound}" if help_text else bound,
+        error_messages=messages,
+        **kwargs,
+    )
 
 
 def money_field(
@@ -114,26 +205,24 @@ def id_field(**kwargs: Any) -> serializers.IntegerField:
     )
 
 
-class MoneyFieldSchema(OpenApiSerializerFieldExtension):
+class BoundedDecimalFieldSchema(OpenApiSerializerFieldExtension):
     """Money is a JSON string (COERCE_DECIMAL_TO_STRING); drf-spectacular writes no bounds for
-    decimal strings, so this adds `minimum`/`maximum` and a pattern whose whole digits stop at
-    the bound (9 for MONEY_MAX), which keeps generated examples inside it."""
+    decimal strings, so this adds `minimum`/`maximum` and the pattern `MoneyField` checks
+    (whole digits stop at the bound, 9 for MONEY_MAX; positive amounts are not all zeros)."""
 
-    target_class = "lendcore.api.fields.MoneyField"
+    target_class = "lendcore.api.fields.BoundedDecimalField"
+    match_subclasses = True
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        field: MoneyField = self.target
+        field: BoundedDecimalField = self.target
         low, high = (
             Decimal(str(field.min_value)),
             Decimal(str(field.max_value)),
         )  # set by money_field
-        bound = max(abs(high), abs(low))
-        whole = len(str(int(bound)))
-        sign = "-?" if low < 0 else ""
         return {
             **(build_basic_type(OpenApiTypes.STR) or {}),
             "format": "decimal",
-            "pattern": rf"^{sign}\d{{1,{whole}}}(?:\.\d{{1,{field.decimal_places}}})?$",
+            "pattern": decimal_pattern(low, high, field.decimal_places or 0),
             "minimum": field.min_value,
             "maximum": field.max_value,
         }

@@ -5,16 +5,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from lendcore.core.idempotency import (
+    HEADER,
+    MAX_KEY_LENGTH,
     IdempotencyClaim,
     IdempotentResponse,
     idempotency_key_from,
     idempotent_execute,
     idempotent_execute_atomic,
 )
+
+
+def idempotency_key_parameter(*, required: bool) -> OpenApiParameter:
+    """The `Idempotency-Key` header as the schema shows it: what `idempotency_key_from` takes."""
+    return OpenApiParameter(
+        HEADER,
+        {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"\S"},
+        OpenApiParameter.HEADER,
+        required=required,
+        description=(
+            "One key per intended change (a UUID, say): a retry with the same key and body "
+            "answers the first response again, with `Idempotent-Replayed: true`; the same key "
+            "with another body is a 409."
+            + ("" if required else " Optional here: without it the call is not deduplicated.")
+        ),
+    )
+
+
+IDEMPOTENCY_KEY_REQUIRED = idempotency_key_parameter(required=True)
+IDEMPOTENCY_KEY_OPTIONAL = idempotency_key_parameter(required=False)
 
 
 def idempotent_response(

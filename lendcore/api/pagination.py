@@ -1,9 +1,10 @@
-"""The API's one pagination: `?limit=&offset=` with both numbers bounded.
+"""The API's one pagination: `?limit=&offset=`, both whole numbers within documented bounds.
 
-`limit` defaults to `PAGE_SIZE` (50) and is cut to `MAX_LIMIT` (500); `offset` is cut to
-`MAX_OFFSET`. Nothing a client types can reach the database's LIMIT/OFFSET as a number too
-large for it (SQLite and PostgreSQL take 64-bit integers), and an offset past the end is an
-empty page. As in DRF, a `limit` or `offset` that is not a number falls back to the default.
+`limit` defaults to `PAGE_SIZE` (50) and may be 1 to `MAX_LIMIT` (500); `offset` 0 to
+`MAX_OFFSET`. Anything else (a word, a fraction, a negative, a number past the bound, the
+parameter repeated) is a 400 naming the parameter: the schema shows exactly these bounds, so
+the API accepts exactly what the schema allows and no number a client types reaches the
+database's LIMIT/OFFSET. An offset past the end is an empty page.
 
 A view paginates with ``paginator = self.pagination_class()`` and declares
 ``pagination_class = BoundedLimitOffsetPagination`` so that the schema shows the envelope
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 
@@ -22,35 +24,35 @@ MAX_LIMIT = 500
 MAX_OFFSET = 10**12
 
 
-def _count(value: str, *, lowest: int, highest: int) -> int | None:
-    """A non-negative whole number cut to `highest`, or None when it is not one."""
-    value = value.strip()
-    if not value.isdigit() or not value.isascii():
+def _count(request: Request, name: str, *, lowest: int, highest: int) -> int | None:
+    """The query parameter `name` as a whole number in [lowest, highest], None when absent;
+    a 400 naming it otherwise."""
+    values = request.query_params.getlist(name)
+    if not values:
         return None
-    if len(value) > len(str(highest)):  # do not parse thousands of digits
-        return highest
-    number = int(value)
-    return None if number < lowest else min(number, highest)
+    if len(values) > 1:
+        raise ValidationError({name: ["Give this parameter once."]})
+    value = values[0].strip()
+    # ASCII digits only: "²" and "٣" are digits to str.isdigit but not numbers to a client
+    if not (value.isascii() and value.isdigit()):
+        raise ValidationError({name: [f"A whole number from {lowest} to {highest} is required."]})
+    if len(value) > len(str(highest)) or not lowest <= int(value) <= highest:
+        raise ValidationError({name: [f"Must be from {lowest} to {highest}."]})
+    return int(value)
 
 
 class BoundedLimitOffsetPagination(LimitOffsetPagination):
     max_limit = MAX_LIMIT
     max_offset = MAX_OFFSET
-    limit_query_description = f"Number of results to return per page (at most {MAX_LIMIT})."
+    limit_query_description = f"Number of results to return per page (1 to {MAX_LIMIT})."
     offset_query_description = "The initial index from which to return the results."
 
     def get_limit(self, request: Request) -> int | None:
-        raw = request.query_params.get(self.limit_query_param)
-        if raw is None:
-            return self.default_limit
-        limit = _count(raw, lowest=1, highest=self.max_limit)
+        limit = _count(request, self.limit_query_param, lowest=1, highest=self.max_limit)
         return self.default_limit if limit is None else limit
 
     def get_offset(self, request: Request) -> int:
-        raw = request.query_params.get(self.offset_query_param)
-        if raw is None:
-            return 0
-        offset = _count(raw, lowest=0, highest=self.max_offset)
+        offset = _count(request, self.offset_query_param, lowest=0, highest=self.max_offset)
         return 0 if offset is None else offset
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

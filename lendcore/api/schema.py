@@ -8,6 +8,8 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import permissions, serializers
 
+from lendcore.core.idempotency import HEADER as IDEMPOTENCY_HEADER
+
 
 class ErrorSerializer(serializers.Serializer):
     """The body of every error: what went wrong, a stable code, and details."""
@@ -25,7 +27,8 @@ _ERRORS = {
     "401": "No credentials, or a token that is unknown, revoked or expired.",
     "403": "Not signed in (session), or not allowed for this user or token scope.",
     "404": "No such object, or not one this user may see.",
-    "409": "Not allowed in the object's current state, or an Idempotency-Key reused.",
+    "409": "Not allowed in the object's current state, or the same Idempotency-Key in flight.",
+    "422": "This Idempotency-Key was already used with another request body.",
     "429": "Too many requests (throttled or locked out): see `Retry-After`.",
 }
 
@@ -65,9 +68,15 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if self.method in _UNSAFE:
             codes.append("409")
+        if any(
+            getattr(p, "name", None) == IDEMPOTENCY_HEADER for p in self.get_override_parameters()
+        ):
+            codes.append("422")
         if view.get_throttles():
             codes.append("429")
-        return codes
+        # a view names the errors its set-up does not show (a read refused by state: 409)
+        codes.extend(c for c in getattr(view, "extra_error_codes", ()) if c not in codes)
+        return sorted(codes)
 
     def _answers_401(self) -> bool:
         # DRF answers 401 only when the first authenticator names a WWW-Authenticate scheme.

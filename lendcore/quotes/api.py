@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from lendcore.api.fields import money_field
+from lendcore.api.fields import decimal_field, money_field
 from lendcore.finance.dates import add_months
 from lendcore.finance.money import round_money
 
@@ -73,16 +73,11 @@ class QuoteApi(APIView):
             kind = serializers.ChoiceField(choices=list(services.FEE_KINDS.items()))
 
         principal = _money_in(help_text='The amount asked for, e.g. "10000.00".')
-        annual_rate = serializers.DecimalField(
-            max_digits=8,
-            decimal_places=4,
+        annual_rate = decimal_field(
+            places=4,
             min_value=Decimal("0"),
             max_value=services.MAX_RATE_PCT,
             help_text='Nominal rate in percent a year, e.g. "7.5".',
-            error_messages={
-                "min_value": "Must be at least 0.",
-                "max_value": f"Must be at most {services.MAX_RATE_PCT}.",
-            },
         )
         term = serializers.IntegerField(
             min_value=1, max_value=services.MAX_TERM, help_text="Number of payments."
@@ -101,10 +96,10 @@ class QuoteApi(APIView):
         first_due_date = serializers.DateField(
             required=False, allow_null=True, default=None, validators=[_check_date]
         )
-        payment_rounding = serializers.DecimalField(
-            max_digits=10,
-            decimal_places=2,
+        payment_rounding = decimal_field(
+            places=2,
             min_value=Decimal("0.01"),
+            max_value=Decimal("99999999.99"),
             default=Decimal("0.01"),
             help_text='Installments are rounded to a multiple of this, e.g. "0.01" or "1".',
         )

@@ -232,6 +232,10 @@ REST_FRAMEWORK = {
         "lendcore.accounts.permissions.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Request bodies are JSON, where null, numbers and lists mean what the schema says; a form
+    # encoding cannot tell "null" from the text "null". Uploads declare their own parsers.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "lendcore.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "lendcore.api.pagination.BoundedLimitOffsetPagination",

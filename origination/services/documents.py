@@ -4,6 +4,7 @@ generated PDFs (TILA, agreement, adverse-action notice)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from typing import Any
 
@@ -16,11 +17,13 @@ from django.utils import timezone
 from lendcore.core.state import transition
 from lendcore.core.uploads import UploadRefused, inspect_upload
 from origination import effects, pdfs, selectors
-from origination.errors import InvalidTransition, ValidationFailed
+from origination.errors import DocumentFileMissing, InvalidTransition, ValidationFailed
 from origination.lock_objects import application_lock, document_lock
 from origination.models import Application, Document, DocumentEvent
 from origination.selectors import application_decline_reasons
 from origination.services._common import FieldErrors, S, audit, user_or_none
+
+logger = logging.getLogger(__name__)
 
 _SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -176,7 +179,20 @@ def application_documents_request(
 
 def document_open(*, document: Document, acting_user: Any = None, purpose: str = "download"):
     """The stored bytes. Opened for a person (`acting_user`), it is audited: a download or a
-    preview of a document is a view of personal data."""
+    preview of a document is a view of personal data. Bytes missing from storage are a 404
+    naming it, and an error in the log for whoever runs the storage."""
+    try:
+        handle = default_storage.open(document.storage_name, "rb")
+    except (FileNotFoundError, OSError):
+        logger.error(
+            "Document %s (application %s) has no file in storage at %s",
+            document.pk,
+            document.application_id,
+            document.storage_name,
+        )
+        raise DocumentFileMissing(
+            "This document's file is missing from storage; the lender has been told."
+        ) from None
     if acting_user is not None:
         audit(
             action="document_viewed",
@@ -186,7 +202,7 @@ def document_open(*, document: Document, acting_user: Any = None, purpose: str =
             doc_type=document.doc_type,
             purpose=purpose,
         )
-    return default_storage.open(document.storage_name, "rb")
+    return handle
 
 
 # --- adverse action ----------------------------------------------------------------------------

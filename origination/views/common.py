@@ -105,7 +105,10 @@ def status_steps(application: Application) -> list[dict[str, Any]]:
 
 def document_response(document: Document, *, viewer: Any) -> FileResponse:
     """The stored bytes as an attachment; never rendered inline by the browser (audited)."""
-    handle = services.document_open(document=document, acting_user=viewer)
+    try:
+        handle = services.document_open(document=document, acting_user=viewer)
+    except NotFound as exc:  # the file is missing from storage
+        raise Http404(exc.message) from exc
     response = FileResponse(
         handle,
         as_attachment=True,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 from django import forms
 from rest_framework import serializers
 
-from lendcore.api.fields import MAX_ID, id_field, money_field
+from lendcore.api.fields import MAX_ID, decimal_pattern, id_field, money_field
 from lendcore.core.forms import money_form_field
 from lendcore.finance.money import MONEY_MAX
 
@@ -39,6 +40,13 @@ def _errors(**data) -> dict:
         ("amount", "0.000000000000000000001", "Must be more than 0."),
         ("amount", "1.001", "At most 2 decimal places."),
         ("amount", "NaN", 'Must be an amount such as "1500.00".'),
+        # the one text form the schema's pattern shows: no exponent, no spaces, no number type
+        ("amount", "1e2", 'Must be an amount such as "1500.00".'),
+        ("amount", " 1.00", 'Must be an amount such as "1500.00".'),
+        ("amount", ".50", 'Must be an amount such as "1500.00".'),
+        ("amount", 10, 'Must be an amount such as "1500.00".'),
+        ("amount", 10.5, 'Must be an amount such as "1500.00".'),
+        ("amount", "0.00", "Must be more than 0."),
         ("fee", "-0.01", "Must be 0 or more."),
         ("adjustment", "-1000000000.00", "Must be at least -999,999,999.99."),
         ("account", "99999999999999999999", "No such id."),
@@ -88,3 +96,35 @@ def test_money_form_field_takes_what_people_type_up_to_the_bound():
     form = _Form({"amount": "$ 999,999,999.99"})
     assert form.is_valid(), form.errors
     assert form.cleaned_data["amount"] == MONEY_MAX
+
+
+@pytest.mark.parametrize("min_value", [Decimal("0.01"), Decimal("0"), -MONEY_MAX])
+def test_the_schema_pattern_is_what_the_field_accepts(min_value):
+    """The API is exactly as strict as its schema: a string matches the schema's pattern
+    exactly when the field (within its bounds) accepts it."""
+
+    class _One(serializers.Serializer):
+        amount = money_field(min_value=min_value)
+
+    pattern = decimal_pattern(min_value, MONEY_MAX, 2)
+    samples = [
+        "0",
+        "0.00",
+        "0.01",
+        "00.10",
+        "1",
+        "1.5",
+        "10.50",
+        "999999999.99",
+        "1000000000",
+        "-1",
+        "-0.01",
+        "1.234",
+        "",
+        "1e2",
+        " 1",
+        "0001",
+    ]
+    for text in samples:
+        accepted = _One(data={"amount": text}).is_valid()
+        assert accepted == bool(re.fullmatch(pattern, text)), (text, min_value)

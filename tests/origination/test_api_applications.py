@@ -176,10 +176,10 @@ def test_channel_follows_the_caller(product, borrower, borrower_applicant, loan_
     assert staff.json()["channel"] == "staff"
 
 
-def test_submit_without_documents_is_400_naming_the_missing_types(make_application, loan_officer):
+def test_submit_without_documents_is_409_naming_the_missing_types(make_application, loan_officer):
     application = make_application(with_documents=False)
     response = client_for(loan_officer).post(f"/api/v1/applications/{application.pk}/submit/")
-    assert response.status_code == 400
+    assert response.status_code == 409
     body = response.json()
     assert body["code"] == "missing_documents"
     assert "id_proof" in body["message"]

@@ -53,15 +53,16 @@ def test_the_widest_dpd_filters_answer(agent, loan):
     "url",
     ["/api/v1/loans/?limit={n}&offset={n}", "/api/v1/loans/{id}/journal/?limit={n}&offset={n}"],
 )
-def test_servicing_lists_take_any_limit(agent, loan, url):
+def test_servicing_lists_refuse_a_limit_past_the_schema(agent, loan, url):
     response = agent.get(url.format(n=HUGE, id=loan.pk))
-    assert response.status_code == 200
-    assert response.json()["results"] == []
+    assert response.status_code == 400
+    assert {"limit", "offset"} & set(response.json()["extra"]["fields"])
 
 
-def test_cob_runs_take_any_limit(staff_api_client, admin_user):
+def test_cob_runs_refuse_a_limit_past_the_schema(staff_api_client, admin_user):
     response = staff_api_client(admin_user).get(f"/api/v1/cob-runs/?limit={HUGE}")
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "limit" in response.json()["extra"]["fields"]
 
 
 def test_money_above_money_max_is_400(agent, loan, business_date):

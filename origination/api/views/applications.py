@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -16,9 +18,10 @@ from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.selectors import user_is_staff_member
-from lendcore.api.fields import id_field, money_field
-from lendcore.api.idempotency import idempotent_response
+from lendcore.api.fields import decimal_field, id_field, money_field
+from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.query import query_params_strict
 from lendcore.quotes.services import FREQUENCIES
 from origination import selectors, services
 from origination.api.views._common import (
@@ -168,13 +171,14 @@ class ApplicationDetailOutput(ApplicationListOutput):
             "checklist",
         ]
 
-    @extend_schema_field(DecisionOutput)
+    @extend_schema_field(DecisionOutput(allow_null=True))  # null until decided
     def get_decision(self, application: Application) -> dict[str, Any] | None:
         decision = selectors.application_latest_decision(application)
         if decision is None:
             return None
         return decision_data(self.context["request"], decision)
 
+    @extend_schema_field(OfferOutput(allow_null=True))  # null until an offer is made
     def get_offer(self, application: Application) -> dict[str, Any] | None:
         offer = selectors.application_offer(application)
         return OfferOutput(offer).data if offer is not None else None
@@ -188,21 +192,32 @@ def application_detail_data(request: Request, application_id: int) -> dict[str, 
     return dict(ApplicationDetailOutput(application, context={"request": request}).data)
 
 
+_ONE_STATUS = "|".join(Application.Status.values)
+_STATUS_LIST = rf"^(?:{_ONE_STATUS})(?:,(?:{_ONE_STATUS}))*$"
+
+
 class ApplicationListCreateApi(APIView):
     pagination_class = BoundedLimitOffsetPagination
 
     class FilterSerializer(serializers.Serializer):
-        status = serializers.CharField(required=False)
+        status = serializers.CharField(
+            required=False,
+            help_text="One status, or several separated by commas: "
+            + ", ".join(Application.Status.values),
+            # the schema shows this pattern, so it lists exactly what the filter takes
+            validators=[
+                RegexValidator(
+                    _STATUS_LIST,
+                    message="Unknown status; use one or more of "
+                    + ", ".join(Application.Status.values)
+                    + ", separated by commas.",
+                )
+            ],
+        )
         product = id_field(required=False)
         applicant = id_field(required=False)
         created_from = serializers.DateTimeField(required=False)
         created_to = serializers.DateTimeField(required=False)
-
-        def validate_status(self, value: str) -> str:
-            bad = [s for s in value.split(",") if s not in Application.Status.values]
-            if bad:
-                raise serializers.ValidationError(f"Unknown status: {', '.join(bad)}.")
-            return value
 
         def to_internal_value(self, data: Any) -> Any:
             data = data.copy() if hasattr(data, "copy") else dict(data)
@@ -236,7 +251,7 @@ class ApplicationListCreateApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=ApplicationListOutput(many=True))
     def get(self, request: Request) -> Response:
-        filters = parse(self.FilterSerializer, request.query_params)
+        filters = parse(self.FilterSerializer, query_params_strict(request))
         applications = selectors.application_list(
             user=request.user,
             status=filters.get("status"),
@@ -339,8 +354,14 @@ class ApplicationApproveApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         amount = money_field(min_value=CENT, required=False, allow_null=True, default=None)
-        annual_rate = serializers.DecimalField(
-            max_digits=8, decimal_places=4, required=False, allow_null=True, default=None
+        annual_rate = decimal_field(
+            places=4,
+            min_value=Decimal("0"),
+            max_value=Decimal("100"),
+            help_text="Percent a year; leave out (or null) to keep the decision's rate.",
+            required=False,
+            allow_null=True,
+            default=None,
         )
         term = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
@@ -352,25 +373,52 @@ class ApplicationApproveApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"\S"},
+            {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string", "maxLength": 50},
+                    "text": {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"\S"},
+                },
+                "required": ["text"],
+                "additionalProperties": False,
+            },
+        ],
+        "description": "A reason as text, or {code, text} (an adverse-action code and its text).",
+    }
+)
+class DeclineReasonField(serializers.JSONField):
+    """One decline reason: a text, or `{code, text}`; the schema says exactly this."""
+
+    class _Coded(serializers.Serializer):
+        code = serializers.CharField(max_length=50, required=False, allow_blank=True)
+        text = serializers.CharField(max_length=300)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            if not data.strip() or len(data) > 300:
+                raise serializers.ValidationError("A reason is a text of 1 to 300 characters.")
+            return data
+        if isinstance(data, dict):
+            coded = self._Coded(data=data)
+            text_is_text = isinstance(data.get("text"), str) and data["text"].strip()
+            code_is_text = isinstance(data.get("code", ""), str)
+            if set(data) - {"code", "text"} or not (text_is_text and code_is_text):
+                raise serializers.ValidationError("A reason is {code, text} with a text.")
+            if not coded.is_valid():
+                raise serializers.ValidationError("A reason is {code, text} with a text.")
+            return dict(coded.validated_data)
+        raise serializers.ValidationError("Each reason is a text or {code, text}.")
+
+
 class ApplicationDeclineApi(APIView):
     permission_classes = [has_staff_permission("underwrite_applications")]
 
     class InputSerializer(serializers.Serializer):
-        class ReasonSerializer(serializers.Serializer):
-            code = serializers.CharField(max_length=50, required=False, allow_blank=True)
-            text = serializers.CharField(max_length=300)
-
-        reasons = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=4)
-
-        def validate_reasons(self, value: list[Any]) -> list[Any]:
-            for item in value:
-                if isinstance(item, dict):
-                    reason = self.ReasonSerializer(data=item)
-                    if not reason.is_valid():
-                        raise serializers.ValidationError("Each reason needs a text.")
-                elif not isinstance(item, str) or not item.strip():
-                    raise serializers.ValidationError("Each reason is a text or {code, text}.")
-            return value
+        reasons = serializers.ListField(child=DeclineReasonField(), min_length=1, max_length=4)
 
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
@@ -435,7 +483,11 @@ class ApplicationDisburseApi(APIView):
         # Optional: when given it must be the recorded account (409 otherwise).
         account = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
-    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    @extend_schema(
+        request=InputSerializer,
+        responses=ApplicationDetailOutput,
+        parameters=[IDEMPOTENCY_KEY_REQUIRED],
+    )
     def post(self, request: Request, application_id: int) -> Response:
         application = owner_or_staff(request, application_id)
         body = request.data if isinstance(request.data, Mapping) else {"body": request.data}

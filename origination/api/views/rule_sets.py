@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lendcore.api.fields import id_field
+from lendcore.api.query import query_params_strict
 from origination import selectors, services
 from origination.api.views._common import has_perm_code, parse, require
 from origination.errors import PermissionDenied, ValidationFailed
@@ -73,7 +74,7 @@ class RuleSetListCreateApi(APIView):
     @extend_schema(parameters=[FilterSerializer], responses=RuleSetOutput(many=True))
     def get(self, request: Request) -> Response:
         _rule_sets_read(request.user)
-        filters = parse(self.FilterSerializer, request.query_params)
+        filters = parse(self.FilterSerializer, query_params_strict(request))
         rule_sets = selectors.rule_set_list(product_id=filters["product"])
         return Response(RuleSetOutput(rule_sets, many=True).data)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema_serializer,
 )
 from rest_framework import serializers
@@ -82,15 +80,6 @@ class LoanDetailOutput(LoanOutput):
     dpd = serializers.IntegerField()
     next_due_date = serializers.DateField(allow_null=True)
     next_due_amount = money_out()
-
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="One key per intended payment; a retry with the same key and body replays.",
-)
 
 
 def loan_body(loan: Loan, balances: selectors.LoanBalances) -> dict:

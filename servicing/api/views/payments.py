@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
@@ -21,7 +19,12 @@ from rest_framework.views import APIView
 from lendcore.accounts.permissions import TokenAuthentication, has_staff_permission
 from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.api.fields import money_field
-from lendcore.api.idempotency import idempotent_response, idempotent_response_atomic
+from lendcore.api.idempotency import (
+    IDEMPOTENCY_KEY_OPTIONAL,
+    IDEMPOTENCY_KEY_REQUIRED,
+    idempotent_response,
+    idempotent_response_atomic,
+)
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.finance.money import CENT
 from servicing import rail_payments, selectors, services
@@ -29,7 +32,6 @@ from servicing.errors import ServicingValidationError
 from servicing.models import BORROWER_METHODS, Loan, Payment, RailTransfer
 
 from .common import (
-    IDEMPOTENCY_HEADER,
     PaymentOutput,
     money_out,
     parse_input,
@@ -143,7 +145,7 @@ class PaymentCreateApi(APIView):
     @extend_schema(
         request=Input,
         responses={201: PaymentOutput, 202: PaymentRequestOutput},
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_KEY_REQUIRED],
     )
     def post(self, request, loan_id: int):
         user = request.user
@@ -220,15 +222,7 @@ class PaymentRequestCancelApi(APIView):
     @extend_schema(
         request=None,
         responses=PaymentRequestOutput,
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="Optional: a retry with the same key replays the first answer.",
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL],
     )
     def post(self, request, transfer_id: int):
         transfer = rail_payments.payment_request_get_visible(
@@ -259,7 +253,7 @@ class PaymentReverseApi(APIView):
         reason = serializers.CharField(max_length=255)
         nsf = serializers.BooleanField(default=False)
 
-    @extend_schema(request=Input, responses=PaymentOutput)
+    @extend_schema(request=Input, responses=PaymentOutput, parameters=[IDEMPOTENCY_KEY_OPTIONAL])
     def post(self, request, payment_id: int):
         payment = selectors.payment_get_visible(user=request.user, payment_id=payment_id)
 

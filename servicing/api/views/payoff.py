@@ -38,6 +38,8 @@ class PayoffQuoteOutput(serializers.Serializer):
 
 
 class PayoffQuoteApi(APIView):
+    extra_error_codes = ("409",)  # a loan paid off or charged off has nothing to pay off
+
     @extend_schema(
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Up to 30 days ahead")],
         responses=PayoffQuoteOutput,
@@ -46,7 +48,7 @@ class PayoffQuoteApi(APIView):
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
         raw = request.query_params.get("date")
         on = None
-        if raw:
+        if raw is not None:  # "?date=" is a date left out by mistake, not "today"
             try:
                 on = date.fromisoformat(raw)
             except ValueError:

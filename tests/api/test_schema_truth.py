@@ -1,0 +1,159 @@
+"""The API is exactly as strict as its OpenAPI schema: each finding of a schemathesis run
+(scripts/fuzz_api.sh), pinned. Bodies are JSON only; query strings take one value per
+parameter and no empty ones; the Idempotency-Key header and its 422 are documented where the
+key is read; a decline reason that is not text is a 400, not a 500."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from origination.api.views.applications import ApplicationDeclineApi
+from tests.servicing.factories import board_loan
+
+LOANS = "/api/v1/loans/"
+APPLICATIONS = "/api/v1/applications/"
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+@pytest.fixture
+def agent(staff_api_client, servicing_agent):
+    return staff_api_client(servicing_agent)
+
+
+@pytest.fixture
+def loan(borrower, servicing_agent):
+    return board_loan(borrower=borrower, acting_user=servicing_agent)
+
+
+def test_a_form_encoded_body_is_415(agent, loan):
+    response = agent.post(
+        f"{LOANS}{loan.pk}/payments/",
+        {"amount": "10.00", "method": "cash"},
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY="form-1",
+    )
+    assert response.status_code == 415
+    assert loan.payments.count() == 0
+
+
+def test_the_schema_documents_json_bodies_only(schema):
+    body = schema["paths"]["/api/v1/loans/{loan_id}/payments/"]["post"]["requestBody"]
+    assert set(body["content"]) == {"application/json"}
+    upload = schema["paths"]["/api/v1/applications/{application_id}/documents/"]["post"]
+    assert set(upload["requestBody"]["content"]) == {"multipart/form-data"}
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [{"code": "", "text": 0}, {"text": ""}, {"text": "x", "other": 1}, 0, "", " ", None],
+)
+def test_a_decline_reason_that_is_not_text_is_refused(reason):
+    serializer = ApplicationDeclineApi.InputSerializer(data={"reasons": [reason]})
+    assert not serializer.is_valid()
+    assert "reasons" in serializer.errors
+
+
+def test_a_decline_reason_as_text_or_code_and_text_is_taken():
+    serializer = ApplicationDeclineApi.InputSerializer(
+        data={"reasons": ["Income too low", {"code": "DTI", "text": "Debt too high"}]}
+    )
+    assert serializer.is_valid(), serializer.errors
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("status=", "status"),
+        ("status=upcoming", "status"),
+        ("status=draft,", "status"),
+        ("status=draft&status=submitted", "status"),
+        ("product=", "product"),
+    ],
+)
+def test_an_application_filter_outside_the_schema_is_a_400(
+    staff_api_client, loan_officer, query, field
+):
+    response = staff_api_client(loan_officer).get(f"{APPLICATIONS}?{query}")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["extra"]["fields"]
+
+
+def test_several_statuses_separated_by_commas_are_one_filter(staff_api_client, loan_officer):
+    response = staff_api_client(loan_officer).get(f"{APPLICATIONS}?status=draft,submitted")
+    assert response.status_code == 200
+
+
+def test_the_status_filter_pattern_lists_every_status(schema):
+    parameters = schema["paths"][APPLICATIONS]["get"]["parameters"]
+    status = next(p for p in parameters if p["name"] == "status")
+    assert "draft" in status["schema"]["pattern"]
+    assert "withdrawn" in status["schema"]["pattern"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("in_hardship=null", "in_hardship"),
+        ("delinquent=yes", "delinquent"),
+        ("status=", "status"),
+        ("q=", "q"),
+        ("in_hardship=true&in_hardship=false", "in_hardship"),
+    ],
+)
+def test_a_loan_filter_outside_the_schema_is_a_400(agent, loan, query, field):
+    response = agent.get(f"{LOANS}?{query}")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["extra"]["fields"]
+
+
+@pytest.mark.parametrize("query", ["in_hardship=false", "delinquent=false", "status=active"])
+def test_a_loan_filter_within_the_schema_answers(agent, loan, query):
+    response = agent.get(f"{LOANS}?{query}")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+def test_an_empty_payoff_date_is_a_400_not_today(agent, loan):
+    response = agent.get(f"{LOANS}{loan.pk}/payoff-quote/?date=")
+    assert response.status_code == 400
+    assert "date" in response.json()["extra"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("path", "required"),
+    [
+        ("/api/v1/loans/{loan_id}/payments/", True),
+        ("/api/v1/applications/{application_id}/disburse/", True),
+        ("/api/v1/payments/{payment_id}/reverse/", False),
+        ("/api/v1/pending-payments/{transfer_id}/cancel/", False),
+    ],
+)
+def test_the_idempotency_key_and_its_422_are_documented_where_read(schema, path, required):
+    operation = schema["paths"][path]["post"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+    assert header["in"] == "header"
+    assert header.get("required", False) is required
+    assert header["schema"]["minLength"] == 1
+    assert "422" in operation["responses"]
+
+
+def test_a_positive_amount_in_the_schema_excludes_zero(schema):
+    request = schema["paths"]["/api/v1/loans/{loan_id}/payments/"]["post"]["requestBody"]
+    name = request["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    amount = schema["components"]["schemas"][name]["properties"]["amount"]
+    assert not re.fullmatch(amount["pattern"], "0")
+    assert not re.fullmatch(amount["pattern"], "0.00")
+    assert re.fullmatch(amount["pattern"], "0.01")
+
+
+def test_an_application_without_a_decision_documents_null(schema):
+    detail = schema["components"]["schemas"]["ApplicationDetailOutput"]
+    assert detail["properties"]["decision"].get("nullable") is True
+    assert detail["properties"]["offer"].get("nullable") is True
