@@ -22,6 +22,11 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 LENDCORE_ENVIRONMENT = "base"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The address borrowers reach the site at: links in e-mails (an invitation, say) start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How long a borrower has to accept staff's invitation to an application in their name.
+BORROWER_INVITATION_DAYS = env.int("BORROWER_INVITATION_DAYS", default=14)
+
 # Personal data at rest (lendcore/core/crypto.py): a ring of Fernet keys, newest first.
 # Unset: a key file outside the repository, created on first use. Production requires the keys.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])

@@ -10,6 +10,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 LENDCORE_ENVIRONMENT = "production"
 LENDCORE_STAFF_2FA_REQUIRED = env.bool("LENDCORE_STAFF_2FA_REQUIRED", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# e-mailed links must reach the real site: the first allowed host over HTTPS unless said
+SITE_URL = env.str("SITE_URL", default=f"https://{ALLOWED_HOSTS[0]}").rstrip("/")
 # Required: personal data is encrypted under these (lendcore/core/crypto.py); no derived keys.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")

@@ -229,3 +229,18 @@ def test_api_accept_on_behalf_with_the_permission_is_audited_and_noticed_to_the_
 def test_loan_officer_role_does_not_hold_accept_on_behalf(loan_officer, admin_user):
     assert not loan_officer.has_perm("accounts.accept_on_behalf")
     assert admin_user.has_perm("accounts.accept_on_behalf")
+
+
+@pytest.mark.usefixtures("invited")
+def test_the_invitation_link_is_absolute_at_the_site_url(settings):
+    # SITE_URL is read when the e-mail is rendered: the fixture's e-mail used the test default
+    (message,) = [m for m in mail.outbox if "in your name" in m.subject]
+    assert f"{settings.SITE_URL}/apply/invitations/t/" in message.body
+    assert settings.SITE_URL.startswith("http")
+
+
+def test_the_invitation_lasts_the_configured_days(settings, loan_officer, borrower):
+    settings.BORROWER_INVITATION_DAYS = 3
+    ApplicantFactory(last4="9999", acting_user=loan_officer, invite_borrower=borrower)
+    invitation = BorrowerInvitation.objects.get()
+    assert timedelta(days=2) < invitation.expires_at - timezone.now() <= timedelta(days=3)
