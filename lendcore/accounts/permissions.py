@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
 
-from .roles import perm
-from .selectors import token_user_get, user_is_staff_member
+from .roles import Action
+from .selectors import token_user_get, user_can, user_is_staff_member
 from .services import api_token_touch
 from .tokens import password_stamp, scope_allows
 
@@ -56,19 +56,32 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
 
 def has_staff_permission(*codenames: str) -> type[BasePermission]:
-    """A DRF permission class: a staff member holding every named permission."""
+    """A DRF permission class: a staff member whose roles allow every named action."""
 
     class _HasStaffPermission(BasePermission):
         message = "This action needs a staff role with: " + ", ".join(codenames or ["staff"])
 
         def has_permission(self, request, view) -> bool:
-            user = request.user
-            return user_is_staff_member(user) and all(user.has_perm(perm(c)) for c in codenames)
+            return user_can(request.user, *codenames)
 
     return _HasStaffPermission
 
 
 IsStaffMember = has_staff_permission()
+
+
+class CanReadLoans(BasePermission):
+    """Servicing reads: a borrower (the selectors keep them to their own loans: 404 on
+    another's) or a staff member whose role may read loans; other staff get 403, as the
+    staff loan pages answer them."""
+
+    message = f"This needs a staff role with: {Action.READ_LOAN}"
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user.is_authenticated:
+            return False
+        return not user_is_staff_member(user) or user_can(user, Action.READ_LOAN)
 
 
 class StaffRequiredMixin(AccessMixin):
@@ -80,10 +93,7 @@ class StaffRequiredMixin(AccessMixin):
         user = request.user
         if not user.is_authenticated:
             return self.handle_no_permission()
-        allowed = user_is_staff_member(user) and all(
-            user.has_perm(perm(c)) for c in self.required_permissions
-        )
-        if not allowed:
+        if not user_can(user, *self.required_permissions):
             self.raise_exception = True
             return self.handle_no_permission()
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # a View mixin
