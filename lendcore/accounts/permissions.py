@@ -70,18 +70,28 @@ def has_staff_permission(*codenames: str) -> type[BasePermission]:
 IsStaffMember = has_staff_permission()
 
 
-class CanReadLoans(BasePermission):
-    """Servicing reads: a borrower (the selectors keep them to their own loans: 404 on
-    another's) or a staff member whose role may read loans; other staff get 403, as the
-    staff loan pages answer them."""
+def borrower_or_staff(*actions: str) -> type[BasePermission]:
+    """A DRF permission class for what borrowers reach for their own objects and staff for
+    everyone's: any signed-in non-staff user passes (the selectors keep a borrower to their
+    own objects: 404 on another's); a staff member needs one of `actions`, else 403, as the
+    staff pages answer them."""
 
-    message = f"This needs a staff role with: {Action.READ_LOAN}"
+    class _BorrowerOrStaff(BasePermission):
+        message = "This needs a staff role with one of: " + ", ".join(actions)
 
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not user.is_authenticated:
-            return False
-        return not user_is_staff_member(user) or user_can(user, Action.READ_LOAN)
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            if not user.is_authenticated:
+                return False
+            if not user_is_staff_member(user):
+                return True
+            return any(user_can(user, action) for action in actions)
+
+    return _BorrowerOrStaff
+
+
+# Servicing reads: a borrower's own loans, or staff whose role may read loans.
+CanReadLoans = borrower_or_staff(Action.READ_LOAN)
 
 
 class StaffRequiredMixin(AccessMixin):

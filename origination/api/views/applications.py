@@ -14,7 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
+from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.api.fields import id_field, money_field
 from lendcore.api.idempotency import idempotent_response
@@ -180,6 +181,8 @@ def application_detail_data(request: Request, application_id: int) -> dict[str, 
 
 
 class ApplicationListCreateApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     pagination_class = BoundedLimitOffsetPagination
 
     class FilterSerializer(serializers.Serializer):
@@ -279,12 +282,16 @@ class ApplicationListCreateApi(APIView):
 
 
 class ApplicationDetailApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     @extend_schema(responses=ApplicationDetailOutput)
     def get(self, request: Request, application_id: int) -> Response:
         return Response(application_detail_data(request, application_id))
 
 
 class ApplicationEventsApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = ApplicationEvent
@@ -298,6 +305,8 @@ class ApplicationEventsApi(APIView):
 
 
 class ApplicationSubmitApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     @extend_schema(request=None, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
         application = owner_or_staff(request, application_id)
@@ -307,6 +316,8 @@ class ApplicationSubmitApi(APIView):
 
 
 class ApplicationWithdrawApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -370,6 +381,8 @@ class ApplicationDeclineApi(APIView):
 
 
 class ApplicationAcceptOfferApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     class InputSerializer(serializers.Serializer):
         signature_name = serializers.CharField(max_length=200)
 
@@ -423,6 +436,8 @@ class ApplicationDisburseApi(APIView):
 
 
 class ApplicationDecisionApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     @extend_schema(responses=DecisionOutput)
     def get(self, request: Request, application_id: int) -> Response:
         application = owner_or_staff(request, application_id)
@@ -433,6 +448,8 @@ class ApplicationDecisionApi(APIView):
 
 
 class ApplicationOfferApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     @extend_schema(responses=OfferOutput)
     def get(self, request: Request, application_id: int) -> Response:
         application = owner_or_staff(request, application_id)
