@@ -400,3 +400,24 @@ def test_access_matrix(world):
     print(f"access matrix: {checked} URL × role × method answers checked in {elapsed:.0f}s")
     assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches)
     assert checked >= MIN_PAIRS, f"only {checked} answers checked (at least {MIN_PAIRS})"
+
+
+def test_borrower_b_finds_none_of_a_s_objects_by_filters(world):
+    client = Client()
+    client.force_login(world.users[BORROWER_B])
+    loan, kw = world.loan, world.kwargs
+    for query in (
+        f"borrower={world.borrower_a.pk}",
+        f"q={loan.loan_number}",
+        "q=Adams",
+        "status=active",
+        "",
+    ):
+        listed = client.get(f"/api/v1/loans/?{query}")
+        assert (listed.status_code, listed.json()["count"]) == (200, 0), query
+    for query in (f"applicant={kw['applicant_id']}", "status=disbursed", ""):
+        listed = client.get(f"/api/v1/applications/?{query}")
+        assert (listed.status_code, listed.json()["count"]) == (200, 0), query
+    # A's loan under B's own nested portal route
+    own = client.post(f"/my-loans/{loan.pk}/payments/{kw['transfer_id']}/cancel/")
+    assert own.status_code == 404
