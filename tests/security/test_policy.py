@@ -9,25 +9,21 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from lendcore.accounts.roles import POLICY, ROLE_PERMISSIONS, Action, Role, roles_allowed
-from lendcore.accounts.services import roles_sync
+from lendcore.accounts.services import roles_sync, staff_user_create
 from lendcore.errors import PermissionDenied
 from servicing.models import Modification, Payment, ScheduleVersion
 from servicing.modification_limits import within_role_limits
-from servicing.services import payment_post, payment_reverse
+from servicing.services import business_date_set, payment_post, payment_reverse
 from tests.servicing.factories import board_loan
 
 
 @pytest.fixture
 def auditor(roles):
-    from lendcore.accounts.services import staff_user_create
-
     return staff_user_create(username="t_auditor", password="x-Pass-12345", role=Role.AUDITOR)
 
 
 @pytest.fixture
 def on_feb_1(db):
-    from servicing.services import business_date_set
-
     business_date_set(business_date=date(2026, 1, 1), acting_user=None)
 
     def _board(borrower, **kwargs):

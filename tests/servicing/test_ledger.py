@@ -185,9 +185,7 @@ def test_gl_export_neutralises_formulas(staff_api_client, admin_user, loan, busi
     )
 
     # when the GL is exported
-    response = staff_api_client(admin_user).get(
-        "/api/v1/gl/export/?from=2026-01-01&to=2026-02-01"
-    )
+    response = staff_api_client(admin_user).get("/api/v1/gl/export/?from=2026-01-01&to=2026-02-01")
 
     # then the cell is text, and amounts stay numbers
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
