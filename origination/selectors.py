@@ -15,8 +15,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from lendcore.accounts.roles import perm
-from lendcore.accounts.selectors import user_is_staff_member
+from lendcore.accounts.roles import Action
+from lendcore.accounts.selectors import user_can
 from lendcore.finance.money import round_money
 
 from . import rules
@@ -40,9 +40,7 @@ WAITING_REASONS = (ErrorCode.BUREAU_UNAVAILABLE.value, ErrorCode.IDENTITY_UNAVAI
 
 
 def user_sees_all_applications(user: UserLike) -> bool:
-    return user_is_staff_member(user) and (
-        user.has_perm(perm("manage_applications")) or user.has_perm(perm("underwrite_applications"))
-    )
+    return user_can(user, Action.WORK_APPLICATIONS) or user_can(user, Action.UNDERWRITE)
 
 
 # --- products ----------------------------------------------------------------------------------
@@ -242,7 +240,7 @@ def document_get(*, user: UserLike, document_id: int) -> Document:
     """A document the user may see: of an application they see, or, for servicing staff, of
     a disbursed one (the documents of the loans they service)."""
     visible = Q(application__in=application_visible(user=user))
-    if user_is_staff_member(user) and user.has_perm(perm("service_loans")):
+    if user_can(user, Action.READ_LOAN):
         visible |= Q(application__status=Application.Status.DISBURSED)
     document = (
         Document.objects.select_related("application").filter(visible, pk=document_id).first()

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lendcore.accounts.roles import perm
+from lendcore.accounts.roles import Action, perm
+from lendcore.accounts.selectors import user_roles
 from lendcore.core.state import transition
 from lendcore.errors import PermissionDenied
 from lendcore.finance.dates import add_months, days_in_month
@@ -41,6 +42,7 @@ from .models import (
     Modification,
     PaymentApplication,
 )
+from .modification_limits import within_role_limits
 from .selectors import business_date_get
 from .validation import actor as _actor
 from .validation import permission_require
@@ -112,9 +114,11 @@ def loan_modify(
 ) -> Modification:
     """Re-schedule the loan's remaining principal (new schedule version, old one kept).
 
-    Above the approval limit (principal balance) the modification waits for a second
-    person (`modification_decide`); otherwise it applies at once.
+    It applies at once only within the approval limit (principal balance) and the
+    requester's role limits (`servicing.modification_limits`); otherwise it waits for a
+    second person (`modification_decide`).
     """
+    permission_require(acting_user, Action.MODIFY_LOAN)
     _modification_validate(
         annual_rate_pct=annual_rate_pct,
         remaining_term=remaining_term,
@@ -139,7 +143,15 @@ def loan_modify(
     book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
     _modified_terms(book, modification, bd)
     modification.save(force_insert=True)
-    if loan.principal_balance <= modification_approval_limit():
+    future = sum(1 for i in book.installments if i.due_date >= bd)
+    granted = loan.principal_balance <= modification_approval_limit() and _within_own_grant(
+        acting_user,
+        loan=loan,
+        annual_rate_pct=annual_rate_pct,
+        term_extension=(remaining_term or future) - future,
+        defer_installments=defer_installments,
+    )
+    if granted:
         # Applied at once: the timeline's one row is the transition's (status `applied`).
         _modification_apply(book, modification, bd, acting_user, reason=modification.reason)
         return modification
@@ -152,6 +164,22 @@ def loan_modify(
         actor=_actor(acting_user),
     )
     return modification
+
+
+def _within_own_grant(
+    acting_user, *, loan: Loan, annual_rate_pct, term_extension: int, defer_installments: int
+) -> bool:
+    """Whether the requester may apply this modification without a second person: the
+    system and approvers always; others within one of their roles' limits."""
+    if acting_user is None or acting_user.has_perm(perm(Action.APPROVE_MODIFICATION)):
+        return True
+    return within_role_limits(
+        roles=user_roles(acting_user),
+        current_rate_pct=loan.annual_rate_pct,
+        annual_rate_pct=annual_rate_pct,
+        term_extension=term_extension,
+        defer_installments=defer_installments,
+    )
 
 
 @transaction.atomic
@@ -287,6 +315,7 @@ def _modification_apply(
 
 @transaction.atomic
 def charge_off_request(*, loan: Loan, reason: str, acting_user) -> ChargeOff:
+    permission_require(acting_user, Action.CHARGE_OFF)
     if not (reason or "").strip():
         raise ServicingValidationError.field("reason", "Say why the loan is charged off.")
     loan = loan_lock(loan_id=loan.pk)

@@ -29,8 +29,8 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from lendcore.accounts.roles import perm
-from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from lendcore.accounts.roles import Action
+from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
 from lendcore.core import crypto
 from lendcore.core.state import transition
 from lendcore.errors import ApplicationError, PermissionDenied
@@ -139,7 +139,7 @@ def _authorize(loan: Loan, acting_user, *, missing: ApplicationError) -> None:
     if acting_user is None:
         return
     if user_is_staff_member(acting_user):
-        if not acting_user.has_perm(perm("service_loans")):
+        if not user_can(acting_user, Action.POST_PAYMENT):
             raise PermissionDenied(
                 "This action needs a staff role with: service_loans", code="permission_denied"
             )

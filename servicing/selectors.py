@@ -1,8 +1,9 @@
 """Servicing reads: already shaped querysets and small dataclasses for the API and the UI.
 
 Every read a borrower can reach goes through `loans_visible_to(user)`, which filters by the
-borrower. Loan detail is O(1) in the loan's history: it reads the cached balances and the
-schedule (bounded by the term), never the accrual rows or the journal.
+borrower; staff see every loan only if their role may read loans (the policy table's
+`view_loans`), else none. Loan detail is O(1) in the loan's history: it reads the cached
+balances and the schedule (bounded by the term), never the accrual rows or the journal.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from lendcore.accounts.models import Borrower
-from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from lendcore.accounts.roles import Action
+from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
 from lendcore.core.sqlrows import execute
 from lendcore.finance.money import ZERO
 
@@ -118,10 +120,11 @@ def payoff_horizon_days() -> int:
 
 
 def loans_visible_to(user) -> QuerySet[Loan]:
-    """Staff see every loan; a borrower only theirs; anyone else nothing."""
+    """Staff who may read loans see every loan; a borrower only theirs; anyone else (other
+    staff included) nothing."""
     qs = Loan.objects.select_related("borrower")
     if user_is_staff_member(user):
-        return qs
+        return qs if user_can(user, Action.READ_LOAN) else qs.none()
     borrower = borrower_for_user(user)
     if borrower is None:
         return qs.none()
@@ -141,6 +144,8 @@ def loan_get_for_write(*, user, loan_id: int) -> Loan:
     SQL query, without the schedule annotations of `loan_get_visible`."""
     params: list[int | None]
     if user_is_staff_member(user):
+        if not user_can(user, Action.READ_LOAN):
+            raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
         sql = f"SELECT l.id, l.borrower_id FROM {_table(Loan)} l WHERE l.id = %s"  # noqa: S608
         params = [loan_id]
     else:
@@ -450,8 +455,12 @@ def modification_get(*, loan: Loan, modification_id: int) -> Modification:
     return modification
 
 
-def fee_get(*, fee_id: int) -> Fee:
-    fee = Fee.objects.filter(pk=fee_id).select_related("loan").first()
+def fee_get(*, user, fee_id: int) -> Fee:
+    fee = (
+        Fee.objects.filter(pk=fee_id, loan__in=loans_visible_to(user))
+        .select_related("loan")
+        .first()
+    )
     if fee is None:
         raise ServicingNotFound("No such fee.", code=ErrorCode.FEE_NOT_FOUND)
     return fee

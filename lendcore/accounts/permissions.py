@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
 
-from .roles import perm
-from .selectors import token_user_get, user_is_staff_member
+from .roles import Action
+from .selectors import token_user_get, user_can, user_is_staff_member
 from .services import api_token_touch
 from .tokens import password_stamp, scope_allows
 
@@ -56,19 +56,42 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
 
 def has_staff_permission(*codenames: str) -> type[BasePermission]:
-    """A DRF permission class: a staff member holding every named permission."""
+    """A DRF permission class: a staff member whose roles allow every named action."""
 
     class _HasStaffPermission(BasePermission):
         message = "This action needs a staff role with: " + ", ".join(codenames or ["staff"])
 
         def has_permission(self, request, view) -> bool:
-            user = request.user
-            return user_is_staff_member(user) and all(user.has_perm(perm(c)) for c in codenames)
+            return user_can(request.user, *codenames)
 
     return _HasStaffPermission
 
 
 IsStaffMember = has_staff_permission()
+
+
+def borrower_or_staff(*actions: str) -> type[BasePermission]:
+    """A DRF permission class for what borrowers reach for their own objects and staff for
+    everyone's: any signed-in non-staff user passes (the selectors keep a borrower to their
+    own objects: 404 on another's); a staff member needs one of `actions`, else 403, as the
+    staff pages answer them."""
+
+    class _BorrowerOrStaff(BasePermission):
+        message = "This needs a staff role with one of: " + ", ".join(actions)
+
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            if not user.is_authenticated:
+                return False
+            if not user_is_staff_member(user):
+                return True
+            return any(user_can(user, action) for action in actions)
+
+    return _BorrowerOrStaff
+
+
+# Servicing reads: a borrower's own loans, or staff whose role may read loans.
+CanReadLoans = borrower_or_staff(Action.READ_LOAN)
 
 
 class StaffRequiredMixin(AccessMixin):
@@ -80,10 +103,7 @@ class StaffRequiredMixin(AccessMixin):
         user = request.user
         if not user.is_authenticated:
             return self.handle_no_permission()
-        allowed = user_is_staff_member(user) and all(
-            user.has_perm(perm(c)) for c in self.required_permissions
-        )
-        if not allowed:
+        if not user_can(user, *self.required_permissions):
             self.raise_exception = True
             return self.handle_no_permission()
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # a View mixin

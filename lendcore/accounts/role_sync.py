@@ -16,6 +16,7 @@ def sync_roles(apps, schema_editor) -> None:
     Permission = apps.get_model("auth", "Permission")
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=str(role))
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
-        )
+        # exactly the row: an action taken out of a role is taken from its group too
+        accounts = Permission.objects.filter(content_type__app_label="accounts")
+        group.permissions.remove(*accounts.exclude(codename__in=codenames))
+        group.permissions.add(*accounts.filter(codename__in=codenames))

@@ -1,8 +1,15 @@
-"""Staff roles (Django groups) and the permissions each one holds.
+"""The policy table: staff roles (Django groups) × the actions each one may take.
 
-The group names and permission codenames are a contract: later checks and the other apps
-use them. Data migrations (`0002_roles`, then one per change of this table) sync the groups with it
-through `lendcore.accounts.role_sync.sync_roles`.
+This is the one place that says who may do what. Every action is a Django permission
+(`accounts.<codename>`, defined on `accounts.LendingPermission`), and each role is a group
+holding exactly its actions' permissions, so the API (`permissions.has_staff_permission`),
+the staff UI (`permissions.StaffRequiredMixin`), the services (`servicing.validation.
+permission_require`) and the Django admin (groups) all read this table through
+`user.has_perm`. Data migrations (`0002_roles`, then one per change of this table) sync the
+groups with it through `lendcore.accounts.role_sync.sync_roles`.
+
+How far a role may modify a loan without a second person is a setting
+(`SERVICING_MODIFICATION_LIMITS`), not a row here.
 """
 
 from __future__ import annotations
@@ -21,40 +28,100 @@ class Role(StrEnum):
 
 STAFF_ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 
-# codename -> human name. Defined on `accounts.LendingPermission` (no table of its own).
-PERMISSIONS: dict[str, str] = {
-    "access_staff_ui": "Can use the staff UI",
-    "view_reports": "Can view reports",
-    "manage_applications": "Can create and work applications for borrowers",
-    "underwrite_applications": "Can approve, counter-offer or decline applications",
-    "reveal_ssn": "Can reveal an applicant's full SSN (audited)",
-    "disburse_loans": "Can disburse approved, accepted offers",
-    "accept_on_behalf": "Can accept an offer on the borrower's behalf (audited)",
-    "service_loans": "Can post and reverse payments, quote payoffs, modify loans",
-    "manage_fees": "Can assess and waive fees",
-    "approve_charge_off": "Can approve a charge-off (four-eyes)",
-    "approve_modifications": "Can approve a loan modification above the limit (four-eyes)",
-    "work_collections": "Can work delinquency queues, contacts, promises and hardship",
-    "manage_products": "Can edit loan products, fee policies and rule sets",
-    "manage_business_date": "Can set the business date",
-    "run_close_of_business": "Can run close of business",
-    "view_audit": "Can read and export the audit trail",
+
+class Action(StrEnum):
+    """An action of the policy table; its value is the permission codename (a contract:
+    groups, tokens and the other apps use these names)."""
+
+    STAFF_UI = "access_staff_ui"
+    VIEW_REPORTS = "view_reports"
+    # origination
+    WORK_APPLICATIONS = "manage_applications"
+    UNDERWRITE = "underwrite_applications"
+    REVEAL_PII = "reveal_ssn"
+    DISBURSE = "disburse_loans"
+    ACCEPT_ON_BEHALF = "accept_on_behalf"
+    MANAGE_PRODUCTS = "manage_products"
+    # servicing
+    READ_LOAN = "view_loans"
+    POST_PAYMENT = "service_loans"
+    REVERSE_PAYMENT = "reverse_payments"
+    MODIFY_LOAN = "modify_loans"
+    APPROVE_MODIFICATION = "approve_modifications"
+    CHARGE_OFF = "charge_off_loans"
+    APPROVE_CHARGE_OFF = "approve_charge_off"
+    MANAGE_FEES = "manage_fees"
+    WORK_COLLECTIONS = "work_collections"
+    EXPORT_GL = "export_gl"
+    # operations
+    SET_BUSINESS_DATE = "manage_business_date"
+    RUN_COB = "run_close_of_business"
+    VIEW_AUDIT = "view_audit"
+
+
+# codename -> human name (the admin shows these on the groups' page).
+_PERMISSION_NAMES: dict[Action, str] = {
+    Action.STAFF_UI: "Can use the staff UI",
+    Action.VIEW_REPORTS: "Can view reports",
+    Action.WORK_APPLICATIONS: "Can create and work applications for borrowers",
+    Action.UNDERWRITE: "Can approve, counter-offer or decline applications",
+    Action.REVEAL_PII: "Can reveal an applicant's full SSN (audited)",
+    Action.DISBURSE: "Can disburse approved, accepted offers",
+    Action.ACCEPT_ON_BEHALF: "Can accept an offer on the borrower's behalf (audited)",
+    Action.POST_PAYMENT: "Can post payments, quote payoffs and refund credit balances",
+    Action.MANAGE_FEES: "Can assess and waive fees",
+    Action.APPROVE_CHARGE_OFF: "Can approve a charge-off (four-eyes)",
+    Action.APPROVE_MODIFICATION: "Can approve a loan modification above the limit (four-eyes)",
+    Action.WORK_COLLECTIONS: "Can work delinquency queues, contacts, promises and hardship",
+    Action.MANAGE_PRODUCTS: "Can edit loan products, fee policies and rule sets",
+    Action.SET_BUSINESS_DATE: "Can set the business date",
+    Action.RUN_COB: "Can run close of business",
+    Action.VIEW_AUDIT: "Can read and export the audit trail",
+    Action.READ_LOAN: "Can read every loan, its payments, journal, statements and payoff",
+    Action.REVERSE_PAYMENT: "Can reverse a posted payment",
+    Action.MODIFY_LOAN: "Can modify a loan (beyond the role's limits it waits for approval)",
+    Action.CHARGE_OFF: "Can request a charge-off",
+    Action.EXPORT_GL: "Can export the general ledger",
+}
+PERMISSIONS: dict[str, str] = {str(action): name for action, name in _PERMISSION_NAMES.items()}
+
+_STAFF = (Action.STAFF_UI, Action.VIEW_REPORTS)
+
+# The table. A role's row lists every action it may take; nothing else is allowed.
+POLICY: dict[str, tuple[Action, ...]] = {
+    # origination desk: applications and disbursement, no loan servicing
+    Role.LOAN_OFFICER: (*_STAFF, Action.WORK_APPLICATIONS, Action.DISBURSE),
+    Role.UNDERWRITER: (*_STAFF, Action.WORK_APPLICATIONS, Action.UNDERWRITE, Action.REVEAL_PII),
+    Role.SERVICING_AGENT: (
+        *_STAFF,
+        Action.READ_LOAN,
+        Action.POST_PAYMENT,
+        Action.REVERSE_PAYMENT,
+        Action.MODIFY_LOAN,
+        Action.CHARGE_OFF,
+        Action.MANAGE_FEES,
+    ),
+    # payments by phone and modifications within the collector's limits; no reversal
+    Role.COLLECTOR: (
+        *_STAFF,
+        Action.READ_LOAN,
+        Action.POST_PAYMENT,
+        Action.MODIFY_LOAN,
+        Action.WORK_COLLECTIONS,
+    ),
+    # reads, never writes
+    Role.AUDITOR: (*_STAFF, Action.READ_LOAN, Action.VIEW_AUDIT, Action.EXPORT_GL),
+    Role.ADMIN: tuple(Action),
 }
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    Role.LOAN_OFFICER: ("access_staff_ui", "view_reports", "manage_applications", "disburse_loans"),
-    Role.UNDERWRITER: (
-        "access_staff_ui",
-        "view_reports",
-        "manage_applications",
-        "underwrite_applications",
-        "reveal_ssn",
-    ),
-    Role.SERVICING_AGENT: ("access_staff_ui", "view_reports", "service_loans", "manage_fees"),
-    Role.COLLECTOR: ("access_staff_ui", "view_reports", "work_collections", "service_loans"),
-    Role.AUDITOR: ("access_staff_ui", "view_reports", "view_audit"),
-    Role.ADMIN: tuple(PERMISSIONS),
+    role: tuple(str(action) for action in actions) for role, actions in POLICY.items()
 }
+
+
+def roles_allowed(action: str) -> frozenset[str]:
+    """The roles whose row holds `action`."""
+    return frozenset(str(role) for role, actions in POLICY.items() if action in actions)
 
 
 def perm(codename: str) -> str:

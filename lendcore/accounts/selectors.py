@@ -37,6 +37,13 @@ def user_is_staff_member(user: User | AnonymousUser) -> bool:
     return user.has_perm(perm("access_staff_ui"))
 
 
+def user_can(user: User | AnonymousUser, *actions: str) -> bool:
+    """Whether `user` is a staff member whose roles allow every one of `actions` (the policy
+    table, `roles.POLICY`, through the role groups' permissions). The one check of the API,
+    the staff UI and the services' staff gates."""
+    return user_is_staff_member(user) and all(user.has_perm(perm(a)) for a in actions)
+
+
 def user_permissions_load(user: User) -> None:
     """Fill ModelBackend's per-request permission cache of `user` with one SQL query (its
     own two ORM queries, user and group permissions, are paid by every API call: the staff

@@ -259,6 +259,6 @@ def roles_sync() -> None:
         )
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=str(role))
-        group.permissions.add(
-            *Permission.objects.filter(content_type=content_type, codename__in=codenames)
-        )
+        mine = Permission.objects.filter(content_type=content_type)
+        group.permissions.remove(*mine.exclude(codename__in=codenames))
+        group.permissions.add(*mine.filter(codename__in=codenames))

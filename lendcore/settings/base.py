@@ -53,6 +53,23 @@ SERVICING_PAYOFF_QUOTE_MAX_DAYS = env.int("SERVICING_PAYOFF_QUOTE_MAX_DAYS", def
 SERVICING_MODIFICATION_APPROVAL_LIMIT = env.str(
     "SERVICING_MODIFICATION_APPROVAL_LIMIT", default="25000.00"
 )
+# How far each role may modify a loan on its own (rates in percent; term and deferral in
+# installments). Beyond them, or for a role without a row, the modification waits for a
+# second person with approve_modifications (servicing.modification_limits).
+SERVICING_MODIFICATION_LIMITS: dict[str, dict[str, str | int]] = {
+    "collector": {
+        "min_rate_pct": "5",
+        "max_rate_cut_pct": "3",
+        "max_term_extension": 12,
+        "max_defer_installments": 2,
+    },
+    "servicing_agent": {
+        "min_rate_pct": "3",
+        "max_rate_cut_pct": "6",
+        "max_term_extension": 24,
+        "max_defer_installments": 3,
+    },
+}
 # The business date of a new database (ISO date); today's date when unset.
 SERVICING_INITIAL_BUSINESS_DATE = env.str("SERVICING_INITIAL_BUSINESS_DATE", default="") or None
 

@@ -6,7 +6,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from lendcore.accounts.permissions import StaffRequiredMixin
-from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from lendcore.accounts.roles import Action
+from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
 from origination.selectors import application_status_counts
 from servicing.selectors import portfolio_summary
 
@@ -30,6 +31,15 @@ STAFF_SECTIONS = {
         "The business date and the nightly close-of-business runs.",
     ),
 }
+# url name -> the policy action a staff member needs to open it (links follow it too)
+SECTION_ACTIONS = {
+    "origination:staff-applications": Action.WORK_APPLICATIONS,
+    "servicing:staff-loan-list": Action.READ_LOAN,
+    "web:staff-collections": Action.WORK_COLLECTIONS,
+    "web:staff-reports": Action.VIEW_REPORTS,
+    "servicing:staff-cob": Action.RUN_COB,
+}
+
 SHELL_SECTIONS = {
     "collections": STAFF_SECTIONS["web:staff-collections"],
     "reports": STAFF_SECTIONS["web:staff-reports"],
@@ -68,7 +78,9 @@ class StaffDashboardView(StaffRequiredMixin, TemplateView):
             "to disburse": counts["offer_accepted"],
         }
         context["sections"] = [
-            (url_name, title, lead) for url_name, (title, lead) in STAFF_SECTIONS.items()
+            (url_name, title, lead)
+            for url_name, (title, lead) in STAFF_SECTIONS.items()
+            if user_can(self.request.user, SECTION_ACTIONS[url_name])
         ]
         return context
 
@@ -76,6 +88,10 @@ class StaffDashboardView(StaffRequiredMixin, TemplateView):
 class StaffSectionView(StaffRequiredMixin, TemplateView):
     template_name = "staff/section.html"
     section = ""
+
+    @property
+    def required_permissions(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (SECTION_ACTIONS[f"web:staff-{self.section}"],)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -9,8 +9,7 @@ from typing import Any
 from django.http import FileResponse, Http404
 from django.utils import timezone
 
-from lendcore.accounts.roles import perm
-from lendcore.accounts.selectors import user_is_staff_member
+from lendcore.accounts.selectors import user_can
 from lendcore.errors import ApplicationError, NotFound
 from origination import selectors, services
 from origination.models import Application, Document
@@ -30,7 +29,7 @@ HAPPY_PATH = (
 
 
 def has_perm(user: Any, codename: str) -> bool:
-    return user_is_staff_member(user) and user.has_perm(perm(codename))
+    return user_can(user, codename)
 
 
 def client_ip(request) -> str | None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.core.state import transition
 from lendcore.errors import PermissionDenied
@@ -132,7 +133,7 @@ def payment_post(
             f"method {' or '.join(BORROWER_METHODS)}; it posts once it settles.",
             code=ErrorCode.BORROWER_PAYMENT,
         )
-    permission_require(acting_user, "service_loans")
+    permission_require(acting_user, Action.POST_PAYMENT)
     loan, bd = loan_lock_dated(loan_id=loan.pk)
     loan = loan_catch_up(loan=loan, business_date=bd)  # a lagging COB closes this loan first
     if effective_date is None:
@@ -231,6 +232,7 @@ def _credit_allowed_validate(loan: Loan, amount: Decimal, bd: date, *, recovery:
 def payment_reverse(*, payment: Payment, reason: str, nsf: bool = False, acting_user) -> Payment:
     """Reverse a returned payment (NSF, chargeback); replays what came after it and charges
     the NSF fee of the loan's policy when `nsf`."""
+    permission_require(acting_user, Action.REVERSE_PAYMENT)
     reason = (reason or "").strip()
     if not reason:
         raise ServicingValidationError.field("reason", "Say why the payment is reversed.")

@@ -12,12 +12,13 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from lendcore.accounts.permissions import StaffRequiredMixin
+from lendcore.accounts.roles import Action
 from lendcore.errors import ApplicationError
 from servicing import selectors
 from servicing.cob import selectors as cob_selectors
 from servicing.cob.runner import CobDispatchError, cob_run_start
 
-PERMISSIONS = ("run_close_of_business",)
+PERMISSIONS = (Action.RUN_COB,)
 STEP_ORDER = (
     "rail_payments",
     "autopay",

@@ -51,6 +51,9 @@ class PortalLoanListView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         on = selectors.business_date_get()
         borrower, qs = _borrower_loans(request)
+        if borrower is None:
+            # a staff account: the portal is for borrowers (as the portal's apply pages say)
+            return render(request, "portal/loans/no_borrower.html", status=403)
         loans = list(selectors.loans_with_due(qs.order_by("-id"), on=on))
         balances = selectors.loan_balances_many(loans, on=on)
         return render(

@@ -18,7 +18,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from lendcore.accounts.permissions import StaffRequiredMixin
-from lendcore.accounts.roles import perm
+from lendcore.accounts.roles import Action
+from lendcore.accounts.selectors import user_can
 from lendcore.core import panels
 from lendcore.errors import ApplicationError, NotFound
 from servicing import pdfs, rail_payments, selectors, services
@@ -45,7 +46,7 @@ from . import core, run_once
 PAGE_SIZE = 25
 RECENT_ROWS = 50  # journal and timeline rows on the loan page; the rest on their own pages
 
-VIEW_PERMISSIONS = ("service_loans",)
+VIEW_PERMISSIONS: tuple[str, ...] = (Action.READ_LOAN,)
 
 
 def loan_or_404(request: HttpRequest, loan_id: int) -> Loan:
@@ -101,8 +102,18 @@ class StaffLoanListView(StaffRequiredMixin, TemplateView):
 # --------------------------------------------------------------------------- loan page
 
 
-def _can(request: HttpRequest, codename: str) -> bool:
-    return request.user.has_perm(perm(codename))
+def _can(request: HttpRequest, action: Action) -> bool:
+    return user_can(request.user, action)
+
+
+# the actions the loan page has a form for
+ACTION_FORMS = (
+    Action.POST_PAYMENT,
+    Action.REVERSE_PAYMENT,
+    Action.MODIFY_LOAN,
+    Action.CHARGE_OFF,
+    Action.MANAGE_FEES,
+)
 
 
 def loan_page_context(
@@ -166,10 +177,14 @@ def loan_page_context(
         "quote": quote,
         "charge_off": charge_off,
         "pending_modifications": core.modifications_pending(loan),
-        "can_service": _can(request, "service_loans"),
-        "can_fees": _can(request, "manage_fees"),
-        "can_approve": _can(request, "approve_charge_off"),
-        "can_approve_modifications": _can(request, "approve_modifications"),
+        "can_act": any(_can(request, action) for action in ACTION_FORMS),
+        "can_service": _can(request, Action.POST_PAYMENT),
+        "can_reverse": _can(request, Action.REVERSE_PAYMENT),
+        "can_modify": _can(request, Action.MODIFY_LOAN),
+        "can_charge_off": _can(request, Action.CHARGE_OFF),
+        "can_fees": _can(request, Action.MANAGE_FEES),
+        "can_approve": _can(request, Action.APPROVE_CHARGE_OFF),
+        "can_approve_modifications": _can(request, Action.APPROVE_MODIFICATION),
         "is_active": loan.status == Loan.Status.ACTIVE,
     }
 
@@ -240,7 +255,7 @@ class LoanActionView(StaffRequiredMixin, View):
 
     prefix = ""
     form_class: type[IdempotentForm] = IdempotentForm
-    required_permissions: tuple[str, ...] = ("service_loans",)
+    required_permissions: tuple[str, ...] = (Action.POST_PAYMENT,)
 
     def build_form(self, loan: Loan, data: Any) -> IdempotentForm:
         return self.form_class(data, prefix=self.prefix)
@@ -320,6 +335,7 @@ class PrepaymentView(PaymentPostView):
 class PaymentReverseView(LoanActionView):
     prefix = "reverse"
     form_class = ReverseForm
+    required_permissions = (Action.REVERSE_PAYMENT,)
 
     def build_form(self, loan: Loan, data: Any) -> IdempotentForm:
         payments = [
@@ -345,7 +361,7 @@ class PaymentReverseView(LoanActionView):
 class FeeAssessView(LoanActionView):
     prefix = "fee"
     form_class = FeeAssessForm
-    required_permissions = ("manage_fees",)
+    required_permissions = (Action.MANAGE_FEES,)
 
     def perform(self, loan: Loan, data: dict[str, Any]) -> str:
         fee = services.fee_assess(
@@ -361,13 +377,13 @@ class FeeAssessView(LoanActionView):
 class FeeWaiveView(LoanActionView):
     prefix = "waive"
     form_class = FeeWaiveForm
-    required_permissions = ("manage_fees",)
+    required_permissions = (Action.MANAGE_FEES,)
 
     def build_form(self, loan: Loan, data: Any) -> IdempotentForm:
         return FeeWaiveForm(data, prefix=self.prefix, fees=list(selectors.loan_fees(loan=loan)))
 
     def perform(self, loan: Loan, data: dict[str, Any]) -> str:
-        fee = selectors.fee_get(fee_id=data["fee"])
+        fee = selectors.fee_get(user=self.request.user, fee_id=data["fee"])
         if fee.loan_id != loan.pk:
             raise NotFound("No such fee on this loan.")
         waiver = services.fee_waive(
@@ -379,6 +395,7 @@ class FeeWaiveView(LoanActionView):
 class ModificationView(LoanActionView):
     prefix = "modify"
     form_class = ModificationForm
+    required_permissions = (Action.MODIFY_LOAN,)
 
     def perform(self, loan: Loan, data: dict[str, Any]) -> str:
         modification = services.loan_modify(
@@ -392,8 +409,8 @@ class ModificationView(LoanActionView):
         )
         if modification.status == Modification.Status.PENDING:
             return (
-                f"Modification #{modification.pk} requested: above the approval limit it "
-                "waits for a second person's approval."
+                f"Modification #{modification.pk} requested: beyond the approval limit or "
+                "your role's modification limits it waits for a second person's approval."
             )
         return f"Modification #{modification.pk} applied: a new schedule version is in force."
 
@@ -401,7 +418,7 @@ class ModificationView(LoanActionView):
 class ModificationDecideView(LoanActionView):
     prefix = "moddecide"
     form_class = ModificationDecideForm
-    required_permissions = ("approve_modifications",)
+    required_permissions = (Action.APPROVE_MODIFICATION,)
 
     def perform(self, loan: Loan, data: dict[str, Any]) -> str:
         approve = data["decision"] == "approve"
@@ -418,6 +435,7 @@ class ModificationDecideView(LoanActionView):
 class ChargeOffRequestView(LoanActionView):
     prefix = "chargeoff"
     form_class = ChargeOffRequestForm
+    required_permissions = (Action.CHARGE_OFF,)
 
     def perform(self, loan: Loan, data: dict[str, Any]) -> str:
         services.charge_off_request(loan=loan, reason=data["reason"], acting_user=self.request.user)
@@ -427,7 +445,7 @@ class ChargeOffRequestView(LoanActionView):
 class ChargeOffDecideView(LoanActionView):
     prefix = "decide"
     form_class = ChargeOffDecideForm
-    required_permissions = ("approve_charge_off",)
+    required_permissions = (Action.APPROVE_CHARGE_OFF,)
 
     def perform(self, loan: Loan, data: dict[str, Any]) -> str:
         approve = data["decision"] == "approve"
@@ -442,7 +460,7 @@ class ChargeOffDecideView(LoanActionView):
 class ChargeOffUndoView(LoanActionView):
     prefix = "undo"
     form_class = ChargeOffUndoForm
-    required_permissions = ("approve_charge_off",)
+    required_permissions = (Action.APPROVE_CHARGE_OFF,)
 
     def perform(self, loan: Loan, data: dict[str, Any]) -> str:
         services.charge_off_undo(loan=loan, reason=data["reason"], acting_user=self.request.user)
@@ -463,7 +481,7 @@ class CreditRefundView(LoanActionView):
 class PayoffQuoteView(StaffRequiredMixin, View):
     """GET: a payoff quote for a date; htmx gets the quote region, others the whole page."""
 
-    required_permissions = ("service_loans",)
+    required_permissions = (Action.READ_LOAN,)
 
     def get(self, request: HttpRequest, loan_id: int) -> HttpResponse:
         loan = loan_or_404(request, loan_id)

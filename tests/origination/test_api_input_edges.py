@@ -46,19 +46,19 @@ def test_application_list_filter_by_a_missing_id_is_empty(loan_officer, product)
     assert response.json()["results"] == []
 
 
-def test_rule_set_list_filter_by_an_id_beyond_64_bits_is_400(underwriter):
+def test_rule_set_list_filter_by_an_id_beyond_64_bits_is_400(admin_user):
     # When rule sets are filtered by a product id no database integer holds
-    response = client_for(underwriter).get("/api/v1/rule-sets/", {"product": BEYOND_64_BITS})
+    response = client_for(admin_user).get("/api/v1/rule-sets/", {"product": BEYOND_64_BITS})
     # Then the answer names product
     assert list(fields_of(response)) == ["product"]
 
 
-def test_rule_set_list_filter_by_product(underwriter, product):
+def test_rule_set_list_filter_by_product(admin_user, product):
     # Given the product's rule sets
     expected = set(RuleSet.objects.filter(product=product).values_list("pk", flat=True))
     assert expected
     # When rule sets are filtered by that product, then those are listed
-    response = client_for(underwriter).get("/api/v1/rule-sets/", {"product": product.pk})
+    response = client_for(admin_user).get("/api/v1/rule-sets/", {"product": product.pk})
     assert response.status_code == 200
     assert {r["id"] for r in response.json()} == expected
 

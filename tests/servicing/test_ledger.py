@@ -77,7 +77,7 @@ def test_ledger_check_command(loan, business_date):
     assert ledger_problems() == []
 
 
-def test_gl_export_csv(staff_api_client, servicing_agent, loan, business_date):
+def test_gl_export_csv(staff_api_client, admin_user, loan, business_date):
     business_date(date(2026, 2, 1))
     payment_post(
         loan=loan,
@@ -86,7 +86,7 @@ def test_gl_export_csv(staff_api_client, servicing_agent, loan, business_date):
         method="ach",
         acting_user=None,
     )
-    client = staff_api_client(servicing_agent)
+    client = staff_api_client(admin_user)
 
     response = client.get("/api/v1/gl/export/?from=2026-01-01&to=2026-02-01")
 
@@ -172,7 +172,7 @@ def _check_constraints_now():
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-def test_gl_export_neutralises_formulas(staff_api_client, servicing_agent, loan, business_date):
+def test_gl_export_neutralises_formulas(staff_api_client, admin_user, loan, business_date):
     # given a payment whose reference a spreadsheet would run as a formula
     business_date(date(2026, 2, 1))
     payment_post(
@@ -185,9 +185,7 @@ def test_gl_export_neutralises_formulas(staff_api_client, servicing_agent, loan,
     )
 
     # when the GL is exported
-    response = staff_api_client(servicing_agent).get(
-        "/api/v1/gl/export/?from=2026-01-01&to=2026-02-01"
-    )
+    response = staff_api_client(admin_user).get("/api/v1/gl/export/?from=2026-01-01&to=2026-02-01")
 
     # then the cell is text, and amounts stay numbers
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))

@@ -60,8 +60,9 @@ def test_my_loans_lists_only_mine(carol, loan, other_loan):
 
 
 def test_staff_without_a_borrower_profile_see_no_loans(signed_in, servicing_agent, loan):
+    # the portal is for borrowers: staff get 403 and a page saying so, as on its apply pages
     response = signed_in(servicing_agent).get("/my-loans/")
-    assert response.status_code == 200
+    assert response.status_code == 403
     assert loan.loan_number not in response.content.decode()
     assert signed_in(servicing_agent).get(f"/my-loans/{loan.pk}/").status_code == 404
 

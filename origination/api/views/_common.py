@@ -9,8 +9,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
-from lendcore.accounts.roles import perm
-from lendcore.accounts.selectors import borrower_for_user, user_is_staff_member
+from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
 from origination import selectors
 from origination.errors import PermissionDenied, ValidationFailed
 from origination.models import Application
@@ -20,7 +19,7 @@ ZERO = Decimal("0.00")
 
 
 def has_perm_code(user: Any, codename: str) -> bool:
-    return user_is_staff_member(user) and user.has_perm(perm(codename))
+    return user_can(user, codename)
 
 
 def require(user: Any, *codenames: str) -> None:

@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lendcore.accounts.models import Borrower
-from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
+from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.api.fields import id_field, money_field
 from origination import selectors, services
@@ -69,6 +70,8 @@ class ApplicantOutput(serializers.ModelSerializer):
 
 
 class ApplicantCreateApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     class InputSerializer(serializers.Serializer):
         first_name = serializers.CharField(max_length=100)
         last_name = serializers.CharField(max_length=100)
@@ -127,6 +130,8 @@ class ApplicantCreateApi(APIView):
 
 
 class ApplicantDetailApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     @extend_schema(responses=ApplicantOutput)
     def get(self, request: Request, applicant_id: int) -> Response:
         applicant = selectors.applicant_get(user=request.user, applicant_id=applicant_id)

@@ -16,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
+from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.api.fields import decimal_field, id_field, money_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
@@ -197,6 +198,8 @@ _STATUS_LIST = rf"^(?:{_ONE_STATUS})(?:,(?:{_ONE_STATUS}))*$"
 
 
 class ApplicationListCreateApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     pagination_class = BoundedLimitOffsetPagination
 
     class FilterSerializer(serializers.Serializer):
@@ -307,12 +310,16 @@ class ApplicationListCreateApi(APIView):
 
 
 class ApplicationDetailApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     @extend_schema(responses=ApplicationDetailOutput)
     def get(self, request: Request, application_id: int) -> Response:
         return Response(application_detail_data(request, application_id))
 
 
 class ApplicationEventsApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = ApplicationEvent
@@ -326,6 +333,8 @@ class ApplicationEventsApi(APIView):
 
 
 class ApplicationSubmitApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     @extend_schema(request=None, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
         application = owner_or_staff(request, application_id)
@@ -335,6 +344,8 @@ class ApplicationSubmitApi(APIView):
 
 
 class ApplicationWithdrawApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -434,6 +445,8 @@ class ApplicationDisbursementAccountApi(APIView):
     """Record where the loan is paid out: the borrower until they accept (a change after
     acceptance reopens the offer), staff only before the offer is made."""
 
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     class InputSerializer(serializers.Serializer):
         account = serializers.CharField(max_length=40)
 
@@ -451,6 +464,8 @@ class ApplicationDisbursementAccountApi(APIView):
 class ApplicationAcceptOfferApi(APIView):
     """The borrower accepts and signs. Staff accepting on the borrower's behalf need the
     `accept_on_behalf` permission (409 otherwise); it is audited."""
+
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     class InputSerializer(serializers.Serializer):
         signature_name = serializers.CharField(max_length=200)
@@ -513,6 +528,8 @@ class ApplicationDisburseApi(APIView):
 
 
 class ApplicationDecisionApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     @extend_schema(responses=DecisionOutput)
     def get(self, request: Request, application_id: int) -> Response:
         application = owner_or_staff(request, application_id)
@@ -523,6 +540,8 @@ class ApplicationDecisionApi(APIView):
 
 
 class ApplicationOfferApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
+
     @extend_schema(responses=OfferOutput)
     def get(self, request: Request, application_id: int) -> Response:
         application = owner_or_staff(request, application_id)

@@ -11,7 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
+from lendcore.accounts.roles import Action
 from origination import selectors, services
 from origination.api.views._common import borrower_or_manager, owner_or_staff, parse
 from origination.api.views.applications import ApplicationDetailOutput, application_detail_data
@@ -37,6 +38,7 @@ class DocumentOutput(serializers.ModelSerializer):
 
 
 class ApplicationDocumentsApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
     parser_classes = [MultiPartParser]  # a file needs multipart; nothing else carries one
 
     class InputSerializer(serializers.Serializer):
@@ -85,6 +87,8 @@ class ApplicationDocumentsRequestApi(APIView):
 
 
 class DocumentDownloadApi(APIView):
+    permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS, Action.READ_LOAN)]
+
     @extend_schema(
         responses={
             # the type sniffed from the content at upload (never the uploader's claim)

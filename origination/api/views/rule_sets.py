@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lendcore.accounts.roles import Action
 from lendcore.api.fields import id_field
 from lendcore.api.query import query_params_strict
 from origination import selectors, services
@@ -56,10 +57,9 @@ class RuleSetOutput(serializers.ModelSerializer):
 
 
 def _rule_sets_read(user: Any) -> None:
-    if not (
-        has_perm_code(user, "manage_products") or has_perm_code(user, "underwrite_applications")
-    ):
-        raise PermissionDenied("Rule sets are for staff who manage products or underwrite.")
+    # as the staff rule-set pages: staff who manage products
+    if not has_perm_code(user, Action.MANAGE_PRODUCTS):
+        raise PermissionDenied("Rule sets are for staff who manage products.")
 
 
 class RuleSetListCreateApi(APIView):

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lendcore.accounts.roles import Action
 from servicing import selectors, services
 
 from .common import (
@@ -32,7 +33,7 @@ class BusinessDateApi(APIView):
 
     @extend_schema(request=Input, responses=Input)
     def put(self, request):
-        require_staff(request.user, "manage_business_date")
+        require_staff(request.user, Action.SET_BUSINESS_DATE)
         data = parse_input(self.Input, request.data)
         row = services.business_date_set(
             business_date=data["business_date"], acting_user=request.user

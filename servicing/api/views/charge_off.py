@@ -9,12 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.roles import Action
 from servicing import selectors, services
 from servicing.models import ChargeOff, Loan
 
 from .common import money_out, parse_input
 
-APPROVER = has_staff_permission("service_loans", "approve_charge_off")
+APPROVER = has_staff_permission(Action.APPROVE_CHARGE_OFF)
 
 
 @extend_schema_serializer(component_name="ChargeOffInput")
@@ -51,7 +52,7 @@ def _response(charge_off: ChargeOff, loan: Loan, code: int) -> Response:
 class ChargeOffRequestApi(APIView):
     """Ask for the loan to be charged off; another person approves it."""
 
-    permission_classes = [has_staff_permission("service_loans")]
+    permission_classes = [has_staff_permission(Action.CHARGE_OFF)]
 
     def post(self, request, loan_id: int):
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)

@@ -10,12 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.roles import Action
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.errors import NotFound, UpstreamUnavailable
 from servicing.cob import selectors as cob_selectors
 from servicing.cob.runner import CobDispatchError, cob_run_start
 
-RUN_PERMISSION = has_staff_permission("run_close_of_business")
+RUN_PERMISSION = has_staff_permission(Action.RUN_COB)
 
 
 class CobRunOutput(serializers.Serializer):

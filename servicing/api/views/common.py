@@ -9,8 +9,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from lendcore.accounts.roles import perm
-from lendcore.accounts.selectors import user_is_staff_member
+from lendcore.accounts.selectors import user_can
 from lendcore.errors import PermissionDenied
 from servicing import selectors
 from servicing.models import Loan, Payment
@@ -27,7 +26,7 @@ def money_out(**kwargs) -> serializers.DecimalField:
 
 
 def require_staff(user, codename: str) -> None:
-    if not (user_is_staff_member(user) and user.has_perm(perm(codename))):
+    if not user_can(user, codename):
         raise PermissionDenied(
             f"This action needs a staff role with: {codename}", code="permission_denied"
         )

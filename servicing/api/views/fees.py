@@ -11,7 +11,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
+from lendcore.accounts.roles import Action
 from lendcore.api.fields import money_field
 from lendcore.finance.money import CENT
 from servicing import selectors, services
@@ -26,6 +27,8 @@ from .common import (
 
 
 class LoanFeesApi(APIView):
+    permission_classes = [CanReadLoans]
+
     @extend_schema_serializer(component_name="LoanFeesInput")
     class Input(serializers.Serializer):
         kind = serializers.ChoiceField(choices=Fee.Kind.choices, default=Fee.Kind.MANUAL)
@@ -39,7 +42,7 @@ class LoanFeesApi(APIView):
 
     @extend_schema(request=Input, responses={201: FeeOutput})
     def post(self, request, loan_id: int):
-        require_staff(request.user, "manage_fees")
+        require_staff(request.user, Action.MANAGE_FEES)
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
         data = parse_input(self.Input, request.data)
         fee = services.fee_assess(
@@ -53,7 +56,7 @@ class LoanFeesApi(APIView):
 
 
 class FeeWaiveApi(APIView):
-    permission_classes = [has_staff_permission("manage_fees")]
+    permission_classes = [has_staff_permission(Action.MANAGE_FEES)]
 
     @extend_schema_serializer(component_name="FeeWaiveInput")
     class Input(serializers.Serializer):
@@ -78,7 +81,7 @@ class FeeWaiveApi(APIView):
         ),
     )
     def post(self, request, fee_id: int):
-        fee = selectors.fee_get(fee_id=fee_id)
+        fee = selectors.fee_get(user=request.user, fee_id=fee_id)
         data = parse_input(self.Input, request.data)
         waiver = services.fee_waive(
             fee=fee, amount=data.get("amount"), reason=data["reason"], acting_user=request.user

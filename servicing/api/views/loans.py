@@ -16,7 +16,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
+from lendcore.accounts.roles import Action
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from servicing import selectors
 from servicing.filters import DPD_MAX, MAX_ID
@@ -54,6 +55,8 @@ LOAN_FILTER_PARAMETERS = [
 
 
 class LoanListApi(APIView):
+    permission_classes = [CanReadLoans]
+
     pagination_class = BoundedLimitOffsetPagination
 
     @extend_schema(parameters=LOAN_FILTER_PARAMETERS, responses=LoanDetailOutput(many=True))
@@ -69,6 +72,8 @@ class LoanListApi(APIView):
 
 
 class LoanDetailApi(APIView):
+    permission_classes = [CanReadLoans]
+
     @extend_schema(responses=LoanDetailOutput)
     def get(self, request, loan_id: int):
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
@@ -76,6 +81,8 @@ class LoanDetailApi(APIView):
 
 
 class LoanScheduleApi(APIView):
+    permission_classes = [CanReadLoans]
+
     @extend_schema_serializer(component_name="LoanScheduleOutput")
     class Output(serializers.Serializer):
         number = serializers.IntegerField()
@@ -126,6 +133,8 @@ class LoanScheduleApi(APIView):
 
 
 class LoanTransactionsApi(APIView):
+    permission_classes = [CanReadLoans]
+
     @extend_schema_serializer(component_name="LoanTransactionsOutput")
     class Output(serializers.Serializer):
         kind = serializers.CharField()
@@ -144,7 +153,7 @@ class LoanTransactionsApi(APIView):
 
 
 class LoanJournalApi(APIView):
-    permission_classes = [has_staff_permission()]
+    permission_classes = [has_staff_permission(Action.READ_LOAN)]
     pagination_class = BoundedLimitOffsetPagination
 
     @extend_schema_serializer(component_name="LoanJournalLineOutput")

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
+from lendcore.accounts.roles import Action
 from servicing import selectors, services
 from servicing.models import Modification
 
@@ -35,9 +36,10 @@ def _body(modification: Modification) -> dict:
 
 class ModificationRequestApi(APIView):
     """201 with the new schedule version when applied at once; 202 when it waits for a
-    second person's approval (above the approval limit)."""
+    second person's approval (above the approval limit, or beyond the requester's role
+    limits: `SERVICING_MODIFICATION_LIMITS`)."""
 
-    permission_classes = [has_staff_permission("service_loans")]
+    permission_classes = [has_staff_permission(Action.MODIFY_LOAN)]
 
     @extend_schema_serializer(component_name="ModificationRequestInput")
     class Input(serializers.Serializer):
@@ -73,7 +75,7 @@ class ModificationDecideInput(serializers.Serializer):
 
 
 class _ModificationDecideApi(APIView):
-    permission_classes = [has_staff_permission("service_loans")]
+    permission_classes = [has_staff_permission(Action.APPROVE_MODIFICATION)]
     approve: bool
 
     def post(self, request, loan_id: int, modification_id: int):

@@ -16,7 +16,8 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from lendcore.accounts.permissions import TokenAuthentication, has_staff_permission
+from lendcore.accounts.permissions import CanReadLoans, TokenAuthentication, has_staff_permission
+from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.api.fields import money_field
 from lendcore.api.idempotency import (
@@ -85,6 +86,8 @@ class PaymentCreateApi(APIView):
     one-time debit of their bank account or debit card through the payment rail (202, the
     pending payment): close of business sends it and posts it once it settles."""
 
+    permission_classes = [CanReadLoans]
+
     # the settings' classes, in their order, with the one-query token lookup
     authentication_classes = [SessionAuthentication, TokenAuthentication]
 
@@ -151,7 +154,7 @@ class PaymentCreateApi(APIView):
         user = request.user
         staff = user_is_staff_member(user)
         if staff:
-            require_staff(user, "service_loans")
+            require_staff(user, Action.POST_PAYMENT)
         loan = selectors.loan_get_for_write(user=user, loan_id=loan_id)
         execute = self._staff_post if staff else self._borrower_request
         return idempotent_response_atomic(
@@ -202,6 +205,8 @@ class PaymentCreateApi(APIView):
 class LoanPaymentRequestsApi(APIView):
     """The loan's one-time payments through the rail (any status), newest first."""
 
+    permission_classes = [CanReadLoans]
+
     pagination_class = BoundedLimitOffsetPagination
 
     @extend_schema(responses=PaymentRequestOutput(many=True))
@@ -218,6 +223,8 @@ class LoanPaymentRequestsApi(APIView):
 class PaymentRequestCancelApi(APIView):
     """Cancel a one-time payment not sent yet (the loan's borrower, or staff with
     service_loans); 409 once close of business sent it."""
+
+    permission_classes = [CanReadLoans]
 
     @extend_schema(
         request=None,
@@ -246,7 +253,7 @@ class PaymentRequestCancelApi(APIView):
 
 
 class PaymentReverseApi(APIView):
-    permission_classes = [has_staff_permission("service_loans")]
+    permission_classes = [has_staff_permission(Action.REVERSE_PAYMENT)]
 
     @extend_schema_serializer(component_name="PaymentReverseInput")
     class Input(serializers.Serializer):

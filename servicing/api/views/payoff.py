@@ -14,6 +14,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lendcore.accounts.permissions import CanReadLoans
 from servicing import selectors
 from servicing.errors import ErrorCode, ServicingValidationError
 
@@ -38,6 +39,7 @@ class PayoffQuoteOutput(serializers.Serializer):
 
 
 class PayoffQuoteApi(APIView):
+    permission_classes = [CanReadLoans]
     extra_error_codes = ("409",)  # a loan paid off or charged off has nothing to pay off
 
     @extend_schema(

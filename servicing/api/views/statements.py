@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lendcore.accounts.permissions import CanReadLoans
 from servicing import selectors
 from servicing.errors import ServicingValidationError
 
@@ -37,6 +38,8 @@ class StatementOutput(serializers.Serializer):
 
 
 class LoanStatementsApi(APIView):
+    permission_classes = [CanReadLoans]
+
     @extend_schema(
         responses=inline_serializer("LoanStatements", {"results": StatementOutput(many=True)})
     )
@@ -47,6 +50,8 @@ class LoanStatementsApi(APIView):
 
 
 class StatementDownloadApi(APIView):
+    permission_classes = [CanReadLoans]
+
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, statement_id: int):
         statement = selectors.statement_get_visible(user=request.user, statement_id=statement_id)
