@@ -100,6 +100,7 @@ RULES: dict[str, Rule] = {
     "origination:staff-accept-offer": staff(R.WORK_APPLICATIONS),
     "origination:staff-request-documents": staff(R.WORK_APPLICATIONS),
     "origination:staff-disburse": staff(R.DISBURSE),
+    "origination:staff-disbursement-account": staff(R.WORK_APPLICATIONS),
     "origination:staff-document-review": staff(R.WORK_APPLICATIONS),
     "origination:staff-document-preview": staff(R.WORK_APPLICATIONS),
     "origination:staff-rule-sets": staff(R.MANAGE_PRODUCTS),
@@ -118,6 +119,12 @@ RULES: dict[str, Rule] = {
     "origination:portal-upload": Rule(OWN, OWN),
     "origination:portal-submit": Rule(OWN, OWN),
     "origination:portal-offer": Rule(OWN, OWN),
+    "origination:portal-disbursement-account": Rule(OWN, OWN),
+    # staff's invitation to an application in A's name: A answers it, nobody else sees it
+    "origination:portal-invitation": Rule(OWN, OWN),
+    "origination:portal-invitation-accept": Rule(OWN, OWN),
+    "origination:portal-invitation-decline": Rule(OWN, OWN),
+    "origination:portal-invitation-token": Rule(OWN),
     # --- origination: the API
     "api:products": Rule(SIGNED_IN, R.MANAGE_PRODUCTS),
     "api:product-detail": Rule(SIGNED_IN, R.MANAGE_PRODUCTS),
@@ -135,6 +142,7 @@ RULES: dict[str, Rule] = {
     "api:application-withdraw": own_or(R.WORK_APPLICATIONS),
     "api:application-accept-offer": own_or(R.WORK_APPLICATIONS),
     "api:application-disburse": staff(R.DISBURSE),
+    "api:application-disbursement-account": own_or(R.WORK_APPLICATIONS),
     "api:application-decision": own_or(R.WORK_APPLICATIONS),
     "api:application-offer": own_or(R.WORK_APPLICATIONS),
     "api:document-download": own_or((R.WORK_APPLICATIONS, R.READ_LOAN)),
@@ -321,7 +329,10 @@ def _probes(world: World) -> tuple[list[tuple[str, str, str, Rule]], list[str]]:
         if rule is None:
             missing.append(f"{name or '(unnamed)'} {route}")
             continue
-        kwargs = {key: world.kwargs[key] for key in pattern.pattern.converters}
+        kwargs = {
+            key: world.kwargs.get(f"{name}:{key}", world.kwargs[key])
+            for key in pattern.pattern.converters
+        }
         url = reverse(name, kwargs=kwargs)
         reads, method = _methods(pattern)
         if reads and rule.get is not None:

@@ -3,12 +3,15 @@ role, and the URL arguments that point at A's objects."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
 from django.test import TestCase
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -24,7 +27,7 @@ from lendcore.accounts.services import (
 )
 from origination import services as origination_services
 from origination.demo import personal_product_ensure
-from origination.models import Application, RuleSet
+from origination.models import Application, BorrowerInvitation, RuleSet
 from servicing import rail_payments
 from servicing.models import CobRun, Loan, Modification
 from servicing.services import (
@@ -137,6 +140,14 @@ def world_build() -> World:
         loan=loan, amount=Decimal("10.00"), acting_user=world.borrower_a.user, **ACH
     )
     token = api_token_issue(user=world.borrower_a.user, scope="read_only", name="matrix").token
+    # staff name borrower A on a new applicant: an invitation A answers in the portal
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        invited = ApplicantFactory(
+            last4="8888", acting_user=officer, invite_borrower=world.borrower_a
+        )
+    invitation = BorrowerInvitation.objects.get(applicant=invited)
+    (invite_mail,) = [m for m in mail.outbox if "in your name" in m.subject]
+    invitation_token = re.search(r"/apply/invitations/t/([^/\s]+)/", invite_mail.body).group(1)
     run = CobRun.objects.create(business_date=date(2025, 12, 31), started_at=timezone.now())
     rule_set = RuleSet.objects.filter(product=product).order_by("id").first()
     assert rule_set is not None
@@ -157,6 +168,9 @@ def world_build() -> World:
         "product_id": product.pk,
         "rule_set_id": rule_set.pk,
         "run_id": run.pk,
+        "invitation_id": invitation.pk,
+        # the invitation's link (its `token` is not the password reset's)
+        "origination:portal-invitation-token:token": invitation_token,
         # A's password reset link and a sign-up link (what anyone holding them reaches)
         "uidb64": urlsafe_base64_encode(force_bytes(user_a.pk)),
         "token": default_token_generator.make_token(user_a),
