@@ -14,6 +14,10 @@ one night for N loans on the same server (`bench/cob_floor.sh`: three plain stat
 bare table, in a scratch database), ending with
 `BENCH cob loans=<N> seconds=<total> floor_seconds=<floor> ratio=<total/floor> loans_per_s=<rate>`.
 Machines differ by up to 2x; the ratio to a floor measured in the same run does not.
+
+A/B runs: COB_BENCH_TEMPLATE=1 seeds `<db>_tmpl_<N>` once (kept) and copies it for each run
+(CREATE DATABASE ... TEMPLATE, seconds instead of a reseed), so runs of two commits can
+alternate over the same data; drop the template when done (COB_BENCH_TEMPLATE=drop).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB = os.environ.get("COB_BENCH_DB", "lendcore_bench_cob")
+TEMPLATE = os.environ.get("COB_BENCH_TEMPLATE", "")
 REDIS = os.environ.get("COB_BENCH_REDIS", "redis://127.0.0.1:6379/7")
 PARTITION = int(os.environ.get("COB_BENCH_PARTITION", "10000"))
 DAY = "2026-06-15"
@@ -165,24 +170,54 @@ def seed(n: int) -> float:
     return time.perf_counter() - started
 
 
-def run_one(n: int) -> dict:
-    psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DB}")
+def migrate_and_seed(n: int, db: str) -> None:
+    env = {**ENV, "DATABASE_URL": f"{PG}/{db}"}
+    psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    psql(f"CREATE DATABASE {db}")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,
-        env=ENV,
+        env=env,
         check=True,
     )
     out = subprocess.run(
         [sys.executable, __file__, "--seed", str(n)],
         cwd=ROOT,
-        env=ENV,
+        env=env,
         check=True,
         capture_output=True,
         text=True,
     )
     print(out.stdout.strip(), flush=True)
+
+
+def database_exists(db: str) -> bool:
+    out = subprocess.run(
+        [
+            "psql",
+            f"{PG}/postgres",
+            "-qAtX",
+            "-c",
+            f"SELECT 1 FROM pg_database WHERE datname = '{db}'",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip() == "1"
+
+
+def run_one(n: int) -> dict:
+    if TEMPLATE:
+        # A seeded copy kept between runs (same data for A and B; the seed is not timed).
+        template = f"{DB}_tmpl_{n}"
+        if not database_exists(template):
+            migrate_and_seed(n, template)
+        psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        psql(f"CREATE DATABASE {DB} TEMPLATE {template}")
+        print(f"copied the seeded {n:,} loans from {template}", flush=True)
+    else:
+        migrate_and_seed(n, DB)
     worker = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/celery"),
@@ -291,6 +326,10 @@ def main() -> None:
         return
     if len(sys.argv) == 3 and sys.argv[1] == "--run":
         timed_run(int(sys.argv[2]))
+        return
+    if TEMPLATE == "drop":
+        for n in sys.argv[1].split(",") if len(sys.argv) > 1 else ["100000"]:
+            psql(f"DROP DATABASE IF EXISTS {DB}_tmpl_{int(n)} WITH (FORCE)")
         return
     sizes = [
         int(x)
