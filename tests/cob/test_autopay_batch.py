@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from servicing.cob import autopay
 from servicing.cob.autopay import autopay_collect, autopay_enrol
@@ -211,3 +213,38 @@ def test_autopay_debits_the_installment_the_past_due_and_the_fees(borrower, serv
         .exists()
     )
     assert ledger_problems() == []
+
+
+def _autopay_queries(borrower, *, count: int, tag: str) -> int:
+    """The reads of installments autopay takes to debit and post `count` scheduled-interest
+    loans (the ledger's bulk writes may split into batches on SQLite)."""
+    business_date_set(business_date=date(2026, 5, 15), acting_user=None)
+    loans = [
+        board_loan(
+            borrower=borrower,
+            application_ref=f"AP-{tag}-{n}",
+            disbursed_on=date(2026, 5, 15),
+            interest_model="scheduled",
+        )
+        for n in range(count)
+    ]
+    for loan in loans:
+        autopay_enrol(loan=loan, account_number="123456789", routing_number="021000021")
+    business_date_set(business_date=D, acting_user=None)
+    ids = [loan.pk for loan in loans]
+    with CaptureQueriesContext(connection) as captured:
+        assert autopay_collect(lo=min(ids), hi=max(ids), on=D) == count
+    assert ledger_problems() == []
+    return sum(
+        1
+        for query in captured
+        if query["sql"].startswith("SELECT") and 'FROM "servicing_installment"' in query["sql"]
+    )
+
+
+def test_scheduled_loans_debits_take_no_query_per_loan(borrower):
+    # the amounts owed read every `scheduled` loan's periods at once, not one payoff at a time
+    # (a query per loan before)
+    assert _autopay_queries(borrower, count=5, tag="five") == _autopay_queries(
+        borrower, count=2, tag="two"
+    )

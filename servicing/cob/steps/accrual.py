@@ -120,7 +120,10 @@ sched AS (
               FROM servicing_installment i
               JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
              WHERE i.loan_id = b.loan_id AND i.due_date >= b.day
-             ORDER BY i.number LIMIT 1
+             -- by the (loan, due date) index, stopping at the first current row: a schedule's
+             -- due dates rise with its numbers, so this is its first installment due by then
+             -- (ORDER BY number alone sorted every later installment, each joined first)
+             ORDER BY i.due_date, i.number LIMIT 1
       ) p ON true
      WHERE b.interest_model = 'scheduled'
 ),
