@@ -285,6 +285,24 @@ def cob_floor(n: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def wall_split(run, seconds: float) -> str:
+    """Where the wall time went: from the start to the first partition's start (planning,
+    dispatch, a worker taking the task), the partitions' span, and from the last partition
+    to the run's end (the chord's close); busy = the partitions' seconds summed, over the
+    span and the two processes (1.00: neither process ever waited)."""
+    parts = list(run.partitions.all())
+    starts = [p.finished_at.timestamp() - p.steps["total_seconds"] for p in parts]
+    ends = [p.finished_at.timestamp() for p in parts]
+    origin = run.started_at.timestamp()
+    span = max(ends) - min(starts)
+    busy = sum(p.steps["total_seconds"] for p in parts)
+    return (
+        f"wall {seconds:.2f} s: to the first partition {min(starts) - origin:.2f} s, partitions "
+        f"{span:.2f} s (busy {busy / (2 * span):.2f} of two processes), after the last "
+        f"{run.finished_at.timestamp() - max(ends):.2f} s"
+    )
+
+
 def timed_run(n: int) -> None:
     import django
 
@@ -314,6 +332,7 @@ def timed_run(n: int) -> None:
     print(f"{'step':<24}{'count':>12}{'seconds (summed)':>20}")
     for step, row in run.steps.items():
         print(f"{step:<24}{int(row['count']):>12,}{row['seconds']:>20.2f}")
+    print(wall_split(run, seconds))
     rate = run.loans_done / seconds
     # the parent adds the floor and prints the BENCH line
     print(f"RESULT cob loans={run.loans_done} seconds={seconds:.2f} loans_per_s={rate:.0f}")

@@ -189,7 +189,7 @@ def accrue_sql(scope: Scope) -> int:
     where, params = scope.sql("l")
     with connection.cursor() as cursor:
         cursor.execute(ACCRUED_TEMP)
-        cursor.execute("DELETE FROM cob_accrued")
+        cursor.execute("DELETE FROM cob_accrued")  # normally empty: the close empties it
         cursor.execute(
             f"SELECT MIN(l.last_accrual_date) FROM servicing_loan l WHERE {where} "  # noqa: S608
             "AND l.status = 'active' AND l.last_accrual_date < %(day)s",
