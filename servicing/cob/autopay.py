@@ -70,7 +70,11 @@ def _reference(transfer: RailTransfer) -> str:
 
 
 def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
-    """Settle or return the pending debits of loans [lo, hi] whose settle date has come."""
+    """Settle or return the pending debits of loans [lo, hi] whose settle date has come.
+
+    The settled ones (nearly all) are marked in one UPDATE, whatever their number; a
+    returned one reverses its payment through `payment_reverse` (with the NSF fee), then is
+    marked, one at a time (a reversal is its own transaction)."""
     rail = payment_rail()
     counts = {"settled": 0, "returned": 0}
     pending = (
@@ -84,6 +88,7 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
         .select_related("enrolment", "payment")
         .order_by("pk")
     )
+    settled = []
     for transfer in pending:
         enrolment, settle_on = transfer.enrolment, transfer.settle_on
         # an autopay debit sent: its enrolment and settle date are set
@@ -96,8 +101,7 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
             on=on,
         )
         if result.status == "settled":
-            RailTransfer.objects.filter(pk=transfer.pk).update(status=RailTransfer.Status.SETTLED)
-            counts["settled"] += 1
+            settled.append(transfer.pk)
         elif result.status == "returned":
             payment = transfer.payment
             if payment is not None and payment.status == Payment.Status.POSTED:
@@ -111,6 +115,11 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
                 status=RailTransfer.Status.RETURNED, return_code=result.return_code
             )
             counts["returned"] += 1
+    if settled:
+        RailTransfer.objects.filter(pk__in=settled, status=RailTransfer.Status.PENDING).update(
+            status=RailTransfer.Status.SETTLED
+        )
+        counts["settled"] = len(settled)
     return counts
 
 
