@@ -252,6 +252,7 @@ def run_one(n: int) -> dict:
         )
         if out.returncode:
             raise SystemExit(f"the timed run failed:\n{out.stdout}\n{out.stderr[-3000:]}")
+        cpu = cob_cpu_seconds(worker.pid)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -261,11 +262,58 @@ def run_one(n: int) -> dict:
     floor = cob_floor(n)
     seconds = float(result["seconds"])
     print(
+        f"CPU: {cpu[0]:.2f} s in the worker's two processes, {cpu[1]:.2f} s in their "
+        "PostgreSQL backends",
+        flush=True,
+    )
+    print(
         f"BENCH cob loans={result['loans']} seconds={seconds:.2f} floor_seconds={floor:.2f} "
-        f"ratio={seconds / floor:.2f} loans_per_s={result['loans_per_s']}",
+        f"ratio={seconds / floor:.2f} loans_per_s={result['loans_per_s']} "
+        f"cpu_seconds={sum(cpu):.2f}",
         flush=True,
     )
     return {**result, "floor_seconds": floor}
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc; 0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def cob_cpu_seconds(worker_pid: int) -> tuple[float, float]:
+    """CPU seconds spent by the Celery worker's pool processes (forked once the parent has
+    imported everything: their CPU is the run's) and by the PostgreSQL backends of the
+    bench database, read before the worker stops: on a shared machine the wall time moves
+    with the others' load, the CPU spent much less."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == worker_pid:
+                children.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    workers = sum(_proc_cpu(pid) for pid in children)
+    out = subprocess.run(
+        [
+            "psql",
+            f"{PG}/postgres",
+            "-qAtX",
+            "-c",
+            f"SELECT pid FROM pg_stat_activity WHERE datname = '{DB}'",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    backends = sum(_proc_cpu(int(pid)) for pid in out.stdout.split())
+    return workers, backends
 
 
 def cob_floor(n: int) -> float:
