@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -242,7 +243,9 @@ def run_one(n: int) -> dict:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    backends = BackendCpu()
     try:
+        backends.start()
         out = subprocess.run(
             [sys.executable, __file__, "--run", str(n)],
             cwd=ROOT,
@@ -252,8 +255,9 @@ def run_one(n: int) -> dict:
         )
         if out.returncode:
             raise SystemExit(f"the timed run failed:\n{out.stdout}\n{out.stderr[-3000:]}")
-        cpu = cob_cpu_seconds(worker.pid)
+        cpu = (pool_cpu_seconds(worker.pid), backends.stop())
     finally:
+        backends.stop()
         worker.terminate()
         worker.wait(timeout=30)
     lines = out.stdout.strip().splitlines()
@@ -262,8 +266,8 @@ def run_one(n: int) -> dict:
     floor = cob_floor(n)
     seconds = float(result["seconds"])
     print(
-        f"CPU: {cpu[0]:.2f} s in the worker's two processes, {cpu[1]:.2f} s in their "
-        "PostgreSQL backends",
+        f"CPU: {cpu[0]:.2f} s in the worker's two processes, {cpu[1]:.2f} s in the "
+        "database's PostgreSQL backends (the run's start and wait included)",
         flush=True,
     )
     print(
@@ -287,11 +291,9 @@ def _proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def cob_cpu_seconds(worker_pid: int) -> tuple[float, float]:
-    """CPU seconds spent by the Celery worker's pool processes (forked once the parent has
-    imported everything: their CPU is the run's) and by the PostgreSQL backends of the
-    bench database, read before the worker stops: on a shared machine the wall time moves
-    with the others' load, the CPU spent much less."""
+def pool_cpu_seconds(worker_pid: int) -> float:
+    """CPU seconds of the Celery worker's pool processes, forked once the parent has
+    imported everything: their CPU is the run's (the parent only takes tasks off Redis)."""
     children = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -299,21 +301,36 @@ def cob_cpu_seconds(worker_pid: int) -> tuple[float, float]:
                 children.append(int(stat.parent.name))
         except (OSError, ValueError, IndexError):
             continue
-    workers = sum(_proc_cpu(pid) for pid in children)
-    out = subprocess.run(
-        [
-            "psql",
-            f"{PG}/postgres",
-            "-qAtX",
-            "-c",
-            f"SELECT pid FROM pg_stat_activity WHERE datname = '{DB}'",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    backends = sum(_proc_cpu(int(pid)) for pid in out.stdout.split())
-    return workers, backends
+    return sum(_proc_cpu(pid) for pid in children)
+
+
+class BackendCpu(threading.Thread):
+    """The CPU seconds of the bench database's PostgreSQL backends, sampled every 0.1 s
+    while the run goes (a backend gone between two samples keeps its last reading)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.seen: dict[int, float] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psycopg2
+
+        conn = psycopg2.connect(f"{PG}/postgres")
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            while not self.done.is_set():
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB])
+                for (pid,) in cursor.fetchall():
+                    self.seen[pid] = max(self.seen.get(pid, 0.0), _proc_cpu(pid))
+                self.done.wait(0.1)
+        conn.close()
+
+    def stop(self) -> float:
+        self.done.set()
+        if self.is_alive():
+            self.join()
+        return sum(self.seen.values())
 
 
 def cob_floor(n: int) -> float:
