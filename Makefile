@@ -18,7 +18,8 @@ help:
 	@echo "make install  the virtualenv only"
 	@echo "make bench    every benchmark (prints BENCH lines); the PostgreSQL ones use BENCH_PG"
 	@echo "make bench-finance | bench-origination | bench-servicing   one group"
-	@echo "make bench-cob N=100000,1000000   close of business over N seeded loans"
+	@echo "make bench-cob N=100000,1000000   close of business over N seeded loans (ratio= to the raw-SQL floor;"
+	@echo "              COB_BENCH_TEMPLATE=1 keeps the seeded database as a template for A/B runs)"
 	@echo "make lint     ruff, import-linter (layers), mypy and the migrations check"
 
 install: $(STAMP)

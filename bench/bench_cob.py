@@ -14,6 +14,10 @@ one night for N loans on the same server (`bench/cob_floor.sh`: three plain stat
 bare table, in a scratch database), ending with
 `BENCH cob loans=<N> seconds=<total> floor_seconds=<floor> ratio=<total/floor> loans_per_s=<rate>`.
 Machines differ by up to 2x; the ratio to a floor measured in the same run does not.
+
+A/B runs: COB_BENCH_TEMPLATE=1 seeds `<db>_tmpl_<N>` once (kept) and copies it for each run
+(CREATE DATABASE ... TEMPLATE, seconds instead of a reseed), so runs of two commits can
+alternate over the same data; drop the template when done (COB_BENCH_TEMPLATE=drop).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -29,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB = os.environ.get("COB_BENCH_DB", "lendcore_bench_cob")
+TEMPLATE = os.environ.get("COB_BENCH_TEMPLATE", "")
 REDIS = os.environ.get("COB_BENCH_REDIS", "redis://127.0.0.1:6379/7")
 PARTITION = int(os.environ.get("COB_BENCH_PARTITION", "10000"))
 DAY = "2026-06-15"
@@ -166,24 +172,54 @@ def seed(n: int) -> float:
     return time.perf_counter() - started
 
 
-def run_one(n: int) -> dict:
-    psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DB}")
+def migrate_and_seed(n: int, db: str) -> None:
+    env = {**ENV, "DATABASE_URL": f"{PG}/{db}"}
+    psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    psql(f"CREATE DATABASE {db}")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,
-        env=ENV,
+        env=env,
         check=True,
     )
     out = subprocess.run(
         [sys.executable, __file__, "--seed", str(n)],
         cwd=ROOT,
-        env=ENV,
+        env=env,
         check=True,
         capture_output=True,
         text=True,
     )
     print(out.stdout.strip(), flush=True)
+
+
+def database_exists(db: str) -> bool:
+    out = subprocess.run(
+        [
+            "psql",
+            f"{PG}/postgres",
+            "-qAtX",
+            "-c",
+            f"SELECT 1 FROM pg_database WHERE datname = '{db}'",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip() == "1"
+
+
+def run_one(n: int) -> dict:
+    if TEMPLATE:
+        # A seeded copy kept between runs (same data for A and B; the seed is not timed).
+        template = f"{DB}_tmpl_{n}"
+        if not database_exists(template):
+            migrate_and_seed(n, template)
+        psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        psql(f"CREATE DATABASE {DB} TEMPLATE {template}")
+        print(f"copied the seeded {n:,} loans from {template}", flush=True)
+    else:
+        migrate_and_seed(n, DB)
     worker = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/celery"),
@@ -208,7 +244,9 @@ def run_one(n: int) -> dict:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    backends = BackendCpu()
     try:
+        backends.start()
         out = subprocess.run(
             [sys.executable, __file__, "--run", str(n)],
             cwd=ROOT,
@@ -218,7 +256,9 @@ def run_one(n: int) -> dict:
         )
         if out.returncode:
             raise SystemExit(f"the timed run failed:\n{out.stdout}\n{out.stderr[-3000:]}")
+        cpu = (pool_cpu_seconds(worker.pid), backends.stop())
     finally:
+        backends.stop()
         worker.terminate()
         worker.wait(timeout=30)
     lines = out.stdout.strip().splitlines()
@@ -227,11 +267,71 @@ def run_one(n: int) -> dict:
     floor = cob_floor(n)
     seconds = float(result["seconds"])
     print(
+        f"CPU: {cpu[0]:.2f} s in the worker's two processes, {cpu[1]:.2f} s in the "
+        "database's PostgreSQL backends (the run's start and wait included)",
+        flush=True,
+    )
+    print(
         f"BENCH cob loans={result['loans']} seconds={seconds:.2f} floor_seconds={floor:.2f} "
-        f"ratio={seconds / floor:.2f} loans_per_s={result['loans_per_s']}",
+        f"ratio={seconds / floor:.2f} loans_per_s={result['loans_per_s']} "
+        f"cpu_seconds={sum(cpu):.2f}",
         flush=True,
     )
     return {**result, "floor_seconds": floor}
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc; 0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def pool_cpu_seconds(worker_pid: int) -> float:
+    """CPU seconds of the Celery worker's pool processes, forked once the parent has
+    imported everything: their CPU is the run's (the parent only takes tasks off Redis)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == worker_pid:
+                children.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return sum(_proc_cpu(pid) for pid in children)
+
+
+class BackendCpu(threading.Thread):
+    """The CPU seconds of the bench database's PostgreSQL backends, sampled every 0.1 s
+    while the run goes (a backend gone between two samples keeps its last reading)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.seen: dict[int, float] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psycopg2
+
+        conn = psycopg2.connect(f"{PG}/postgres")
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            while not self.done.is_set():
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB])
+                for (pid,) in cursor.fetchall():
+                    self.seen[pid] = max(self.seen.get(pid, 0.0), _proc_cpu(pid))
+                self.done.wait(0.1)
+        conn.close()
+
+    def stop(self) -> float:
+        self.done.set()
+        if self.is_alive():
+            self.join()
+        return sum(self.seen.values())
 
 
 def cob_floor(n: int) -> float:
@@ -249,6 +349,24 @@ def cob_floor(n: int) -> float:
     finally:
         psql(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def wall_split(run, seconds: float) -> str:
+    """Where the wall time went: from the start to the first partition's start (planning,
+    dispatch, a worker taking the task), the partitions' span, and from the last partition
+    to the run's end (the chord's close); busy = the partitions' seconds summed, over the
+    span and the two processes (1.00: neither process ever waited)."""
+    parts = list(run.partitions.all())
+    starts = [p.finished_at.timestamp() - p.steps["total_seconds"] for p in parts]
+    ends = [p.finished_at.timestamp() for p in parts]
+    origin = run.started_at.timestamp()
+    span = max(ends) - min(starts)
+    busy = sum(p.steps["total_seconds"] for p in parts)
+    return (
+        f"wall {seconds:.2f} s: to the first partition {min(starts) - origin:.2f} s, partitions "
+        f"{span:.2f} s (busy {busy / (2 * span):.2f} of two processes), after the last "
+        f"{run.finished_at.timestamp() - max(ends):.2f} s"
+    )
 
 
 def timed_run(n: int) -> None:
@@ -280,6 +398,7 @@ def timed_run(n: int) -> None:
     print(f"{'step':<24}{'count':>12}{'seconds (summed)':>20}")
     for step, row in run.steps.items():
         print(f"{step:<24}{int(row['count']):>12,}{row['seconds']:>20.2f}")
+    print(wall_split(run, seconds))
     rate = run.loans_done / seconds
     # the parent adds the floor and prints the BENCH line
     print(f"RESULT cob loans={run.loans_done} seconds={seconds:.2f} loans_per_s={rate:.0f}")
@@ -292,6 +411,10 @@ def main() -> None:
         return
     if len(sys.argv) == 3 and sys.argv[1] == "--run":
         timed_run(int(sys.argv[2]))
+        return
+    if TEMPLATE == "drop":
+        for n in sys.argv[1].split(",") if len(sys.argv) > 1 else ["100000"]:
+            psql(f"DROP DATABASE IF EXISTS {DB}_tmpl_{int(n)} WITH (FORCE)")
         return
     sizes = [
         int(x)

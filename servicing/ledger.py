@@ -20,6 +20,7 @@ from lendcore.core.sqlrows import (
     insert_row,
     insert_rows,
     insert_with_children,
+    update_many,
     update_row,
 )
 from lendcore.finance.money import ZERO, round_money
@@ -169,7 +170,9 @@ def journal_post_many(
             (loan,) = touched.values()
             update_row(loan, BALANCE_FIELDS)
         else:
-            Loan.objects.bulk_update(list(touched.values()), list(BALANCE_FIELDS), batch_size=500)
+            # one UPDATE ... FROM (VALUES): Django's bulk_update builds a CASE per row and
+            # field (19 ms of Python for a close-of-business autopay batch of ten loans)
+            update_many(list(touched.values()), BALANCE_FIELDS)
     return created
 
 

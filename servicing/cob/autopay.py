@@ -15,13 +15,12 @@ from decimal import Decimal
 from typing import cast
 
 from django.db import transaction
-from django.db.models import Min
 
 from lendcore.core import crypto
 from lendcore.core.sqlrows import update_many
 from lendcore.finance.money import ZERO
 from servicing import calculations
-from servicing.accrual import accrue_loans
+from servicing.accrual import accrue_loans, loan_periods
 from servicing.engine import INSTALLMENT_FIELDS, _set_allocation
 from servicing.errors import LoanStateConflict, ServicingValidationError
 from servicing.ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
@@ -45,6 +44,7 @@ from servicing.services import payment_post, payment_reverse
 from .rails import payment_rail
 
 ONE_DAY = timedelta(days=1)
+PAID = InstallmentStatus.PAID
 
 
 def autopay_enrol(
@@ -70,7 +70,11 @@ def _reference(transfer: RailTransfer) -> str:
 
 
 def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
-    """Settle or return the pending debits of loans [lo, hi] whose settle date has come."""
+    """Settle or return the pending debits of loans [lo, hi] whose settle date has come.
+
+    The settled ones (nearly all) are marked in one UPDATE, whatever their number; a
+    returned one reverses its payment through `payment_reverse` (with the NSF fee), then is
+    marked, one at a time (a reversal is its own transaction)."""
     rail = payment_rail()
     counts = {"settled": 0, "returned": 0}
     pending = (
@@ -84,6 +88,7 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
         .select_related("enrolment", "payment")
         .order_by("pk")
     )
+    settled = []
     for transfer in pending:
         enrolment, settle_on = transfer.enrolment, transfer.settle_on
         # an autopay debit sent: its enrolment and settle date are set
@@ -96,8 +101,7 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
             on=on,
         )
         if result.status == "settled":
-            RailTransfer.objects.filter(pk=transfer.pk).update(status=RailTransfer.Status.SETTLED)
-            counts["settled"] += 1
+            settled.append(transfer.pk)
         elif result.status == "returned":
             payment = transfer.payment
             if payment is not None and payment.status == Payment.Status.POSTED:
@@ -111,6 +115,11 @@ def autopay_settle(*, lo: int, hi: int, on: date) -> dict[str, int]:
                 status=RailTransfer.Status.RETURNED, return_code=result.return_code
             )
             counts["returned"] += 1
+    if settled:
+        RailTransfer.objects.filter(pk__in=settled, status=RailTransfer.Status.PENDING).update(
+            status=RailTransfer.Status.SETTLED
+        )
+        counts["settled"] = len(settled)
     return counts
 
 
@@ -131,20 +140,22 @@ def autopay_collect(*, lo: int, hi: int, on: date) -> int:
 
 def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
     """The range's transfers for installments due `on`, each written once (unique per
-    installment) before the rail is called, debited once; returns those not posted yet."""
+    installment) before the rail is called, debited once; returns those not posted yet.
+
+    A constant number of statements for the range, whatever its number of debits (the
+    enrolments read once, the amounts owed by `_amounts_due`)."""
     rail = payment_rail()
     # From the few enrolled loans to their installment due on the day (an index lookup
     # each), not from the range's installments.
-    enrolled = list(
-        AutopayEnrolment.objects.filter(loan_id__gte=lo, loan_id__lte=hi, active=True)
-        .order_by()
-        .values_list("loan_id", flat=True)
-    )
-    if not enrolled:
+    enrolments = {
+        e.loan_id: e
+        for e in AutopayEnrolment.objects.filter(loan_id__gte=lo, loan_id__lte=hi, active=True)
+    }
+    if not enrolments:
         return []
     due = list(
         Installment.objects.filter(
-            loan_id__in=enrolled,
+            loan_id__in=list(enrolments),
             schedule__is_current=True,
             due_date=on,
             loan__status=Loan.Status.ACTIVE,
@@ -160,12 +171,6 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
     )
     missing = [inst for inst in due if inst.pk not in have and inst.remaining > 0]
     if missing:
-        enrolments = {
-            e.loan_id: e
-            for e in AutopayEnrolment.objects.filter(
-                loan_id__in={inst.loan_id for inst in missing}, active=True
-            )
-        }
         owed = _amounts_due({inst.loan_id: inst for inst in missing}, on)
         RailTransfer.objects.bulk_create(
             [
@@ -225,16 +230,20 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
 def _amounts_due(due: dict[int, Installment], on: date) -> dict[int, Decimal]:
     """What each loan owes on `on` for its installment due that day: the installment, any
     installment past due and the fees (so that an earlier fee never pushes an autopay loan
-    into delinquency), never more than the payoff."""
+    into delinquency), never more than the payoff. Three queries for all the loans (the
+    `scheduled` loans' periods read together, not one loan at a time by the payoff)."""
     past_due: dict[int, Decimal] = {}
     for inst in Installment.objects.filter(
         loan_id__in=list(due), schedule__is_current=True, due_date__lt=on
     ).exclude(status=InstallmentStatus.PAID):
         past_due[inst.loan_id] = past_due.get(inst.loan_id, ZERO) + max(inst.remaining, ZERO)
+    loans = list(Loan.objects.filter(pk__in=list(due)))
+    periods = loan_periods(loans)
     amounts = {}
-    for loan in Loan.objects.filter(pk__in=list(due)):
+    for loan in loans:
         wanted = due[loan.pk].remaining + past_due.get(loan.pk, ZERO) + loan.fees_balance
-        amounts[loan.pk] = min(wanted, payoff_amount_on(loan, on))
+        payoff = payoff_amount_on(loan, on, periods=periods.get(loan.pk, []))
+        amounts[loan.pk] = min(wanted, payoff)
     return amounts
 
 
@@ -270,21 +279,19 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
         bd = business_date_get()
         by_loan = {t.loan_id: t for t in transfers}
         loans = {loan.pk: loan for loan in loans_lock(loan_ids=list(by_loan))}
-        installments = {
-            inst.pk: inst
-            for inst in Installment.objects.filter(
-                pk__in=[t.installment_id for t in transfers], schedule__is_current=True
-            )
-        }
-        # each loan's last two installments: the final one takes a principal true-up, and
-        # a debit of one of them is payment_post's (the final installment's interest true-up)
-        last_two: dict[int, list[Installment]] = {}
+        # Each loan's current schedule, read once: the debited installment, the last two
+        # (the final one takes a principal true-up, and a debit of one of them is
+        # payment_post's: the final installment's interest true-up) and the next one due.
+        schedules: dict[int, list[Installment]] = {}
         for inst in Installment.objects.filter(
             loan_id__in=list(by_loan), schedule__is_current=True
-        ).order_by("loan_id", "-number"):
-            rows = last_two.setdefault(inst.loan_id, [])
-            if len(rows) < 2:
-                rows.append(inst)
+        ).order_by("loan_id", "number"):
+            schedules.setdefault(inst.loan_id, []).append(inst)
+        wanted = {t.installment_id for t in transfers}
+        installments = {
+            inst.pk: inst for rows in schedules.values() for inst in rows if inst.pk in wanted
+        }
+        last_two = {loan_id: rows[:-3:-1] for loan_id, rows in schedules.items()}
 
         def regular(transfer: RailTransfer) -> bool:
             loan = loans.get(transfer.loan_id)
@@ -313,16 +320,12 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
         if not chosen:
             return 0, others
         accrue_loans([loans[t.loan_id] for t in chosen], through=on, business_date=bd)
-        next_due = dict(
-            Installment.objects.filter(
-                loan_id__in=[t.loan_id for t in chosen], schedule__is_current=True, due_date__gt=on
-            )
-            .exclude(status=InstallmentStatus.PAID)
-            .order_by()
-            .values("loan_id")
-            .annotate(first=Min("due_date"))
-            .values_list("loan_id", "first")
-        )
+        unpaid_later = {
+            loan_id: [i.due_date for i in rows if i.due_date > on and i.status != PAID]
+            for loan_id, rows in schedules.items()
+        }
+        # the first unpaid installment after `on` (as read, before these payments)
+        next_due = {loan_id: min(days, default=None) for loan_id, days in unpaid_later.items()}
         posted, payments, allocations, finals = [], [], [], []
         for transfer in chosen:
             loan = loans[transfer.loan_id]

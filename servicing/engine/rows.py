@@ -11,6 +11,7 @@ from django.db import connection
 from lendcore.core.sqlrows import (
     select_columns,
     select_models_extra,
+    update_many,
     update_row,
 )
 from servicing import calculations
@@ -82,11 +83,12 @@ FEW_ROWS = 4
 
 
 def _write_rows(model, rows: list, fields: tuple[str, ...]) -> None:
-    """UPDATE the rows' fields: a plain UPDATE for one row, a bulk (CASE) UPDATE for more."""
+    """UPDATE the rows' fields: a plain UPDATE for one row, one UPDATE ... FROM (VALUES) for
+    more (`update_many`: Django's CASE-per-row bulk_update cost a payment ~30 ms of Python)."""
     if len(rows) == 1:
         update_row(rows[0], fields)
     elif rows:
-        model.objects.bulk_update(rows, list(fields))
+        update_many(rows, fields)
 
 
 def _remaining_interest(inst: Installment) -> Decimal:

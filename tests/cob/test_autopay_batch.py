@@ -7,9 +7,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from servicing.cob import autopay
-from servicing.cob.autopay import autopay_collect, autopay_enrol
+from servicing.cob.autopay import autopay_collect, autopay_enrol, autopay_settle
 from servicing.fees import fee_assess
 from servicing.ledger import ledger_problems
 from servicing.models import (
@@ -211,3 +213,79 @@ def test_autopay_debits_the_installment_the_past_due_and_the_fees(borrower, serv
         .exists()
     )
     assert ledger_problems() == []
+
+
+def _enrolled_loans_collected(borrower, *, count: int, tag: str) -> list[int]:
+    """`count` autopay loans whose installments due on D were debited and posted."""
+    business_date_set(business_date=date(2026, 5, 15), acting_user=None)
+    loans = [
+        board_loan(
+            borrower=borrower, application_ref=f"AP-{tag}-{n}", disbursed_on=date(2026, 5, 15)
+        )
+        for n in range(count)
+    ]
+    for loan in loans:
+        autopay_enrol(loan=loan, account_number="123456789", routing_number="021000021")
+    business_date_set(business_date=D, acting_user=None)
+    ids = [loan.pk for loan in loans]
+    assert autopay_collect(lo=min(ids), hi=max(ids), on=D) == count
+    return ids
+
+
+def test_settled_debits_are_marked_in_one_statement(borrower):
+    # Given 2 and 5 autopay debits pending, whose settle date (D + 2) has come
+    two = _enrolled_loans_collected(borrower, count=2, tag="s2")
+    five = _enrolled_loans_collected(borrower, count=5, tag="s5")
+    settle_day = date(2026, 6, 17)
+
+    # When each range settles
+    queries = []
+    for ids in (two, five):
+        with CaptureQueriesContext(connection) as captured:
+            counts = autopay_settle(lo=min(ids), hi=max(ids), on=settle_day)
+        assert counts == {"settled": len(ids), "returned": 0}
+        queries.append(len(captured))
+
+    # Then every transfer is settled, with as many queries for five as for two
+    assert set(RailTransfer.objects.values_list("status", flat=True)) == {"settled"}
+    assert queries[0] == queries[1]
+    # and settling again finds nothing pending
+    assert autopay_settle(lo=min(five), hi=max(five), on=settle_day) == {
+        "settled": 0,
+        "returned": 0,
+    }
+
+
+def _autopay_queries(borrower, *, count: int, tag: str) -> int:
+    """The reads of installments autopay takes to debit and post `count` scheduled-interest
+    loans (the ledger's bulk writes may split into batches on SQLite)."""
+    business_date_set(business_date=date(2026, 5, 15), acting_user=None)
+    loans = [
+        board_loan(
+            borrower=borrower,
+            application_ref=f"AP-{tag}-{n}",
+            disbursed_on=date(2026, 5, 15),
+            interest_model="scheduled",
+        )
+        for n in range(count)
+    ]
+    for loan in loans:
+        autopay_enrol(loan=loan, account_number="123456789", routing_number="021000021")
+    business_date_set(business_date=D, acting_user=None)
+    ids = [loan.pk for loan in loans]
+    with CaptureQueriesContext(connection) as captured:
+        assert autopay_collect(lo=min(ids), hi=max(ids), on=D) == count
+    assert ledger_problems() == []
+    return sum(
+        1
+        for query in captured
+        if query["sql"].startswith("SELECT") and 'FROM "servicing_installment"' in query["sql"]
+    )
+
+
+def test_scheduled_loans_debits_take_no_query_per_loan(borrower):
+    # the amounts owed read every `scheduled` loan's periods at once, not one payoff at a time
+    # (a query per loan before)
+    assert _autopay_queries(borrower, count=5, tag="five") == _autopay_queries(
+        borrower, count=2, tag="two"
+    )

@@ -120,7 +120,10 @@ sched AS (
               FROM servicing_installment i
               JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
              WHERE i.loan_id = b.loan_id AND i.due_date >= b.day
-             ORDER BY i.number LIMIT 1
+             -- by the (loan, due date) index, stopping at the first current row: a schedule's
+             -- due dates rise with its numbers, so this is its first installment due by then
+             -- (ORDER BY number alone sorted every later installment, each joined first)
+             ORDER BY i.due_date, i.number LIMIT 1
       ) p ON true
      WHERE b.interest_model = 'scheduled'
 ),
@@ -186,7 +189,7 @@ def accrue_sql(scope: Scope) -> int:
     where, params = scope.sql("l")
     with connection.cursor() as cursor:
         cursor.execute(ACCRUED_TEMP)
-        cursor.execute("DELETE FROM cob_accrued")
+        cursor.execute("DELETE FROM cob_accrued")  # normally empty: the close empties it
         cursor.execute(
             f"SELECT MIN(l.last_accrual_date) FROM servicing_loan l WHERE {where} "  # noqa: S608
             "AND l.status = 'active' AND l.last_accrual_date < %(day)s",
