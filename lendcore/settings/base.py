@@ -328,3 +328,9 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Other apps' close-of-business steps, run after days past due and buckets in each scope
+# (servicing.cob.config.extra_steps): collections opens, follows and cures its cases.
+COB_EXTRA_STEPS = ("collections_app.cob.collections_close",)
+# Close of business opens a collection case at this many days past due.
+COLLECTIONS_OPEN_DPD = 1
