@@ -305,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         "FeeBasisEnum": "origination.models.ProductVersion.FeeBasis",
         "FeeTimingEnum": "origination.models.ProductVersion.FeeTiming",
         "ServicingFeeKindEnum": "servicing.models.FeeKind",
+        "CollectionCaseStatusEnum": "collections_app.models.CollectionCase.Status",
     },
 }
 
