@@ -13,7 +13,9 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, buckets: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["bucket"].choices = [("", "Every bucket"), *((b, b) for b in buckets)]
+        field = self.fields["bucket"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Every bucket"), *((b, b) for b in buckets)]
 
 
 class CaseAssignForm(forms.Form):
@@ -21,4 +23,6 @@ class CaseAssignForm(forms.Form):
 
     def __init__(self, *args, collectors: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = collectors
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = collectors

@@ -21,7 +21,6 @@ from lendcore.api.pagination import BoundedLimitOffsetPagination
 
 WORK = has_staff_permission(Action.WORK_COLLECTIONS)
 MANAGE = has_staff_permission(Action.MANAGE_COLLECTIONS)
-MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 class AssigneeOutput(serializers.Serializer):
@@ -39,7 +38,7 @@ class CaseOutput(serializers.Serializer):
     closed_on = serializers.DateField(allow_null=True)
     bucket = serializers.CharField()
     dpd = serializers.IntegerField(help_text="Days past due at the last close of business")
-    amount_past_due = serializers.DecimalField(**MONEY)
+    amount_past_due = serializers.DecimalField(max_digits=18, decimal_places=2)
     priority = serializers.DecimalField(
         max_digits=24, decimal_places=2, help_text="Amount past due x days past due"
     )
@@ -53,7 +52,11 @@ class CaseEventOutput(serializers.Serializer):
     actor_id = serializers.IntegerField(allow_null=True)
     business_date = serializers.DateField()
     at = serializers.DateTimeField()
-    data = serializers.DictField()
+    details = serializers.DictField(
+        source="data",
+        help_text="opened: dpd, bucket; assigned/reassigned: from, to; "
+        "bucket_changed: from, to, dpd; cured/closed: loan_status",
+    )
 
 
 class CaseDetailOutput(CaseOutput):
