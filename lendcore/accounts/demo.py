@@ -21,6 +21,7 @@ DEMO_STAFF: dict[str, Role] = {
     "underwriter2": Role.UNDERWRITER,
     "servicing_agent": Role.SERVICING_AGENT,
     "collector": Role.COLLECTOR,
+    "collections_manager": Role.COLLECTIONS_MANAGER,
     "auditor": Role.AUDITOR,
     "admin": Role.ADMIN,
 }

@@ -22,6 +22,7 @@ class Role(StrEnum):
     UNDERWRITER = "underwriter"
     SERVICING_AGENT = "servicing_agent"
     COLLECTOR = "collector"
+    COLLECTIONS_MANAGER = "collections_manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
 
@@ -52,6 +53,7 @@ class Action(StrEnum):
     APPROVE_CHARGE_OFF = "approve_charge_off"
     MANAGE_FEES = "manage_fees"
     WORK_COLLECTIONS = "work_collections"
+    MANAGE_COLLECTIONS = "manage_collections"
     EXPORT_GL = "export_gl"
     # operations
     SET_BUSINESS_DATE = "manage_business_date"
@@ -73,6 +75,7 @@ _PERMISSION_NAMES: dict[Action, str] = {
     Action.APPROVE_CHARGE_OFF: "Can approve a charge-off (four-eyes)",
     Action.APPROVE_MODIFICATION: "Can approve a loan modification above the limit (four-eyes)",
     Action.WORK_COLLECTIONS: "Can work delinquency queues, contacts, promises and hardship",
+    Action.MANAGE_COLLECTIONS: "Can reassign collection cases (supervises the queues)",
     Action.MANAGE_PRODUCTS: "Can edit loan products, fee policies and rule sets",
     Action.SET_BUSINESS_DATE: "Can set the business date",
     Action.RUN_COB: "Can run close of business",
@@ -108,6 +111,13 @@ POLICY: dict[str, tuple[Action, ...]] = {
         Action.POST_PAYMENT,
         Action.MODIFY_LOAN,
         Action.WORK_COLLECTIONS,
+    ),
+    # supervises the queues: works them and reassigns cases; no payments or modifications
+    Role.COLLECTIONS_MANAGER: (
+        *_STAFF,
+        Action.READ_LOAN,
+        Action.WORK_COLLECTIONS,
+        Action.MANAGE_COLLECTIONS,
     ),
     # reads, never writes
     Role.AUDITOR: (*_STAFF, Action.READ_LOAN, Action.VIEW_AUDIT, Action.EXPORT_GL),

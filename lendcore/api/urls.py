@@ -12,4 +12,5 @@ api_v1_patterns: list[URLPattern | URLResolver] = [
     path("apr/", AprApi.as_view(), name="apr"),
     path("", include("origination.api.urls")),
     path("", include("servicing.api.urls")),
+    path("", include("collections_app.api.urls")),
 ]

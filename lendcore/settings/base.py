@@ -305,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         "FeeBasisEnum": "origination.models.ProductVersion.FeeBasis",
         "FeeTimingEnum": "origination.models.ProductVersion.FeeTiming",
         "ServicingFeeKindEnum": "servicing.models.FeeKind",
+        "CollectionCaseStatusEnum": "collections_app.models.CollectionCase.Status",
     },
 }
 
@@ -328,3 +329,9 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Other apps' close-of-business steps, run after days past due and buckets in each scope
+# (servicing.cob.config.extra_steps): collections opens, follows and cures its cases.
+COB_EXTRA_STEPS = ("collections_app.cob.collections_close",)
+# Close of business opens a collection case at this many days past due.
+COLLECTIONS_OPEN_DPD = 1

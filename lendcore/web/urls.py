@@ -1,5 +1,6 @@
 from django.urls import path
 
+from collections_app.views import CollectionsQueueView
 from lendcore.quotes import views as quote_views
 
 from . import audit_views, views
@@ -16,7 +17,7 @@ urlpatterns = [
     path("staff/", views.StaffDashboardView.as_view(), name="staff-dashboard"),
     path(
         "staff/collections/",
-        views.StaffSectionView.as_view(section="collections"),
+        CollectionsQueueView.as_view(),  # the collections queue (collections_app)
         name="staff-collections",
     ),
     path("staff/reports/", views.StaffSectionView.as_view(section="reports"), name="staff-reports"),

@@ -41,7 +41,6 @@ SECTION_ACTIONS = {
 }
 
 SHELL_SECTIONS = {
-    "collections": STAFF_SECTIONS["web:staff-collections"],
     "reports": STAFF_SECTIONS["web:staff-reports"],
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 DEFAULT_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("current", 0, 0),
@@ -96,3 +97,10 @@ def aux_task_options() -> dict:
     (default: Celery's default queue), never the COB queue, so they do not slow the close."""
     queue = getattr(settings, "COB_AUX_QUEUE", None) or os.environ.get("COB_AUX_QUEUE") or None
     return {"queue": queue} if queue else {}
+
+
+def extra_steps() -> tuple:
+    """COB_EXTRA_STEPS: dotted paths of other apps' steps, `step(lo, hi, day) -> int`, run
+    last in each scope's day (after days past due and buckets), in its transaction; servicing
+    imports none of those apps."""
+    return tuple(import_string(path) for path in getattr(settings, "COB_EXTRA_STEPS", ()))

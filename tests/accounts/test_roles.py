@@ -13,6 +13,7 @@ def test_migration_creates_every_role_group_with_its_permissions():
         "underwriter",
         "servicing_agent",
         "collector",
+        "collections_manager",
         "auditor",
         "admin",
     }
@@ -45,3 +46,17 @@ def test_modification_approval_is_its_own_permission(admin_user, servicing_agent
     assert admin_user.has_perm("accounts.approve_modifications")
     assert not servicing_agent.has_perm("accounts.approve_modifications")
     assert not collector.has_perm("accounts.approve_modifications")
+
+
+@pytest.mark.django_db
+def test_the_collections_manager_reassigns_and_the_collector_does_not():
+    manager = set(
+        Group.objects.get(name="collections_manager").permissions.values_list("codename", flat=True)
+    )
+    collector = set(
+        Group.objects.get(name="collector").permissions.values_list("codename", flat=True)
+    )
+    assert "manage_collections" in manager
+    assert "work_collections" in manager
+    assert "manage_collections" not in collector
+    assert not {"service_loans", "modify_loans", "reverse_payments"} & manager

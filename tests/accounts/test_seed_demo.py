@@ -13,6 +13,7 @@ DEMO_USERS = {
     "underwriter2": "underwriter",
     "servicing_agent": "servicing_agent",
     "collector": "collector",
+    "collections_manager": "collections_manager",
     "admin": "admin",
 }
 
@@ -42,7 +43,7 @@ def test_seed_demo_creates_the_contract_users_and_is_idempotent(capsys):
             authenticate(_login_request(), username=username, password="lendcore-demo") is not None
         )
         assert Borrower.objects.filter(user__username=username).count() == 1
-    assert User.objects.count() == 9
+    assert User.objects.count() == 10
     assert "Demo users already present" in out
     assert "lendcore-demo" in out
 

@@ -205,6 +205,11 @@ RULES: dict[str, Rule] = {
     "api:gl-export": staff(R.EXPORT_GL),
     "api:cob-run-list": staff(R.RUN_COB),
     "api:cob-run-detail": staff(R.RUN_COB),
+    # --- collections: the queue is web:staff-collections; reassignment is a manager's
+    "collections:staff-case-assign": staff(R.MANAGE_COLLECTIONS),
+    "api:collection-cases": staff(R.WORK_COLLECTIONS),
+    "api:collection-case-detail": staff(R.WORK_COLLECTIONS),
+    "api:collection-case-assign": staff(R.MANAGE_COLLECTIONS),
 }
 # The admin site's own pages: its login page is public; the rest (every model's pages,
 # covered by each registered model's list, add and change page) is the admin role's.

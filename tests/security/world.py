@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from collections_app.models import CollectionCase
 from lendcore.accounts.demo import DEMO_PASSWORD
 from lendcore.accounts.roles import Role
 from lendcore.accounts.services import (
@@ -152,6 +153,9 @@ def world_build() -> World:
     rule_set = RuleSet.objects.filter(product=product).order_by("id").first()
     assert rule_set is not None
     user_a = world.borrower_a.user
+    case = CollectionCase.objects.create(
+        loan=loan, opened_on=date(2026, 2, 1), bucket="1-29", reviewed_on=date(2026, 2, 1)
+    )
 
     world.loan = loan
     world.kwargs = {
@@ -171,6 +175,7 @@ def world_build() -> World:
         "invitation_id": invitation.pk,
         # the invitation's link (its `token` is not the password reset's)
         "origination:portal-invitation-token:token": invitation_token,
+        "case_id": case.pk,
         # A's password reset link and a sign-up link (what anyone holding them reaches)
         "uidb64": urlsafe_base64_encode(force_bytes(user_a.pk)),
         "token": default_token_generator.make_token(user_a),

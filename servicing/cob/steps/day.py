@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from servicing.cob import config
+
 from .accrual import accrue_orm, accrue_sql
 from .base import Scope, StepClock, is_postgres
 from .delinquency import delinquency_close_orm, delinquency_close_sql
@@ -44,4 +46,7 @@ def close_day(scope: Scope, clock: StepClock) -> int:
     clock.record("dpd_buckets", changed, started)
     clock.record("non_accrual", flagged, None)
     clock.record("charge_off_candidates", candidates, None)
+    for step in config.extra_steps():  # other apps' steps (COB_EXTRA_STEPS), after buckets
+        started = time.perf_counter()
+        clock.record(step.__name__, step(scope.lo, scope.hi, scope.day), started)
     return closed

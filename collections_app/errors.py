@@ -1,0 +1,27 @@
+"""Collections' errors (the one family of lendcore.errors: 400, 403, 404, 409)."""
+
+from __future__ import annotations
+
+from lendcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+
+
+class CollectionsValidationError(ValidationFailed):
+    default_code = "collections_invalid"
+
+    @classmethod
+    def field(cls, name: str, message: str) -> CollectionsValidationError:
+        return cls.for_fields({name: [message]}, message)
+
+
+class CasePermissionDenied(PermissionDenied):
+    default_code = "permission_denied"
+
+
+class CaseNotFound(NotFound):
+    default_code = "case_not_found"
+
+
+class CaseClosed(Conflict):
+    """The case is no longer open: nothing to assign (409)."""
+
+    default_code = "case_closed"

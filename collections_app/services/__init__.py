@@ -1,0 +1,1 @@
+"""Collections' writes: `assignment` (round-robin for new cases, reassignment by a manager)."""

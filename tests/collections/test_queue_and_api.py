@@ -1,0 +1,263 @@
+"""The collections queue page and API: ordering, filters, pagination without N+1, a
+manager's reassignment, and who may see and do what."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from collections_app.models import CaseEvent, CollectionCase
+
+from .conftest import FIRST_DUE
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "/staff/collections/"
+API = "/api/v1/collections/cases/"
+
+
+def _case(loan, *, priority: str, bucket: str = "1-29", assignee=None, status: str = "open"):
+    return CollectionCase.objects.create(
+        loan=loan,
+        status=status,
+        opened_on=FIRST_DUE,
+        closed_on=None if status == "open" else FIRST_DUE,
+        bucket=bucket,
+        priority=Decimal(priority),
+        amount_past_due=Decimal("10.00"),
+        dpd=1,
+        assignee=assignee,
+        reviewed_on=FIRST_DUE,
+    )
+
+
+@pytest.fixture
+def cases(board, collector, collector2):
+    low = _case(board("low"), priority="10.00", assignee=collector)
+    high = _case(board("high"), priority="30.00", bucket="30-59", assignee=collector2)
+    mid = _case(board("mid"), priority="20.00", assignee=collector)
+    cured = _case(board("cured"), priority="99.00", status="cured")
+    return {"low": low, "high": high, "mid": mid, "cured": cured}
+
+
+def _queue_ids(response) -> list[int]:
+    return [case.pk for case in response.context["cases"]]
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_the_queue_lists_open_cases_by_priority(client, collector, cases):
+    client.force_login(collector)
+    response = client.get(QUEUE)
+    assert response.status_code == 200
+    assert _queue_ids(response) == [cases["high"].pk, cases["mid"].pk, cases["low"].pk]
+    assert b"Nothing to show yet" not in response.content
+    assert cases["high"].loan.loan_number.encode() in response.content
+    assert b"Reassign" not in response.content  # a collector reassigns nothing
+
+
+def test_the_queue_filters_by_bucket_and_mine(client, collector, collector2, cases):
+    client.force_login(collector)
+    assert _queue_ids(client.get(QUEUE, {"bucket": "30-59"})) == [cases["high"].pk]
+    assert _queue_ids(client.get(QUEUE, {"assignee": "me"})) == [cases["mid"].pk, cases["low"].pk]
+    client.force_login(collector2)
+    assert _queue_ids(client.get(QUEUE, {"assignee": "me"})) == [cases["high"].pk]
+
+
+def test_a_bad_filter_is_a_form_error(client, collector, cases):
+    client.force_login(collector)
+    response = client.get(QUEUE, {"bucket": "nope"})
+    assert response.status_code == 200
+    assert "bucket" in response.context["form"].errors
+
+
+def test_the_queue_paginates(client, collector, cases, settings):
+    settings.COLLECTIONS_QUEUE_PAGE_SIZE = 2
+    client.force_login(collector)
+    first, second = client.get(QUEUE), client.get(QUEUE, {"page": 2})
+    assert _queue_ids(first) == [cases["high"].pk, cases["mid"].pk]
+    assert _queue_ids(second) == [cases["low"].pk]
+
+
+def test_the_queue_s_queries_do_not_grow_with_the_page(
+    client, manager, board, cases, settings, django_assert_max_num_queries
+):
+    for n in range(6):
+        _case(board(f"more{n}"), priority=f"{n}.00")
+    client.force_login(manager)  # the manager's page also lists collectors per row
+    client.get(QUEUE)  # sessions, permissions cached
+    counts = []
+    for size in (1, 9):
+        settings.COLLECTIONS_QUEUE_PAGE_SIZE = size
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(QUEUE)
+        assert len(response.context["cases"]) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with django_assert_max_num_queries(counts[1]):
+        client.get(QUEUE)
+
+
+def test_a_manager_reassigns_a_case(client, manager, collector2, cases):
+    client.force_login(manager)
+    case = cases["low"]
+    response = client.post(
+        f"/staff/collections/cases/{case.pk}/assign/", {"assignee": collector2.pk}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.assignee_id == collector2.pk
+    event = case.events.get(kind=CaseEvent.Kind.REASSIGNED)
+    assert event.actor_id == manager.pk
+    assert event.data["to"] == collector2.pk
+    # the queue shows the manager the reassign forms
+    assert b"Reassign" in client.get(QUEUE).content
+
+
+def test_reassigning_a_closed_case_is_409(client, manager, collector2, cases):
+    client.force_login(manager)
+    case = cases["cured"]
+    response = client.post(
+        f"/staff/collections/cases/{case.pk}/assign/", {"assignee": collector2.pk}
+    )
+    assert response.status_code == 409
+    assert b"only an open case is assigned" in response.content
+    case.refresh_from_db()
+    assert case.assignee_id is None
+
+
+def test_reassigning_to_a_non_collector_is_a_form_error(client, manager, borrower, cases):
+    client.force_login(manager)
+    case = cases["low"]
+    before = case.assignee_id
+    response = client.post(
+        f"/staff/collections/cases/{case.pk}/assign/", {"assignee": borrower.user.pk}
+    )
+    assert response.status_code == 400
+    assert "assignee" in response.context["assign_form"].errors
+    case.refresh_from_db()
+    assert case.assignee_id == before
+
+
+def test_a_collector_may_not_reassign(client, collector, collector2, cases):
+    client.force_login(collector)
+    case = cases["low"]
+    response = client.post(
+        f"/staff/collections/cases/{case.pk}/assign/", {"assignee": collector2.pk}
+    )
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.assignee_id == collector.pk
+
+
+# --------------------------------------------------------------------------- the API
+
+
+def test_the_api_lists_cases_by_priority_with_filters(staff_api_client, collector, cases):
+    api = staff_api_client(collector)
+    body = api.get(API).json()
+    assert [c["id"] for c in body["results"]] == [
+        cases["cured"].pk,
+        cases["high"].pk,
+        cases["mid"].pk,
+        cases["low"].pk,
+    ]
+    first = body["results"][1]
+    assert first["priority"] == "30.00"
+    assert first["bucket"] == "30-59"
+    assert first["assignee"]["username"] == "t_collector2"
+    assert first["loan_number"] == cases["high"].loan.loan_number
+
+    def ids(**query) -> list[int]:
+        response = api.get(API, query)
+        assert response.status_code == 200, response.json()
+        return [c["id"] for c in response.json()["results"]]
+
+    assert ids(status="open", bucket="1-29") == [cases["mid"].pk, cases["low"].pk]
+    assert ids(status="cured") == [cases["cured"].pk]
+    assert ids(assignee="me") == [cases["mid"].pk, cases["low"].pk]
+    assert ids(assignee=str(cases["high"].assignee_id)) == [cases["high"].pk]
+    assert ids(limit="1", offset="1") == [cases["high"].pk]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("status=lost", "status"),
+        ("status=", "status"),
+        ("bucket=1-29&bucket=30-59", "bucket"),
+        ("assignee=someone", "assignee"),
+        ("assignee=0", "assignee"),
+        ("bucket=" + "x" * 17, "bucket"),
+        ("limit=501", "limit"),
+    ],
+)
+def test_a_bad_api_filter_is_a_400_naming_it(staff_api_client, collector, cases, query, field):
+    response = staff_api_client(collector).get(f"{API}?{query}")
+    assert response.status_code == 400
+    assert field in str(response.json())
+
+
+def test_the_api_list_s_queries_do_not_grow_with_the_page(
+    staff_api_client, collector, board, cases, django_assert_max_num_queries
+):
+    for n in range(5):
+        _case(board(f"more{n}"), priority=f"{n}.00", assignee=collector)
+    api = staff_api_client(collector)
+    api.get(API)  # permissions cached
+    counts = []
+    for limit in (1, 9):
+        with CaptureQueriesContext(connection) as queries:
+            assert len(api.get(API, {"limit": limit}).json()["results"]) == limit
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with django_assert_max_num_queries(counts[1]):
+        api.get(API)
+
+
+def test_the_api_shows_a_case_with_its_history(staff_api_client, manager, collector2, cases):
+    api = staff_api_client(manager)
+    case = cases["low"]
+    response = api.post(f"{API}{case.pk}/assign/", {"assignee": collector2.pk}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["assignee"]["id"] == collector2.pk
+    detail = api.get(f"{API}{case.pk}/").json()
+    assert [e["kind"] for e in detail["events"]] == ["reassigned"]
+    assert detail["events"][0]["actor_id"] == manager.pk
+    assert api.get(f"{API}999999/").status_code == 404
+
+
+def test_the_api_refuses_what_the_policy_refuses(
+    staff_api_client, api_client, borrower, servicing_agent, collector, collector2, cases
+):
+    case = cases["low"]
+    api_client.force_authenticate(user=borrower.user)
+    assert api_client.get(API).status_code == 403
+    assert api_client.get(f"{API}{case.pk}/").status_code == 403
+    assert staff_api_client(servicing_agent).get(API).status_code == 403
+    collector_api = staff_api_client(collector)
+    response = collector_api.post(
+        f"{API}{case.pk}/assign/", {"assignee": collector2.pk}, format="json"
+    )
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.assignee_id != collector2.pk
+
+
+def test_the_api_assign_refuses_bad_input_and_closed_cases(
+    staff_api_client, manager, borrower, collector2, cases
+):
+    api = staff_api_client(manager)
+    low, cured = cases["low"], cases["cured"]
+    for body in ({}, {"assignee": "x"}, {"assignee": borrower.user.pk}):
+        response = api.post(f"{API}{low.pk}/assign/", body, format="json")
+        assert response.status_code == 400, body
+        assert "assignee" in str(response.json())
+    response = api.post(f"{API}{cured.pk}/assign/", {"assignee": collector2.pk}, format="json")
+    assert response.status_code == 409
+    form = api.post(f"{API}{low.pk}/assign/", {"assignee": collector2.pk}, format="multipart")
+    assert form.status_code == 415
