@@ -4,7 +4,6 @@ role, and the URL arguments that point at A's objects."""
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
