@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from collections_app.errors import CaseClosed, CasePermissionDenied, CollectionsValidationError
+from collections_app.lock_objects import case_lock
 from collections_app.models import CaseEvent, CollectionCase, QueueCursor
 from lendcore.accounts.roles import Action, perm
 
@@ -106,7 +107,7 @@ def case_assign(
             "assignee", "This user is not an active collector (no work_collections)."
         )
     with transaction.atomic():
-        locked = CollectionCase.objects.select_for_update().get(pk=case.pk)
+        locked = case_lock(case_id=case.pk)
         if not locked.is_open():
             raise CaseClosed(f"Case {locked.pk} is {locked.status}: only an open case is assigned.")
         previous = locked.assignee_id

@@ -18,7 +18,7 @@ def test_submitting_without_required_documents_names_the_missing_types(
     application = make_application(with_documents=False)
     with pytest.raises(MissingDocuments) as excinfo:
         services.application_submit(application=application, acting_user=loan_officer)
-    assert excinfo.value.http_status == 400
+    assert excinfo.value.http_status == 409
     assert excinfo.value.extra["missing"] == ["id_proof", "proof_of_income"]
     application.refresh_from_db()
     assert application.status == "draft"

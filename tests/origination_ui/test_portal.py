@@ -154,7 +154,7 @@ def test_upload_submit_and_accept(client_for, borrower, terms, django_capture_on
     application = _draft(client, terms)
     # Submitting without documents names the missing ones
     response = client.post(app_url("submit", application))
-    assert response.status_code == 400
+    assert response.status_code == 409  # well formed, not allowed yet
     assert "id_proof, proof_of_income" in response.content.decode()
     assert Application.objects.get().status == "draft"
     # Upload both, then submit: the sandbox approves 9999
