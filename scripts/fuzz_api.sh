@@ -33,7 +33,8 @@ for name in ['admin', 'loan_officer', 'underwriter', 'servicing_agent', 'collect
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 60); do
-    curl -fsS "http://127.0.0.1:$PORT/api/schema/" -o /dev/null 2>/dev/null && break
+    "$BIN/python" -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
+        "http://127.0.0.1:$PORT/api/schema/" 2>/dev/null && break
     sleep 0.5
 done
 
