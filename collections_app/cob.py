@@ -102,23 +102,26 @@ SELECT c.id, '{k_bucket}', NULL, %(day)s, %(now)s,
  WHERE {scope} AND c.status = '{open}' AND c.bucket <> l.delinquency_bucket
 """
 UPDATE_SQL = """
-WITH due AS (
-    SELECT i.loan_id, SUM(i.principal_due + i.interest_due + i.fee_due - i.principal_paid
-                          - i.interest_paid - i.fee_paid - i.cancelled) AS amount
-      FROM {installment} i
-      JOIN {schedule} s ON s.id = i.schedule_id AND s.is_current = %(true)s
-      JOIN {case} oc ON oc.loan_id = i.loan_id AND oc.status = '{open}'
-     WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.due_date < %(day)s
-       AND i.status <> '{paid}'
-     GROUP BY i.loan_id
-)
 UPDATE {case}
-   SET dpd = l.dpd, bucket = l.delinquency_bucket,
-       amount_past_due = ROUND(COALESCE(due.amount, 0), 2),
+   SET dpd = x.dpd, bucket = x.bucket, amount_past_due = x.amount,
        priority = {priority}, reviewed_on = %(day)s
-  FROM {loan} l LEFT JOIN due ON due.loan_id = l.id
- WHERE l.id = {case}.loan_id AND {case}.loan_id BETWEEN %(lo)s AND %(hi)s
-   AND {scope} AND {case}.status = '{open}'
+  FROM (
+    -- each open case's amount by a lookup of its loan's unpaid installments (an index scan
+    -- per case): a grouped join to the cases was planned as a nested loop over the whole
+    -- group once per case when the cases table's statistics said it was empty (the first
+    -- night, a table filled during the run), 4 s a partition
+    SELECT oc.id, l.dpd, l.delinquency_bucket AS bucket,
+           ROUND(COALESCE((
+               SELECT SUM(i.principal_due + i.interest_due + i.fee_due - i.principal_paid
+                          - i.interest_paid - i.fee_paid - i.cancelled)
+                 FROM {installment} i
+                 JOIN {schedule} s ON s.id = i.schedule_id AND s.is_current = %(true)s
+                WHERE i.loan_id = l.id AND i.due_date < %(day)s AND i.status <> '{paid}'
+           ), 0), 2) AS amount
+      FROM {case} oc JOIN {loan} l ON l.id = oc.loan_id
+     WHERE oc.loan_id BETWEEN %(lo)s AND %(hi)s AND {scope} AND oc.status = '{open}'
+  ) x
+ WHERE {case}.id = x.id
 """
 
 
@@ -134,8 +137,7 @@ def collections_close(lo: int, hi: int, day: date) -> int:
         "open_dpd": config.open_dpd(),
         "true": True,
     }
-    amount = "ROUND(COALESCE(due.amount, 0), 2)"
-    priority = priority_sql(amount, "l.dpd")
+    priority = priority_sql("x.amount", "x.dpd")
     with connection.cursor() as cursor:
         for template in (ENDED_EVENTS_SQL, ENDED_SQL, OPEN_SQL):
             cursor.execute(template.format(scope=_SCOPE, **names), params)
