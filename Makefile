@@ -9,7 +9,7 @@ N ?= 100000
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob help
+.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-finance | bench-origination | bench-servicing   one group"
 	@echo "make bench-cob N=100000,1000000   close of business over N seeded loans (ratio= to the raw-SQL floor;"
 	@echo "              COB_BENCH_TEMPLATE=1 keeps the seeded database as a template for A/B runs)"
+	@echo "make bench-collections CASES=100000   the collections queue (API and page) over CASES open cases"
 	@echo "make lint     ruff, import-linter (layers), mypy and the migrations check"
 
 install: $(STAMP)
@@ -63,7 +64,7 @@ lint: install
 # The PostgreSQL ones create and drop their own databases on the server at BENCH_PG.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 
-bench: bench-finance bench-origination bench-servicing bench-cob
+bench: bench-finance bench-origination bench-servicing bench-cob bench-collections
 
 bench-finance: install
 	$(BIN)/python bench/bench_finance.py
@@ -76,6 +77,10 @@ bench-origination: install
 bench-servicing: install
 	DATABASE_URL=$(BENCH_PG)/postgres $(BIN)/python bench/bench_payments_load.py
 	DATABASE_URL=$(BENCH_PG)/postgres $(BIN)/python bench/bench_loan_detail.py
+
+CASES ?= 100000
+bench-collections: install
+	DATABASE_URL=$(BENCH_PG)/postgres $(BIN)/python bench/bench_collections.py --cases $(CASES)
 
 bench-cob: install
 	BENCH_PG=$(BENCH_PG) $(BIN)/python bench/bench_cob.py $(N)

@@ -122,8 +122,11 @@ def application_list(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     applicant_id: int | None = None,
+    external_id: str | None = None,
 ) -> QuerySet[Application]:
     qs = application_visible(user=user)
+    if external_id:
+        qs = qs.filter(external_id=external_id)
     if status:
         qs = qs.filter(status__in=status.split(","))
     if product_id:

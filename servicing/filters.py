@@ -6,6 +6,7 @@
 - `delinquent`, `in_hardship`: true or false;
 - `dpd_min`, `dpd_max`: days past due at least / at most (0 to 36,500), counted from the oldest
   unpaid installment to the business date; only active loans are past due;
+- `external_id`: an integrator's own id for the loan (exact);
 - `q`: a search. Every word (up to the first five) must match, case-insensitively and
   anywhere in it, the loan number, the borrower's first name, last name or e-mail:
   "carol smith" finds Carol Smith, "LN-0001" her loan, "example.com" every borrower there.
@@ -24,6 +25,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from lendcore.core.converters import MAX_ID
+from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
 from lendcore.core.filters import StrictFilterSet
 from servicing.models import Loan
 
@@ -93,10 +95,11 @@ class LoanFilter(StrictFilterSet):
     dpd_min = IntegerFilter(method="filter_noop", min_value=0, max_value=DPD_MAX)
     dpd_max = IntegerFilter(method="filter_noop", min_value=0, max_value=DPD_MAX)
     q = django_filters.CharFilter(method="filter_search")
+    external_id = django_filters.CharFilter(max_length=EXTERNAL_ID_MAX)
 
     class Meta:
         model = Loan
-        fields = ["status", "product", "delinquent", "in_hardship", "borrower"]
+        fields = ["status", "product", "delinquent", "in_hardship", "borrower", "external_id"]
 
     def __init__(self, data: Any = None, queryset: Any = None, *, on: date, **kwargs: Any):
         super().__init__(data, queryset, **kwargs)

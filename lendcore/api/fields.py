@@ -25,7 +25,11 @@ from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
-from lendcore.core.converters import MAX_ID  # the largest bigint: a larger id overflows the driver
+from lendcore.core.converters import MAX_ID
+from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
+from lendcore.core.external_ids import (
+    PATTERN as EXTERNAL_ID_PATTERN,  # the largest bigint: a larger id overflows the driver
+)
 from lendcore.finance.money import MONEY_MAX
 
 __all__ = [
@@ -224,3 +228,26 @@ class BoundedDecimalFieldSchema(OpenApiSerializerFieldExtension):
             "minimum": field.min_value,
             "maximum": field.max_value,
         }
+
+
+class StrictRegexField(serializers.RegexField):
+    """A string matching a pattern, and only a string: DRF's text fields read the JSON number
+    7 as "7", which the schema (type string) does not allow."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def external_id_field(**kwargs: Any) -> serializers.RegexField:
+    """An integrator's own id for an object (`lendcore.core.external_ids`): the schema's
+    pattern is the one the service checks."""
+    return StrictRegexField(
+        rf"^{EXTERNAL_ID_PATTERN}$",
+        max_length=EXTERNAL_ID_MAX,
+        trim_whitespace=False,  # " x" is refused, as the pattern says, not read as "x"
+        help_text="Your own id for it: unique among yours of this type; up to 100 letters, "
+        "digits, '.', '_', ':' or '-'.",
+        **kwargs,
+    )

@@ -23,6 +23,8 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Case, Model, When
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -95,3 +97,20 @@ def _file_digest(upload: UploadedFile) -> str:
         digest.update(chunk)
     upload.seek(0)
     return f"sha256:{digest.hexdigest()}:{upload.name}"
+
+
+def external_id_resolve(model: type[Model], request: Request, external_id: str) -> int:
+    """The id of the object the caller named `external_id`: the caller's own first (ids are
+    unique per integrator), else another's (staff reading an integrator's id); the detail
+    view it is handed to then checks that the caller may see it (404 otherwise)."""
+    owner = request.user.pk if request.user.is_authenticated else None
+    pk = (
+        model._default_manager.filter(external_id=external_id)
+        .annotate(own=Case(When(external_id_owner_id=owner, then=0), default=1))
+        .order_by("own", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pk is None:
+        raise NotFound(f"No {model._meta.verbose_name} with this external_id.")
+    return pk

@@ -11,6 +11,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
-        from .converters import IdConverter
+        from .converters import ExternalIdConverter, IdConverter
 
         register_converter(IdConverter, "id")
+        register_converter(ExternalIdConverter, "extid")

@@ -28,6 +28,7 @@ class Action:
     DOCUMENT_VIEWED = "document_viewed"
     GL_EXPORTED = "gl_exported"
     FIELD_KEYS_ROTATED = "field_keys_rotated"
+    EXTERNAL_ID_SET = "external_id_set"
 
 
 # The client address of the request being served, so that a service (which takes no request)

@@ -8,6 +8,8 @@ any id that names nothing.
 
 from __future__ import annotations
 
+from lendcore.core.external_ids import PATTERN as EXTERNAL_ID_PATTERN
+
 MAX_ID = 2**63 - 1
 
 
@@ -22,3 +24,16 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+class ExternalIdConverter:
+    """`<extid:name>`: an integrator's own id (`lendcore.core.external_ids`); anything else
+    does not match (404)."""
+
+    regex = EXTERNAL_ID_PATTERN
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value

@@ -9,6 +9,11 @@ urlpatterns = [
     path("products/<id:product_id>/", views.ProductDetailApi.as_view(), name="product-detail"),
     path("applicants/", views.ApplicantCreateApi.as_view(), name="applicants"),
     path(
+        "applicants/external-id/<extid:external_id>/",
+        views.ApplicantByExternalIdApi.as_view(),
+        name="applicant-by-external-id",
+    ),
+    path(
         "applicants/<id:applicant_id>/",
         views.ApplicantDetailApi.as_view(),
         name="applicant-detail",
@@ -19,6 +24,11 @@ urlpatterns = [
         name="applicant-reveal-ssn",
     ),
     path("applications/", views.ApplicationListCreateApi.as_view(), name="applications"),
+    path(
+        "applications/external-id/<extid:external_id>/",
+        views.ApplicationByExternalIdApi.as_view(),
+        name="application-by-external-id",
+    ),
     path(
         "applications/<id:application_id>/",
         views.ApplicationDetailApi.as_view(),

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from lendcore.core import crypto
+from lendcore.core.external_ids import ExternalIdFields, external_id_unique
 from origination.models._fields import money_field
 
 
@@ -16,7 +17,7 @@ def _iso_date(value: date | str) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-class Applicant(models.Model):
+class Applicant(ExternalIdFields):
     """A person applying. The SSN and the date of birth are stored encrypted (Fernet,
     `lendcore.core.crypto`); pages show the SSN's last four and the year of birth only."""
 
@@ -55,6 +56,7 @@ class Applicant(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
+            external_id_unique("orig_applicant"),
             models.CheckConstraint(
                 condition=models.Q(monthly_income__gt=0), name="orig_applicant_income_positive"
             ),

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from lendcore.core.external_ids import ExternalIdFields, external_id_unique
 from lendcore.core.state import StatusEvent, can_transition, status_check
 from origination.models._fields import money_field
 from origination.models.applicants import Applicant
@@ -36,7 +37,7 @@ UPLOAD_OPEN_STATES = (
 )
 
 
-class Application(models.Model):
+class Application(ExternalIdFields):
     Status = ApplicationStatus
 
     class Channel(models.TextChoices):
@@ -54,7 +55,6 @@ class Application(models.Model):
     frequency = models.CharField(max_length=20)
     purpose = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -101,6 +101,7 @@ class Application(models.Model):
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "-id"], name="orig_app_status_id_idx")]
         constraints = [
+            external_id_unique("orig_application"),
             status_check(ApplicationStatus, name="orig_application_status_valid"),
             models.CheckConstraint(
                 condition=models.Q(channel__in=["portal", "staff", "api"]),

@@ -8,6 +8,11 @@ from typing import Any
 
 from django.db import transaction
 
+from lendcore.core.external_ids import (
+    external_id_check,
+    external_id_guard,
+    external_id_normalize,
+)
 from origination import crypto
 from origination.errors import Conflict, ErrorCode, ValidationFailed
 from origination.models import Applicant
@@ -53,10 +58,12 @@ def applicant_create(
     borrower: Any = None,
     invite_borrower: Any = None,
     co_applicant: Applicant | None = None,
+    external_id: str | None = None,
     **fields: Any,
 ) -> Applicant:
     """A new applicant. `borrower` links the signed-in borrower's own applicant; staff name an
-    existing borrower with `invite_borrower`, which invites them instead of linking."""
+    existing borrower with `invite_borrower`, which invites them instead of linking.
+    `external_id` is the caller's own id for it (unique per caller)."""
     if borrower is not None and (
         borrower.user_id is None or borrower.user_id != getattr(acting_user, "pk", None)
     ):
@@ -102,18 +109,25 @@ def applicant_create(
     if state and not re.fullmatch(r"[A-Za-z]{2}", state):
         errors.add("state", "Must be a two-letter state code.")
     errors.raise_if_any()
+    external_id = external_id_normalize(external_id or None)
+    owner = user_or_none(acting_user) if external_id else None
+    if external_id:
+        external_id_check(Applicant, owner=owner, external_id=external_id)
     if fields.get("state"):
         fields["state"] = fields["state"].upper()
     fields = {k: v for k, v in fields.items() if v is not None}
     assert normalized is not None
-    applicant = Applicant.objects.create(
-        borrower=borrower,
-        created_by=user_or_none(acting_user),
-        co_applicant=co_applicant,
-        ssn_encrypted=crypto.encrypt(normalized),
-        ssn_last4=normalized[-4:],
-        **fields,
-    )
+    with external_id_guard(Applicant, owner=owner, external_id=external_id):
+        applicant = Applicant.objects.create(
+            borrower=borrower,
+            created_by=user_or_none(acting_user),
+            co_applicant=co_applicant,
+            ssn_encrypted=crypto.encrypt(normalized),
+            ssn_last4=normalized[-4:],
+            external_id=external_id,
+            external_id_owner=owner,
+            **fields,
+        )
     audit(action="applicant_created", acting_user=acting_user, applicant=applicant)
     if invite_borrower is not None:
         borrower_invitation_create(

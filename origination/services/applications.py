@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lendcore.core import crypto
+from lendcore.core.external_ids import external_id_guard, external_id_normalize
 from lendcore.core.state import transition
 from origination import effects, selectors
 from origination.errors import (
@@ -41,11 +42,15 @@ def application_create(
     assigned_officer: Any = None,
     disbursement_account: str | None = None,
 ) -> Application:
-    """A draft application. Replaying the same `external_id` with the same terms returns it.
-    `disbursement_account` (optional) is where the loan will be paid out."""
-    external_id = (external_id or "").strip() or None
+    """A draft application. `external_id` is the caller's own id for it (unique per caller):
+    the same id again with the same terms returns it. `disbursement_account` (optional) is
+    where the loan will be paid out."""
+    external_id = external_id_normalize(external_id or None)
+    owner = user_or_none(acting_user) if external_id else None
     if external_id:
-        existing = Application.objects.filter(external_id=external_id).first()
+        existing = Application.objects.filter(
+            external_id_owner=owner, external_id=external_id
+        ).first()
         if existing is not None:
             if (
                 existing.applicant_id == applicant.pk
@@ -73,21 +78,23 @@ def application_create(
     errors.raise_if_any()
     account = disbursement_account_normalize(disbursement_account) if disbursement_account else ""
     with transaction.atomic():
-        application = Application.objects.create(
-            disbursement_account_encrypted=crypto.encrypt(account) if account else "",
-            disbursement_account_last4=account[-4:],
-            applicant=applicant,
-            product=product,
-            product_version=version,
-            amount=amount,
-            term=term,
-            frequency=frequency,
-            purpose=purpose,
-            channel=channel,
-            external_id=external_id,
-            created_by=user_or_none(acting_user),
-            assigned_officer=assigned_officer,
-        )
+        with external_id_guard(Application, owner=owner, external_id=external_id):
+            application = Application.objects.create(
+                disbursement_account_encrypted=crypto.encrypt(account) if account else "",
+                disbursement_account_last4=account[-4:],
+                applicant=applicant,
+                product=product,
+                product_version=version,
+                amount=amount,
+                term=term,
+                frequency=frequency,
+                purpose=purpose,
+                channel=channel,
+                external_id=external_id,
+                external_id_owner=owner,
+                created_by=user_or_none(acting_user),
+                assigned_officer=assigned_officer,
+            )
         ApplicationEvent.objects.create(
             application=application,
             actor=user_or_none(acting_user),

@@ -19,6 +19,16 @@ urlpatterns: list = [
     path("business-date/", business_date.BusinessDateApi.as_view(), name="business-date"),
     path("loans/", loans.LoanListApi.as_view(), name="loan-list"),
     path("loans/<id:loan_id>/", loans.LoanDetailApi.as_view(), name="loan-detail"),
+    path(
+        "loans/external-id/<extid:external_id>/",
+        loans.LoanByExternalIdApi.as_view(),
+        name="loan-by-external-id",
+    ),
+    path(
+        "loans/<id:loan_id>/external-id/",
+        loans.LoanExternalIdApi.as_view(),
+        name="loan-external-id",
+    ),
     path("loans/<id:loan_id>/schedule/", loans.LoanScheduleApi.as_view(), name="loan-schedule"),
     path(
         "loans/<id:loan_id>/transactions/",

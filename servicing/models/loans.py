@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from lendcore.accounts.models import Borrower
+from lendcore.core.external_ids import ExternalIdFields, external_id_unique
 
 from ._fields import ZERO, _choices_check, _exact, _money
 
@@ -47,7 +48,7 @@ class PrepaymentOption(models.TextChoices):
     REAMORTIZE = "reamortize", "Re-amortize"
 
 
-class Loan(models.Model):
+class Loan(ExternalIdFields):
     Status = LoanStatus
 
     # from -> allowed targets. paid_off -> active: a reversed payoff payment reopens the loan;
@@ -131,6 +132,7 @@ class Loan(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            external_id_unique("loan"),
             _choices_check("loan_status_valid", "status", LoanStatus),
             _choices_check("loan_interest_model_valid", "interest_model", InterestModel),
             _choices_check("loan_prepayment_option_valid", "prepayment_option", PrepaymentOption),

@@ -32,6 +32,7 @@ from .boarding import loan_board as loan_board
 from .business_date import business_date_set as business_date_set
 from .loans import accrue_interest as accrue_interest
 from .loans import credit_refund as credit_refund
+from .loans import loan_external_id_set as loan_external_id_set
 from .loans import loan_flags_set as loan_flags_set
 from .payments import payment_post as payment_post
 from .payments import payment_reverse as payment_reverse
@@ -51,6 +52,7 @@ __all__ = [
     "journal_post_many",
     "late_fees_assess",
     "loan_board",
+    "loan_external_id_set",
     "loan_flags_set",
     "loan_modify",
     "loan_posting_state",

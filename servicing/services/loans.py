@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from lendcore.core.external_ids import external_id_set
 from servicing.accrual import accrue_loans
 from servicing.errors import ErrorCode, LoanStateConflict, ServicingValidationError
 from servicing.ledger import cr, dr, journal_post
@@ -43,6 +44,14 @@ def accrue_interest(
                 loans, through=business_date, business_date=business_date, acting_user=acting_user
             )
     return written
+
+
+def loan_external_id_set(*, loan: Loan, external_id: str | None, acting_user) -> Loan:
+    """Names the loan with the caller's own id (unique per caller; None clears it)."""
+    with transaction.atomic():
+        loan = loan_lock(loan_id=loan.pk)
+        external_id_set(loan, owner=acting_user, external_id=external_id)
+    return loan
 
 
 def loan_flags_set(

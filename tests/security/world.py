@@ -156,6 +156,10 @@ def world_build() -> World:
         loan=loan, opened_on=date(2026, 2, 1), bucket="1-29", reviewed_on=date(2026, 2, 1)
     )
 
+    # A's own ids for its applicant, application and loan (the external-id lookups)
+    for named in (applicant, application, loan):
+        type(named).objects.filter(pk=named.pk).update(external_id="a-1", external_id_owner=user_a)
+
     world.loan = loan
     world.kwargs = {
         "loan_id": loan.pk,
@@ -175,6 +179,7 @@ def world_build() -> World:
         # the invitation's link (its `token` is not the password reset's)
         "origination:portal-invitation-token:token": invitation_token,
         "case_id": case.pk,
+        "external_id": "a-1",
         # A's password reset link and a sign-up link (what anyone holding them reaches)
         "uidb64": urlsafe_base64_encode(force_bytes(user_a.pk)),
         "token": default_token_generator.make_token(user_a),

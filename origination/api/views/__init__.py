@@ -1,11 +1,13 @@
 """The origination API: one module per area, one `APIView` per endpoint; `urls.py` routes
 `views.<Name>`, so each view is re-exported here by name."""
 
+from .applicants import ApplicantByExternalIdApi as ApplicantByExternalIdApi
 from .applicants import ApplicantCreateApi as ApplicantCreateApi
 from .applicants import ApplicantDetailApi as ApplicantDetailApi
 from .applicants import ApplicantSsnRevealApi as ApplicantSsnRevealApi
 from .applications import ApplicationAcceptOfferApi as ApplicationAcceptOfferApi
 from .applications import ApplicationApproveApi as ApplicationApproveApi
+from .applications import ApplicationByExternalIdApi as ApplicationByExternalIdApi
 from .applications import ApplicationDecisionApi as ApplicationDecisionApi
 from .applications import ApplicationDeclineApi as ApplicationDeclineApi
 from .applications import ApplicationDetailApi as ApplicationDetailApi

@@ -13,8 +13,8 @@ from lendcore.accounts.models import Borrower
 from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user
-from lendcore.api.fields import id_field, money_field
-from lendcore.api.views import ApiView, Idempotency
+from lendcore.api.fields import external_id_field, id_field, money_field
+from lendcore.api.views import ApiView, Idempotency, external_id_resolve
 from origination import selectors, services
 from origination.api.views._common import CENT, ZERO, borrower_or_manager, parse, staff_may_manage
 from origination.errors import ValidationFailed
@@ -59,6 +59,7 @@ class ApplicantOutput(serializers.ModelSerializer):
             "monthly_income",
             "monthly_housing_payment",
             "monthly_other_debts",
+            "external_id",
             "created_at",
             "invitation",
         ]
@@ -95,6 +96,7 @@ class ApplicantCreateApi(ApiView):
         monthly_other_debts = money_field(default=ZERO)
         borrower = id_field(required=False, allow_null=True, default=None)
         co_applicant = id_field(required=False, allow_null=True, default=None)
+        external_id = external_id_field(required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses={201: ApplicantOutput})
     def post(self, request: Request) -> Response:
@@ -136,6 +138,15 @@ class ApplicantDetailApi(ApiView):
     def get(self, request: Request, applicant_id: int) -> Response:
         applicant = selectors.applicant_get(user=request.user, applicant_id=applicant_id)
         return Response(ApplicantOutput(applicant).data)
+
+
+class ApplicantByExternalIdApi(ApplicantDetailApi):
+    """The applicant you named `external_id` (`POST /applicants/` with `external_id`)."""
+
+    @extend_schema(responses=ApplicantOutput)
+    def get(self, request: Request, external_id: str) -> Response:  # type: ignore[override]
+        pk = external_id_resolve(Applicant, request, external_id)
+        return super().get(request, applicant_id=pk)
 
 
 class ApplicantSsnRevealApi(ApiView):

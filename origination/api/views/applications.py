@@ -18,11 +18,11 @@ from rest_framework.response import Response
 from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
-from lendcore.api.fields import decimal_field, id_field, money_field
+from lendcore.api.fields import decimal_field, external_id_field, id_field, money_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.query import query_params_strict
-from lendcore.api.views import ApiView, Idempotency
+from lendcore.api.views import ApiView, Idempotency, external_id_resolve
 from lendcore.quotes.services import FREQUENCIES
 from origination import selectors, services
 from origination.api.views._common import (
@@ -221,6 +221,7 @@ class ApplicationListCreateApi(ApiView):
         applicant = id_field(required=False)
         created_from = serializers.DateTimeField(required=False)
         created_to = serializers.DateTimeField(required=False)
+        external_id = external_id_field(required=False)
 
         def to_internal_value(self, data: Any) -> Any:
             data = data.copy() if hasattr(data, "copy") else dict(data)
@@ -244,9 +245,7 @@ class ApplicationListCreateApi(ApiView):
         purpose = serializers.CharField(
             max_length=200, required=False, allow_blank=True, default=""
         )
-        external_id = serializers.CharField(
-            max_length=100, required=False, allow_null=True, allow_blank=True, default=None
-        )
+        external_id = external_id_field(required=False, allow_null=True, default=None)
         assigned_officer = id_field(required=False, allow_null=True, default=None)
         disbursement_account = serializers.CharField(
             max_length=40, required=False, allow_blank=True, default="", write_only=True
@@ -262,6 +261,7 @@ class ApplicationListCreateApi(ApiView):
             applicant_id=filters.get("applicant"),
             created_from=filters.get("created_from"),
             created_to=filters.get("created_to"),
+            external_id=filters.get("external_id"),
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(applications, request, view=self)
@@ -315,6 +315,15 @@ class ApplicationDetailApi(ApiView):
     @extend_schema(responses=ApplicationDetailOutput)
     def get(self, request: Request, application_id: int) -> Response:
         return Response(application_detail_data(request, application_id))
+
+
+class ApplicationByExternalIdApi(ApplicationDetailApi):
+    """The application you named `external_id` (`POST /applications/` with `external_id`)."""
+
+    @extend_schema(responses=ApplicationDetailOutput)
+    def get(self, request: Request, external_id: str) -> Response:  # type: ignore[override]
+        pk = external_id_resolve(Application, request, external_id)
+        return super().get(request, application_id=pk)
 
 
 class ApplicationEventsApi(ApiView):

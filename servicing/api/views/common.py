@@ -40,6 +40,7 @@ def parse_input(serializer_class, data) -> dict:
 class LoanOutput(serializers.Serializer):
     id = serializers.IntegerField()
     loan_number = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
     status = serializers.CharField()
     borrower_id = serializers.IntegerField()
     borrower_name = serializers.CharField(source="borrower.full_name")

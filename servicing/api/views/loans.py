@@ -17,9 +17,11 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.fields import external_id_field
 from lendcore.api.pagination import BoundedLimitOffsetPagination
-from lendcore.api.views import ApiView
-from servicing import selectors
+from lendcore.api.views import ApiView, external_id_resolve
+from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
+from servicing import selectors, services
 from servicing.filters import DPD_MAX, MAX_ID
 from servicing.models import Installment, Loan
 
@@ -27,6 +29,7 @@ from .common import (
     LoanDetailOutput,
     loan_body,
     money_out,
+    parse_input,
 )
 
 LOAN_FILTER_PARAMETERS = [
@@ -44,6 +47,11 @@ LOAN_FILTER_PARAMETERS = [
         "dpd_max",
         {"type": "integer", "minimum": 0, "maximum": DPD_MAX},
         description="Days past due at most",
+    ),
+    OpenApiParameter(
+        "external_id",
+        {"type": "string", "minLength": 1, "maxLength": EXTERNAL_ID_MAX},
+        description="Your own id for the loan (exact)",
     ),
     OpenApiParameter(
         "q",
@@ -77,6 +85,32 @@ class LoanDetailApi(ApiView):
     @extend_schema(responses=LoanDetailOutput)
     def get(self, request, loan_id: int):
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
+        return Response(loan_body(loan, selectors.loan_balances(loan)))
+
+
+class LoanByExternalIdApi(LoanDetailApi):
+    """The loan you named `external_id` (`PUT /loans/{id}/external-id/`)."""
+
+    @extend_schema(responses=LoanDetailOutput)
+    def get(self, request, external_id: str):  # type: ignore[override]
+        return super().get(request, loan_id=external_id_resolve(Loan, request, external_id))
+
+
+class LoanExternalIdApi(ApiView):
+    """Names the loan with your own id (unique among your loans), or clears it (null)."""
+
+    permission_classes = [has_staff_permission(Action.POST_PAYMENT)]
+
+    class InputSerializer(serializers.Serializer):
+        external_id = external_id_field(allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses=LoanDetailOutput)
+    def put(self, request, loan_id: int):
+        data = parse_input(self.InputSerializer, request.data)
+        loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
+        loan = services.loan_external_id_set(
+            loan=loan, external_id=data["external_id"], acting_user=request.user
+        )
         return Response(loan_body(loan, selectors.loan_balances(loan)))
 
 
