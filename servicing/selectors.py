@@ -162,6 +162,16 @@ def loan_get_for_write(*, user, loan_id: int) -> Loan:
     return Loan.from_db(connection.alias, ["id", "borrower_id"], row)
 
 
+def loan_ref_for_write(*, user, loan_id: int) -> Loan:
+    """For a write whose service locks the loan first (and answers 404 when there is none):
+    the loan by reference (its id only, not read) for a staff member whose role may read
+    loans, who sees every loan; else `loan_get_for_write` (404 unless visible). Saves a
+    staff payment the query that only checks the loan exists before its lock reads it."""
+    if user_is_staff_member(user) and user_can(user, Action.READ_LOAN):
+        return Loan(pk=loan_id)
+    return loan_get_for_write(user=user, loan_id=loan_id)
+
+
 def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, date | None]:
     """For a transaction dated `effective_date` on a locked loan, in one query: whether
     something comes after it in the loan's history (a live payment application dated after

@@ -53,6 +53,16 @@ def user_permissions_load(user: User) -> None:
     then `user.has_perm` answers from this cache exactly as it would from its own."""
     if hasattr(user, "_perm_cache") or not _perm_cache_applies(user):
         return
+    sql = f"SELECT ct.app_label, p.codename {_permissions_from('%s')}"
+    with connection.cursor() as cursor:
+        execute(cursor, sql, [user.pk, user.pk])
+        rows = cursor.fetchall()
+    user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}  # type: ignore[attr-defined]
+
+
+def _permissions_from(user_id: str) -> str:
+    """`FROM ... WHERE ...` of the permissions (joined to their content type `ct`) that the
+    user `user_id` (an SQL expression, used twice) has directly or through a group."""
     user_model = get_user_model()
     groups = user_model.groups.through  # user <-> group
     direct = user_model.user_permissions.through  # user <-> permission
@@ -61,17 +71,13 @@ def user_permissions_load(user: User) -> None:
     def table(model) -> str:
         return connection.ops.quote_name(model._meta.db_table)
 
-    sql = (
-        f"SELECT ct.app_label, p.codename FROM {table(Permission)} p "  # noqa: S608
+    return (
+        f"FROM {table(Permission)} p "  # noqa: S608 (identifiers from _meta; the id a parameter or column)
         f"JOIN {table(ContentType)} ct ON ct.id = p.content_type_id "
-        f"WHERE p.id IN (SELECT permission_id FROM {table(direct)} WHERE user_id = %s) "
+        f"WHERE p.id IN (SELECT permission_id FROM {table(direct)} WHERE user_id = {user_id}) "
         f"OR p.id IN (SELECT gp.permission_id FROM {table(group_perms)} gp "
-        f"JOIN {table(groups)} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s)"
+        f"JOIN {table(groups)} ug ON ug.group_id = gp.group_id WHERE ug.user_id = {user_id})"
     )
-    with connection.cursor() as cursor:
-        execute(cursor, sql, [user.pk, user.pk])
-        rows = cursor.fetchall()
-    user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}  # type: ignore[attr-defined]
 
 
 def _perm_cache_applies(user: User) -> bool:
@@ -87,28 +93,27 @@ def token_user_get(*, key: str) -> tuple[User, ApiToken] | None:
     query (every API call asks; an ORM lookup with select_related cost more to compile than
     to run).
 
-    The same query tells whether the user has any group or permission of their own; a user
-    with neither (a borrower) gets the empty permission cache `user_permissions_load` would
-    fill, so that the staff check of every API call costs no query for borrowers."""
+    The same query reads the user's permissions (their own and their groups', as
+    `user_permissions_load` does), which fill ModelBackend's permission cache where it
+    applies: the staff check of every API call then costs no query of its own."""
     user_model = get_user_model()
     qn = connection.ops.quote_name
     pk = qn(str(user_model._meta.pk.column))
-    groups = user_model.groups.through
-    direct = user_model.user_permissions.through
+    aggregate = "string_agg" if connection.vendor == "postgresql" else "group_concat"
     sql = (
         f"SELECT {select_columns(user_model, 'u')}, {select_columns(ApiToken, 't')}, "  # noqa: S608
-        f"EXISTS(SELECT 1 FROM {qn(groups._meta.db_table)} g WHERE g.user_id = u.{pk}) "
-        f"OR EXISTS(SELECT 1 FROM {qn(direct._meta.db_table)} d WHERE d.user_id = u.{pk}) "
+        f"(SELECT {aggregate}(ct.app_label || '.' || p.codename, ',') "
+        f"{_permissions_from(f'u.{pk}')}) "
         f"FROM {qn(user_model._meta.db_table)} u "
         f"JOIN {qn(ApiToken._meta.db_table)} t ON t.user_id = u.{pk} WHERE t.key_digest = %s"
     )
     rows = select_model_pairs(user_model, ApiToken, sql, [key_digest(key)])
     if not rows:
         return None
-    found, token, (has_roles,) = rows[0]
+    found, token, (permissions,) = rows[0]
     user = cast(User, found)
-    if not has_roles and _perm_cache_applies(user):
-        user._perm_cache = set()  # type: ignore[attr-defined]
+    if _perm_cache_applies(user):  # app labels and codenames hold no comma
+        user._perm_cache = set(permissions.split(",")) if permissions else set()  # type: ignore[attr-defined]
     return user, cast(ApiToken, token)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -68,6 +69,7 @@ def _at_least_one_nonzero(width: int) -> str:
     return "|".join(f"{zeros[k]}[1-9]{tails[k]}" for k in range(width))
 
 
+@lru_cache(maxsize=64)  # every amount of every request asks, with a handful of bounds
 def decimal_pattern(min_value: Decimal, max_value: Decimal, places: int) -> str:
     """The one text form of an amount, for the API and its schema alike: plain digits, at most
     `places` decimals and as many whole digits as the bound has; a sign only where negatives

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lendcore.errors import ApplicationError, Conflict, ValidationFailed
+from lendcore.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 
 from .models import IdempotencyRecord
 from .sqlrows import insert_row
@@ -202,12 +202,17 @@ def idempotent_execute_atomic(
       unique index (or on the rows the work locks), roll back and answer the same;
     - an `ApplicationError` is a real answer: stored in its own transaction, unless the key
       has an answer already (then that one is returned);
+    - except `NotFound`: the work's target is not there (the work may find that out itself,
+      where its lock reads the row, instead of a query of its own before): raised, nothing
+      stored, as when the caller looks the target up before;
     - any other exception stores nothing: the key stays free for a retry.
     """
     fingerprint = request_fingerprint(payload)
     claim = IdempotencyClaim(scope=scope, key=key, user_id=user_id, fingerprint=fingerprint)
     try:
         execute(claim)
+    except NotFound:
+        raise
     except ApplicationError as exc:
         status = exc.http_status
         body = {"message": exc.message, "code": exc.code, "extra": exc.extra}

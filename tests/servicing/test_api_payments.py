@@ -55,6 +55,25 @@ def test_idempotency_key_required_and_replayed(agent_client, loan, business_date
     assert Payment.objects.count() == 1
 
 
+def test_staff_payment_on_a_missing_loan_is_404_and_stores_no_answer(
+    agent_client, loan, business_date
+):
+    """Staff see every loan: the payment's lock is the existence check (no query before it);
+    its 404 is not stored against the key, as when visibility was checked first."""
+    from lendcore.core.models import IdempotencyRecord
+
+    business_date(date(2026, 2, 1))
+    missing = Loan(pk=loan.pk + 1000)
+
+    for _ in range(2):  # the same key twice: 404 each time, never replayed
+        response = _post(agent_client, missing, BODY, key="k-missing")
+        assert response.status_code == 404
+        assert response.json()["code"] == "loan_not_found"
+        assert "Idempotent-Replayed" not in response
+    assert not IdempotencyRecord.objects.exists()
+    assert Payment.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

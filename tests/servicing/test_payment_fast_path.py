@@ -267,9 +267,9 @@ def test_api_payment_query_count_is_pinned(
         == 201
     )
     client.force_authenticate(type(servicing_agent).objects.get(pk=servicing_agent.pk))  # cold
-    # the agent's permissions (one query, cached on the user), visibility, the payment, the
-    # idempotency record
-    with django_assert_num_queries(1 + 1 + SERVICE_QUERIES + 1 + 2):
+    # the agent's permissions (one query, cached on the user), the payment (its lock is the
+    # visibility check: staff see every loan), the idempotency record
+    with django_assert_num_queries(1 + SERVICE_QUERIES + 1 + 2):
         response = client.post(
             f"/api/v1/loans/{loan.pk}/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1"
         )
@@ -303,8 +303,8 @@ def test_api_payment_with_a_real_token(
         )
 
     assert post(token, "t0").status_code == 201
-    # token, the agent's permissions, visibility, the payment, the idempotency record
-    with django_assert_num_queries(1 + 1 + 1 + SERVICE_QUERIES + 1 + 2):
+    # token with the agent's permissions, the payment, the idempotency record
+    with django_assert_num_queries(1 + SERVICE_QUERIES + 1 + 2):
         assert post(token, "t1").status_code == 201
     # refused as every other endpoint refuses it (DRF's answer under the settings' classes)
     elsewhere = APIClient().get("/api/v1/business-date/", HTTP_AUTHORIZATION="Token nope")
@@ -317,3 +317,35 @@ def test_api_payment_with_a_real_token(
     assert inactive.status_code == elsewhere.status_code
     assert "inactive" in inactive.json()["message"]
     assert Payment.objects.filter(loan=loan).count() == 2
+
+
+def test_a_token_carries_its_users_permissions_and_no_more(
+    servicing_agent, loan_officer, borrower, business_date, django_assert_num_queries
+):
+    """The token query fills the staff member's permissions: a role without the payments'
+    actions is refused (403) on that one query, and a user granted nothing is no staff."""
+    from rest_framework.test import APIClient
+
+    from lendcore.accounts.services import api_token_issue
+
+    loan = board_loan(borrower=borrower)
+    business_date(date(2026, 2, 1))
+    url = f"/api/v1/loans/{loan.pk}/payments/"
+    body = {"amount": "10.00", "method": "ach"}
+    officer = api_token_issue(user=loan_officer).key
+    with django_assert_num_queries(1):
+        refused = APIClient().post(
+            url,
+            body,
+            format="json",
+            HTTP_AUTHORIZATION=f"Token {officer}",
+            HTTP_IDEMPOTENCY_KEY="o",
+        )
+    assert refused.status_code == 403
+    own = api_token_issue(user=borrower.user).key
+    response = APIClient().get(f"/api/v1/loans/{loan.pk}/", HTTP_AUTHORIZATION=f"Token {own}")
+    assert response.status_code == 200  # the borrower's own loan, as a borrower
+    agent = api_token_issue(user=servicing_agent).key
+    response = APIClient().get(f"/api/v1/loans/{loan.pk}/", HTTP_AUTHORIZATION=f"Token {agent}")
+    assert response.status_code == 200
+    assert Payment.objects.filter(loan=loan).count() == 0

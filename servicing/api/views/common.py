@@ -8,6 +8,8 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
 from lendcore.accounts.selectors import user_can
 from lendcore.errors import PermissionDenied
@@ -28,10 +30,42 @@ def require_staff(user, codename: str) -> None:
         )
 
 
-def parse_input(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+# One instance of each input serializer, built on first use: constructing a serializer
+# deep-copies its declared fields, which cost more than validating a payment's body. Validation
+# keeps no state on the instance (`run_validation` returns the data or raises), and these
+# serializers take no context.
+_PARSERS: dict[type[serializers.Serializer], serializers.Serializer] = {}
+
+
+def parse_input(serializer_class: type[serializers.Serializer], data) -> dict:
+    """`data` validated by `serializer_class`, or ValidationError (400 naming the fields)
+    with the errors `is_valid(raise_exception=True)` raises."""
+    parser = _PARSERS.get(serializer_class)
+    if parser is None:
+        parser = _PARSERS[serializer_class] = serializer_class()
+    try:
+        return parser.run_validation(data)
+    except ValidationError as exc:
+        detail = exc.detail
+        if (
+            isinstance(detail, list)
+            and len(detail) == 1
+            and getattr(detail[0], "code", "") == "null"
+        ):
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}  # as Serializer.errors
+        raise ValidationError(detail) from None
+
+
+def render(serializer_class: type[serializers.Serializer], instance) -> dict:
+    """`dict(serializer_class(instance).data)` from one instance of the class, built once
+    (output serializers here take no context)."""
+    renderer = _RENDERERS.get(serializer_class)
+    if renderer is None:
+        renderer = _RENDERERS[serializer_class] = serializer_class()
+    return dict(renderer.to_representation(instance))
+
+
+_RENDERERS: dict[type[serializers.Serializer], serializers.Serializer] = {}
 
 
 # --------------------------------------------------------------------------- output shapes
@@ -113,8 +147,10 @@ class PaymentOutput(serializers.Serializer):
     reversed_on = serializers.DateField(allow_null=True)
 
     def get_allocation(self, payment: Payment) -> dict:
-        money = serializers.DecimalField(**MONEY)
-        return {k: money.to_representation(v) for k, v in payment.allocation.items()}
+        return {k: _MONEY_TEXT.to_representation(v) for k, v in payment.allocation.items()}
+
+
+_MONEY_TEXT = serializers.DecimalField(**MONEY)  # stateless: renders a Decimal as text
 
 
 class FeeOutput(serializers.Serializer):

@@ -36,6 +36,7 @@ from .common import (
     PaymentOutput,
     money_out,
     parse_input,
+    render,
     require_staff,
 )
 
@@ -157,7 +158,11 @@ class PaymentCreateApi(ApiView):
         staff = user_is_staff_member(user)
         if staff:
             require_staff(user, Action.POST_PAYMENT)
-        loan = selectors.loan_get_for_write(user=user, loan_id=loan_id)
+            # no query: payment_post's lock reads the loan, 404 when there is none (the
+            # idempotency layer stores no 404)
+            loan = selectors.loan_ref_for_write(user=user, loan_id=loan_id)
+        else:
+            loan = selectors.loan_get_for_write(user=user, loan_id=loan_id)
         execute = self._staff_post if staff else self._borrower_request
         return idempotent_response_atomic(
             request,
@@ -178,7 +183,7 @@ class PaymentCreateApi(ApiView):
             allow_credit=data["allow_credit"],
             # the answer commits with the payment (one transaction, see payment_post)
             on_posted=lambda payment: claim.record(
-                status.HTTP_201_CREATED, dict(PaymentOutput(payment).data)
+                status.HTTP_201_CREATED, render(PaymentOutput, payment)
             ),
         )
 
