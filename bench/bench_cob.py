@@ -269,6 +269,9 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
         if out.returncode:
             raise SystemExit(f"the timed run failed:\n{out.stdout}\n{out.stderr[-3000:]}")
         cpu = (pool_cpu_seconds(worker.pid), backends.stop())
+        waits = ", ".join(
+            f"{key} {count}" for key, count in sorted(backends.waits.items(), key=lambda kv: -kv[1])
+        )
     finally:
         backends.stop()
         worker.terminate()
@@ -284,6 +287,7 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
         "database's PostgreSQL backends (the run's start and wait included)",
         flush=True,
     )
+    print(f"active backends sampled every 0.1 s, by wait: {waits}", flush=True)
     print(
         f"BENCH cob loans={result['loans']} seconds={seconds:.2f} floor_seconds={floor:.2f} "
         f"ratio={seconds / floor:.2f} loans_per_s={result['loans_per_s']} "
@@ -320,11 +324,14 @@ def pool_cpu_seconds(worker_pid: int) -> float:
 
 class BackendCpu(threading.Thread):
     """The CPU seconds of the bench database's PostgreSQL backends, sampled every 0.1 s
-    while the run goes (a backend gone between two samples keeps its last reading)."""
+    while the run goes (a backend gone between two samples keeps its last reading), and
+    what its active backends were waiting on at each sample (`waits`: a lock between the
+    worker processes shows as Lock:..., the disk as IO:..., running as CPU)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.seen: dict[int, float] = {}
+        self.waits: dict[str, int] = {}
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -334,9 +341,16 @@ class BackendCpu(threading.Thread):
         conn.autocommit = True
         with conn.cursor() as cursor:
             while not self.done.is_set():
-                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB])
-                for (pid,) in cursor.fetchall():
+                cursor.execute(
+                    "SELECT pid, state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = %s",
+                    [DB],
+                )
+                for pid, state, wait_type, wait in cursor.fetchall():
                     self.seen[pid] = max(self.seen.get(pid, 0.0), _proc_cpu(pid))
+                    if state == "active":
+                        key = f"{wait_type}:{wait}" if wait_type else "CPU"
+                        self.waits[key] = self.waits.get(key, 0) + 1
                 self.done.wait(0.1)
         conn.close()
 

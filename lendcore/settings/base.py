@@ -174,6 +174,12 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["ATOMIC_REQUESTS"] = False
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
 DATABASE_ROUTERS = ["lendcore.core.replica.PrimaryReplicaRouter"]
+# Behind PgBouncer in transaction mode a server-side cursor (the exports' iterator()) cannot
+# outlive its transaction: set true there (Django then fetches without one).
+for _alias in DATABASES:
+    DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DB_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
