@@ -16,8 +16,6 @@ EXAMPLES=${FUZZ_MAX_EXAMPLES:-8}
 WORK=$(mktemp -d)
 export DJANGO_SETTINGS_MODULE=lendcore.settings.test
 export DATABASE_URL="sqlite:///$WORK/fuzz.sqlite3"
-# the heavy reads (exports) through the router's replica alias: a second connection to the file
-export DATABASE_REPLICA_URL="$DATABASE_URL"
 export FIELD_ENCRYPTION_KEY_FILE="$WORK/field-keys"
 
 "$BIN/python" manage.py migrate -v0
