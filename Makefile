@@ -19,7 +19,9 @@ help:
 	@echo "make bench    every benchmark (prints BENCH lines); the PostgreSQL ones use BENCH_PG"
 	@echo "make bench-finance | bench-origination | bench-servicing   one group"
 	@echo "make bench-cob N=100000,1000000   close of business over N seeded loans (ratio= to the raw-SQL floor;"
-	@echo "              COB_BENCH_TEMPLATE=1 keeps the seeded database as a template for A/B runs)"
+	@echo "              COB_BENCH_TEMPLATE=1 keeps the seeded database as a template for A/B runs;"
+	@echo "              COB_BENCH_PROCESSES=1,2 times one then two worker processes on the same data"
+	@echo "              and prints BENCH cob_scaling ... speedup=)"
 	@echo "make bench-collections CASES=100000   the collections queue (API and page) over CASES open cases"
 	@echo "make lint     ruff, import-linter (layers), mypy and the migrations check"
 
@@ -82,5 +84,9 @@ CASES ?= 100000
 bench-collections: install
 	DATABASE_URL=$(BENCH_PG)/postgres $(BIN)/python bench/bench_collections.py --cases $(CASES)
 
+# COB_BENCH_PROCESSES: worker processes per run, comma-separated (1,2: the speed-up from one
+# to two, over copies of one seeded template so both runs close the same data).
+COB_BENCH_PROCESSES ?= 2
+
 bench-cob: install
-	BENCH_PG=$(BENCH_PG) $(BIN)/python bench/bench_cob.py $(N)
+	BENCH_PG=$(BENCH_PG) COB_BENCH_PROCESSES=$(COB_BENCH_PROCESSES) $(BIN)/python bench/bench_cob.py $(N)

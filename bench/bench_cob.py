@@ -1,5 +1,5 @@
 """Close of business at scale: seed N active loans into PostgreSQL, time one full COB on real
-Celery workers (one worker, two processes), print figures.
+Celery workers (one worker, two processes unless COB_BENCH_PROCESSES says), print figures.
 
     make bench-cob N=100000            # or N=100000,1000000 to see how it grows
     BENCH_PG=postgres://postgres@127.0.0.1:5432  COB_BENCH_REDIS=redis://127.0.0.1:6379/7
@@ -18,6 +18,13 @@ Machines differ by up to 2x; the ratio to a floor measured in the same run does 
 A/B runs: COB_BENCH_TEMPLATE=1 seeds `<db>_tmpl_<N>` once (kept) and copies it for each run
 (CREATE DATABASE ... TEMPLATE, seconds instead of a reseed), so runs of two commits can
 alternate over the same data; drop the template when done (COB_BENCH_TEMPLATE=drop).
+
+Scaling past one process: COB_BENCH_PROCESSES=1,2 runs COB once per count (one worker with
+that many prefork processes) on copies of one seeded template (the data is identical; a
+template made for the purpose is dropped at the end unless COB_BENCH_TEMPLATE was set), prints
+each run's BENCH line (with `processes=`) and then
+`BENCH cob_scaling loans=<N> seconds_1=<..> seconds_2=<..> speedup=<seconds_1/seconds_2>`.
+The floor is measured once per N and shared by the runs.
 """
 
 from __future__ import annotations
@@ -37,6 +44,11 @@ DB = os.environ.get("COB_BENCH_DB", "lendcore_bench_cob")
 TEMPLATE = os.environ.get("COB_BENCH_TEMPLATE", "")
 REDIS = os.environ.get("COB_BENCH_REDIS", "redis://127.0.0.1:6379/7")
 PARTITION = int(os.environ.get("COB_BENCH_PARTITION", "10000"))
+PROCESSES = [int(x) for x in os.environ.get("COB_BENCH_PROCESSES", "2").split(",") if x.strip()]
+# Several process counts compare runs over the same data: copies of one seeded template.
+OWN_TEMPLATE = len(PROCESSES) > 1 and not TEMPLATE
+if OWN_TEMPLATE:
+    TEMPLATE = "1"
 DAY = "2026-06-15"
 QUEUE = os.environ.get("COB_QUEUE") or f"cobbench-{uuid.uuid4().hex[:6]}"
 
@@ -209,7 +221,7 @@ def database_exists(db: str) -> bool:
     return out.stdout.strip() == "1"
 
 
-def run_one(n: int) -> dict:
+def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
     if TEMPLATE:
         # A seeded copy kept between runs (same data for A and B; the seed is not timed).
         template = f"{DB}_tmpl_{n}"
@@ -228,7 +240,7 @@ def run_one(n: int) -> dict:
             "worker",
             "--pool=prefork",
             "-c",
-            "2",
+            str(processes),
             "-Q",
             QUEUE,
             "-n",
@@ -250,13 +262,16 @@ def run_one(n: int) -> dict:
         out = subprocess.run(
             [sys.executable, __file__, "--run", str(n)],
             cwd=ROOT,
-            env=ENV,
+            env={**ENV, "COB_BENCH_RUN_PROCESSES": str(processes)},
             capture_output=True,
             text=True,
         )
         if out.returncode:
             raise SystemExit(f"the timed run failed:\n{out.stdout}\n{out.stderr[-3000:]}")
         cpu = (pool_cpu_seconds(worker.pid), backends.stop())
+        waits = ", ".join(
+            f"{key} {count}" for key, count in sorted(backends.waits.items(), key=lambda kv: -kv[1])
+        )
     finally:
         backends.stop()
         worker.terminate()
@@ -264,17 +279,19 @@ def run_one(n: int) -> dict:
     lines = out.stdout.strip().splitlines()
     print("\n".join(lines[:-1]), flush=True)
     result = dict(part.split("=") for part in lines[-1].split()[2:])
-    floor = cob_floor(n)
+    if floor is None:
+        floor = cob_floor(n)
     seconds = float(result["seconds"])
     print(
-        f"CPU: {cpu[0]:.2f} s in the worker's two processes, {cpu[1]:.2f} s in the "
+        f"CPU: {cpu[0]:.2f} s in the worker's {processes} process(es), {cpu[1]:.2f} s in the "
         "database's PostgreSQL backends (the run's start and wait included)",
         flush=True,
     )
+    print(f"active backends sampled every 0.1 s, by wait: {waits}", flush=True)
     print(
         f"BENCH cob loans={result['loans']} seconds={seconds:.2f} floor_seconds={floor:.2f} "
         f"ratio={seconds / floor:.2f} loans_per_s={result['loans_per_s']} "
-        f"cpu_seconds={sum(cpu):.2f}",
+        f"cpu_seconds={sum(cpu):.2f} processes={processes}",
         flush=True,
     )
     return {**result, "floor_seconds": floor}
@@ -307,11 +324,14 @@ def pool_cpu_seconds(worker_pid: int) -> float:
 
 class BackendCpu(threading.Thread):
     """The CPU seconds of the bench database's PostgreSQL backends, sampled every 0.1 s
-    while the run goes (a backend gone between two samples keeps its last reading)."""
+    while the run goes (a backend gone between two samples keeps its last reading), and
+    what its active backends were waiting on at each sample (`waits`: a lock between the
+    worker processes shows as Lock:..., the disk as IO:..., running as CPU)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.seen: dict[int, float] = {}
+        self.waits: dict[str, int] = {}
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -321,9 +341,16 @@ class BackendCpu(threading.Thread):
         conn.autocommit = True
         with conn.cursor() as cursor:
             while not self.done.is_set():
-                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB])
-                for (pid,) in cursor.fetchall():
+                cursor.execute(
+                    "SELECT pid, state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = %s",
+                    [DB],
+                )
+                for pid, state, wait_type, wait in cursor.fetchall():
                     self.seen[pid] = max(self.seen.get(pid, 0.0), _proc_cpu(pid))
+                    if state == "active":
+                        key = f"{wait_type}:{wait}" if wait_type else "CPU"
+                        self.waits[key] = self.waits.get(key, 0) + 1
                 self.done.wait(0.1)
         conn.close()
 
@@ -351,11 +378,11 @@ def cob_floor(n: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def wall_split(run, seconds: float) -> str:
+def wall_split(run, seconds: float, processes: int) -> str:
     """Where the wall time went: from the start to the first partition's start (planning,
     dispatch, a worker taking the task), the partitions' span, and from the last partition
     to the run's end (the chord's close); busy = the partitions' seconds summed, over the
-    span and the two processes (1.00: neither process ever waited)."""
+    span and the worker's processes (1.00: no process ever waited)."""
     parts = list(run.partitions.all())
     starts = [p.finished_at.timestamp() - p.steps["total_seconds"] for p in parts]
     ends = [p.finished_at.timestamp() for p in parts]
@@ -364,7 +391,8 @@ def wall_split(run, seconds: float) -> str:
     busy = sum(p.steps["total_seconds"] for p in parts)
     return (
         f"wall {seconds:.2f} s: to the first partition {min(starts) - origin:.2f} s, partitions "
-        f"{span:.2f} s (busy {busy / (2 * span):.2f} of two processes), after the last "
+        f"{span:.2f} s (busy {busy / (processes * span):.2f} of {processes} process(es)), "
+        f"after the last "
         f"{run.finished_at.timestamp() - max(ends):.2f} s"
     )
 
@@ -379,6 +407,7 @@ def timed_run(n: int) -> None:
     from servicing.cob.runner import cob_run_start, cob_run_wait
 
     settings.COB_PARTITION_SIZE = PARTITION
+    processes = int(os.environ.get("COB_BENCH_RUN_PROCESSES", "2"))
     deadline = time.monotonic() + 30
     while not app.control.ping(
         destination=[os.environ.get("COB_BENCH_WORKER", f"{QUEUE}@localhost")], timeout=0.5
@@ -393,15 +422,23 @@ def timed_run(n: int) -> None:
         raise SystemExit(f"COB failed: {run.error}")
     print(
         f"COB {run.business_date}: {run.loans_done:,} loans, {run.partitions_total} partitions "
-        f"of {PARTITION:,}, two worker processes"
+        f"of {PARTITION:,}, {processes} worker process(es)"
     )
     print(f"{'step':<24}{'count':>12}{'seconds (summed)':>20}")
     for step, row in run.steps.items():
         print(f"{step:<24}{int(row['count']):>12,}{row['seconds']:>20.2f}")
-    print(wall_split(run, seconds))
+    print(wall_split(run, seconds, processes))
     rate = run.loans_done / seconds
     # the parent adds the floor and prints the BENCH line
     print(f"RESULT cob loans={run.loans_done} seconds={seconds:.2f} loans_per_s={rate:.0f}")
+
+
+def scaling_line(n: int, by_processes: dict[int, dict]) -> str:
+    """`BENCH cob_scaling`: each count's seconds, and the first count's over the last's."""
+    seconds = {p: float(r["seconds"]) for p, r in by_processes.items()}
+    first, last = PROCESSES[0], PROCESSES[-1]
+    parts = " ".join(f"seconds_{p}={s:.2f}" for p, s in seconds.items())
+    return f"BENCH cob_scaling loans={n} {parts} speedup={seconds[first] / seconds[last]:.2f}"
 
 
 def main() -> None:
@@ -421,9 +458,22 @@ def main() -> None:
         for x in (sys.argv[1] if len(sys.argv) > 1 else os.environ.get("N", "100000")).split(",")
     ]
     results = []
-    for n in sizes:
-        print(f"== N={n:,}", flush=True)
-        results.append((n, run_one(n)))
+    try:
+        for n in sizes:
+            print(f"== N={n:,}", flush=True)
+            by_processes: dict[int, dict] = {}
+            floor = None
+            for processes in PROCESSES:
+                print(f"-- {processes} worker process(es)", flush=True)
+                by_processes[processes] = run_one(n, processes, floor)
+                floor = by_processes[processes]["floor_seconds"]
+            results.append((n, by_processes[PROCESSES[-1]]))
+            if len(PROCESSES) > 1:
+                print(scaling_line(n, by_processes), flush=True)
+    finally:
+        if OWN_TEMPLATE:
+            for n in sizes:
+                psql(f"DROP DATABASE IF EXISTS {DB}_tmpl_{n} WITH (FORCE)")
     if len(results) > 1:
         base_n, base = results[0]
         print("growth (seconds per loan relative to the first size):")

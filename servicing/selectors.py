@@ -35,6 +35,7 @@ from django.utils import timezone
 from lendcore.accounts.models import Borrower
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
+from lendcore.core.replica import using_replica
 from lendcore.core.sqlrows import execute
 from lendcore.finance.money import ZERO
 
@@ -488,8 +489,9 @@ def statement_get_visible(*, user, statement_id: int) -> Statement:
 
 
 def gl_lines(*, date_from: date, date_to: date) -> QuerySet[JournalLine]:
-    """Journal lines whose entry was posted (business date) in the range, for the GL export."""
-    return (
+    """Journal lines whose entry was posted (business date) in the range, for the GL export:
+    read from the read replica when one is configured (a heavy read; lendcore.core.replica)."""
+    return using_replica(
         JournalLine.objects.filter(
             entry__business_date__gte=date_from, entry__business_date__lte=date_to
         )
@@ -535,8 +537,9 @@ class PortfolioSummary:
 
 
 def portfolio_summary() -> PortfolioSummary:
-    """The staff dashboard's figures: two aggregate queries over active loans."""
-    active = Loan.objects.filter(status=Loan.Status.ACTIVE)
+    """The staff dashboard's figures: two aggregate queries over active loans, on the read
+    replica when one is configured (a report over the whole book; lendcore.core.replica)."""
+    active = using_replica(Loan.objects.filter(status=Loan.Status.ACTIVE))
     totals = active.aggregate(n=Count("id"), principal=Sum("principal_balance"))
     buckets = dict(active.values_list("delinquency_bucket").annotate(n=Count("id")).order_by())
     return PortfolioSummary(

@@ -3,6 +3,11 @@
 Markers: `postgres` (row locks, concurrency) runs only on PostgreSQL; `e2e` needs
 /usr/bin/chromium. Outside CI a missing service skips those tests with the reason; with
 LENDCORE_REQUIRE_SERVICES=1 (set by .ci/run) a missing service is a failure instead.
+
+With DATABASE_REPLICA_URL set (CI), the `replica` alias is a test mirror of the test database
+(lendcore/settings/test.py): every database test may use it, and a test inside one transaction
+(the default) sees its own rows through it too, since the alias then shares the test's
+connection; a transactional test has it as a separate connection, as in production.
 """
 
 from __future__ import annotations
@@ -11,13 +16,15 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from lendcore.accounts.demo import DEMO_PASSWORD
 from lendcore.accounts.roles import Role
 from lendcore.accounts.services import borrower_sign_up, roles_sync, staff_user_create
+from lendcore.core.replica import REPLICA
 
 CHROMIUM = os.environ.get("LENDCORE_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_SERVICES = os.environ.get("LENDCORE_REQUIRE_SERVICES") == "1"
@@ -31,7 +38,27 @@ def _missing_service(item: pytest.Item) -> str | None:
     return None
 
 
+_DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+_TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def _allow_replica(item: pytest.Item) -> None:
+    """A database test may also use the `replica` alias (the heavy reads take it)."""
+    marker = item.get_closest_marker("django_db")
+    if marker is None and not _DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return
+    args, kwargs = (marker.args, dict(marker.kwargs)) if marker else ((), {})
+    databases = kwargs.get("databases")
+    if databases == "__all__":
+        return
+    kwargs["databases"] = sorted({*(databases or ["default"]), REPLICA})
+    item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if REPLICA in settings.DATABASES:
+        for item in items:
+            _allow_replica(item)
     if REQUIRE_SERVICES:
         return  # never skip in CI: pytest_runtest_setup fails the test instead
     for item in items:
@@ -45,6 +72,29 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         reason = _missing_service(item)
         if reason:
             pytest.fail(f"CI requires every service: {reason}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _replica_in_the_test_transaction(request: pytest.FixtureRequest, _django_db_marker):
+    """In a test run inside one transaction, the `replica` alias is the test's own connection
+    (the mirror's separate connection could not see the uncommitted rows); a transactional
+    test keeps it separate. After pytest-django's database setup, undone before its teardown."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and bool(
+        marker.kwargs.get("transaction")
+        or marker.kwargs.get("reset_sequences")
+        or (marker.args and marker.args[0])
+    )
+    transactional = transactional or bool(_TRANSACTIONAL_FIXTURES & set(request.fixturenames))
+    if REPLICA not in settings.DATABASES or marker is None or transactional:
+        yield
+        return
+    separate = connections[REPLICA]
+    connections[REPLICA] = connections["default"]
+    try:
+        yield
+    finally:
+        connections[REPLICA] = separate
 
 
 @pytest.fixture(autouse=True)

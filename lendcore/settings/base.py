@@ -167,6 +167,21 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DB_PREPARED_STATEMENTS = env.bool(
     "DB_PREPARED_STATEMENTS", default=DATABASES["default"]["CONN_MAX_AGE"] != 0
 )
+# A read replica of the primary (streaming replication): heavy reads (exports, the dashboard's
+# portfolio figures, reports) go there when set; every write, and every other read, goes to
+# `default`, so a request reads its own writes (lendcore/core/replica.py). Unset: one database.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["ATOMIC_REQUESTS"] = False
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+DATABASE_ROUTERS = ["lendcore.core.replica.PrimaryReplicaRouter"]
+# Behind PgBouncer in transaction mode a server-side cursor (the exports' iterator()) cannot
+# outlive its transaction: set true there (Django then fetches without one).
+for _alias in DATABASES:
+    DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DB_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,6 +11,16 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / ".test-media"))
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if "replica" in DATABASES and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # The replica is a PostgreSQL deployment's: SQLite's in-memory test database, opened a
+    # second time, meets table locks. On SQLite everything reads `default`, as when unset.
+    del DATABASES["replica"]  # noqa: F405
+if "replica" in DATABASES:  # noqa: F405
+    # DATABASE_REPLICA_URL set (CI): the replica alias is its own connection to the test
+    # database (Django's test mirror), so the heavy reads really take the `replica` alias and
+    # see the test's rows (tests/conftest.py shares the test transaction with it).
+    DATABASES["replica"]["CONN_MAX_AGE"] = 0  # noqa: F405
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
 # the production path on PostgreSQL (the test run keeps one session per thread anyway)
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 # Tests run tasks in-process unless a test starts a real worker on purpose.

@@ -154,6 +154,8 @@ def celery_worker_factory(request, tmp_path, settings):
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "lendcore.settings.local",
             "DATABASE_URL": database_url,
+            # a replica configured here (CI) is the test database in the workers too
+            "DATABASE_REPLICA_URL": database_url if "replica" in settings.DATABASES else "",
             "CELERY_BROKER_URL": REDIS_URL,
             "CELERY_RESULT_BACKEND": REDIS_URL,
             "DB_CONN_MAX_AGE": "0",
