@@ -332,6 +332,9 @@ LOGGING = {
 
 # Other apps' close-of-business steps, run after days past due and buckets in each scope
 # (servicing.cob.config.extra_steps): collections opens, follows and cures its cases.
-COB_EXTRA_STEPS = ("collections_app.cob.collections_close",)
+COB_EXTRA_STEPS = (
+    "collections_app.cob.collections_close",
+    "collections_app.dunning.dunning_queue",  # after the cases are brought up to date
+)
 # Close of business opens a collection case at this many days past due.
 COLLECTIONS_OPEN_DPD = 1
