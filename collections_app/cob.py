@@ -122,10 +122,13 @@ SELECT p.case_id,
 """
 PROMISE_SETTLE_SQL = """
 UPDATE {promise}
-   SET status = CASE WHEN ROUND({paid_sum}, 2) >= ROUND({owed_sum}, 2) THEN '{kept}' ELSE '{broken}' END,
+   SET status = CASE WHEN ROUND({paid_sum}, 2) >= ROUND({owed_sum}, 2)
+                     THEN '{kept}' ELSE '{broken}' END,
        kept_amount = ROUND(CASE
-           WHEN {paid_sum} - ({owed_sum} - {promise}.amount) >= {promise}.amount THEN {promise}.amount
-           WHEN {paid_sum} - ({owed_sum} - {promise}.amount) > 0 THEN {paid_sum} - ({owed_sum} - {promise}.amount)
+           WHEN {paid_sum} - ({owed_sum} - {promise}.amount) >= {promise}.amount
+           THEN {promise}.amount
+           WHEN {paid_sum} - ({owed_sum} - {promise}.amount) > 0
+           THEN {paid_sum} - ({owed_sum} - {promise}.amount)
            ELSE 0 END, 2),
        settled_on = %(day)s
  WHERE {promise}.loan_id BETWEEN %(lo)s AND %(hi)s AND {promise}.status = '{pending}'

@@ -112,7 +112,7 @@ def promise_record(
             raise CaseClosed(
                 f"Case {locked.pk} is {locked.status}: promises are recorded only on an open case."
             )
-        promises = PromiseToPay.objects.bulk_create(
+        PromiseToPay.objects.bulk_create(
             [
                 PromiseToPay(
                     case=locked,
