@@ -23,8 +23,8 @@ from .contacts import _actor, work_permission_require
 
 
 def _field(index: int, count: int, name: str) -> str:
-    """The field a message names: `amount` for a single promise, `instalments[1].amount`."""
-    return name if count == 1 else f"instalments[{index}].{name}"
+    """The field a message names: `instalments[0].amount` (the API's body, the UI's rows)."""
+    return f"instalments[{index}].{name}"
 
 
 def promise_instalments_validate(

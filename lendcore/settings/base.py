@@ -306,6 +306,11 @@ SPECTACULAR_SETTINGS = {
         "FeeTimingEnum": "origination.models.ProductVersion.FeeTiming",
         "ServicingFeeKindEnum": "servicing.models.FeeKind",
         "CollectionCaseStatusEnum": "collections_app.models.CollectionCase.Status",
+        "ChannelEnum": "origination.models.Application.Channel",
+        "ContactChannelEnum": "collections_app.models.ContactChannel",
+        "ContactDirectionEnum": "collections_app.models.Contact.Direction",
+        "ContactOutcomeEnum": "collections_app.models.Contact.Outcome",
+        "PromiseStatusEnum": "collections_app.models.PromiseToPay.Status",
     },
 }
 
