@@ -44,8 +44,11 @@ class Refusal:
 
 
 def time_zone_valid(name: str) -> bool:
-    """Whether `name` is an IANA time zone (`America/Chicago`; not an abbreviation)."""
+    """Whether `name` is an IANA time zone of a place (`America/Chicago`), or UTC; not a
+    legacy abbreviation (`EST`, `CST6CDT`): those say nothing of where the borrower is."""
     if not name or name != name.strip() or name not in available_timezones():
+        return False
+    if "/" not in name and name != "UTC":
         return False
     try:
         ZoneInfo(name)

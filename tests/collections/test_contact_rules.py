@@ -85,7 +85,8 @@ def test_cease_communication_and_opt_outs_stop_outbound_contact():
 def test_time_zones_are_iana_names():
     assert rules.time_zone_valid("America/Chicago")
     assert rules.time_zone_valid("Europe/Paris")
-    for bad in ("", "CST", "Mars/Olympus", " America/Chicago", "../etc/passwd"):
+    assert rules.time_zone_valid("UTC")
+    for bad in ("", "CST", "EST", "CST6CDT", "Mars/Olympus", " America/Chicago", "../etc/passwd"):
         assert not rules.time_zone_valid(bad), bad
 
 
