@@ -11,7 +11,9 @@ the task `collections_app.tasks.dunning_send_task` (`dunning_send`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -39,7 +41,7 @@ def rule_due(rule: DunningRule, dpd: int) -> bool:
     return dpd <= rule.dpd_to and (dpd - rule.dpd_from) % rule.cadence_days == 0
 
 
-def _recipient(channel: str, row: dict) -> str:
+def _recipient(channel: str, row: Mapping[str, Any]) -> str:
     if channel == "email":
         return row["loan__borrower__email"] or ""
     if channel == "sms":
@@ -50,7 +52,7 @@ def _recipient(channel: str, row: dict) -> str:
     )
 
 
-def _opted_out(channel: str, row: dict) -> bool:
+def _opted_out(channel: str, row: Mapping[str, Any]) -> bool:
     return bool(
         {
             "email": row["loan__borrower__email_opt_out"],

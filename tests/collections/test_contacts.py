@@ -71,7 +71,8 @@ def test_a_call_inside_the_window_is_logged_with_its_event(open_case, collector,
         ON,
     )
     event = CaseEvent.objects.get(case=case, kind="contact")
-    assert event.data["contact"] == contact.pk and event.data["outcome"] == "no_answer"
+    assert event.data["contact"] == contact.pk
+    assert event.data["outcome"] == "no_answer"
 
 
 def test_a_call_outside_the_borrower_s_window_is_refused(open_case, collector, borrower):
@@ -203,7 +204,8 @@ def test_the_api_logs_a_contact_once_per_key(staff_api_client, open_case, collec
     first = _post(api, case, body)
     assert first.status_code == 201, first.json()
     again = _post(api, case, body)
-    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert Contact.objects.count() == 1
     listed = api.get(f"{API}{case.pk}/contacts/").json()["results"]

@@ -91,12 +91,14 @@ def test_dunning_goes_out_on_the_right_days_exactly_once(
     assert mail.subject == f"Your payment on loan {loan.loan_number} is overdue"
     assert "3 days past due" in mail.body
     event = CaseEvent.objects.get(kind="dunning")
-    assert event.case_id == _case(loan).pk and event.data["status"] == "queued"
+    assert event.case_id == _case(loan).pk
+    assert event.data["status"] == "queued"
 
     # day 10: the SMS, through the recording backend
     _close(date(2026, 2, 24), django_capture_on_commit_callbacks)
     sms = DunningNotice.objects.get(channel="sms")
-    assert sms.status == "sent" and sms.business_date == date(2026, 2, 24)
+    assert sms.status == "sent"
+    assert sms.business_date == date(2026, 2, 24)
     assert RecordingSms.outbox == [("+15555550100", RecordingSms.outbox[0][1])]
     assert loan.loan_number in RecordingSms.outbox[0][1]
 
@@ -104,7 +106,8 @@ def test_dunning_goes_out_on_the_right_days_exactly_once(
     _close(date(2026, 3, 16), django_capture_on_commit_callbacks)
     letter = DunningNotice.objects.get(channel="letter")
     assert letter.status == "sent", letter.error
-    assert letter.document.endswith(".pdf") and default_storage.exists(letter.document)
+    assert letter.document.endswith(".pdf")
+    assert default_storage.exists(letter.document)
     with default_storage.open(letter.document) as stored:
         assert stored.read(5) == b"%PDF-"
     assert DunningNotice.objects.count() == 3
@@ -183,4 +186,5 @@ def test_the_case_page_shows_what_was_sent(
     _close(date(2026, 2, 17), django_capture_on_commit_callbacks)
     client.force_login(collector)
     html = client.get(f"/staff/collections/cases/{_case(loan).pk}/").content.decode()
-    assert "E-mail at 3 days past due" in html and "Sent" in html
+    assert "E-mail at 3 days past due" in html
+    assert "Sent" in html

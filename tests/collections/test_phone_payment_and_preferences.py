@@ -13,6 +13,7 @@ from collections_app.errors import CasePermissionDenied, CollectionsValidationEr
 from collections_app.models import CaseEvent, ContactPreference
 from collections_app.services.payments import phone_payment_take
 from collections_app.services.preferences import contact_preferences_set
+from lendcore.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,8 @@ def test_a_phone_payment_is_posted_once_and_written_on_the_case(client, open_cas
     payments = list(case.loan.payments.all())
     assert [(p.amount, p.method) for p in payments] == [(Decimal("25.00"), "debit_card")]
     event = CaseEvent.objects.get(case=case, kind="payment")
-    assert event.data["payment"] == payments[0].pk and event.actor_id == collector.pk
+    assert event.data["payment"] == payments[0].pk
+    assert event.actor_id == collector.pk
 
 
 def test_a_refused_phone_payment_changes_nothing(client, open_case, collector, manager):
@@ -53,7 +55,7 @@ def test_a_refused_phone_payment_changes_nothing(client, open_case, collector, m
     assert too_much.status_code == 400
     assert "more than the payoff" in too_much.content.decode()
     # a manager works the queues but takes no payments (the policy table)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ApplicationError) as refused:
         phone_payment_take(
             case=case, amount=Decimal("5.00"), method="ach", acting_user=manager, on=ON
         )
@@ -94,12 +96,14 @@ def test_a_borrower_sets_their_contact_preferences(client, borrower, open_case, 
     assert (borrower.sms_opt_out, borrower.email_opt_out) == (True, False)
     client.post(PREFS, {"time_zone": "America/Denver", "cease_communication": "on"})
     pref.refresh_from_db()
-    assert pref.cease_communication and pref.cease_communication_on is not None
+    assert pref.cease_communication
+    assert pref.cease_communication_on is not None
     # the collector sees them on the case page
     case = open_case()
     client.force_login(collector)
     html = client.get(f"/staff/collections/cases/{case.pk}/").content.decode()
-    assert "America/Denver" in html and "Cease communication" in html
+    assert "America/Denver" in html
+    assert "Cease communication" in html
 
 
 def test_staff_have_no_portal_preferences_page(client, collector):

@@ -70,7 +70,8 @@ def test_a_promise_of_instalments_lowers_the_priority(open_case, collector):
         amount_past_due=Decimal("100.00"), dpd=20, promise_factor=Decimal("0.5")
     )
     event = CaseEvent.objects.get(case=case, kind="promise")
-    assert event.data["total"] == "100.00" and len(event.data["instalments"]) == 2
+    assert event.data["total"] == "100.00"
+    assert len(event.data["instalments"]) == 2
 
 
 def test_no_promise_on_a_closed_case(open_case, collector):
@@ -116,7 +117,8 @@ def test_the_api_records_a_promise_and_names_bad_fields(staff_api_client, open_c
     assert first.status_code == 201, first.json()
     assert [p["amount"] for p in first.json()["results"]] == ["40.00", "60.00"]
     again = api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
-    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
     assert PromiseToPay.objects.count() == 2
     assert len(api.get(url).json()["results"]) == 2
 
@@ -208,7 +210,8 @@ def test_close_of_business_marks_promises_kept_or_broken_and_moves_priority(boar
     )
     assert case.priority > case_priority(amount_past_due=case.amount_past_due, dpd=case.dpd)
     broken = CaseEvent.objects.get(case=case, kind="promise_broken")
-    assert broken.data["promise_id"] == second.pk and broken.actor_id is None
+    assert broken.data["promise_id"] == second.pk
+    assert broken.actor_id is None
 
     # Closing more days settles nothing twice
     cob_close_through(through=date(2026, 3, 2))
