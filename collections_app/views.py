@@ -149,8 +149,14 @@ def case_context(request: HttpRequest, case: CollectionCase, **bound: Idempotent
         "business_date": on,
         "balances": servicing_selectors.loan_balances(case.loan, on=on),
         "profile": profile,
-        "local_now": contact_rules.local_time(now, profile.time_zone),
+        # formatted here: a template would show an aware time in the server's zone
+        "local_now": f"{contact_rules.local_time(now, profile.time_zone):%Y-%m-%d %H:%M}",
         "in_window": contact_rules.in_window(now, profile.time_zone),
+        "follow_up_local": (
+            f"{contact_rules.local_time(case.follow_up_at, profile.time_zone):%Y-%m-%d %H:%M}"
+            if case.follow_up_at
+            else ""
+        ),
         "calls_7d": len(calls),
         "call_cap": contact_rules.CALL_CAP,
         "payments": list(servicing_selectors.loan_payments(loan=case.loan).order_by("-pk")[:20]),
