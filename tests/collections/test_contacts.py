@@ -334,3 +334,22 @@ def test_the_case_page_marks_and_resolves_a_dispute(client, open_case, collector
     again = client.post(url + "resolve/", body)
     assert again.status_code == 409
     assert "no open dispute" in again.content.decode()
+
+
+def test_the_contact_and_promise_lists_do_not_grow_in_queries(
+    staff_api_client, open_case, collector, borrower
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = open_case()
+    _chicago(borrower)
+    api = staff_api_client(collector)
+    api.get(f"{API}{case.pk}/contacts/")  # permissions cached
+    counts = []
+    for day in (16, 17, 18):
+        _call(case, collector, _at(day, 10))
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(f"{API}{case.pk}/contacts/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[2]
