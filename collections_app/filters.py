@@ -9,9 +9,10 @@ from typing import Any
 import django_filters
 from django import forms
 
-from .models import CollectionCase
+from lendcore.core.converters import MAX_ID
+from lendcore.core.filters import StrictFilterSet
 
-MAX_ID = 2**63 - 1
+from .models import CollectionCase
 
 
 class AssigneeField(forms.CharField):
@@ -28,7 +29,7 @@ class AssigneeFilter(django_filters.Filter):
     field_class = AssigneeField
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=CollectionCase.Status.choices)
     bucket = django_filters.CharFilter(max_length=16)
     assignee = AssigneeFilter(method="filter_assignee")
@@ -40,21 +41,6 @@ class CaseFilter(django_filters.FilterSet):
     def __init__(self, data: Any = None, queryset: Any = None, *, user: Any, **kwargs: Any):
         super().__init__(data, queryset, **kwargs)
         self.user = user
-
-    def is_valid(self) -> bool:
-        valid = super().is_valid()
-        data = self.data
-        for name in self.filters:
-            if name not in data:
-                continue
-            values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
-            if len(values) > 1:
-                self.form.add_error(name, "Give this filter once.")
-                valid = False
-            elif values[0] in ("", None):
-                self.form.add_error(name, "Give a value, or leave this filter out.")
-                valid = False
-        return valid
 
     def filter_assignee(self, queryset, name, value):
         return queryset.filter(assignee_id=self.user.pk if value == "me" else value)

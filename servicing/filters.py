@@ -23,12 +23,12 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+from lendcore.core.converters import MAX_ID
+from lendcore.core.filters import StrictFilterSet
 from servicing.models import Loan
 
 # The widest days-past-due filter (a century): a larger one overflowed the date arithmetic.
 DPD_MAX = 36500
-# The largest key of a 64-bit integer column: a larger id overflows the database driver.
-MAX_ID = 2**63 - 1
 # A search reads at most this many words (each adds four LIKE conditions).
 SEARCH_WORDS = 5
 
@@ -76,7 +76,7 @@ def _true(value: str) -> bool:
     return value == "true"
 
 
-class LoanFilter(django_filters.FilterSet):
+class LoanFilter(StrictFilterSet):
     """The loan list's filters (see the module's docstring); `on` is the business date the
     days past due are counted to."""
 
@@ -101,24 +101,6 @@ class LoanFilter(django_filters.FilterSet):
     def __init__(self, data: Any = None, queryset: Any = None, *, on: date, **kwargs: Any):
         super().__init__(data, queryset, **kwargs)
         self.on = on
-
-    def is_valid(self) -> bool:
-        """Also refuses a filter given empty or twice: a form would read either as "no
-        filter" (or the last value), which is not what the client asked. The staff UI leaves
-        out the empty fields of its form before it filters."""
-        valid = super().is_valid()
-        data = self.data
-        for name in self.filters:
-            if name not in data:
-                continue
-            values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
-            if len(values) > 1:
-                self.form.add_error(name, "Give this filter once.")
-                valid = False
-            elif values[0] in ("", None):
-                self.form.add_error(name, "Give a value, or leave this filter out.")
-                valid = False
-        return valid
 
     def filter_noop(self, queryset, name, value):
         return queryset  # applied together in `filter_queryset`

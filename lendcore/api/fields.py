@@ -25,6 +25,7 @@ from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
+from lendcore.core.converters import MAX_ID  # the largest bigint: a larger id overflows the driver
 from lendcore.finance.money import MONEY_MAX
 
 __all__ = [
@@ -37,9 +38,6 @@ __all__ = [
     "money_field",
 ]
 
-# The largest key a 64-bit integer column holds: a larger id given to a filter would overflow
-# the database driver (SQLite: OverflowError) instead of matching nothing.
-MAX_ID = 2**63 - 1
 MONEY_MAX_DIGITS = 18
 MONEY_DECIMAL_PLACES = 2
 ZERO = Decimal("0.00")

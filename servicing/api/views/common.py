@@ -15,10 +15,6 @@ from servicing import selectors
 from servicing.models import Loan, Payment
 
 MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
-# The widest days-past-due filter (a century): a larger one overflowed the date arithmetic.
-DPD_MAX = 36500
-# The largest key of a 64-bit integer column: a larger id overflows the database driver.
-MAX_ID = 2**63 - 1
 
 
 def money_out(**kwargs) -> serializers.DecimalField:
