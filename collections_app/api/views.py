@@ -25,7 +25,7 @@ from lendcore.accounts.roles import Action
 from lendcore.api.fields import id_field, money_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
-from lendcore.api.views import ApiView
+from lendcore.api.views import ApiView, Idempotency
 
 WORK = has_staff_permission(Action.WORK_COLLECTIONS)
 MANAGE = has_staff_permission(Action.MANAGE_COLLECTIONS)
@@ -172,12 +172,13 @@ REFUSALS = (
 )
 
 
-class CaseContactsApi(APIView):
+class CaseContactsApi(ApiView):
     """The contacts of the case's loan, newest first; log one (outbound ones must pass
     Regulation F: 08:00-21:00 the borrower's time, at most 7 calls in 7 days, none after a
     cease-communication request or on an opted-out channel)."""
 
     permission_classes = [WORK]
+    idempotency = Idempotency.OWN  # the key is required here (idempotent_response below)
 
     class Input(serializers.Serializer):
         channel = serializers.ChoiceField(choices=Contact.Channel.choices)
@@ -231,11 +232,12 @@ class CaseContactsApi(APIView):
         )
 
 
-class CasePromisesApi(APIView):
+class CasePromisesApi(ApiView):
     """The promises to pay of the case's loan; record one of one or several instalments
     (each above zero, none dated before the business date, in date order)."""
 
     permission_classes = [WORK]
+    idempotency = Idempotency.OWN  # the key is required here (idempotent_response below)
 
     class Instalment(serializers.Serializer):
         amount = money_field(min_value=Decimal("0.01"))
