@@ -20,8 +20,8 @@ from django.db import connection
 from django.utils import timezone
 
 from . import config
-from .models import CaseEvent, CollectionCase
-from .priority import priority_sql
+from .models import CaseEvent, CollectionCase, PromiseToPay
+from .priority import priority_sql, promise_factor_sql
 from .services.assignment import cases_assign_round_robin
 
 
@@ -31,6 +31,7 @@ def _names() -> dict[str, str]:
     loan = apps.get_model("servicing", "Loan")
     installment = apps.get_model("servicing", "Installment")
     schedule = apps.get_model("servicing", "ScheduleVersion")
+    payment = apps.get_model("servicing", "Payment")
     Status = CollectionCase.Status
     return {
         "case": CollectionCase._meta.db_table,
@@ -38,6 +39,14 @@ def _names() -> dict[str, str]:
         "loan": loan._meta.db_table,
         "installment": installment._meta.db_table,
         "schedule": schedule._meta.db_table,
+        "payment": payment._meta.db_table,
+        "posted": payment.Status.POSTED.value,
+        "promise": PromiseToPay._meta.db_table,
+        "pending": PromiseToPay.Status.PENDING.value,
+        "kept": PromiseToPay.Status.KEPT.value,
+        "broken": PromiseToPay.Status.BROKEN.value,
+        "k_kept": CaseEvent.Kind.PROMISE_KEPT.value,
+        "k_broken": CaseEvent.Kind.PROMISE_BROKEN.value,
         "active": loan.Status.ACTIVE.value,
         "paid": installment.Status.PAID.value,
         "open": Status.OPEN.value,
@@ -77,9 +86,10 @@ UPDATE {case}
 # 2. A case for each active loan at COLLECTIONS_OPEN_DPD or more without an open one.
 OPEN_SQL = """
 INSERT INTO {case} (loan_id, status, opened_on, closed_on, bucket, assignee_id, priority,
-                    amount_past_due, dpd, outcome, reviewed_on, created_at)
+                    amount_past_due, dpd, outcome, reviewed_on, created_at, follow_up_at,
+                    follow_up_channel, follow_up_note, disputed, disputed_on)
 SELECT l.id, '{open}', %(day)s, NULL, l.delinquency_bucket, NULL, 0, 0, l.dpd, '',
-       %(day)s, %(now)s
+       %(day)s, %(now)s, NULL, '', '', %(false)s, NULL
   FROM {loan} l
  WHERE {scope} AND l.status = '{active}' AND l.dpd >= %(open_dpd)s
    AND NOT EXISTS (SELECT 1 FROM {case} c WHERE c.loan_id = l.id AND c.status = '{open}')
@@ -92,8 +102,43 @@ SELECT c.id, '{k_opened}', NULL, %(day)s, %(now)s, {json}('dpd', c.dpd, 'bucket'
    AND NOT EXISTS (SELECT 1 FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_opened}')
 """
 
-# 3. Open cases follow their loan: bucket changes recorded, then dpd, bucket, amount past
-# due (unpaid installments of the current schedule due before the day) and priority.
+# 3. Promises due before the day are settled: kept when the loan's posted payments from the
+# day the promise was made to its due date reach the promise's instalments so far (this one
+# and the earlier ones of the same promise), else broken. `{p}` is the promise row.
+PROMISE_PAID = """(SELECT COALESCE(SUM(pay.amount), 0) FROM {payment} pay
+   WHERE pay.loan_id = {p}.loan_id AND pay.status = '{posted}'
+     AND pay.effective_date >= {p}.promised_on AND pay.effective_date <= {p}.due_date)"""
+PROMISE_OWED = """(SELECT SUM(q.amount) FROM {promise} q
+   WHERE q.promise_key = {p}.promise_key AND q.sequence <= {p}.sequence)"""
+PROMISE_EVENTS_SQL = """
+INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
+SELECT p.case_id,
+       CASE WHEN ROUND({paid_sum}, 2) >= ROUND({owed_sum}, 2) THEN '{k_kept}' ELSE '{k_broken}' END,
+       NULL, %(day)s, %(now)s,
+       {json}('promise_id', p.id, 'promise', p.promise_key, 'sequence', p.sequence,
+              'due_date', p.due_date)
+  FROM {promise} p JOIN {loan} l ON l.id = p.loan_id
+ WHERE {scope} AND p.status = '{pending}' AND p.due_date < %(day)s
+"""
+PROMISE_SETTLE_SQL = """
+UPDATE {promise}
+   SET status = CASE WHEN ROUND({paid_sum}, 2) >= ROUND({owed_sum}, 2)
+                     THEN '{kept}' ELSE '{broken}' END,
+       kept_amount = ROUND(CASE
+           WHEN {paid_sum} - ({owed_sum} - {promise}.amount) >= {promise}.amount
+           THEN {promise}.amount
+           WHEN {paid_sum} - ({owed_sum} - {promise}.amount) > 0
+           THEN {paid_sum} - ({owed_sum} - {promise}.amount)
+           ELSE 0 END, 2),
+       settled_on = %(day)s
+ WHERE {promise}.loan_id BETWEEN %(lo)s AND %(hi)s AND {promise}.status = '{pending}'
+   AND {promise}.due_date < %(day)s
+   AND {promise}.loan_id IN (SELECT l.id FROM {loan} l WHERE {scope})
+"""
+
+# 4. Open cases follow their loan: bucket changes recorded, then dpd, bucket, amount past
+# due (unpaid installments of the current schedule due before the day) and priority (with
+# the case's promises: lowered while one is pending, raised by broken ones).
 BUCKET_EVENTS_SQL = """
 INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
 SELECT c.id, '{k_bucket}', NULL, %(day)s, %(now)s,
@@ -125,9 +170,13 @@ UPDATE {case}
 """
 
 
+PROMISES_OF_CASE = """(SELECT COUNT(*) FROM {promise} pr
+   WHERE pr.case_id = {case}.id AND pr.status = '{status}')"""
+
+
 def collections_close(lo: int, hi: int, day: date) -> int:
-    """Open, update, cure and assign the cases of loans [lo, hi] closed for `day`. Returns
-    the cases opened."""
+    """Open, update, cure and assign the cases of loans [lo, hi] closed for `day`; settle
+    the promises due before it. Returns the cases opened."""
     names = _names()
     params = {
         "lo": lo,
@@ -136,12 +185,23 @@ def collections_close(lo: int, hi: int, day: date) -> int:
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
         "open_dpd": config.open_dpd(),
         "true": True,
+        "false": False,
     }
-    priority = priority_sql("x.amount", "x.dpd")
+    factor = promise_factor_sql(
+        PROMISES_OF_CASE.format(status=names["pending"], **names),
+        PROMISES_OF_CASE.format(status=names["broken"], **names),
+    )
+    priority = priority_sql("x.amount", "x.dpd", factor)
     with connection.cursor() as cursor:
         for template in (ENDED_EVENTS_SQL, ENDED_SQL, OPEN_SQL):
             cursor.execute(template.format(scope=_SCOPE, **names), params)
         opened = cursor.rowcount
+        for template, p in ((PROMISE_EVENTS_SQL, "p"), (PROMISE_SETTLE_SQL, names["promise"])):
+            sums = {
+                "paid_sum": PROMISE_PAID.format(p=p, **names),
+                "owed_sum": PROMISE_OWED.format(p=p, **names),
+            }
+            cursor.execute(template.format(scope=_SCOPE, **sums, **names), params)
         for template in (OPENED_EVENTS_SQL, BUCKET_EVENTS_SQL, UPDATE_SQL):
             cursor.execute(template.format(scope=_SCOPE, priority=priority, **names), params)
     cases_assign_round_robin(

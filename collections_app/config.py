@@ -13,3 +13,19 @@ def open_dpd() -> int:
 
 def queue_page_size() -> int:
     return max(1, int(getattr(settings, "COLLECTIONS_QUEUE_PAGE_SIZE", 25)))
+
+
+def default_time_zone() -> str:
+    """The time zone of a borrower who has not set one (COLLECTIONS_DEFAULT_TIME_ZONE)."""
+    from .contact_rules import DEFAULT_TIME_ZONE
+
+    return str(getattr(settings, "COLLECTIONS_DEFAULT_TIME_ZONE", DEFAULT_TIME_ZONE))
+
+
+def sms_backend() -> str:
+    """COLLECTIONS_SMS_BACKEND: a class with `send(to, body)`; the default records the
+    message (collections_app.sms.RecordingSms) instead of sending it."""
+    return str(getattr(settings, "COLLECTIONS_SMS_BACKEND", "collections_app.sms.RecordingSms"))
+
+
+MAX_PROMISE_INSTALMENTS = 12

@@ -25,3 +25,16 @@ class CaseClosed(Conflict):
     """The case is no longer open: nothing to assign (409)."""
 
     default_code = "case_closed"
+
+
+class ContactRefused(Conflict):
+    """Regulation F / FDCPA (collections_app.contact_rules) refuses the contact or the
+    follow-up: `extra.rule` says which limit (409, nothing changed)."""
+
+    default_code = "contact_refused"
+
+
+class DisputeConflict(Conflict):
+    """Resolving a dispute on a case that has none open (409)."""
+
+    default_code = "no_open_dispute"

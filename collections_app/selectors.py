@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
+from lendcore.accounts.models import Borrower
 from servicing.selectors import business_date_get
 
+from . import config, contact_rules
 from .errors import CaseNotFound, CollectionsValidationError
 from .filters import CaseFilter
-from .models import CaseEvent, CollectionCase
+from .models import (
+    CaseEvent,
+    CollectionCase,
+    Contact,
+    ContactPreference,
+    DunningNotice,
+    PromiseToPay,
+)
 
-__all__ = ["business_date_get", "case_events", "case_get", "case_list"]
+__all__ = [
+    "business_date_get",
+    "case_contacts",
+    "case_events",
+    "case_get",
+    "case_list",
+    "case_notices",
+    "case_promises",
+    "contact_profile",
+    "recent_calls",
+]
 
 
 def case_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[CollectionCase]:
@@ -47,3 +67,79 @@ def case_events(case: CollectionCase) -> list[CaseEvent]:
 
 def today() -> date:
     return business_date_get()
+
+
+@dataclass(frozen=True)
+class ContactProfile:
+    """How a borrower may be reached: their preferences (or the defaults) and addresses."""
+
+    borrower_id: int
+    time_zone: str
+    call_opt_out: bool
+    email_opt_out: bool
+    sms_opt_out: bool
+    letter_opt_out: bool
+    cease_communication: bool
+    cease_communication_on: date | None
+    email: str
+    phone: str
+    saved: bool  # the borrower has set preferences
+
+    def opted_out(self, channel: str) -> bool:
+        return bool(getattr(self, f"{channel}_opt_out", False))
+
+
+def contact_profile(*, borrower_id: int) -> ContactProfile:
+    borrower = Borrower.objects.get(pk=borrower_id)
+    pref = ContactPreference.objects.filter(borrower_id=borrower_id).first()
+    return ContactProfile(
+        borrower_id=borrower_id,
+        time_zone=pref.time_zone if pref else config.default_time_zone(),
+        call_opt_out=bool(pref and pref.call_opt_out),
+        email_opt_out=borrower.email_opt_out,
+        sms_opt_out=borrower.sms_opt_out,
+        letter_opt_out=bool(pref and pref.letter_opt_out),
+        cease_communication=bool(pref and pref.cease_communication),
+        cease_communication_on=pref.cease_communication_on if pref else None,
+        email=borrower.email,
+        phone=borrower.phone,
+        saved=pref is not None,
+    )
+
+
+def recent_calls(*, loan_id: int, up_to: datetime) -> list[datetime]:
+    """The loan's outbound calls (any case) in the 7 days up to `up_to` (Regulation F cap)."""
+    return list(
+        Contact.objects.filter(
+            loan_id=loan_id,
+            channel=Contact.Channel.CALL,
+            direction=Contact.Direction.OUTBOUND,
+            at__gt=up_to - contact_rules.CAP_PERIOD,
+            at__lte=up_to,
+        )
+        .order_by("at")
+        .values_list("at", flat=True)
+    )
+
+
+def case_contacts(case: CollectionCase) -> QuerySet[Contact]:
+    """The contacts of the case's loan (every case of it), newest first."""
+    return (
+        Contact.objects.filter(loan_id=case.loan_id).select_related("actor").order_by("-at", "-pk")
+    )
+
+
+def case_promises(case: CollectionCase) -> QuerySet[PromiseToPay]:
+    return (
+        PromiseToPay.objects.filter(loan_id=case.loan_id)
+        .select_related("actor")
+        .order_by("-promised_on", "promise_key", "sequence", "pk")
+    )
+
+
+def case_notices(case: CollectionCase) -> QuerySet[DunningNotice]:
+    return (
+        DunningNotice.objects.filter(loan_id=case.loan_id)
+        .select_related("rule")
+        .order_by("-business_date", "-pk")
+    )

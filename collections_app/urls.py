@@ -1,5 +1,5 @@
-"""Collections' staff pages (included at the site root by lendcore.urls; the queue itself
-is `web:staff-collections`, the staff shell's Collections section)."""
+"""Collections' pages (included at the site root by lendcore.urls; the queue itself is
+`web:staff-collections`, the staff shell's Collections section)."""
 
 from django.urls import path
 
@@ -12,5 +12,44 @@ urlpatterns = [
         "staff/collections/cases/<id:case_id>/assign/",
         views.CaseAssignView.as_view(),
         name="staff-case-assign",
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/", views.CaseDetailView.as_view(), name="staff-case"
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/contacts/",
+        views.CaseContactView.as_view(),
+        name="staff-case-contact",
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/follow-up/",
+        views.CaseFollowUpView.as_view(),
+        name="staff-case-follow-up",
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/promises/",
+        views.CasePromiseView.as_view(),
+        name="staff-case-promise",
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/payments/",
+        views.CasePaymentView.as_view(),
+        name="staff-case-payment",
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/dispute/",
+        views.CaseDisputeView.as_view(),
+        name="staff-case-dispute",
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/dispute/resolve/",
+        views.CaseDisputeResolveView.as_view(),
+        name="staff-case-dispute-resolve",
+    ),
+    # the portal: the borrower's own contact preferences
+    path(
+        "my-contact-preferences/",
+        views.ContactPreferencesView.as_view(),
+        name="portal-contact-preferences",
     ),
 ]

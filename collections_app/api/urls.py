@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import CaseAssignApi, CaseDetailApi, CaseListApi
+from .views import CaseAssignApi, CaseContactsApi, CaseDetailApi, CaseListApi, CasePromisesApi
 
 urlpatterns: list = [
     path("collections/cases/", CaseListApi.as_view(), name="collection-cases"),
@@ -11,5 +11,15 @@ urlpatterns: list = [
         "collections/cases/<id:case_id>/assign/",
         CaseAssignApi.as_view(),
         name="collection-case-assign",
+    ),
+    path(
+        "collections/cases/<id:case_id>/contacts/",
+        CaseContactsApi.as_view(),
+        name="collection-case-contacts",
+    ),
+    path(
+        "collections/cases/<id:case_id>/promises/",
+        CasePromisesApi.as_view(),
+        name="collection-case-promises",
     ),
 ]

@@ -323,6 +323,11 @@ SPECTACULAR_SETTINGS = {
         "FeeTimingEnum": "origination.models.ProductVersion.FeeTiming",
         "ServicingFeeKindEnum": "servicing.models.FeeKind",
         "CollectionCaseStatusEnum": "collections_app.models.CollectionCase.Status",
+        "ChannelEnum": "origination.models.Application.Channel",
+        "ContactChannelEnum": "collections_app.models.ContactChannel",
+        "ContactDirectionEnum": "collections_app.models.Contact.Direction",
+        "ContactOutcomeEnum": "collections_app.models.Contact.Outcome",
+        "PromiseStatusEnum": "collections_app.models.PromiseToPay.Status",
     },
 }
 
@@ -349,6 +354,9 @@ LOGGING = {
 
 # Other apps' close-of-business steps, run after days past due and buckets in each scope
 # (servicing.cob.config.extra_steps): collections opens, follows and cures its cases.
-COB_EXTRA_STEPS = ("collections_app.cob.collections_close",)
+COB_EXTRA_STEPS = (
+    "collections_app.cob.collections_close",
+    "collections_app.dunning.dunning_queue",  # after the cases are brought up to date
+)
 # Close of business opens a collection case at this many days past due.
 COLLECTIONS_OPEN_DPD = 1

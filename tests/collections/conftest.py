@@ -36,3 +36,30 @@ def board(borrower):
         return board_loan(borrower=borrower, application_ref=f"COL-{name}", disbursed_on=disbursed)
 
     return _board
+
+
+@pytest.fixture
+def open_case(board, collector):
+    """An open case of a loan 20 days past due, assigned to `collector` (business date set
+    to 2026-03-06)."""
+    from decimal import Decimal
+
+    from collections_app.models import CollectionCase
+
+    def _make(name: str = "work", **fields):
+        loan = board(name)
+        business_date_set(business_date=date(2026, 3, 6), acting_user=None)
+        values = {
+            "loan": loan,
+            "status": "open",
+            "opened_on": date(2026, 2, 15),
+            "bucket": "1-29",
+            "priority": Decimal("2000.00"),
+            "amount_past_due": Decimal("100.00"),
+            "dpd": 20,
+            "assignee": collector,
+            "reviewed_on": date(2026, 3, 6),
+        } | fields
+        return CollectionCase.objects.create(**values)
+
+    return _make

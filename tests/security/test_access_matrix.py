@@ -214,6 +214,19 @@ RULES: dict[str, Rule] = {
     "api:collection-cases": staff(R.WORK_COLLECTIONS),
     "api:collection-case-detail": staff(R.WORK_COLLECTIONS),
     "api:collection-case-assign": staff(R.MANAGE_COLLECTIONS),
+    # the case page and its forms (a phone payment also needs service_loans: the service
+    # refuses others with a form error, after the gate)
+    "collections:staff-case": staff(R.WORK_COLLECTIONS),
+    "collections:staff-case-contact": staff(R.WORK_COLLECTIONS),
+    "collections:staff-case-follow-up": staff(R.WORK_COLLECTIONS),
+    "collections:staff-case-promise": staff(R.WORK_COLLECTIONS),
+    "collections:staff-case-payment": staff(R.WORK_COLLECTIONS),
+    "collections:staff-case-dispute": staff(R.WORK_COLLECTIONS),
+    "collections:staff-case-dispute-resolve": staff(R.WORK_COLLECTIONS),
+    "api:collection-case-contacts": staff(R.WORK_COLLECTIONS),
+    "api:collection-case-promises": staff(R.WORK_COLLECTIONS),
+    # the borrower's own contact preferences (portal)
+    "collections:portal-contact-preferences": Rule(BORROWER, BORROWER),
 }
 # The admin site's own pages: its login page is public; the rest (every model's pages,
 # covered by each registered model's list, add and change page) is the admin role's.
