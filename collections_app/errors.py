@@ -25,3 +25,19 @@ class CaseClosed(Conflict):
     """The case is no longer open: nothing to assign (409)."""
 
     default_code = "case_closed"
+
+
+class WorkoutConflict(Conflict):
+    """A hardship plan or charge-off recommendation not allowed in its state (409)."""
+
+    default_code = "workout_conflict"
+
+
+class FourEyes(Conflict):
+    """The requester (or recommender) may not decide their own plan or recommendation."""
+
+    default_code = "four_eyes_required"
+
+
+class WorkoutNotFound(NotFound):
+    default_code = "not_found"

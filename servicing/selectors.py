@@ -50,6 +50,7 @@ from .errors import (
 from .filters import LoanFilter
 from .models import (
     BusinessDate,
+    ChargeOff,
     Fee,
     Installment,
     InstallmentStatus,
@@ -536,3 +537,41 @@ def portfolio_summary() -> PortfolioSummary:
         delinquent_loans=sum(n for bucket, n in buckets.items() if bucket != "current"),
         loans_by_bucket=buckets,
     )
+
+
+# --------------------------------------------------------------------------- collections
+
+
+def loan_get(*, loan_id: int) -> Loan:
+    """The loan by id, for another app's service that has already checked who asks (404)."""
+    loan = Loan.objects.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
+    return loan
+
+
+def charge_off_get(*, charge_off_id: int | None) -> ChargeOff | None:
+    if charge_off_id is None:
+        return None
+    return ChargeOff.objects.filter(pk=charge_off_id).first()
+
+
+def loan_recoveries(*, loan_ids: list[int]) -> dict[int, Decimal]:
+    """What live payments after a charge-off (recoveries) brought in, by loan: one query."""
+    rows = (
+        Payment.objects.filter(loan_id__in=loan_ids, is_recovery=True, status=Payment.Status.POSTED)
+        .values("loan_id")
+        .annotate(total=Coalesce(Sum("amount"), ZERO))
+        .order_by()
+    )
+    return {row["loan_id"]: row["total"] for row in rows}
+
+
+def loan_recovery_payments(*, loan_id: int) -> QuerySet[Payment]:
+    return Payment.objects.filter(loan_id=loan_id, is_recovery=True).order_by(
+        "effective_date", "pk"
+    )
+
+
+def loan_recovered(*, loan_id: int) -> Decimal:
+    return loan_recoveries(loan_ids=[loan_id]).get(loan_id, ZERO)
