@@ -36,7 +36,7 @@ from lendcore.accounts.models import Borrower
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
 from lendcore.core.sqlrows import execute
-from lendcore.finance.money import ZERO
+from lendcore.finance.money import ZERO, round_money
 
 from .accrual import loan_periods, projected_interest
 from .engine import LoanBook
@@ -564,7 +564,8 @@ def loan_recoveries(*, loan_ids: list[int]) -> dict[int, Decimal]:
         .annotate(total=Coalesce(Sum("amount"), ZERO))
         .order_by()
     )
-    return {row["loan_id"]: row["total"] for row in rows}
+    # rounded: SQLite sums in floating point
+    return {row["loan_id"]: round_money(row["total"]) for row in rows}
 
 
 def loan_recovery_payments(*, loan_id: int) -> QuerySet[Payment]:

@@ -114,13 +114,15 @@ POLICY: dict[str, tuple[Action, ...]] = {
         Action.CHARGE_OFF,
         Action.WORK_COLLECTIONS,
     ),
-    # supervises the queues: works them, reassigns cases, and is the second person of the
-    # workouts (approves hardship plans and charge-offs, never their own); no payments
+    # supervises the queues: works them (a recommendation too), reassigns cases, and is the
+    # second person of the workouts (approves hardship plans and charge-offs, never their
+    # own); no payments
     Role.COLLECTIONS_MANAGER: (
         *_STAFF,
         Action.READ_LOAN,
         Action.WORK_COLLECTIONS,
         Action.MANAGE_COLLECTIONS,
+        Action.CHARGE_OFF,
         Action.APPROVE_MODIFICATION,
         Action.APPROVE_CHARGE_OFF,
     ),

@@ -50,9 +50,7 @@ def _request(loan, user, kind="deferral", months=3, channel="staff"):
     )
 
 
-def test_an_approved_plan_cures_the_loan_and_completes_after_its_months(
-    behind, collector, manager
-):
+def test_an_approved_plan_cures_the_loan_and_completes_after_its_months(behind, collector, manager):
     # Given a collector's request for a three-month deferral on a loan 67 days past due
     plan = _request(behind, collector)
     assert plan.status == "requested"
