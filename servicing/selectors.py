@@ -270,6 +270,13 @@ class LoanBalances:
     next_due_date: date | None
     next_due_amount: Decimal
 
+    @property
+    def amount_to_cure(self) -> Decimal:
+        """What brings a past-due loan current: the past-due installments and the fees."""
+        if self.past_due_amount <= 0:
+            return ZERO
+        return self.past_due_amount + self.fees_balance
+
 
 def loan_balances(loan: Loan, *, on: date | None = None) -> LoanBalances:
     """The loan page's numbers from cached balances and the schedule annotations.
