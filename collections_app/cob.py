@@ -19,7 +19,7 @@ from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
-from servicing.cob import config as cob_config
+from servicing import selectors as servicing_selectors
 
 from . import config
 from .models import CaseEvent, CollectionCase
@@ -146,7 +146,7 @@ def collections_close(lo: int, hi: int, day: date) -> int:
         "day": connection.ops.adapt_datefield_value(day),
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
         "open_dpd": config.open_dpd(),
-        "co_dpd": cob_config.charge_off_candidate_dpd(),
+        "co_dpd": servicing_selectors.charge_off_candidate_dpd(),
         "true": True,
     }
     amount = "ROUND(COALESCE(due.amount, 0), 2)"

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from lendcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from lendcore.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 
 
 class CollectionsValidationError(ValidationFailed):
@@ -27,7 +33,7 @@ class CaseClosed(Conflict):
     default_code = "case_closed"
 
 
-class WorkoutConflict(Conflict):
+class WorkoutConflict(InvalidTransition):
     """A hardship plan or charge-off recommendation not allowed in its state (409)."""
 
     default_code = "workout_conflict"

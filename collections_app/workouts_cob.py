@@ -64,7 +64,7 @@ def plans_close(lo: int, hi: int, day: date) -> int:
             ACTIVE,
             PAID_OFF,
         )
-        to = HardshipPlan.Status.BROKEN if broken else HardshipPlan.Status.COMPLETED
+        to: str = HardshipPlan.Status.BROKEN if broken else HardshipPlan.Status.COMPLETED
         ended[to].append(pk)
         events.append(
             CaseEvent(

@@ -17,7 +17,6 @@ from django.db.models import Exists, OuterRef, QuerySet
 from lendcore.core.crypto import mask
 from lendcore.finance.money import ZERO
 from servicing import selectors as servicing_selectors
-from servicing.cob import config as cob_config
 
 from .errors import WorkoutNotFound
 from .models import ChargeOffRecommendation, CollectionCase, HardshipPlan
@@ -61,7 +60,8 @@ def charge_off_candidates() -> QuerySet[CollectionCase]:
     )
     return (
         CollectionCase.objects.filter(
-            status=CollectionCase.Status.OPEN, dpd__gte=cob_config.charge_off_candidate_dpd()
+            status=CollectionCase.Status.OPEN,
+            dpd__gte=servicing_selectors.charge_off_candidate_dpd(),
         )
         .exclude(Exists(pending))
         .select_related("loan", "loan__borrower", "assignee")
@@ -111,7 +111,7 @@ def case_workouts(*, case: CollectionCase) -> CaseWorkouts:
         open_plan=open_plan,
         past_plans=[p for p in all_plans if p is not open_plan],
         recommendation=recommendation,
-        candidate=loan.dpd >= cob_config.charge_off_candidate_dpd(),
+        candidate=loan.dpd >= servicing_selectors.charge_off_candidate_dpd(),
         recovered=recovered,
         recovery_payments=payments,
         loan_active=loan.status == loan.Status.ACTIVE,

@@ -39,6 +39,7 @@ from lendcore.core.sqlrows import execute
 from lendcore.finance.money import ZERO, round_money
 
 from .accrual import loan_periods, projected_interest
+from .cob import config as cob_config
 from .engine import LoanBook
 from .errors import (
     ErrorCode,
@@ -583,3 +584,8 @@ def loan_recovery_payments(*, loan_id: int) -> QuerySet[Payment]:
 
 def loan_recovered(*, loan_id: int) -> Decimal:
     return loan_recoveries(loan_ids=[loan_id]).get(loan_id, ZERO)
+
+
+def charge_off_candidate_dpd() -> int:
+    """Days past due at which close of business lists a loan as a charge-off candidate."""
+    return cob_config.charge_off_candidate_dpd()

@@ -293,5 +293,5 @@ class RecommendationRejectApi(_RecommendationDecideApi):
 
 def _list(request, qs, output):
     paginator: LimitOffsetPagination = BoundedLimitOffsetPagination()
-    page = paginator.paginate_queryset(qs, request) or []
+    page: list = paginator.paginate_queryset(qs, request) or []
     return paginator.get_paginated_response(output(page, many=True).data)

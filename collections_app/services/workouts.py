@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -43,9 +43,6 @@ from lendcore.core.state import actor_of, transition
 from lendcore.finance.dates import add_months
 from servicing import selectors as servicing_selectors
 from servicing import services as servicing
-
-if TYPE_CHECKING:
-    from servicing.models import Loan
 
 MAX_MONTHS = 12
 REASON_MAX = 500
@@ -101,7 +98,7 @@ def _plan_validate(*, kind: str, months, reason: str) -> int:
     return int(months)
 
 
-def _case_for(loan: Loan, *, on: date, acting_user) -> CollectionCase:
+def _case_for(loan: Any, *, on: date, acting_user) -> CollectionCase:
     """The loan's open case, else its latest; a loan never worked gets one now (a borrower
     may ask for help before falling behind), which close of business cures if it is
     current: the plan's history stays on it."""
@@ -132,7 +129,7 @@ def _case_for(loan: Loan, *, on: date, acting_user) -> CollectionCase:
 
 def hardship_plan_request(
     *,
-    loan: Loan,
+    loan: Any,
     kind: str,
     months,
     reason: str,
