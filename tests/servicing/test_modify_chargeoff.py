@@ -245,7 +245,7 @@ def test_the_old_action_endpoints_are_gone(agent_client, loan):
     )
 
 
-def test_a_modification_cures_a_loan_that_is_past_due(agent_client, admin_user, loan, business_date):
+def test_a_modification_cures_a_loan_that_is_past_due(agent_client, loan, business_date):
     # Given a loan with two installments unpaid (first due 2026-02-01), 67 days late
     from servicing.ledger import ledger_problems
     from servicing.selectors import loan_balances
