@@ -145,7 +145,7 @@ class HardshipPlan(models.Model):
         BROKEN = "broken", "Broken"
 
     class Channel(models.TextChoices):
-        PORTAL = "portal", "Borrower (portal)"
+        PORTAL = "portal", "Portal"  # the same choices as an application's channel (one enum)
         STAFF = "staff", "Staff"
         API = "api", "API"
 

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 ('months', models.PositiveSmallIntegerField()),
                 ('reason', models.CharField(max_length=500)),
                 ('status', models.CharField(choices=[('requested', 'Requested'), ('active', 'Active'), ('rejected', 'Rejected'), ('completed', 'Completed'), ('broken', 'Broken')], default='requested', max_length=16)),
-                ('channel', models.CharField(choices=[('portal', 'Borrower (portal)'), ('staff', 'Staff'), ('api', 'API')], default='staff', max_length=8)),
+                ('channel', models.CharField(choices=[('portal', 'Portal'), ('staff', 'Staff'), ('api', 'API')], default='staff', max_length=8)),
                 ('requested_on', models.DateField()),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
                 ('decision_reason', models.CharField(blank=True, default='', max_length=500)),

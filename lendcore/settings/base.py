@@ -306,6 +306,11 @@ SPECTACULAR_SETTINGS = {
         "FeeTimingEnum": "origination.models.ProductVersion.FeeTiming",
         "ServicingFeeKindEnum": "servicing.models.FeeKind",
         "CollectionCaseStatusEnum": "collections_app.models.CollectionCase.Status",
+        "HardshipPlanKindEnum": "collections_app.models.HardshipPlan.Kind",
+        "HardshipPlanStatusEnum": "collections_app.models.HardshipPlan.Status",
+        "ChargeOffRecommendationStatusEnum": (
+            "collections_app.models.ChargeOffRecommendation.Status"
+        ),
     },
 }
 
