@@ -19,10 +19,13 @@ from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
+from servicing import selectors as servicing_selectors
+
 from . import config
 from .models import CaseEvent, CollectionCase, PromiseToPay
 from .priority import priority_sql, promise_factor_sql
 from .services.assignment import cases_assign_round_robin
+from .workouts_cob import plans_close, recoveries_track
 
 
 def _names() -> dict[str, str]:
@@ -56,6 +59,7 @@ def _names() -> dict[str, str]:
         "k_cured": CaseEvent.Kind.CURED.value,
         "k_closed": CaseEvent.Kind.CLOSED.value,
         "k_bucket": CaseEvent.Kind.BUCKET_CHANGED.value,
+        "k_candidate": CaseEvent.Kind.CHARGE_OFF_CANDIDATE.value,
         "json": "jsonb_build_object" if connection.vendor == "postgresql" else "json_object",
     }
 
@@ -169,6 +173,16 @@ UPDATE {case}
  WHERE {case}.id = x.id
 """
 
+# 4. Charge-off candidates: an open case whose loan reached the threshold (servicing's
+# COB_CHARGE_OFF_CANDIDATE_DPD, the day servicing lists it) says so once.
+CANDIDATE_EVENTS_SQL = """
+INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
+SELECT c.id, '{k_candidate}', NULL, %(day)s, %(now)s, {json}('dpd', l.dpd)
+  FROM {case} c JOIN {loan} l ON l.id = c.loan_id
+ WHERE {scope} AND c.status = '{open}' AND l.status = '{active}' AND l.dpd >= %(co_dpd)s
+   AND NOT EXISTS (SELECT 1 FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_candidate}')
+"""
+
 
 PROMISES_OF_CASE = """(SELECT COUNT(*) FROM {promise} pr
    WHERE pr.case_id = {case}.id AND pr.status = '{status}')"""
@@ -184,6 +198,7 @@ def collections_close(lo: int, hi: int, day: date) -> int:
         "day": connection.ops.adapt_datefield_value(day),
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
         "open_dpd": config.open_dpd(),
+        "co_dpd": servicing_selectors.charge_off_candidate_dpd(),
         "true": True,
         "false": False,
     }
@@ -202,9 +217,11 @@ def collections_close(lo: int, hi: int, day: date) -> int:
                 "owed_sum": PROMISE_OWED.format(p=p, **names),
             }
             cursor.execute(template.format(scope=_SCOPE, **sums, **names), params)
-        for template in (OPENED_EVENTS_SQL, BUCKET_EVENTS_SQL, UPDATE_SQL):
+        for template in (OPENED_EVENTS_SQL, BUCKET_EVENTS_SQL, UPDATE_SQL, CANDIDATE_EVENTS_SQL):
             cursor.execute(template.format(scope=_SCOPE, priority=priority, **names), params)
     cases_assign_round_robin(
         CollectionCase.objects.filter(loan_id__gte=lo, loan_id__lte=hi), on=day
     )
+    plans_close(lo, hi, day)
+    recoveries_track(lo, hi, day)
     return max(opened, 0)

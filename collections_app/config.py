@@ -29,3 +29,13 @@ def sms_backend() -> str:
 
 
 MAX_PROMISE_INSTALMENTS = 12
+
+
+def hardship_break_dpd() -> int:
+    """Close of business breaks an active hardship plan when its loan is this many days past
+    due again."""
+    return max(1, int(getattr(settings, "COLLECTIONS_HARDSHIP_BREAK_DPD", 30)))
+
+
+def placement_agency_default() -> str:
+    return str(getattr(settings, "COLLECTIONS_PLACEMENT_AGENCY", "Outside agency"))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from lendcore.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from lendcore.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 
 
 class CollectionsValidationError(ValidationFailed):
@@ -38,3 +44,19 @@ class DisputeConflict(Conflict):
     """Resolving a dispute on a case that has none open (409)."""
 
     default_code = "no_open_dispute"
+
+
+class WorkoutConflict(InvalidTransition):
+    """A hardship plan or charge-off recommendation not allowed in its state (409)."""
+
+    default_code = "workout_conflict"
+
+
+class FourEyes(Conflict):
+    """The requester (or recommender) may not decide their own plan or recommendation."""
+
+    default_code = "four_eyes_required"
+
+
+class WorkoutNotFound(NotFound):
+    default_code = "not_found"

@@ -3,7 +3,12 @@ module, so a reader sees at once what a service locks and in which order)."""
 
 from __future__ import annotations
 
-from collections_app.models import CollectionCase, ContactPreference
+from collections_app.models import (
+    ChargeOffRecommendation,
+    CollectionCase,
+    ContactPreference,
+    HardshipPlan,
+)
 
 
 def case_lock(*, case_id: int) -> CollectionCase:
@@ -17,3 +22,11 @@ def preference_lock(*, borrower_id: int, time_zone: str) -> ContactPreference:
         borrower_id=borrower_id, defaults={"time_zone": time_zone}
     )
     return pref
+
+
+def plan_lock(*, plan_id: int) -> HardshipPlan:
+    return HardshipPlan.objects.select_for_update().get(pk=plan_id)
+
+
+def recommendation_lock(*, recommendation_id: int) -> ChargeOffRecommendation:
+    return ChargeOffRecommendation.objects.select_for_update().get(pk=recommendation_id)

@@ -3,9 +3,12 @@ history, and the round-robin position of each bucket's queue."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 def _money(**kwargs) -> models.DecimalField:
@@ -103,6 +106,12 @@ class CaseEvent(models.Model):
         DISPUTE_RESOLVED = "dispute_resolved", "Dispute resolved"
         PAYMENT = "payment", "Payment taken by phone"
         DUNNING = "dunning", "Dunning notice"
+        # workouts: hardship plans (status changes carry the plan's id), charge-off
+        HARDSHIP = "hardship", "Hardship plan"
+        CHARGE_OFF_CANDIDATE = "charge_off_candidate", "Charge-off candidate"
+        CHARGE_OFF = "charge_off", "Charge-off recommendation"
+        RECOVERY = "recovery", "Recovery"
+        PLACED = "placed", "Placed with an agency"
 
     case = models.ForeignKey(CollectionCase, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -111,7 +120,9 @@ class CaseEvent(models.Model):
     )
     business_date = models.DateField()
     at = models.DateTimeField()
-    # opened: dpd, bucket; assigned: to; reassigned: from, to; bucket_changed: from, to, dpd
+    # opened: dpd, bucket; assigned: to; reassigned: from, to; bucket_changed: from, to, dpd;
+    # hardship: plan, from, to (status), reason; charge_off: recommendation, from, to, reason;
+    # charge_off_candidate: dpd; recovery: from, to (amount recovered); placed: agency
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -389,3 +400,176 @@ class DunningNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.business_date} ({self.status})"
+
+
+class HardshipPlan(models.Model):
+    """A borrower's hardship plan: requested (portal or collector), approved by a manager who
+    is not the requester, applied through servicing's modification (the loan cures), and
+    ended by close of business: completed after its months, or broken when the loan falls
+    behind again (`collections_app.workouts`)."""
+
+    class Kind(models.TextChoices):
+        PAYMENT_REDUCTION = "payment_reduction", "Payment reduction (interest only) for N months"
+        DEFERRAL = "deferral", "Deferral of N installments"
+        TERM_EXTENSION = "term_extension", "Term extension by N months"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        ACTIVE = "active", "Active"
+        REJECTED = "rejected", "Rejected"
+        COMPLETED = "completed", "Completed"
+        BROKEN = "broken", "Broken"
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", "Portal"  # the same choices as an application's channel (one enum)
+        STAFF = "staff", "Staff"
+        API = "api", "API"
+
+    TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Status.REQUESTED: (Status.ACTIVE, Status.REJECTED),
+        Status.ACTIVE: (Status.COMPLETED, Status.BROKEN),
+    }
+    OPEN_STATUSES = (Status.REQUESTED, Status.ACTIVE)
+
+    loan = models.ForeignKey(
+        "servicing.Loan", on_delete=models.PROTECT, related_name="hardship_plans"
+    )
+    case = models.ForeignKey(
+        CollectionCase, on_delete=models.PROTECT, related_name="hardship_plans"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    months = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.STAFF)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_on = models.DateField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True, default="")
+    # servicing's modification that applied it
+    modification_id = models.BigIntegerField(null=True, blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)  # completed at this close if kept
+    ended_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"],
+                condition=Q(status__in=["requested", "active"]),
+                name="collections_one_open_plan_per_loan",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["requested", "active", "rejected", "completed", "broken"]),
+                name="collections_plan_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["payment_reduction", "deferral", "term_extension"]),
+                name="collections_plan_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(months__gte=1) & Q(months__lte=12), name="collections_plan_months"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "loan"], name="collections_plan_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hardship plan {self.pk} ({self.kind}, {self.status})"
+
+    def status_event(
+        self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any
+    ) -> CaseEvent:
+        """The case's history row of a change (`lendcore.core.state.transition`)."""
+        return CaseEvent(
+            case_id=self.case_id,
+            kind=CaseEvent.Kind.HARDSHIP,
+            actor=actor,
+            business_date=event_fields["business_date"],
+            at=timezone.now(),
+            data={"plan": self.pk, "from": from_status, "to": to_status, "reason": reason},
+        )
+
+
+class ChargeOffRecommendation(models.Model):
+    """A collector's recommendation to charge a case's loan off: it is servicing's charge-off
+    request (`ChargeOff`, requested by the collector), and a manager who is not the
+    collector approves it (servicing posts the charge-off) or rejects it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Status.PENDING: (Status.APPROVED, Status.REJECTED),
+    }
+
+    case = models.ForeignKey(
+        CollectionCase, on_delete=models.PROTECT, related_name="charge_off_recommendations"
+    )
+    loan = models.ForeignKey(
+        "servicing.Loan", on_delete=models.PROTECT, related_name="charge_off_recommendations"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=255)
+    recommended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recommended_on = models.DateField()
+    dpd = models.PositiveIntegerField(default=0)  # at the recommendation
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=255, blank=True, default="")
+    # servicing's charge-off request (servicing.ChargeOff) it stands for
+    charge_off_id = models.BigIntegerField(null=True, blank=True)
+    charged_off = _money(default=0)  # what servicing wrote off
+    recovered = _money(default=0)  # recoveries since, as of the last close of business
+    placed_on = models.DateField(null=True, blank=True)  # placement file with an agency
+    agency = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"],
+                condition=Q(status="pending"),
+                name="collections_one_pending_recommendation",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]),
+                name="collections_recommendation_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "id"], name="collections_reco_status")]
+
+    def __str__(self) -> str:
+        return f"Charge-off recommendation {self.pk} ({self.status})"
+
+    def status_event(
+        self, *, from_status: str, to_status: str, actor: Any, reason: str, **event_fields: Any
+    ) -> CaseEvent:
+        return CaseEvent(
+            case_id=self.case_id,
+            kind=CaseEvent.Kind.CHARGE_OFF,
+            actor=actor,
+            business_date=event_fields["business_date"],
+            at=timezone.now(),
+            data={
+                "recommendation": self.pk,
+                "from": from_status,
+                "to": to_status,
+                "reason": reason,
+            },
+        )

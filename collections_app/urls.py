@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import views
+from . import portal, views, workouts_views
 
 app_name = "collections"
 
@@ -51,5 +51,46 @@ urlpatterns = [
         "my-contact-preferences/",
         views.ContactPreferencesView.as_view(),
         name="portal-contact-preferences",
+    ),
+    path(
+        "staff/collections/workouts/",
+        workouts_views.WorkoutsView.as_view(),
+        name="staff-workouts",
+    ),
+    path(
+        "staff/collections/workouts/placement/",
+        workouts_views.PlacementView.as_view(),
+        name="staff-placement",
+    ),
+    path(
+        "staff/collections/hardship-plans/<id:plan_id>/decide/",
+        workouts_views.PlanDecideView.as_view(),
+        name="staff-plan-decide",
+    ),
+    path(
+        "staff/collections/charge-off-recommendations/<id:recommendation_id>/decide/",
+        workouts_views.RecommendationDecideView.as_view(),
+        name="staff-recommendation-decide",
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/workouts/",
+        workouts_views.CaseWorkoutsView.as_view(),
+        name="staff-case-workouts",
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/hardship/",
+        workouts_views.CaseHardshipRequestView.as_view(),
+        name="staff-case-hardship",
+    ),
+    path(
+        "staff/collections/cases/<id:case_id>/recommend-charge-off/",
+        workouts_views.CaseRecommendView.as_view(),
+        name="staff-case-recommend",
+    ),
+    # the portal: a borrower's hardship request on their own loan
+    path(
+        "my-loans/<id:loan_id>/hardship/",
+        portal.PortalHardshipView.as_view(),
+        name="portal-hardship",
     ),
 ]

@@ -21,6 +21,7 @@ from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import build_schedule
 
 from .accrual import accrue_loans
+from .cob import config as cob_config
 from .engine import LoanBook, loan_terms_for, schedule_version_create
 from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
 from .ledger import (
@@ -75,6 +76,7 @@ def _modification_validate(
     due_day: int | None,
     defer_installments: int,
     reason: str,
+    interest_only_installments: int = 0,
 ) -> None:
     fields: dict[str, list[str]] = {}
     if annual_rate_pct is not None and not (Decimal("0") <= annual_rate_pct < Decimal("100")):
@@ -85,6 +87,8 @@ def _modification_validate(
         fields["due_day"] = ["The due day must be between 1 and 28."]
     if not (0 <= defer_installments <= 12):
         fields["defer_installments"] = ["Defer between 0 and 12 installments."]
+    if not (0 <= interest_only_installments <= 12):
+        fields["interest_only_installments"] = ["Between 0 and 12 interest-only installments."]
     if not (reason or "").strip():
         fields["reason"] = ["Say why the loan is modified."]
     if (
@@ -93,8 +97,11 @@ def _modification_validate(
         and remaining_term is None
         and due_day is None
         and not defer_installments
+        and not interest_only_installments
     ):
-        fields["non_field_errors"] = ["Change at least one of rate, term, due day or deferral."]
+        fields["non_field_errors"] = [
+            "Change at least one of rate, term, due day, deferral or interest-only installments."
+        ]
     if fields:
         raise ServicingValidationError.for_fields(
             fields, message="Invalid modification.", code=ErrorCode.INVALID_MODIFICATION
@@ -109,21 +116,36 @@ def loan_modify(
     remaining_term: int | None = None,
     due_day: int | None = None,
     defer_installments: int = 0,
+    interest_only_installments: int = 0,
     reason: str,
     acting_user,
+    requested_by=None,
 ) -> Modification:
-    """Re-schedule the loan's remaining principal (new schedule version, old one kept).
+    """Re-schedule the loan's principal (new schedule version, old one kept). The loan
+    cures: what is past due is no longer due on its old dates (`_modified_terms`).
 
     It applies at once only within the approval limit (principal balance) and the
     requester's role limits (`servicing.modification_limits`); otherwise it waits for a
     second person (`modification_decide`).
+
+    `requested_by`: someone else asked for it (a collections hardship plan's requester, a
+    borrower included) and `acting_user` approves it now; four eyes in one step: the
+    approver holds approve_modifications and is not the requester (403 otherwise), and
+    it applies at once whatever the limits.
     """
-    permission_require(acting_user, Action.MODIFY_LOAN)
+    second_person = requested_by is not None and getattr(requested_by, "pk", None) != getattr(
+        acting_user, "pk", None
+    )
+    if requested_by is not None:
+        _four_eyes(requested_by.pk, acting_user, Action.APPROVE_MODIFICATION)
+    else:
+        permission_require(acting_user, Action.MODIFY_LOAN)
     _modification_validate(
         annual_rate_pct=annual_rate_pct,
         remaining_term=remaining_term,
         due_day=due_day,
         defer_installments=defer_installments,
+        interest_only_installments=interest_only_installments,
         reason=reason,
     )
     loan = loan_lock(loan_id=loan.pk)
@@ -135,8 +157,9 @@ def loan_modify(
         remaining_term=remaining_term,
         due_day=due_day,
         defer_installments=defer_installments,
+        interest_only_installments=interest_only_installments,
         reason=reason.strip()[:255],
-        requested_by=acting_user,
+        requested_by=requested_by if requested_by is not None else acting_user,
     )
     bd = business_date_get()
     # Check that it amortizes now, whether or not it waits for approval.
@@ -144,12 +167,15 @@ def loan_modify(
     _modified_terms(book, modification, bd)
     modification.save(force_insert=True)
     future = sum(1 for i in book.installments if i.due_date >= bd)
-    granted = loan.principal_balance <= modification_approval_limit() and _within_own_grant(
-        acting_user,
-        loan=loan,
-        annual_rate_pct=annual_rate_pct,
-        term_extension=(remaining_term or future) - future,
-        defer_installments=defer_installments,
+    granted = second_person or (
+        loan.principal_balance <= modification_approval_limit()
+        and _within_own_grant(
+            acting_user,
+            loan=loan,
+            annual_rate_pct=annual_rate_pct,
+            term_extension=(remaining_term or future) - future,
+            defer_installments=max(defer_installments, interest_only_installments),
+        )
     )
     if granted:
         # Applied at once: the timeline's one row is the transition's (status `applied`).
@@ -217,14 +243,21 @@ def modification_decide(
 
 
 def _modified_terms(book: LoanBook, modification: Modification, bd: date):
+    """The new schedule's terms and the installments kept (those due before `bd`).
+
+    The loan cures: the whole principal balance is re-scheduled, its past-due principal
+    with the rest (capitalised into the new installments), and what the kept installments
+    still bill is cancelled (`_arrears_cancel`); their unpaid interest stays owed and is
+    deferred: the waterfall and the final installment's true-up collect it, as they do any
+    interest no installment bills. (Before, the past-due installments stayed due: a loan
+    67 days past due was as late after its modification.)"""
     loan = book.loan
     keep = [i for i in book.installments if i.due_date < bd]
     future = [i for i in book.installments if i.due_date >= bd]
-    arrears_principal = sum((i.principal_due - i.principal_paid for i in keep), ZERO)
-    principal = loan.principal_balance - max(arrears_principal, ZERO)
+    principal = loan.principal_balance
     if principal <= 0 or not future:
         raise LoanStateConflict(
-            "Nothing is left to re-schedule: the remaining principal is already past due.",
+            "Nothing is left to re-schedule: the loan has no installment still to come.",
             code=ErrorCode.INVALID_MODIFICATION,
         )
     start = keep[-1].due_date if keep else loan.disbursed_on
@@ -239,6 +272,12 @@ def _modified_terms(book: LoanBook, modification: Modification, bd: date):
         first_due = add_months(first_due, modification.defer_installments)
     rate = modification.annual_rate if modification.annual_rate is not None else loan.annual_rate
     n_periods = modification.remaining_term or len(future)
+    if modification.interest_only_installments >= n_periods:
+        raise ServicingValidationError.field(
+            "interest_only_installments",
+            f"At most {n_periods - 1} of the {n_periods} installments can be interest-only.",
+            code=ErrorCode.INVALID_MODIFICATION,
+        )
     try:
         terms = loan_terms_for(
             loan,
@@ -247,6 +286,7 @@ def _modified_terms(book: LoanBook, modification: Modification, bd: date):
             first_due=first_due,
             n_periods=n_periods,
             annual_rate=rate,
+            grace_periods=modification.interest_only_installments,
         )
         schedule = build_schedule(terms)
     except ValueError as error:
@@ -293,7 +333,9 @@ def _modification_apply(
         loan.annual_rate = modification.annual_rate
         loan.annual_rate_pct = modification.annual_rate * 100
         loan.save(update_fields=["annual_rate", "annual_rate_pct", "updated_at"])
+    _arrears_cancel(book, kept=len(keep))
     book.save()
+    _delinquency_refresh(loan, bd)
     modification.from_schedule = from_version
     modification.to_schedule = version
     if modification.requested_by_id != getattr(acting_user, "pk", None):
@@ -308,6 +350,31 @@ def _modification_apply(
         error=LoanStateConflict,
         business_date=bd,
     )
+
+
+def _arrears_cancel(book: LoanBook, *, kept: int) -> None:
+    """The new version's copies of the past-due installments bill nothing more: their
+    principal is in the new schedule, their interest deferred (`_modified_terms`)."""
+    for inst in book.installments[:kept]:
+        remaining = inst.remaining
+        if remaining > 0:
+            inst.cancelled += remaining
+            book.dirty_installments.add(inst.pk)
+
+
+def _delinquency_refresh(loan: Loan, bd: date) -> None:
+    """Days past due and bucket as of `bd` now, not at the next close of business (which
+    computes them the same way, from the oldest unpaid due date): a cured loan is current
+    and no longer flagged delinquent."""
+    oldest = loan.oldest_unpaid_due_date
+    dpd = (bd - oldest).days if oldest is not None and oldest < bd else 0
+    loan.dpd = dpd
+    loan.delinquency_bucket = cob_config.bucket_for(dpd)
+    fields = ["dpd", "delinquency_bucket", "updated_at"]
+    if dpd == 0 and loan.delinquent:
+        loan.delinquent = False
+        fields.append("delinquent")
+    loan.save(update_fields=fields)
 
 
 # --------------------------------------------------------------------------- charge-off

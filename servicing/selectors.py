@@ -37,9 +37,10 @@ from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
 from lendcore.core.replica import using_replica
 from lendcore.core.sqlrows import execute
-from lendcore.finance.money import ZERO
+from lendcore.finance.money import ZERO, round_money
 
 from .accrual import loan_periods, projected_interest
+from .cob import config as cob_config
 from .engine import LoanBook
 from .errors import (
     ErrorCode,
@@ -51,6 +52,7 @@ from .errors import (
 from .filters import LoanFilter
 from .models import (
     BusinessDate,
+    ChargeOff,
     Fee,
     Installment,
     InstallmentStatus,
@@ -279,6 +281,13 @@ class LoanBalances:
     dpd: int
     next_due_date: date | None
     next_due_amount: Decimal
+
+    @property
+    def amount_to_cure(self) -> Decimal:
+        """What brings a past-due loan current: the past-due installments and the fees."""
+        if self.past_due_amount <= 0:
+            return ZERO
+        return self.past_due_amount + self.fees_balance
 
 
 def loan_balances(loan: Loan, *, on: date | None = None) -> LoanBalances:
@@ -549,3 +558,47 @@ def portfolio_summary() -> PortfolioSummary:
         delinquent_loans=sum(n for bucket, n in buckets.items() if bucket != "current"),
         loans_by_bucket=buckets,
     )
+
+
+# --------------------------------------------------------------------------- collections
+
+
+def loan_get(*, loan_id: int) -> Loan:
+    """The loan by id, for another app's service that has already checked who asks (404)."""
+    loan = Loan.objects.filter(pk=loan_id).first()
+    if loan is None:
+        raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
+    return loan
+
+
+def charge_off_get(*, charge_off_id: int | None) -> ChargeOff | None:
+    if charge_off_id is None:
+        return None
+    return ChargeOff.objects.filter(pk=charge_off_id).first()
+
+
+def loan_recoveries(*, loan_ids: list[int]) -> dict[int, Decimal]:
+    """What live payments after a charge-off (recoveries) brought in, by loan: one query."""
+    rows = (
+        Payment.objects.filter(loan_id__in=loan_ids, is_recovery=True, status=Payment.Status.POSTED)
+        .values("loan_id")
+        .annotate(total=Coalesce(Sum("amount"), ZERO))
+        .order_by()
+    )
+    # rounded: SQLite sums in floating point
+    return {row["loan_id"]: round_money(row["total"]) for row in rows}
+
+
+def loan_recovery_payments(*, loan_id: int) -> QuerySet[Payment]:
+    return Payment.objects.filter(loan_id=loan_id, is_recovery=True).order_by(
+        "effective_date", "pk"
+    )
+
+
+def loan_recovered(*, loan_id: int) -> Decimal:
+    return loan_recoveries(loan_ids=[loan_id]).get(loan_id, ZERO)
+
+
+def charge_off_candidate_dpd() -> int:
+    """Days past due at which close of business lists a loan as a charge-off candidate."""
+    return cob_config.charge_off_candidate_dpd()

@@ -104,20 +104,27 @@ POLICY: dict[str, tuple[Action, ...]] = {
         Action.CHARGE_OFF,
         Action.MANAGE_FEES,
     ),
-    # payments by phone and modifications within the collector's limits; no reversal
+    # payments by phone and modifications within the collector's limits; no reversal; a
+    # charge-off recommendation is servicing's charge-off request, which a manager decides
     Role.COLLECTOR: (
         *_STAFF,
         Action.READ_LOAN,
         Action.POST_PAYMENT,
         Action.MODIFY_LOAN,
+        Action.CHARGE_OFF,
         Action.WORK_COLLECTIONS,
     ),
-    # supervises the queues: works them and reassigns cases; no payments or modifications
+    # supervises the queues: works them (a recommendation too), reassigns cases, and is the
+    # second person of the workouts (approves hardship plans and charge-offs, never their
+    # own); no payments
     Role.COLLECTIONS_MANAGER: (
         *_STAFF,
         Action.READ_LOAN,
         Action.WORK_COLLECTIONS,
         Action.MANAGE_COLLECTIONS,
+        Action.CHARGE_OFF,
+        Action.APPROVE_MODIFICATION,
+        Action.APPROVE_CHARGE_OFF,
     ),
     # reads, never writes
     Role.AUDITOR: (*_STAFF, Action.READ_LOAN, Action.VIEW_AUDIT, Action.EXPORT_GL),

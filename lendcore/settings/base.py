@@ -328,6 +328,11 @@ SPECTACULAR_SETTINGS = {
         "ContactDirectionEnum": "collections_app.models.Contact.Direction",
         "ContactOutcomeEnum": "collections_app.models.Contact.Outcome",
         "PromiseStatusEnum": "collections_app.models.PromiseToPay.Status",
+        "HardshipPlanKindEnum": "collections_app.models.HardshipPlan.Kind",
+        "HardshipPlanStatusEnum": "collections_app.models.HardshipPlan.Status",
+        "ChargeOffRecommendationStatusEnum": (
+            "collections_app.models.ChargeOffRecommendation.Status"
+        ),
     },
 }
 

@@ -31,6 +31,7 @@ def loan_terms_for(
     first_due: date,
     n_periods: int,
     annual_rate: Decimal | None = None,
+    grace_periods: int = 0,
 ) -> LoanTerms:
     """Terms for re-scheduling the loan's remaining principal: its own amortization,
     interest method, day count and payment rounding (from the snapshot taken at boarding),
@@ -47,6 +48,7 @@ def loan_terms_for(
         interest_method=loan.interest_method,
         day_count=loan.day_count,
         payment_rounding=Decimal(snapshot.get("payment_rounding") or "0.01"),
+        grace_periods=grace_periods,
     )
 
 

@@ -98,6 +98,8 @@ class Modification(models.Model):
     remaining_term = models.PositiveIntegerField(null=True, blank=True)
     due_day = models.PositiveSmallIntegerField(null=True, blank=True)
     defer_installments = models.PositiveSmallIntegerField(default=0)
+    # The first installments of the new schedule bill interest only (a payment reduction).
+    interest_only_installments = models.PositiveSmallIntegerField(default=0)
     reason = models.CharField(max_length=255)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

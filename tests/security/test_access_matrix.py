@@ -227,6 +227,25 @@ RULES: dict[str, Rule] = {
     "api:collection-case-promises": staff(R.WORK_COLLECTIONS),
     # the borrower's own contact preferences (portal)
     "collections:portal-contact-preferences": Rule(BORROWER, BORROWER),
+    # --- collections workouts: collectors request and recommend, a second person decides;
+    # borrowers ask for a hardship plan in the portal only (the API is staff's)
+    "collections:staff-workouts": staff(R.MANAGE_COLLECTIONS),
+    "collections:staff-placement": staff(R.MANAGE_COLLECTIONS),
+    "collections:staff-plan-decide": staff(R.APPROVE_MODIFICATION),
+    "collections:staff-recommendation-decide": staff(R.APPROVE_CHARGE_OFF),
+    "collections:staff-case-workouts": staff(R.WORK_COLLECTIONS),
+    "collections:staff-case-hardship": staff(R.WORK_COLLECTIONS),
+    # work_collections and charge_off_loans: the roles holding one hold both
+    "collections:staff-case-recommend": staff(R.WORK_COLLECTIONS),
+    "collections:portal-hardship": Rule(OWN, OWN),
+    "api:loan-hardship-plans": staff(R.WORK_COLLECTIONS),
+    "api:hardship-plans": staff(R.WORK_COLLECTIONS),
+    "api:hardship-plan-approve": staff(R.APPROVE_MODIFICATION),
+    "api:hardship-plan-reject": staff(R.APPROVE_MODIFICATION),
+    "api:collection-case-recommend-charge-off": staff(R.WORK_COLLECTIONS),
+    "api:charge-off-recommendations": staff(R.WORK_COLLECTIONS),
+    "api:charge-off-recommendation-approve": staff(R.APPROVE_CHARGE_OFF),
+    "api:charge-off-recommendation-reject": staff(R.APPROVE_CHARGE_OFF),
 }
 # The admin site's own pages: its login page is public; the rest (every model's pages,
 # covered by each registered model's list, add and change page) is the admin role's.

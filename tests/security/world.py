@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from collections_app.models import CollectionCase
+from collections_app.models import ChargeOffRecommendation, CollectionCase, HardshipPlan
 from lendcore.accounts.demo import DEMO_PASSWORD
 from lendcore.accounts.roles import Role
 from lendcore.accounts.services import (
@@ -155,6 +155,23 @@ def world_build() -> World:
     case = CollectionCase.objects.create(
         loan=loan, opened_on=date(2026, 2, 1), bucket="1-29", reviewed_on=date(2026, 2, 1)
     )
+    collector = world.users[Role.COLLECTOR]
+    plan = HardshipPlan.objects.create(
+        loan=loan,
+        case=case,
+        kind="deferral",
+        months=2,
+        reason="matrix",
+        requested_by=collector,
+        requested_on=date(2026, 2, 1),
+    )
+    recommendation = ChargeOffRecommendation.objects.create(
+        case=case,
+        loan=loan,
+        reason="matrix",
+        recommended_by=collector,
+        recommended_on=date(2026, 2, 1),
+    )
 
     # A's own ids for its applicant, application and loan (the external-id lookups)
     for named in (applicant, application, loan):
@@ -180,6 +197,8 @@ def world_build() -> World:
         "origination:portal-invitation-token:token": invitation_token,
         "case_id": case.pk,
         "external_id": "a-1",
+        "plan_id": plan.pk,
+        "recommendation_id": recommendation.pk,
         # A's password reset link and a sign-up link (what anyone holding them reaches)
         "uidb64": urlsafe_base64_encode(force_bytes(user_a.pk)),
         "token": default_token_generator.make_token(user_a),

@@ -243,3 +243,27 @@ def test_the_old_action_endpoints_are_gone(agent_client, loan):
         agent_client.post(f"/api/v1/loans/{loan.pk}/charge-off/", {}, format="json").status_code
         == 404
     )
+
+
+def test_a_modification_cures_a_loan_that_is_past_due(agent_client, loan, business_date):
+    # Given a loan with two installments unpaid (first due 2026-02-01), 67 days late
+    from servicing.ledger import ledger_problems
+    from servicing.selectors import loan_balances
+
+    business_date(date(2026, 4, 9))
+    before = loan_balances(loan)
+    assert before.dpd == 67
+    assert before.past_due_amount > 0
+
+    # When it is modified (a longer term)
+    response = _modify(agent_client, loan, {"remaining_term": 24, "reason": "hardship"})
+
+    # Then it is current at once: the past-due principal is in the new schedule, nothing
+    # is due before today, days past due and bucket say so; the books still balance
+    assert response.status_code == 201, response.content
+    loan.refresh_from_db()
+    after = loan_balances(loan)
+    assert (after.dpd, after.past_due_amount) == (0, Decimal("0.00"))
+    assert (loan.dpd, loan.delinquency_bucket, loan.delinquent) == (0, "current", False)
+    assert loan.principal_balance == before.principal_balance
+    assert not ledger_problems()
