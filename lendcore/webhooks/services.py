@@ -80,9 +80,7 @@ def _url_checked(url: str) -> str:
 def _types_checked(event_types: list[str]) -> list[str]:
     unknown = [name for name in event_types if name not in EVENT_TYPES]
     if unknown or not event_types:
-        message = (
-            f"Unknown event types: {', '.join(unknown)}." if unknown else "Name one or more."
-        )
+        message = f"Unknown event types: {', '.join(unknown)}." if unknown else "Name one or more."
         raise WebhookInvalid.for_fields(
             {"event_types": [message]}, code=ErrorCode.UNKNOWN_EVENT_TYPE
         )
