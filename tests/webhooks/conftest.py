@@ -27,6 +27,9 @@ class Receiver:
     server: ThreadingHTTPServer
     script: list = field(default_factory=list)
     default: int = 200
+    # answer 500 to the first `fail_times` requests whose body holds `fail_body`
+    fail_body: bytes | None = None
+    fail_times: int = 0
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -50,6 +53,11 @@ def _handler(receiver_ref: list[Receiver]):
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
             answer = receiver.next_answer()
+            with receiver.lock:
+                if receiver.fail_body is not None and receiver.fail_body in body:
+                    if receiver.fail_times > 0:
+                        receiver.fail_times -= 1
+                        answer = 500
             if isinstance(answer, tuple):
                 time.sleep(answer[1])
                 answer = 200

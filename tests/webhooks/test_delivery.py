@@ -166,7 +166,7 @@ def test_dead_letter_after_the_last_attempt_then_redelivery(
 def test_order_is_kept_per_loan(admin_user, receiver, fast):
     # Given two events of loan 1 and one of loan 2; the first attempt (loan 1's first) fails
     _subscribe(admin_user, receiver)
-    receiver.script = [500]
+    receiver.fail_body, receiver.fail_times = b'"n":1', 1
     _emit(loan_id=1, n=1)
     _emit(loan_id=1, n=2)
     _emit(loan_id=2, n=3)
