@@ -54,10 +54,10 @@ def _handler(receiver_ref: list[Receiver]):
                 )
             answer = receiver.next_answer()
             with receiver.lock:
-                if receiver.fail_body is not None and receiver.fail_body in body:
-                    if receiver.fail_times > 0:
-                        receiver.fail_times -= 1
-                        answer = 500
+                failing = receiver.fail_body is not None and receiver.fail_body in body
+                if failing and receiver.fail_times > 0:
+                    receiver.fail_times -= 1
+                    answer = 500
             if isinstance(answer, tuple):
                 time.sleep(answer[1])
                 answer = 200
