@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from collections_app import selectors
 from collections_app.filters import MAX_ID
@@ -18,6 +17,7 @@ from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.api.fields import id_field
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.views import ApiView
 
 WORK = has_staff_permission(Action.WORK_COLLECTIONS)
 MANAGE = has_staff_permission(Action.MANAGE_COLLECTIONS)
@@ -89,7 +89,7 @@ def _detail(case: CollectionCase) -> dict:
     return body
 
 
-class CaseListApi(APIView):
+class CaseListApi(ApiView):
     permission_classes = [WORK]
     pagination_class = BoundedLimitOffsetPagination
 
@@ -101,7 +101,7 @@ class CaseListApi(APIView):
         return paginator.get_paginated_response(CaseOutput(page, many=True).data)
 
 
-class CaseDetailApi(APIView):
+class CaseDetailApi(ApiView):
     permission_classes = [WORK]
 
     @extend_schema(responses=CaseDetailOutput)
@@ -109,7 +109,7 @@ class CaseDetailApi(APIView):
         return Response(_detail(selectors.case_get(case_id=case_id)))
 
 
-class CaseAssignApi(APIView):
+class CaseAssignApi(ApiView):
     """Give an open case to a collector (409 for a case no longer open)."""
 
     permission_classes = [MANAGE]

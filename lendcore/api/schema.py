@@ -8,6 +8,8 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import permissions, serializers
 
+from lendcore.api.idempotency import IDEMPOTENCY_KEY_OPTIONAL
+from lendcore.api.views import Idempotency
 from lendcore.core.idempotency import HEADER as IDEMPOTENCY_HEADER
 
 
@@ -45,6 +47,18 @@ class AutoSchema(SpectacularAutoSchema):
         if "." in qualname:
             return qualname.replace(".", "").replace("Serializer", "")
         return super().get_serializer_name(serializer, direction)
+
+    def get_override_parameters(self) -> list[Any]:
+        """Adds the optional `Idempotency-Key` header to each unsafe operation that the base
+        view makes idempotent (`lendcore.api.views.ApiView`, `Idempotency.AUTO`)."""
+        parameters = list(super().get_override_parameters())
+        if (
+            self.method in _UNSAFE
+            and getattr(self.view, "idempotency", None) == Idempotency.AUTO
+            and not any(getattr(p, "name", None) == IDEMPOTENCY_HEADER for p in parameters)
+        ):
+            parameters.append(IDEMPOTENCY_KEY_OPTIONAL)
+        return parameters
 
     def _get_response_bodies(self, direction="response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

@@ -12,8 +12,10 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,6 +26,37 @@ from .sqlrows import insert_row
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+
+
+def key_lifetime() -> timedelta:
+    """How long a key is remembered (IDEMPOTENCY_KEY_TTL_HOURS, 24 by default): after it, the
+    same key is a new request, and `idempotency_keys_purge` (hourly) deletes the record."""
+    return timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+
+
+def keys_expired_delete(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Deletes the records older than the key lifetime, in batches (short locks); returns how
+    many."""
+    cutoff = (now or timezone.now()) - key_lifetime()
+    deleted = 0
+    while True:
+        ids = list(
+            IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[
+                :batch
+            ]
+        )
+        if not ids:
+            return deleted
+        deleted += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]
+
+
+def _forget_if_expired(scope: str, key: str) -> bool:
+    """A key older than its lifetime and not yet purged counts as new: its record goes."""
+    cutoff = timezone.now() - key_lifetime()
+    return (
+        IdempotencyRecord.objects.filter(scope=scope, key=key, created_at__lt=cutoff).delete()[0]
+        > 0
+    )
 
 
 class IdempotencyKeyReused(ApplicationError):
@@ -81,6 +114,10 @@ def idempotent_execute(
                 scope=scope, key=key, user_id=user_id, request_hash=fingerprint
             )
     except IntegrityError:
+        if _forget_if_expired(scope, key):
+            return idempotent_execute(
+                scope=scope, key=key, user_id=user_id, payload=payload, execute=execute
+            )
         return _replay(scope=scope, key=key, fingerprint=fingerprint, wait_seconds=wait_seconds)
 
     try:
@@ -178,11 +215,19 @@ def idempotent_execute_atomic(
             with transaction.atomic():
                 _record_done(scope, key, user_id, fingerprint, status, body)
         except IntegrityError:
+            if _forget_if_expired(scope, key):
+                return idempotent_execute_atomic(
+                    scope=scope, key=key, user_id=user_id, payload=payload, execute=execute
+                )
             return _replay(scope=scope, key=key, fingerprint=fingerprint, wait_seconds=wait_seconds)
         return IdempotentResponse(status=status, body=body, replayed=False)
     except IntegrityError:
         if not claim.taken:
             raise
+        if _forget_if_expired(scope, key):
+            return idempotent_execute_atomic(
+                scope=scope, key=key, user_id=user_id, payload=payload, execute=execute
+            )
         return _replay(scope=scope, key=key, fingerprint=fingerprint, wait_seconds=wait_seconds)
     if claim.answer is None:
         raise RuntimeError("idempotent_execute_atomic: execute did not record its answer")

@@ -26,6 +26,7 @@ class IdempotencyRecord(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]  # purge
         constraints = [
             models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique"),
             models.CheckConstraint(

@@ -12,9 +12,9 @@ from rest_framework.fields import empty
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework.views import APIView
 
 from lendcore.api.fields import decimal_field, money_field
+from lendcore.api.views import ApiView, Idempotency
 from lendcore.finance.dates import add_months
 from lendcore.finance.money import round_money
 
@@ -57,8 +57,11 @@ class _SiblingMixin:
             return None
 
 
-class QuoteApi(APIView):
+class QuoteApi(ApiView):
     """Payment, schedule and Truth in Lending figures (APR, finance charge) for loan terms."""
+
+    idempotency = Idempotency.NONE
+    idempotency_exempt_reason = "changes nothing: a calculation"
 
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
@@ -200,8 +203,11 @@ class QuoteApi(APIView):
         return Response(self.OutputSerializer(quote).data)
 
 
-class AprApi(APIView):
+class AprApi(ApiView):
     """Regulation Z Appendix J annual percentage rate of a payment stream."""
+
+    idempotency = Idempotency.NONE
+    idempotency_exempt_reason = "changes nothing: a calculation"
 
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]

@@ -27,6 +27,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # How long a borrower has to accept staff's invitation to an application in their name.
 BORROWER_INVITATION_DAYS = env.int("BORROWER_INVITATION_DAYS", default=14)
+# How long an API Idempotency-Key is remembered; an hourly task purges older ones.
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
 # Personal data at rest (lendcore/core/crypto.py): a ring of Fernet keys, newest first.
 # Unset: a key file outside the repository, created on first use. Production requires the keys.

@@ -6,13 +6,13 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework.views import APIView
 
 from lendcore.accounts.models import ApiToken
 from lendcore.accounts.permissions import TokenAuthentication
 from lendcore.accounts.services import api_token_issue, api_token_revoke
 from lendcore.accounts.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPE_LABELS, TokenScope
 from lendcore.accounts.two_factor import ENROL, REQUIRED, two_factor_needed, user_code_valid
+from lendcore.api.views import ApiView, Idempotency
 from lendcore.errors import ApplicationError, Conflict, ValidationFailed
 
 
@@ -28,9 +28,14 @@ class TokenOutputSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class TokenObtainApi(APIView):
+class TokenObtainApi(ApiView):
     """Exchange a username and password for a new API token (`Authorization: Token <key>`),
     limited to a scope and valid for a number of days."""
+
+    idempotency = Idempotency.NONE
+    idempotency_exempt_reason = (
+        "a stored answer would keep the token's secret in clear; a retry gets a second token"
+    )
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -94,7 +99,7 @@ class TokenObtainApi(APIView):
         return Response(TokenOutputSerializer(body).data)
 
 
-class TokenRevokeApi(APIView):
+class TokenRevokeApi(ApiView):
     """Revoke the token this request is made with (an integration's "sign out")."""
 
     authentication_classes = [TokenAuthentication]

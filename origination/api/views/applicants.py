@@ -8,13 +8,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.models import Borrower
 from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.api.fields import id_field, money_field
+from lendcore.api.views import ApiView, Idempotency
 from origination import selectors, services
 from origination.api.views._common import CENT, ZERO, borrower_or_manager, parse, staff_may_manage
 from origination.errors import ValidationFailed
@@ -69,7 +69,7 @@ class ApplicantOutput(serializers.ModelSerializer):
         return dict(InvitationOutput(invitation).data) if invitation is not None else None
 
 
-class ApplicantCreateApi(APIView):
+class ApplicantCreateApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     class InputSerializer(serializers.Serializer):
@@ -129,7 +129,7 @@ class ApplicantCreateApi(APIView):
         return Response(ApplicantOutput(applicant).data, status=status.HTTP_201_CREATED)
 
 
-class ApplicantDetailApi(APIView):
+class ApplicantDetailApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     @extend_schema(responses=ApplicantOutput)
@@ -138,7 +138,10 @@ class ApplicantDetailApi(APIView):
         return Response(ApplicantOutput(applicant).data)
 
 
-class ApplicantSsnRevealApi(APIView):
+class ApplicantSsnRevealApi(ApiView):
+    idempotency = Idempotency.NONE
+    idempotency_exempt_reason = "an audited read: a stored answer would keep the SSN in clear"
+
     permission_classes = [has_staff_permission("reveal_ssn")]
 
     class OutputSerializer(serializers.Serializer):

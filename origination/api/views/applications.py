@@ -14,7 +14,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
 from lendcore.accounts.roles import Action
@@ -23,6 +22,7 @@ from lendcore.api.fields import decimal_field, id_field, money_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.query import query_params_strict
+from lendcore.api.views import ApiView, Idempotency
 from lendcore.quotes.services import FREQUENCIES
 from origination import selectors, services
 from origination.api.views._common import (
@@ -197,7 +197,7 @@ _ONE_STATUS = "|".join(Application.Status.values)
 _STATUS_LIST = rf"^(?:{_ONE_STATUS})(?:,(?:{_ONE_STATUS}))*$"
 
 
-class ApplicationListCreateApi(APIView):
+class ApplicationListCreateApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     pagination_class = BoundedLimitOffsetPagination
@@ -309,7 +309,7 @@ class ApplicationListCreateApi(APIView):
         )
 
 
-class ApplicationDetailApi(APIView):
+class ApplicationDetailApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     @extend_schema(responses=ApplicationDetailOutput)
@@ -317,7 +317,7 @@ class ApplicationDetailApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
-class ApplicationEventsApi(APIView):
+class ApplicationEventsApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     class OutputSerializer(serializers.ModelSerializer):
@@ -332,7 +332,7 @@ class ApplicationEventsApi(APIView):
         return Response(self.OutputSerializer(events, many=True).data)
 
 
-class ApplicationSubmitApi(APIView):
+class ApplicationSubmitApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     @extend_schema(request=None, responses=ApplicationDetailOutput)
@@ -343,7 +343,7 @@ class ApplicationSubmitApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
-class ApplicationWithdrawApi(APIView):
+class ApplicationWithdrawApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     class InputSerializer(serializers.Serializer):
@@ -360,7 +360,7 @@ class ApplicationWithdrawApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
-class ApplicationApproveApi(APIView):
+class ApplicationApproveApi(ApiView):
     permission_classes = [has_staff_permission("underwrite_applications")]
 
     class InputSerializer(serializers.Serializer):
@@ -425,7 +425,7 @@ class DeclineReasonField(serializers.JSONField):
         raise serializers.ValidationError("Each reason is a text or {code, text}.")
 
 
-class ApplicationDeclineApi(APIView):
+class ApplicationDeclineApi(ApiView):
     permission_classes = [has_staff_permission("underwrite_applications")]
 
     class InputSerializer(serializers.Serializer):
@@ -441,7 +441,7 @@ class ApplicationDeclineApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
-class ApplicationDisbursementAccountApi(APIView):
+class ApplicationDisbursementAccountApi(ApiView):
     """Record where the loan is paid out: the borrower until they accept (a change after
     acceptance reopens the offer), staff only before the offer is made."""
 
@@ -461,7 +461,7 @@ class ApplicationDisbursementAccountApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
-class ApplicationAcceptOfferApi(APIView):
+class ApplicationAcceptOfferApi(ApiView):
     """The borrower accepts and signs. Staff accepting on the borrower's behalf need the
     `accept_on_behalf` permission (409 otherwise); it is audited."""
 
@@ -488,7 +488,9 @@ class ApplicationAcceptOfferApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
-class ApplicationDisburseApi(APIView):
+class ApplicationDisburseApi(ApiView):
+    idempotency = Idempotency.OWN
+
     permission_classes = [has_staff_permission("disburse_loans")]
 
     class InputSerializer(serializers.Serializer):
@@ -527,7 +529,7 @@ class ApplicationDisburseApi(APIView):
         )
 
 
-class ApplicationDecisionApi(APIView):
+class ApplicationDecisionApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     @extend_schema(responses=DecisionOutput)
@@ -539,7 +541,7 @@ class ApplicationDecisionApi(APIView):
         return Response(decision_data(request, decision))
 
 
-class ApplicationOfferApi(APIView):
+class ApplicationOfferApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     @extend_schema(responses=OfferOutput)

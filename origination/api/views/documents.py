@@ -9,10 +9,10 @@ from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.views import ApiView
 from origination import selectors, services
 from origination.api.views._common import borrower_or_manager, owner_or_staff, parse
 from origination.api.views.applications import ApplicationDetailOutput, application_detail_data
@@ -37,7 +37,7 @@ class DocumentOutput(serializers.ModelSerializer):
         ]
 
 
-class ApplicationDocumentsApi(APIView):
+class ApplicationDocumentsApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
     parser_classes = [MultiPartParser]  # a file needs multipart; nothing else carries one
 
@@ -65,7 +65,7 @@ class ApplicationDocumentsApi(APIView):
         return Response(DocumentOutput(document).data, status=status.HTTP_201_CREATED)
 
 
-class ApplicationDocumentsRequestApi(APIView):
+class ApplicationDocumentsRequestApi(ApiView):
     permission_classes = [has_staff_permission("manage_applications")]
 
     class InputSerializer(serializers.Serializer):
@@ -86,7 +86,7 @@ class ApplicationDocumentsRequestApi(APIView):
         return Response(application_detail_data(request, application_id))
 
 
-class DocumentDownloadApi(APIView):
+class DocumentDownloadApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS, Action.READ_LOAN)]
 
     @extend_schema(
@@ -110,7 +110,7 @@ class DocumentDownloadApi(APIView):
         return response
 
 
-class DocumentReviewApi(APIView):
+class DocumentReviewApi(ApiView):
     permission_classes = [has_staff_permission("manage_applications")]
 
     class InputSerializer(serializers.Serializer):

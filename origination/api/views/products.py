@@ -8,9 +8,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.api.fields import money_field
+from lendcore.api.views import ApiView
 from origination import selectors, services
 from origination.api.views._common import CENT, has_perm_code, parse, require
 from origination.errors import NotFound
@@ -36,7 +36,7 @@ class ProductVersionOutput(serializers.ModelSerializer):
         fields = ["version", *services.PRODUCT_TERM_FIELDS]
 
 
-class ProductListCreateApi(APIView):
+class ProductListCreateApi(ApiView):
     class InputSerializer(serializers.ModelSerializer):
         code = serializers.CharField(max_length=32)
         name = serializers.CharField(max_length=200)
@@ -68,7 +68,7 @@ class ProductListCreateApi(APIView):
         return Response(ProductOutput(product).data, status=status.HTTP_201_CREATED)
 
 
-class ProductDetailApi(APIView):
+class ProductDetailApi(ApiView):
     @extend_schema(responses=ProductOutput)
     def get(self, request: Request, product_id: int) -> Response:
         product = selectors.product_get(product_id=product_id)

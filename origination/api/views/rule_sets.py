@@ -9,11 +9,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.roles import Action
 from lendcore.api.fields import id_field
 from lendcore.api.query import query_params_strict
+from lendcore.api.views import ApiView, Idempotency
 from origination import selectors, services
 from origination.api.views._common import has_perm_code, parse, require
 from origination.errors import PermissionDenied, ValidationFailed
@@ -62,7 +62,7 @@ def _rule_sets_read(user: Any) -> None:
         raise PermissionDenied("Rule sets are for staff who manage products.")
 
 
-class RuleSetListCreateApi(APIView):
+class RuleSetListCreateApi(ApiView):
     class FilterSerializer(serializers.Serializer):
         product = id_field(required=False, allow_null=True, default=None)
 
@@ -95,14 +95,19 @@ class RuleSetListCreateApi(APIView):
         return Response(RuleSetOutput(rule_set).data, status=status.HTTP_201_CREATED)
 
 
-class RuleSetDetailApi(APIView):
+class RuleSetDetailApi(ApiView):
     @extend_schema(responses=RuleSetOutput)
     def get(self, request: Request, rule_set_id: int) -> Response:
         _rule_sets_read(request.user)
         return Response(RuleSetOutput(selectors.rule_set_get(rule_set_id=rule_set_id)).data)
 
 
-class RuleSetBacktestApi(APIView):
+class RuleSetBacktestApi(ApiView):
+    idempotency = Idempotency.NONE
+    idempotency_exempt_reason = (
+        "changes nothing: it replays a rule set over past applications and reports"
+    )
+
     class InputSerializer(serializers.Serializer):
         limit = serializers.IntegerField(min_value=1, max_value=10_000, default=500)
 
@@ -124,7 +129,7 @@ class RuleSetBacktestApi(APIView):
         return Response(self.OutputSerializer(asdict(result)).data)
 
 
-class RuleSetActivateApi(APIView):
+class RuleSetActivateApi(ApiView):
     @extend_schema(request=None, responses=RuleSetOutput)
     def post(self, request: Request, rule_set_id: int) -> Response:
         require(request.user, "manage_products")

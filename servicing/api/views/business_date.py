@@ -9,9 +9,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.roles import Action
+from lendcore.api.views import ApiView
 from servicing import selectors, services
 
 from .common import (
@@ -20,7 +20,7 @@ from .common import (
 )
 
 
-class BusinessDateApi(APIView):
+class BusinessDateApi(ApiView):
     @extend_schema_serializer(component_name="BusinessDateInput")
     class Input(serializers.Serializer):
         business_date = serializers.DateField()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.views import ApiView
 from servicing import selectors, services
 from servicing.models import ChargeOff, Loan
 
@@ -49,7 +49,7 @@ def _response(charge_off: ChargeOff, loan: Loan, code: int) -> Response:
 
 
 @extend_schema(request=ChargeOffInput, responses={202: ChargeOffOutput})
-class ChargeOffRequestApi(APIView):
+class ChargeOffRequestApi(ApiView):
     """Ask for the loan to be charged off; another person approves it."""
 
     permission_classes = [has_staff_permission(Action.CHARGE_OFF)]
@@ -63,7 +63,7 @@ class ChargeOffRequestApi(APIView):
         return _response(charge_off, loan, status.HTTP_202_ACCEPTED)
 
 
-class _ChargeOffDecideApi(APIView):
+class _ChargeOffDecideApi(ApiView):
     permission_classes = [APPROVER]
     approve: bool
 
@@ -91,7 +91,7 @@ class ChargeOffRejectApi(_ChargeOffDecideApi):
 
 
 @extend_schema(request=ChargeOffInput, responses=ChargeOffOutput)
-class ChargeOffUndoApi(APIView):
+class ChargeOffUndoApi(ApiView):
     """Reverse an approved charge-off (refused while recoveries stand)."""
 
     permission_classes = [APPROVER]

@@ -7,11 +7,11 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.views import ApiView
 from lendcore.errors import NotFound, UpstreamUnavailable
 from servicing.cob import selectors as cob_selectors
 from servicing.cob.runner import CobDispatchError, cob_run_start
@@ -60,7 +60,7 @@ class CobRunDetailOutput(CobRunOutput):
     partitions = CobPartitionOutput(many=True, source="partitions.all")
 
 
-class CobRunListCreateApi(APIView):
+class CobRunListCreateApi(ApiView):
     permission_classes = [RUN_PERMISSION]
     pagination_class = BoundedLimitOffsetPagination
 
@@ -91,7 +91,7 @@ class CobRunListCreateApi(APIView):
         return Response(CobRunOutput(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class CobRunDetailApi(APIView):
+class CobRunDetailApi(ApiView):
     permission_classes = [RUN_PERMISSION]
 
     @extend_schema(responses=CobRunDetailOutput)

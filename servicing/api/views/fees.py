@@ -9,11 +9,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.api.fields import money_field
+from lendcore.api.views import ApiView
 from lendcore.finance.money import CENT
 from servicing import selectors, services
 from servicing.models import Fee
@@ -26,7 +26,7 @@ from .common import (
 )
 
 
-class LoanFeesApi(APIView):
+class LoanFeesApi(ApiView):
     permission_classes = [CanReadLoans]
 
     @extend_schema_serializer(component_name="LoanFeesInput")
@@ -55,7 +55,7 @@ class LoanFeesApi(APIView):
         return Response(FeeOutput(fee).data, status=status.HTTP_201_CREATED)
 
 
-class FeeWaiveApi(APIView):
+class FeeWaiveApi(ApiView):
     permission_classes = [has_staff_permission(Action.MANAGE_FEES)]
 
     @extend_schema_serializer(component_name="FeeWaiveInput")

@@ -13,10 +13,10 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action as PolicyAction
+from lendcore.api.views import ApiView
 from lendcore.core.audit import Action, audit_record
 from lendcore.core.csv_export import csv_write
 from servicing import selectors
@@ -58,7 +58,7 @@ def gl_csv_rows(lines: Iterable[JournalLine]) -> Iterator[list[Any]]:
         ]
 
 
-class GlExportApi(APIView):
+class GlExportApi(ApiView):
     permission_classes = [IsAuthenticated, has_staff_permission(PolicyAction.EXPORT_GL)]
 
     @extend_schema(

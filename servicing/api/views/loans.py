@@ -14,11 +14,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.views import ApiView
 from servicing import selectors
 from servicing.filters import DPD_MAX, MAX_ID
 from servicing.models import Installment, Loan
@@ -54,7 +54,7 @@ LOAN_FILTER_PARAMETERS = [
 ]
 
 
-class LoanListApi(APIView):
+class LoanListApi(ApiView):
     permission_classes = [CanReadLoans]
 
     pagination_class = BoundedLimitOffsetPagination
@@ -71,7 +71,7 @@ class LoanListApi(APIView):
         )
 
 
-class LoanDetailApi(APIView):
+class LoanDetailApi(ApiView):
     permission_classes = [CanReadLoans]
 
     @extend_schema(responses=LoanDetailOutput)
@@ -80,7 +80,7 @@ class LoanDetailApi(APIView):
         return Response(loan_body(loan, selectors.loan_balances(loan)))
 
 
-class LoanScheduleApi(APIView):
+class LoanScheduleApi(ApiView):
     permission_classes = [CanReadLoans]
 
     @extend_schema_serializer(component_name="LoanScheduleOutput")
@@ -132,7 +132,7 @@ class LoanScheduleApi(APIView):
         )
 
 
-class LoanTransactionsApi(APIView):
+class LoanTransactionsApi(ApiView):
     permission_classes = [CanReadLoans]
 
     @extend_schema_serializer(component_name="LoanTransactionsOutput")
@@ -152,7 +152,7 @@ class LoanTransactionsApi(APIView):
         return Response({"results": self.Output(rows, many=True).data})
 
 
-class LoanJournalApi(APIView):
+class LoanJournalApi(ApiView):
     permission_classes = [has_staff_permission(Action.READ_LOAN)]
     pagination_class = BoundedLimitOffsetPagination
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.views import ApiView
 from servicing import selectors, services
 from servicing.models import Modification
 
@@ -34,7 +34,7 @@ def _body(modification: Modification) -> dict:
     }
 
 
-class ModificationRequestApi(APIView):
+class ModificationRequestApi(ApiView):
     """201 with the new schedule version when applied at once; 202 when it waits for a
     second person's approval (above the approval limit, or beyond the requester's role
     limits: `SERVICING_MODIFICATION_LIMITS`)."""
@@ -74,7 +74,7 @@ class ModificationDecideInput(serializers.Serializer):
     reason = serializers.CharField(max_length=255)
 
 
-class _ModificationDecideApi(APIView):
+class _ModificationDecideApi(ApiView):
     permission_classes = [has_staff_permission(Action.APPROVE_MODIFICATION)]
     approve: bool
 

@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import CanReadLoans, TokenAuthentication, has_staff_permission
 from lendcore.accounts.roles import Action
@@ -27,6 +26,7 @@ from lendcore.api.idempotency import (
     idempotent_response_atomic,
 )
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.views import ApiView, Idempotency
 from lendcore.finance.money import CENT
 from servicing import rail_payments, selectors, services
 from servicing.errors import ServicingValidationError
@@ -81,10 +81,12 @@ def _fingerprint_payload(data: Any) -> Any:
     return data
 
 
-class PaymentCreateApi(APIView):
+class PaymentCreateApi(ApiView):
     """Staff post a payment received (201, the posted payment). A borrower asks for a
     one-time debit of their bank account or debit card through the payment rail (202, the
     pending payment): close of business sends it and posts it once it settles."""
+
+    idempotency = Idempotency.OWN
 
     permission_classes = [CanReadLoans]
 
@@ -202,7 +204,7 @@ class PaymentCreateApi(APIView):
         )
 
 
-class LoanPaymentRequestsApi(APIView):
+class LoanPaymentRequestsApi(ApiView):
     """The loan's one-time payments through the rail (any status), newest first."""
 
     permission_classes = [CanReadLoans]
@@ -220,9 +222,11 @@ class LoanPaymentRequestsApi(APIView):
         return paginator.get_paginated_response(PaymentRequestOutput(rows, many=True).data)
 
 
-class PaymentRequestCancelApi(APIView):
+class PaymentRequestCancelApi(ApiView):
     """Cancel a one-time payment not sent yet (the loan's borrower, or staff with
     service_loans); 409 once close of business sent it."""
+
+    idempotency = Idempotency.OWN
 
     permission_classes = [CanReadLoans]
 
@@ -252,7 +256,9 @@ class PaymentRequestCancelApi(APIView):
         )
 
 
-class PaymentReverseApi(APIView):
+class PaymentReverseApi(ApiView):
+    idempotency = Idempotency.OWN
+
     permission_classes = [has_staff_permission(Action.REVERSE_PAYMENT)]
 
     @extend_schema_serializer(component_name="PaymentReverseInput")

@@ -12,9 +12,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import CanReadLoans
+from lendcore.api.views import ApiView
 from servicing import selectors
 from servicing.errors import ErrorCode, ServicingValidationError
 
@@ -38,7 +38,7 @@ class PayoffQuoteOutput(serializers.Serializer):
     per_diem = money_out()
 
 
-class PayoffQuoteApi(APIView):
+class PayoffQuoteApi(ApiView):
     permission_classes = [CanReadLoans]
     extra_error_codes = ("409",)  # a loan paid off or charged off has nothing to pay off
 

@@ -10,9 +10,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import CanReadLoans
+from lendcore.api.views import ApiView
 from servicing import selectors
 from servicing.errors import ServicingValidationError
 
@@ -37,7 +37,7 @@ class StatementOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class LoanStatementsApi(APIView):
+class LoanStatementsApi(ApiView):
     permission_classes = [CanReadLoans]
 
     @extend_schema(
@@ -49,7 +49,7 @@ class LoanStatementsApi(APIView):
         return Response({"results": StatementOutput(rows, many=True).data})
 
 
-class StatementDownloadApi(APIView):
+class StatementDownloadApi(ApiView):
     permission_classes = [CanReadLoans]
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})

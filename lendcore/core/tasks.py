@@ -1,0 +1,13 @@
+"""Housekeeping tasks of the core (scheduled by django-celery-beat, see the migrations)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from lendcore.core.idempotency import keys_expired_delete
+
+
+@shared_task(name="lendcore.core.tasks.idempotency_keys_purge")
+def idempotency_keys_purge() -> int:
+    """Deletes the Idempotency-Key records past their lifetime (idempotent: run it any time)."""
+    return keys_expired_delete()
