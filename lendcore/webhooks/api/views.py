@@ -1,6 +1,8 @@
 """Webhook subscriptions and deliveries over the API: admins only (`manage_webhooks`).
 
-The secret is answered once, when it is made (create, rotate-secret); reads never show it.
+The secret is answered once, when it is made (create, rotate-secret: exempt from the
+Idempotency-Key, as token issue is, so that no stored answer keeps it); reads never show it.
+The other changes (PATCH, DELETE, redeliver) take the key through `ApiView`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,11 @@ from datetime import timedelta
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.idempotency import IDEMPOTENCY_KEY_OPTIONAL, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.views import ApiView, Idempotency
 from lendcore.webhooks import selectors, services
 from lendcore.webhooks.events import EVENT_TYPES
 from lendcore.webhooks.models import WebhookDelivery
@@ -93,7 +94,12 @@ def _with_secret(subscription, secret: str) -> dict:
     return {**SubscriptionOutput(subscription).data, "secret": secret}
 
 
-class SubscriptionListApi(APIView):
+class SubscriptionListApi(ApiView):
+    # the answer holds the signing secret: it must not be kept in the idempotency record
+    idempotency = Idempotency.NONE
+    idempotency_exempt_reason = (
+        "a stored answer would keep the webhook secret in clear; a retry makes another"
+    )
     permission_classes = [WEBHOOK_PERMISSION]
     pagination_class = BoundedLimitOffsetPagination
 
@@ -110,33 +116,20 @@ class SubscriptionListApi(APIView):
         page = paginator.paginate_queryset(selectors.subscriptions_list(), request, view=self)
         return paginator.get_paginated_response(SubscriptionOutput(page, many=True).data)
 
-    @extend_schema(
-        request=Input,
-        responses={201: SubscriptionSecretOutput},
-        parameters=[IDEMPOTENCY_KEY_OPTIONAL],
-    )
+    @extend_schema(request=Input, responses={201: SubscriptionSecretOutput})
     def post(self, request):
-        def execute():
-            data = _parse(self.Input, request.data)
-            subscription, secret = services.subscription_create(
-                url=data["url"],
-                event_types=data["event_types"],
-                description=data["description"],
-                secret=data.get("secret"),
-                acting_user=request.user,
-            )
-            return status.HTTP_201_CREATED, _with_secret(subscription, secret)
-
-        return idempotent_response(
-            request,
-            scope="webhooks.subscription_create",
-            payload=request.data,
-            execute=execute,
-            required=False,
+        data = _parse(self.Input, request.data)
+        subscription, secret = services.subscription_create(
+            url=data["url"],
+            event_types=data["event_types"],
+            description=data["description"],
+            secret=data.get("secret"),
+            acting_user=request.user,
         )
+        return Response(_with_secret(subscription, secret), status=status.HTTP_201_CREATED)
 
 
-class SubscriptionDetailApi(APIView):
+class SubscriptionDetailApi(ApiView):
     permission_classes = [WEBHOOK_PERMISSION]
 
     @extend_schema_serializer(component_name="WebhookSubscriptionPatch")
@@ -169,7 +162,12 @@ class SubscriptionDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SubscriptionRotateSecretApi(APIView):
+class SubscriptionRotateSecretApi(ApiView):
+    # the answer holds the signing secret: it must not be kept in the idempotency record
+    idempotency = Idempotency.NONE
+    idempotency_exempt_reason = (
+        "a stored answer would keep the webhook secret in clear; a retry makes another"
+    )
     permission_classes = [WEBHOOK_PERMISSION]
 
     @extend_schema_serializer(component_name="WebhookSecretRotateInput")
@@ -182,33 +180,21 @@ class SubscriptionRotateSecretApi(APIView):
             help_text="How long the old secret keeps signing too (default: the setting).",
         )
 
-    @extend_schema(
-        request=Input, responses=SubscriptionSecretOutput, parameters=[IDEMPOTENCY_KEY_OPTIONAL]
-    )
+    @extend_schema(request=Input, responses=SubscriptionSecretOutput)
     def post(self, request, subscription_id: int):
         subscription = selectors.subscription_get(subscription_id=subscription_id)
-
-        def execute():
-            data = _parse(self.Input, request.data)
-            hours = data.get("overlap_hours")
-            secret = services.subscription_secret_rotate(
-                subscription=subscription,
-                acting_user=request.user,
-                secret=data.get("secret"),
-                overlap=None if hours is None else timedelta(hours=hours),
-            )
-            return status.HTTP_200_OK, _with_secret(subscription, secret)
-
-        return idempotent_response(
-            request,
-            scope=f"webhooks.secret_rotate:{subscription.pk}",
-            payload=request.data,
-            execute=execute,
-            required=False,
+        data = _parse(self.Input, request.data)
+        hours = data.get("overlap_hours")
+        secret = services.subscription_secret_rotate(
+            subscription=subscription,
+            acting_user=request.user,
+            secret=data.get("secret"),
+            overlap=None if hours is None else timedelta(hours=hours),
         )
+        return Response(_with_secret(subscription, secret))
 
 
-class DeliveryListApi(APIView):
+class DeliveryListApi(ApiView):
     permission_classes = [WEBHOOK_PERMISSION]
     pagination_class = BoundedLimitOffsetPagination
 
@@ -233,7 +219,7 @@ class DeliveryListApi(APIView):
         return paginator.get_paginated_response(DeliveryOutput(page, many=True).data)
 
 
-class DeliveryDetailApi(APIView):
+class DeliveryDetailApi(ApiView):
     permission_classes = [WEBHOOK_PERMISSION]
 
     @extend_schema(responses=DeliveryDetailOutput)
@@ -241,22 +227,12 @@ class DeliveryDetailApi(APIView):
         return Response(DeliveryDetailOutput(selectors.delivery_get(delivery_id=delivery_id)).data)
 
 
-class DeliveryRedeliverApi(APIView):
+class DeliveryRedeliverApi(ApiView):
     permission_classes = [WEBHOOK_PERMISSION]
 
-    @extend_schema(request=None, responses=DeliveryOutput, parameters=[IDEMPOTENCY_KEY_OPTIONAL])
+    @extend_schema(request=None, responses={202: DeliveryOutput})
     def post(self, request, delivery_id: int):
         delivery = selectors.delivery_get(delivery_id=delivery_id)
-
-        def execute():
-            redelivered = services.delivery_redeliver(delivery=delivery, acting_user=request.user)
-            redelivered.event = delivery.event
-            return status.HTTP_202_ACCEPTED, DeliveryOutput(redelivered).data
-
-        return idempotent_response(
-            request,
-            scope=f"webhooks.redeliver:{delivery.pk}",
-            payload=request.data,
-            execute=execute,
-            required=False,
-        )
+        redelivered = services.delivery_redeliver(delivery=delivery, acting_user=request.user)
+        redelivered.event = delivery.event
+        return Response(DeliveryOutput(redelivered).data, status=status.HTTP_202_ACCEPTED)
