@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("origination.urls")),
     path("", include("servicing.urls")),
     path("", include("collections_app.urls")),
+    path("", include("lendcore.webhooks.urls")),
     path("", include("lendcore.web.urls")),
 ]

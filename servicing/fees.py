@@ -14,6 +14,7 @@ from django.db.models import Sum
 
 from lendcore.core.sqlrows import update_many
 from lendcore.finance.money import ZERO
+from lendcore.webhooks.outbox import events_emit_many
 
 from . import calculations
 from .engine import LoanBook
@@ -36,6 +37,7 @@ from .models import (
 from .selectors import business_date_get
 from .validation import actor as _actor
 from .validation import money_validate
+from .webhook_events import loan_event
 
 
 def fee_assess_in_book(
@@ -81,6 +83,7 @@ def fee_assess_in_book(
         business_date=book.business_date,
         actor=_actor(book.acting_user),
     )
+    loan_event("fee.assessed", loan, fee_id=fee.pk, kind=kind, amount=amount, assessed_on=on)
     return fee
 
 
@@ -310,6 +313,21 @@ def late_fees_charge(*, installments, day: date, business_date: date) -> list[in
     )
     # The loans are locked by the caller: their fee balances, as read, plus the fees.
     loans = {inst.loan_id: inst.loan for inst, _ in todo}
+    events_emit_many(  # the webhooks' fee.assessed, as COB's statement writes them
+        (
+            "fee.assessed",
+            fee.loan_id,
+            {
+                "loan_id": fee.loan_id,
+                "loan_number": loans[fee.loan_id].loan_number,
+                "fee_id": fee.pk,
+                "kind": Fee.Kind.LATE,
+                "amount": str(fee.amount),
+                "assessed_on": day,
+            },
+        )
+        for fee in fees
+    )
     for inst, amount in todo:
         loans[inst.loan_id].fees_balance += amount
     update_many(list(loans.values()), ["fees_balance"])

@@ -47,6 +47,7 @@ from .modification_limits import within_role_limits
 from .selectors import business_date_get
 from .validation import actor as _actor
 from .validation import permission_require
+from .webhook_events import loan_event
 
 # A re-scheduled loan whose last installment is this far (a share of the installment) from
 # the others does not amortize: the installment barely covers a period's interest.
@@ -350,6 +351,16 @@ def _modification_apply(
         error=LoanStateConflict,
         business_date=bd,
     )
+    loan_event(
+        "loan.modified",
+        loan,
+        modification_id=modification.pk,
+        annual_rate=modification.annual_rate,
+        remaining_term=modification.remaining_term,
+        due_day=modification.due_day,
+        defer_installments=modification.defer_installments,
+        effective_date=bd,
+    )
 
 
 def _arrears_cancel(book: LoanBook, *, kept: int) -> None:
@@ -496,6 +507,15 @@ def charge_off_decide(*, loan: Loan, approve: bool, reason: str, acting_user) ->
         business_date=bd,
     )
     book.save()
+    loan_event(
+        "loan.charged_off",
+        loan,
+        charge_off_id=charge_off.pk,
+        principal=principal,
+        interest=interest,
+        fees=fees,
+        charged_off_on=bd,
+    )
     return charge_off
 
 

@@ -51,6 +51,7 @@ from .selectors import loans_visible_to
 from .services import fee_assess, payment_post
 from .validation import actor as _actor
 from .validation import money_validate
+from .webhook_events import loan_event
 
 Status = RailTransfer.Status
 
@@ -268,6 +269,14 @@ def payment_request_create(
         acting_user=acting_user,
         reason=f"{_describe(transfer)} requested",
     ).save(force_insert=True)
+    loan_event(
+        "payment.pending",
+        loan,
+        payment_request_id=transfer.pk,
+        amount=amount,
+        method=method,
+        requested_on=bd,
+    )
     if on_created is not None:
         on_created(transfer)
     return transfer
@@ -456,7 +465,7 @@ def _post(transfer: RailTransfer, on: date) -> str:
         )
     except ApplicationError as error:  # not postable (paid off, dated too far back, ...)
         with transaction.atomic():
-            loan_lock(loan_id=transfer.loan_id)
+            loan = loan_lock(loan_id=transfer.loan_id)
             failed = RailTransfer.objects.filter(pk=transfer.pk, status=Status.PENDING).update(
                 status=Status.FAILED, error=error.message
             )
@@ -469,6 +478,14 @@ def _post(transfer: RailTransfer, on: date) -> str:
                     acting_user=None,
                     reason=f"{_describe(transfer)} settled but not posted: {error.message}",
                 ).save(force_insert=True)
+                loan_event(
+                    "payment.returned",
+                    loan,
+                    payment_request_id=transfer.pk,
+                    amount=transfer.amount,
+                    status=Status.FAILED,
+                    reason=error.message,
+                )
         return "failed"
     return "settled"
 
@@ -492,6 +509,14 @@ def _return(transfer: RailTransfer, return_code: str, on: date) -> int:
             acting_user=None,
             reason=f"{_describe(transfer)} returned ({return_code})",
         ).save(force_insert=True)
+        loan_event(
+            "payment.returned",
+            loan,
+            payment_request_id=transfer.pk,
+            amount=transfer.amount,
+            status=Status.RETURNED,
+            return_code=return_code,
+        )
         if loan.nsf_fee > 0 and loan.status == Loan.Status.ACTIVE:
             fee_assess(
                 loan=loan,

@@ -59,6 +59,7 @@ class Action(StrEnum):
     SET_BUSINESS_DATE = "manage_business_date"
     RUN_COB = "run_close_of_business"
     VIEW_AUDIT = "view_audit"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 # codename -> human name (the admin shows these on the groups' page).
@@ -85,6 +86,7 @@ _PERMISSION_NAMES: dict[Action, str] = {
     Action.MODIFY_LOAN: "Can modify a loan (beyond the role's limits it waits for approval)",
     Action.CHARGE_OFF: "Can request a charge-off",
     Action.EXPORT_GL: "Can export the general ledger",
+    Action.MANAGE_WEBHOOKS: "Can manage webhook subscriptions and redeliver events",
 }
 PERMISSIONS: dict[str, str] = {str(action): name for action, name in _PERMISSION_NAMES.items()}
 

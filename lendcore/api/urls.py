@@ -13,4 +13,5 @@ api_v1_patterns: list[URLPattern | URLResolver] = [
     path("", include("origination.api.urls")),
     path("", include("servicing.api.urls")),
     path("", include("collections_app.api.urls")),
+    path("", include("lendcore.webhooks.api.urls")),
 ]

@@ -5,6 +5,7 @@ files on local disk and e-mail on the console. Production sets the environment v
 listed in `.env.example`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
     "lendcore.core",
     "lendcore.accounts",
     "lendcore.web",
+    "lendcore.webhooks",
     "origination",
     "servicing",
     "collections_app",
@@ -264,6 +266,23 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+
+# Webhooks (lendcore.webhooks): Standard Webhooks from the transactional outbox.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)  # then dead-lettered
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
+# failed attempts in a row (across deliveries) that disable a subscription; 0: never
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=100)
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=env.float("WEBHOOK_SECRET_OVERLAP_HOURS", default=24))
+WEBHOOK_RESPONSE_BODY_CHARS = 2000  # of each answer kept with its attempt
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=200)
+WEBHOOK_CONCURRENCY = env.int("WEBHOOK_CONCURRENCY", default=16)  # posts at a time per task
+WEBHOOK_TASK_SECONDS = env.float("WEBHOOK_TASK_SECONDS", default=50.0)
+WEBHOOK_KICK_ON_COMMIT = env.bool("WEBHOOK_KICK_ON_COMMIT", default=True)
+# SSRF guard: private, loopback and reserved addresses are refused unless this is on
+# (local and test settings only; never in production)
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

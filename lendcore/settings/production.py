@@ -32,3 +32,6 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
+# Webhook URLs on private, loopback or reserved addresses are refused (SSRF), whatever the
+# environment says.
+WEBHOOK_ALLOW_PRIVATE_URLS = False

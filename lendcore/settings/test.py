@@ -39,3 +39,5 @@ FIELD_ENCRYPTION_KEY_FILE = env.str(
     "FIELD_ENCRYPTION_KEY_FILE",
     default=str(Path(tempfile.gettempdir()) / "lendcore-test" / "field-keys"),
 )
+# Webhook receivers on this machine (loopback) are allowed here, never in production.
+WEBHOOK_ALLOW_PRIVATE_URLS = True

@@ -10,6 +10,7 @@ from typing import Any
 
 from lendcore.core.audit import audit_record
 from lendcore.finance.money import MONEY_MAX
+from lendcore.webhooks.outbox import event_emit
 from origination.errors import ValidationFailed
 from origination.models import Applicant, Application, AuditEntry, ProductVersion
 from servicing.selectors import business_date_get
@@ -20,6 +21,20 @@ S = Application.Status
 def today() -> date:
     """The lender's business date (servicing keeps it)."""
     return business_date_get()
+
+
+def application_event(type: str, application: Application, **data: Any) -> None:
+    """Write the webhook event `type` of `application` to the outbox (in the caller's
+    transaction)."""
+    event_emit(
+        type=type,
+        data={
+            "application_id": application.pk,
+            "applicant_id": application.applicant_id,
+            "status": application.status,
+            **data,
+        },
+    )
 
 
 def user_or_none(acting_user: Any) -> Any:

@@ -22,7 +22,7 @@ from origination.errors import (
 )
 from origination.lock_objects import application_lock
 from origination.models import Applicant, Application, ApplicationEvent, LoanProduct, Offer
-from origination.services._common import S, terms_errors, user_or_none
+from origination.services._common import S, application_event, terms_errors, user_or_none
 from origination.services.applicants import applicant_create
 from origination.services.disbursement_account import disbursement_account_normalize
 from origination.services.invitations import applicant_link_check
@@ -159,6 +159,7 @@ def application_submit(*, application: Application, acting_user: Any) -> Applica
             reason="submitted",
             update_fields=["submitted_at"],
         )
+        application_event("application.submitted", application)
 
         app_id = application.pk
         effects.notification_on_commit(app_id, "submitted")

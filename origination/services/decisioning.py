@@ -16,7 +16,7 @@ from origination.adapters import Subject, bureau_backend, identity_backend
 from origination.errors import BureauUnavailable, ErrorCode, IdentityUnavailable
 from origination.lock_objects import application_lock
 from origination.models import Applicant, Application, BureauReport, Decision, IdentityCheck
-from origination.services._common import S, audit, today
+from origination.services._common import S, application_event, audit, today
 from origination.services.applicants import age_on
 from origination.services.offers import offer_create
 from origination.types import DecisionInputs
@@ -238,6 +238,10 @@ def application_decide(*, application_id: int, acting_user: Any = None) -> Appli
                 annual_rate=inputs.rate,
                 term=application.term,
                 acting_user=acting_user,
+            )
+        if to != S.REFERRED:  # referred: an underwriter decides (underwriting.py)
+            application_event(
+                "application.decided", application, outcome=to, decided_by="automated"
             )
         effects.decision_effects_on_commit(application.pk, to)
     return application

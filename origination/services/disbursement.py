@@ -9,6 +9,7 @@ from django.db import transaction
 
 from lendcore.accounts.services import borrower_create_without_login
 from lendcore.core.state import transition
+from lendcore.webhooks.outbox import event_emit
 from origination import effects, pricing, selectors
 from origination.errors import Conflict, ErrorCode, InvalidTransition
 from origination.lock_objects import application_lock
@@ -145,6 +146,19 @@ def application_disburse(
         reason=f"disbursed by {method} ({reference.strip()}) to account "
         f"••••{application.disbursement_account_last4}",
         update_fields=["loan"],
+    )
+    event_emit(
+        type="loan.disbursed",
+        loan_id=loan.pk,
+        data={
+            "loan_id": loan.pk,
+            "loan_number": loan.loan_number,
+            "application_id": application.pk,
+            "borrower_id": loan.borrower_id,
+            "principal_amount": loan.principal_amount,
+            "disbursed_on": disbursed_on,
+            "method": method,
+        },
     )
     effects.notification_on_commit(application.pk, "disbursed")
     return application

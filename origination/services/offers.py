@@ -24,7 +24,7 @@ from origination.errors import (
 )
 from origination.lock_objects import application_lock
 from origination.models import Application, Document, Offer, OfferEvent
-from origination.services._common import S, audit, today, user_or_none
+from origination.services._common import S, application_event, audit, today, user_or_none
 from origination.services.disbursement_account import (
     ACCOUNT_FIELD,
     application_disbursement_account_set,
@@ -211,6 +211,15 @@ def offer_accept(
                 ip=ip_address,
                 notice_to=selectors.applicant_contact_email(application.applicant),
             )
+        application_event(
+            "offer.accepted",
+            application,
+            offer_id=offer.pk,
+            amount=offer.amount,
+            annual_rate=offer.annual_rate,
+            term=offer.term,
+            on_behalf=on_behalf,
+        )
         effects.notification_on_commit(application.pk, "accepted")
     return application
 

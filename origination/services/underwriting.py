@@ -15,7 +15,7 @@ from origination import effects, pricing, rules, selectors
 from origination.errors import FourEyesViolation, InvalidTransition, SelfApproval, ValidationFailed
 from origination.lock_objects import application_lock
 from origination.models import Application, UnderwriterAction
-from origination.services._common import S, audit, terms_errors
+from origination.services._common import S, application_event, audit, terms_errors
 from origination.services.offers import offer_create
 
 
@@ -151,6 +151,13 @@ def application_approve(
             term=final_term,
             acting_user=acting_user,
         )
+        application_event(
+            "application.decided",
+            application,
+            outcome=S.APPROVED,
+            decided_by="underwriter",
+            counter_offer=counter,
+        )
         effects.decision_effects_on_commit(application.pk, S.APPROVED)
     return application
 
@@ -201,6 +208,9 @@ def application_decline(
             acting_user=acting_user,
             reason="declined by underwriter: " + ", ".join(r["code"] for r in parsed),
             update_fields=["status_reason", "decided_at"],
+        )
+        application_event(
+            "application.decided", application, outcome=S.DECLINED, decided_by="underwriter"
         )
         effects.decision_effects_on_commit(application.pk, S.DECLINED)
     return application

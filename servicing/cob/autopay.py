@@ -19,6 +19,7 @@ from django.db import transaction
 from lendcore.core import crypto
 from lendcore.core.sqlrows import update_many
 from lendcore.finance.money import ZERO
+from lendcore.webhooks.outbox import events_emit_many
 from servicing import calculations
 from servicing.accrual import accrue_loans, loan_periods
 from servicing.engine import INSTALLMENT_FIELDS, _set_allocation
@@ -440,6 +441,23 @@ def _post_regular(transfers: list[RailTransfer], on: date) -> tuple[int, list[Ra
                 )
                 for p in payments
             ]
+        )
+        events_emit_many(  # the webhooks' payment.posted, as payment_post writes it
+            (
+                "payment.posted",
+                p.loan_id,
+                {
+                    "loan_id": p.loan_id,
+                    "loan_number": loans[p.loan_id].loan_number,
+                    "payment_id": p.pk,
+                    "amount": p.amount,
+                    "effective_date": on,
+                    "method": p.method,
+                    "reference": p.reference,
+                    "is_recovery": False,
+                },
+            )
+            for p in payments
         )
         for transfer, payment in zip(chosen, payments, strict=True):
             transfer.payment = payment

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from lendcore.core.state import transition
 from lendcore.errors import Conflict
+from lendcore.webhooks.outbox import event_emit
 from servicing import effects
 from servicing.effects import chord_send, task_signature, tasks_eager
 from servicing.lock_objects import (
@@ -356,6 +357,15 @@ def cob_run_close(*, run_id: int) -> CobRun:
             row.save(update_fields=["business_date", "updated_at"])
         run.error = ""
         _run_status(run, CobRun.Status.SUCCEEDED, fields=CLOSE_FIELDS, reason="Closed")
+        event_emit(
+            type="cob.completed",
+            data={
+                "run_id": run.pk,
+                "business_date": run.business_date,
+                "next_business_date": run.business_date + ONE_DAY,
+                "partitions": run.partitions_done,
+            },
+        )
     return run
 
 

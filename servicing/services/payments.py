@@ -44,6 +44,7 @@ from servicing.selectors import (
 )
 from servicing.validation import actor as _actor
 from servicing.validation import money_validate, permission_require
+from servicing.webhook_events import loan_event
 
 from ._shared import _event
 
@@ -144,6 +145,7 @@ def payment_post(
             "This loan is paid off; it takes no more payments.", code=ErrorCode.LOAN_CLOSED
         )
     recovery = loan.status == Loan.Status.CHARGED_OFF
+    was_active = loan.status == Loan.Status.ACTIVE
     backdated = False
     if not allow_credit:
         _credit_allowed_validate(loan, amount, bd, recovery=recovery)
@@ -200,6 +202,18 @@ def payment_post(
         effective_date=effective_date,
         method=method,
     )
+    loan_event(
+        "payment.posted",
+        loan,
+        payment_id=payment.pk,
+        amount=amount,
+        effective_date=effective_date,
+        method=method,
+        reference=reference,
+        is_recovery=recovery,
+    )
+    if was_active and loan.status == Loan.Status.PAID_OFF:
+        loan_event("loan.paid_off", loan, payment_id=payment.pk, paid_off_on=effective_date)
     if on_posted is not None:
         on_posted(payment)
     return payment
@@ -299,4 +313,12 @@ def payment_reverse(*, payment: Payment, reason: str, nsf: bool = False, acting_
             payment=payment,
         )
     book.save()
+    loan_event(
+        "payment.reversed",
+        loan,
+        payment_id=payment.pk,
+        amount=payment.amount,
+        reason=payment.reversal_reason,
+        nsf=nsf,
+    )
     return payment

@@ -134,6 +134,15 @@ def test_batched_autopay_writes_what_payment_post_writes(borrower, monkeypatch, 
     assert transfer.payment == Payment.objects.get(loan=batched)
     assert transfer.payment.reference == f"AUTOPAY-{transfer.pk}"
     assert ledger_problems() == []
+    # and the same webhook event (payment.posted), but for its ids and reference
+    from lendcore.webhooks.models import Event
+
+    def posted(loan) -> dict:
+        event = Event.objects.get(type="payment.posted", loan_id=loan.pk)
+        skip = {"loan_id", "loan_number", "payment_id", "reference", "method"}
+        return {k: v for k, v in event.payload.items() if k not in skip}
+
+    assert posted(batched) == posted(manual)
 
     # And a second collection posts nothing more
     assert autopay_collect(lo=batched.pk, hi=batched.pk, on=D) == 0

@@ -186,3 +186,30 @@ def test_a_run_records_its_status_changes(book):
     # Then the change from running to succeeded is recorded (transition()'s row)
     events = list(run.events.values_list("from_status", "to_status"))
     assert events == [("running", "succeeded")]
+
+
+def test_close_of_business_writes_its_webhook_events(book):
+    # When close of business runs two days over the hand-built book
+    from lendcore.webhooks.models import Event
+
+    cob_close_through(through=date(2026, 6, 17))
+
+    # Then each bucket change is a loan.delinquency_changed event (set-based, like the
+    # history rows), each late fee a fee.assessed, each run a cob.completed
+    changes = DelinquencyHistory.objects.count()
+    assert changes > 0
+    events = Event.objects.filter(type="loan.delinquency_changed")
+    assert events.count() == changes
+    first = DelinquencyHistory.objects.order_by("id").first()
+    event = events.get(loan_id=first.loan_id, payload__business_date=str(first.business_date))
+    assert (event.payload["from_bucket"], event.payload["to_bucket"]) == (
+        first.from_bucket,
+        first.to_bucket,
+    )
+    assert Event.objects.filter(type="fee.assessed").count() == Fee.objects.count()
+    completed = Event.objects.filter(type="cob.completed").order_by("id")
+    assert [e.payload["business_date"] for e in completed] == [
+        "2026-06-15",
+        "2026-06-16",
+        "2026-06-17",
+    ]

@@ -246,6 +246,15 @@ RULES: dict[str, Rule] = {
     "api:charge-off-recommendations": staff(R.WORK_COLLECTIONS),
     "api:charge-off-recommendation-approve": staff(R.APPROVE_CHARGE_OFF),
     "api:charge-off-recommendation-reject": staff(R.APPROVE_CHARGE_OFF),
+    # --- webhooks: subscriptions, deliveries and redelivery are the admin's
+    "api:webhook-subscriptions": staff(R.MANAGE_WEBHOOKS),
+    "api:webhook-subscription-detail": staff(R.MANAGE_WEBHOOKS),
+    "api:webhook-subscription-rotate-secret": staff(R.MANAGE_WEBHOOKS),
+    "api:webhook-deliveries": staff(R.MANAGE_WEBHOOKS),
+    "api:webhook-delivery-detail": staff(R.MANAGE_WEBHOOKS),
+    "api:webhook-delivery-redeliver": staff(R.MANAGE_WEBHOOKS),
+    "webhooks:staff-deliveries": staff(R.MANAGE_WEBHOOKS),
+    "webhooks:staff-delivery": staff(R.MANAGE_WEBHOOKS),
 }
 # The admin site's own pages: its login page is public; the rest (every model's pages,
 # covered by each registered model's list, add and change page) is the admin role's.

@@ -25,6 +25,7 @@ from lendcore.accounts.services import (
     roles_sync,
     staff_user_create,
 )
+from lendcore.webhooks.models import Event, WebhookDelivery, WebhookSubscription
 from origination import services as origination_services
 from origination.demo import personal_product_ensure
 from origination.models import Application, BorrowerInvitation, RuleSet
@@ -177,8 +178,20 @@ def world_build() -> World:
     for named in (applicant, application, loan):
         type(named).objects.filter(pk=named.pk).update(external_id="a-1", external_id_owner=user_a)
 
+    # a webhook subscription (to a receiver that is never reached) and one delivery
+    subscription = WebhookSubscription.objects.create(
+        url="http://127.0.0.1:9/hook", event_types=["payment.posted"], secret_encrypted="x"
+    )
+    event = Event.objects.filter(loan_id=loan.pk).order_by("id").first()
+    assert event is not None
+    delivery = WebhookDelivery.objects.create(
+        event=event, subscription=subscription, loan_id=loan.pk, next_attempt_at=timezone.now()
+    )
+
     world.loan = loan
     world.kwargs = {
+        "subscription_id": subscription.pk,
+        "delivery_id": delivery.pk,
         "loan_id": loan.pk,
         "application_id": application.pk,
         "applicant_id": applicant.pk,

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from lendcore.errors import NotFound, PermissionDenied
+from lendcore.webhooks.models import Event
 from servicing import rail_payments
 from servicing.cob import crypto
 from servicing.cob.runner import cob_run_start
@@ -347,6 +348,13 @@ def test_an_nsf_return_charges_the_fee_and_posts_nothing(on_due_date, borrower, 
     fee = Fee.objects.get(loan=on_due_date)
     assert (fee.kind, fee.amount) == ("nsf", Decimal("25.00"))
     assert f"Returned payment request {transfer.pk} (R01)" == fee.reason
+    # and the webhooks' payment.returned (then the NSF fee's fee.assessed), for the loan
+    returned = Event.objects.filter(loan_id=on_due_date.pk).order_by("id")
+    assert list(returned.values_list("type", flat=True))[-2:] == [
+        "payment.returned",
+        "fee.assessed",
+    ]
+    assert returned.get(type="payment.returned").payload["return_code"] == "R01"
     loan = Loan.objects.get(pk=on_due_date.pk)
     assert (loan.principal_balance, loan.fees_balance) == (Decimal("1200.00"), Decimal("25.00"))
     assert run.steps["rail_payments_returned"]["count"] == 1

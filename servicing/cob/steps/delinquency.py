@@ -7,6 +7,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
 from lendcore.finance.money import ZERO, round_money
+from lendcore.webhooks.outbox import OUTBOX_INSERT_SQL, events_emit_many
 from servicing import calculations
 from servicing.cob import config
 from servicing.models import (
@@ -70,6 +71,16 @@ h AS (
     ON CONFLICT (loan_id, business_date) DO NOTHING
     RETURNING 1
 ),
+wh AS (  -- the webhooks' loan.delinquency_changed events (lendcore.webhooks outbox)
+    {outbox_insert}
+    SELECT gen_random_uuid(), 'loan.delinquency_changed', u.id,
+           jsonb_build_object('loan_id', u.id, 'loan_number', u.loan_number,
+                              'from_bucket', u.old_bucket, 'to_bucket', u.bucket, 'dpd', u.dpd,
+                              'business_date', to_char(%(day)s::date, 'YYYY-MM-DD')),
+           now()
+      FROM u WHERE u.old_bucket <> u.bucket
+    RETURNING 1
+),
 ev AS (
     INSERT INTO servicing_loanevent
            (loan_id, kind, from_status, to_status, reason, data, business_date, created_at)
@@ -131,7 +142,12 @@ def delinquency_close_sql(scope: Scope) -> tuple[int, int, int, int]:
         cure_dpd=config.non_accrual_cure_dpd(),
         co_dpd=config.charge_off_candidate_dpd(),
     )
-    sql = sql_text(DELINQUENCY_SQL, scope=where, bucket=_bucket_case_sql("s.dpd"))
+    sql = sql_text(
+        DELINQUENCY_SQL,
+        scope=where,
+        bucket=_bucket_case_sql("s.dpd"),
+        outbox_insert=OUTBOX_INSERT_SQL,
+    )
     with connection.cursor() as cursor:
         cursor.execute(ACCRUED_TEMP)
         cursor.execute(sql, params)
@@ -147,7 +163,12 @@ def delinquency_close_orm(scope: Scope) -> tuple[int, int, int, int]:
     and bulk writes (no loan objects loaded)."""
     rows = list(
         scope.loans().values_list(
-            "pk", "status", "oldest_unpaid_due_date", "delinquency_bucket", "non_accrual"
+            "pk",
+            "status",
+            "oldest_unpaid_due_date",
+            "delinquency_bucket",
+            "non_accrual",
+            "loan_number",
         )
     )
     if not rows:
@@ -155,7 +176,8 @@ def delinquency_close_orm(scope: Scope) -> tuple[int, int, int, int]:
     na_dpd, co_dpd = config.non_accrual_dpd(), config.charge_off_candidate_dpd()
     cure_dpd = config.non_accrual_cure_dpd()
     updates, history, events, candidates, lifted = [], [], [], [], []
-    for pk, status, oldest, old_bucket, old_na in rows:
+    changes = []  # the webhooks' loan.delinquency_changed events
+    for pk, status, oldest, old_bucket, old_na, number in rows:
         active = status == Loan.Status.ACTIVE
         dpd = (scope.day - oldest).days if active and oldest and oldest < scope.day else 0
         bucket = config.bucket_for(dpd)
@@ -183,6 +205,20 @@ def delinquency_close_orm(scope: Scope) -> tuple[int, int, int, int]:
                     dpd=dpd,
                 )
             )
+            changes.append(
+                (
+                    "loan.delinquency_changed",
+                    pk,
+                    {
+                        "loan_id": pk,
+                        "loan_number": number,
+                        "from_bucket": old_bucket,
+                        "to_bucket": bucket,
+                        "dpd": dpd,
+                        "business_date": scope.day,
+                    },
+                )
+            )
         if non_accrual != old_na:
             events.append(
                 LoanEvent(
@@ -201,6 +237,7 @@ def delinquency_close_orm(scope: Scope) -> tuple[int, int, int, int]:
         updates, ["dpd", "delinquency_bucket", "non_accrual", "last_closed_on"], batch_size=500
     )
     DelinquencyHistory.objects.bulk_create(history, ignore_conflicts=True)
+    events_emit_many(changes)
     LoanEvent.objects.bulk_create(events)
     ChargeOffCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
     if lifted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from lendcore.webhooks.outbox import OUTBOX_INSERT_SQL
 from servicing.fees import late_fees_charge
 
 from .base import Scope, is_postgres, remaining_sql, sql_text
@@ -84,6 +85,16 @@ fee AS (
       FROM c WHERE c.fee > 0
     RETURNING id, loan_id, amount, reason
 ),
+wh AS (  -- the webhooks' fee.assessed events (lendcore.webhooks outbox), as fees.py writes
+    {outbox_insert}
+    SELECT gen_random_uuid(), 'fee.assessed', fee.loan_id,
+           jsonb_build_object('loan_id', fee.loan_id, 'loan_number', l.loan_number,
+                              'fee_id', fee.id, 'kind', '{late}', 'amount', fee.amount::text,
+                              'assessed_on', to_char(%(day)s::date, 'YYYY-MM-DD')),
+           now()
+      FROM fee JOIN servicing_loan l ON l.id = fee.loan_id
+    RETURNING 1
+),
 ev AS (
     INSERT INTO servicing_loanevent
            (loan_id, kind, from_status, to_status, reason, data, business_date, created_at)
@@ -124,6 +135,7 @@ def late_fees(scope: Scope) -> int:
         remaining_i=remaining_sql("i"),
         remaining_p=remaining_sql("p"),
         percent="percent",
+        outbox_insert=OUTBOX_INSERT_SQL,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

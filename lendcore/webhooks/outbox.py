@@ -1,0 +1,71 @@
+"""The outbox writer: what services call, inside their transaction, to report a domain event.
+
+`event_emit` is one INSERT (payments are a hot path); a rolled-back change leaves no event.
+Set-based SQL (close of business) inserts into `OUTBOX_TABLE` itself with `INSERT ... SELECT`
+(see `OUTBOX_INSERT_SQL`); the portable path calls `events_emit_many` (one bulk INSERT).
+Delivery is a Celery task (`tasks.webhooks_deliver_task`): run by beat every few seconds and
+kicked once the transaction commits when a broker is configured.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from .events import EVENT_TYPES
+from .models import Event
+
+OUTBOX_TABLE = Event._meta.db_table
+# The column list for set-based SQL (PostgreSQL): follow it with
+# `SELECT gen_random_uuid(), '<type>', <loan id>, jsonb_build_object(...), now() FROM ...`.
+OUTBOX_INSERT_SQL = f"INSERT INTO {OUTBOX_TABLE} (uid, type, loan_id, payload, created_at)"
+
+DELIVER_TASK = "lendcore.webhooks.tasks.webhooks_deliver_task"
+
+
+def _check(type: str) -> None:
+    if type not in EVENT_TYPES:
+        raise ValueError(f"Unknown event type {type!r}: add it to lendcore/webhooks/events.py")
+
+
+def event_emit(*, type: str, data: Mapping[str, Any], loan_id: int | None = None) -> None:
+    """Write the event `type` with `data` (JSON: Decimal and dates become strings) to the
+    outbox in the caller's transaction: one INSERT. `loan_id` orders it among its loan's."""
+    _check(type)
+    Event.objects.create(uid=uuid.uuid4(), type=type, loan_id=loan_id, payload=dict(data))
+    delivery_kick_on_commit()
+
+
+def events_emit_many(events: Iterable[tuple[str, int | None, Mapping[str, Any]]]) -> int:
+    """(type, loan id, data) each: one bulk INSERT for a set-based step's events."""
+    rows = []
+    for type, loan_id, data in events:
+        _check(type)
+        rows.append(Event(uid=uuid.uuid4(), type=type, loan_id=loan_id, payload=dict(data)))
+    if rows:
+        Event.objects.bulk_create(rows, batch_size=1000)
+        delivery_kick_on_commit()
+    return len(rows)
+
+
+def delivery_kick_on_commit() -> None:
+    """With a broker, ask a worker to deliver once the transaction commits (beat delivers
+    anyway every few seconds). Tasks running in-process (tests, `make run`) are not kicked:
+    that would post to receivers inside the caller's request."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or not settings.WEBHOOK_KICK_ON_COMMIT:
+        return
+    transaction.on_commit(_kick)
+
+
+def _kick() -> None:
+    from django.core.cache import cache
+
+    from lendcore.celery import app
+
+    # at most one kick a second per process: beat and the running task pick up the rest
+    if cache.add("webhooks:kick", 1, timeout=1):
+        app.send_task(DELIVER_TASK)
