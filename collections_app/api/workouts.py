@@ -13,7 +13,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.views import APIView
 
 from collections_app import selectors, workouts_selectors
 from collections_app.models import ChargeOffRecommendation, HardshipPlan
@@ -29,6 +28,7 @@ from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.views import ApiView, Idempotency
 from lendcore.errors import ValidationFailed
 from servicing import selectors as servicing_selectors
 
@@ -109,11 +109,12 @@ def _status_filter(request, choices) -> str | None:
 # --------------------------------------------------------------------------- hardship
 
 
-class LoanHardshipPlansApi(APIView):
+class LoanHardshipPlansApi(ApiView):
     """A loan's hardship plans (GET), and a collector's request for one (POST, 201): 409 for
     a loan that is not active or already has an open plan."""
 
     permission_classes = [WORK]
+    idempotency = Idempotency.OWN  # the key is required here (idempotent_response below)
 
     class Input(serializers.Serializer):
         kind = serializers.ChoiceField(choices=HardshipPlan.Kind.choices)
@@ -151,7 +152,7 @@ class LoanHardshipPlansApi(APIView):
         )
 
 
-class HardshipPlanListApi(APIView):
+class HardshipPlanListApi(ApiView):
     permission_classes = [WORK]
 
     @extend_schema(
@@ -163,8 +164,9 @@ class HardshipPlanListApi(APIView):
         return _list(request, workouts_selectors.plans(status=wanted), PlanOutput)
 
 
-class _PlanDecideApi(APIView):
+class _PlanDecideApi(ApiView):
     permission_classes = [APPROVE_PLAN]
+    idempotency = Idempotency.OWN  # the key is required here (idempotent_response below)
     approve: bool
 
     def post(self, request, plan_id: int):
@@ -203,11 +205,12 @@ class HardshipPlanRejectApi(_PlanDecideApi):
 # --------------------------------------------------------------------------- charge-off
 
 
-class CaseRecommendChargeOffApi(APIView):
+class CaseRecommendChargeOffApi(ApiView):
     """Recommend charging the case's loan off (servicing's charge-off request in the
     collector's name); 201. 409 for a loan not active or already recommended."""
 
     permission_classes = [RECOMMEND]
+    idempotency = Idempotency.OWN  # the key is required here (idempotent_response below)
 
     class Input(serializers.Serializer):
         reason = serializers.CharField(max_length=255)
@@ -233,7 +236,7 @@ class CaseRecommendChargeOffApi(APIView):
         )
 
 
-class RecommendationListApi(APIView):
+class RecommendationListApi(ApiView):
     permission_classes = [WORK]
 
     @extend_schema(
@@ -247,8 +250,9 @@ class RecommendationListApi(APIView):
         )
 
 
-class _RecommendationDecideApi(APIView):
+class _RecommendationDecideApi(ApiView):
     permission_classes = [APPROVE_CHARGE_OFF]
+    idempotency = Idempotency.OWN  # the key is required here (idempotent_response below)
     approve: bool
 
     def post(self, request, recommendation_id: int):

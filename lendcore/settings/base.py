@@ -352,6 +352,7 @@ SPECTACULAR_SETTINGS = {
         "ChargeOffRecommendationStatusEnum": (
             "collections_app.models.ChargeOffRecommendation.Status"
         ),
+        "WebhookDeliveryStatusEnum": "lendcore.webhooks.models.WebhookDelivery.Status",
     },
 }
 
