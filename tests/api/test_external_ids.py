@@ -318,3 +318,61 @@ def test_the_case_constraint_is_per_owner(collector, borrower, business_date):
     CollectionCase.objects.filter(pk=second.pk).update(
         external_id="c-1", external_id_owner=borrower.user
     )
+
+
+# --------------------------------------------------------------------------- races (PostgreSQL)
+
+
+def _at_once(*requests):
+    """Run the requests (callables) in threads started together; their answers."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(requests))
+
+    def run(request):
+        try:
+            barrier.wait(timeout=30)
+            response = request()
+            return response.status_code, response.json()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return [f.result() for f in [pool.submit(run, r) for r in requests]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_payments_racing_for_one_id_post_once(servicing_agent, borrower, business_date):
+    loans = [LoanFactory(borrower=borrower), LoanFactory(borrower=borrower)]
+    results = _at_once(
+        *[
+            lambda loan=loan, i=i: _pay(_client(servicing_agent), loan, f"k{i}", external_id="tx")
+            for i, loan in enumerate(loans)
+        ]
+    )
+    assert sorted(status for status, _ in results) == [201, 409], results
+    [conflict] = [body for status, body in results if status == 409]
+    assert conflict["code"] == "external_id_taken"
+    assert Payment.objects.filter(external_id="tx").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_cases_racing_for_one_id_get_it_once(collector, borrower, business_date):
+    cases = [_case(LoanFactory(borrower=borrower)), _case(LoanFactory(borrower=borrower))]
+    results = _at_once(
+        *[
+            lambda case=case: _client(collector).put(
+                f"/api/v1/collections/cases/{case.pk}/external-id/",
+                {"external_id": "agency:1"},
+                format="json",
+            )
+            for case in cases
+        ]
+    )
+    assert sorted(status for status, _ in results) == [200, 409], results
+    assert CollectionCase.objects.filter(external_id="agency:1").count() == 1
