@@ -5,6 +5,7 @@ Runs on SQLite and PostgreSQL (the close-of-business SQL differs)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -23,7 +24,8 @@ from collections_app.services.workouts import (
 from collections_app.webhook_events import EVENTS, event_type_of
 from lendcore.errors import ApplicationError
 from lendcore.webhooks.events import EVENT_TYPES
-from lendcore.webhooks.models import Event
+from lendcore.webhooks.models import Event, WebhookDelivery
+from lendcore.webhooks.services import body_of, events_dispatch, subscription_create
 from servicing.cob.runner import cob_close_through
 from servicing.services import business_date_set, payment_post
 
@@ -59,7 +61,7 @@ def test_every_collections_event_is_a_subscribable_type():
     assert event_type_of("bucket_changed", {"to": "30-59"}) is None
 
 
-def test_close_of_business_writes_its_events_once_per_business_date(board, collector):
+def test_close_of_business_writes_its_events_once_per_business_date(board, collector, admin_user):
     # Given two loans first due 2026-02-14, nothing paid
     a, b = board("a"), board("b")
     business_date_set(business_date=FIRST_DUE, acting_user=None)
@@ -95,6 +97,19 @@ def test_close_of_business_writes_its_events_once_per_business_date(board, colle
         "previous_assignee_id": None,
     }
     assert opened.dispatched_at is None  # waiting for delivery
+
+    # A subscriber to the type gets a delivery of each row close of business wrote, its body
+    # the Standard Webhooks shape
+    subscription, _ = subscription_create(
+        url="http://127.0.0.1:9/hook",
+        event_types=["collection_case.opened"],
+        acting_user=admin_user,
+    )
+    events_dispatch(limit=100)
+    assert WebhookDelivery.objects.filter(subscription=subscription).count() == 2
+    body = json.loads(body_of(Event.objects.get(pk=opened.pk)))
+    assert (body["type"], body["data"]) == ("collection_case.opened", opened.payload)
+    assert opened.webhook_id.startswith("msg_")
 
     # When the step runs again for the same day, and the next day closes with no change:
     # no event again
