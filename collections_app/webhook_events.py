@@ -6,7 +6,7 @@ event is that row as integrators see it, so `EVENTS` is the one table of both pa
 
 - a service passes the history row it just saved to `case_event_publish` (one INSERT);
 - close of business, set-based, calls `cob_events_publish` once its statements ran: one
-  `INSERT ... SELECT` per event type from the history rows the run wrote. The history rows
+  `INSERT ... SELECT` of the history rows the run wrote, in their order. The history rows
   are written exactly once per business date (see `collections_app.cob`), so the events are
   too: closing a day again writes neither.
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection
@@ -145,11 +146,10 @@ def _data_text(vendor: str, key: str) -> str:
     return f"json_extract(e.data, '$.{key}')"
 
 
-def cob_events_sql(name: str, vendor: str) -> str:
-    """The `INSERT ... SELECT` of event `name` from the history rows close of business wrote
-    for loans [lo, hi] after row `after` (system rows: no actor)."""
+def _cob_select(name: str, vendor: str) -> str:
+    """The rows of event `name` among the history rows close of business wrote for loans
+    [lo, hi] after row `after` (system rows: no actor)."""
     spec = EVENTS[name]
-    uid = "gen_random_uuid()" if vendor == "postgresql" else "lower(hex(randomblob(16)))"
     day = "to_char(e.business_date, 'YYYY-MM-DD')" if vendor == "postgresql" else "e.business_date"
     payload = _json(
         vendor,
@@ -159,13 +159,26 @@ def cob_events_sql(name: str, vendor: str) -> str:
     kinds = ", ".join(f"'{kind}'" for kind in spec.kinds)
     to = f" AND {_data_text(vendor, 'to')} = '{spec.to}'" if spec.to else ""
     return (
-        f"INSERT INTO {OUTBOX_TABLE} (uid, type, loan_id, payload, created_at) "  # noqa: S608
-        f"SELECT {uid}, '{name}', c.loan_id, {payload}, %(now)s "
+        f"SELECT e.id AS history_id, '{name}' AS type, c.loan_id, {payload} AS payload "  # noqa: S608
         f"FROM {CaseEvent._meta.db_table} e "
         f"JOIN {CollectionCase._meta.db_table} c ON c.id = e.case_id "
         f"WHERE e.id > %(after)s AND e.actor_id IS NULL AND e.kind IN ({kinds}){to} "
-        f"AND c.loan_id BETWEEN %(lo)s AND %(hi)s "
-        f"ORDER BY e.id"
+        f"AND c.loan_id BETWEEN %(lo)s AND %(hi)s"
+    )
+
+
+@lru_cache(maxsize=2)
+def cob_events_sql(vendor: str) -> str:
+    """One `INSERT ... SELECT` of every close-of-business event type, in the order of the
+    history rows (so each loan's events keep the order of its changes)."""
+    uid = "gen_random_uuid()" if vendor == "postgresql" else "lower(hex(randomblob(16)))"
+    union = " UNION ALL ".join(
+        _cob_select(name, vendor) for name, spec in EVENTS.items() if spec.cob
+    )
+    return (
+        f"INSERT INTO {OUTBOX_TABLE} (uid, type, loan_id, payload, created_at) "  # noqa: S608
+        f"SELECT {uid}, x.type, x.loan_id, x.payload, %(now)s FROM ({union}) x "
+        f"ORDER BY x.history_id"
     )
 
 
@@ -180,15 +193,11 @@ def cob_events_mark() -> int:
 def cob_events_publish(*, lo: int, hi: int, after: int, now: Any) -> int:
     """The webhook events of the history rows close of business wrote for loans [lo, hi]
     since `after` (`cob_events_mark`), set-based. Returns how many."""
-    written = 0
     with connection.cursor() as cursor:
-        for name, spec in EVENTS.items():
-            if spec.cob:
-                cursor.execute(
-                    cob_events_sql(name, connection.vendor),
-                    {"lo": lo, "hi": hi, "after": after, "now": now},
-                )
-                written += max(cursor.rowcount, 0)
+        cursor.execute(
+            cob_events_sql(connection.vendor), {"lo": lo, "hi": hi, "after": after, "now": now}
+        )
+        written = max(cursor.rowcount, 0)
     if written:
         delivery_kick_on_commit()
     return written

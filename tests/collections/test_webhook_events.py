@@ -80,6 +80,11 @@ def test_close_of_business_writes_its_events_once_per_business_date(board, colle
             ("collection_case.assigned", b.pk),
         ]
     )
+    # each loan's events in the order of its history
+    assert [t for t, loan_id in events if loan_id == a.pk] == [
+        "collection_case.opened",
+        "collection_case.assigned",
+    ]
     opened = Event.objects.get(type="collection_case.opened", loan_id=a.pk)
     assert opened.payload == {
         "case_id": case_a.pk,
