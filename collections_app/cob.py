@@ -8,7 +8,8 @@ SQL on PostgreSQL and SQLite (UPDATE ... FROM), no loan loaded into Python.
 Exactly once per business date: every statement is idempotent for a day (a case opens only
 where the loan has none open, events are written only for a change, the update writes the
 same values again, assignment only takes unassigned cases), so closing a day again changes
-nothing.
+nothing. The webhook events (`webhook_events`) are made from the history rows a run wrote:
+exactly once per business date as well.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from . import config
 from .models import CaseEvent, CollectionCase, PromiseToPay
 from .priority import priority_sql, promise_factor_sql
 from .services.assignment import cases_assign_round_robin
+from .webhook_events import cob_events_mark, cob_events_publish
 from .workouts_cob import plans_close, recoveries_track
 
 
@@ -190,8 +192,10 @@ PROMISES_OF_CASE = """(SELECT COUNT(*) FROM {promise} pr
 
 def collections_close(lo: int, hi: int, day: date) -> int:
     """Open, update, cure and assign the cases of loans [lo, hi] closed for `day`; settle
-    the promises due before it. Returns the cases opened."""
+    the promises due before it; then the webhook events of the history rows written (set-based,
+    `webhook_events.cob_events_publish`). Returns the cases opened."""
     names = _names()
+    mark = cob_events_mark()
     params = {
         "lo": lo,
         "hi": hi,
@@ -224,4 +228,5 @@ def collections_close(lo: int, hi: int, day: date) -> int:
     )
     plans_close(lo, hi, day)
     recoveries_track(lo, hi, day)
+    cob_events_publish(lo=lo, hi=hi, after=mark, now=params["now"])
     return max(opened, 0)

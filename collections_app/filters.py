@@ -1,6 +1,7 @@
 """The case list's filters, one meaning for the API (`GET /api/v1/collections/cases/`) and
 the staff queue page: `status` (open, cured, closed), `bucket` (a delinquency bucket code),
-`assignee` (a user id, or `me`). A filter given empty or twice is refused (400)."""
+`assignee` (a user id, or `me`), `external_id` (an integrator's own id for the case,
+exact). A filter given empty or twice is refused (400)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import django_filters
 from django import forms
 
 from lendcore.core.converters import MAX_ID
+from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
 from lendcore.core.filters import StrictFilterSet
 
 from .models import CollectionCase
@@ -33,10 +35,11 @@ class CaseFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=CollectionCase.Status.choices)
     bucket = django_filters.CharFilter(max_length=16)
     assignee = AssigneeFilter(method="filter_assignee")
+    external_id = django_filters.CharFilter(max_length=EXTERNAL_ID_MAX)
 
     class Meta:
         model = CollectionCase
-        fields = ["status", "bucket"]
+        fields = ["status", "bucket", "external_id"]
 
     def __init__(self, data: Any = None, queryset: Any = None, *, user: Any, **kwargs: Any):
         super().__init__(data, queryset, **kwargs)

@@ -10,12 +10,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from lendcore.core.external_ids import ExternalIdFields, external_id_unique
+
 
 def _money(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
 
 
-class CollectionCase(models.Model):
+class CollectionCase(ExternalIdFields):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         CURED = "cured", "Cured"  # the loan is current again
@@ -54,6 +56,7 @@ class CollectionCase(models.Model):
 
     class Meta:
         constraints = [
+            external_id_unique("collection_case"),
             models.UniqueConstraint(
                 fields=["loan"],
                 condition=Q(status="open"),

@@ -374,8 +374,12 @@ def loan_schedule_versions(*, loan: Loan) -> QuerySet[ScheduleVersion]:
     return ScheduleVersion.objects.filter(loan=loan).order_by("version")
 
 
-def loan_payments(*, loan: Loan) -> QuerySet[Payment]:
-    return Payment.objects.filter(loan=loan).order_by("-effective_date", "-id")
+def loan_payments(*, loan: Loan, external_id: str | None = None) -> QuerySet[Payment]:
+    """The loan's payments, newest first; `external_id`: only the one so named."""
+    payments = Payment.objects.filter(loan=loan)
+    if external_id:
+        payments = payments.filter(external_id=external_id)
+    return payments.order_by("-effective_date", "-id")
 
 
 def loan_fees(*, loan: Loan) -> QuerySet[Fee]:

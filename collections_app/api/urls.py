@@ -3,11 +3,29 @@
 from django.urls import path
 
 from . import workouts
-from .views import CaseAssignApi, CaseContactsApi, CaseDetailApi, CaseListApi, CasePromisesApi
+from .views import (
+    CaseAssignApi,
+    CaseByExternalIdApi,
+    CaseContactsApi,
+    CaseDetailApi,
+    CaseExternalIdApi,
+    CaseListApi,
+    CasePromisesApi,
+)
 
 urlpatterns: list = [
     path("collections/cases/", CaseListApi.as_view(), name="collection-cases"),
     path("collections/cases/<id:case_id>/", CaseDetailApi.as_view(), name="collection-case-detail"),
+    path(
+        "collections/cases/external-id/<extid:external_id>/",
+        CaseByExternalIdApi.as_view(),
+        name="collection-case-by-external-id",
+    ),
+    path(
+        "collections/cases/<id:case_id>/external-id/",
+        CaseExternalIdApi.as_view(),
+        name="collection-case-external-id",
+    ),
     path(
         "collections/cases/<id:case_id>/assign/",
         CaseAssignApi.as_view(),

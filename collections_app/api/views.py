@@ -18,14 +18,16 @@ from collections_app.errors import CollectionsValidationError
 from collections_app.filters import MAX_ID
 from collections_app.models import CollectionCase, Contact, PromiseToPay
 from collections_app.services.assignment import case_assign
+from collections_app.services.cases import case_external_id_set
 from collections_app.services.contacts import NOTES_MAX, contact_log
 from collections_app.services.promises import promise_record
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import id_field, money_field
+from lendcore.api.fields import external_id_field, id_field, money_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
-from lendcore.api.views import ApiView, Idempotency
+from lendcore.api.views import ApiView, Idempotency, external_id_resolve
+from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
 
 WORK = has_staff_permission(Action.WORK_COLLECTIONS)
 MANAGE = has_staff_permission(Action.MANAGE_COLLECTIONS)
@@ -38,6 +40,9 @@ class AssigneeOutput(serializers.Serializer):
 
 class CaseOutput(serializers.Serializer):
     id = serializers.IntegerField()
+    external_id = serializers.CharField(
+        allow_null=True, help_text="Your own id for the case, if you gave one."
+    )
     loan_id = serializers.IntegerField()
     loan_number = serializers.CharField(source="loan.loan_number")
     borrower_name = serializers.CharField(source="loan.borrower.full_name")
@@ -88,6 +93,11 @@ CASE_FILTER_PARAMETERS = [
         },
         description="A user id, or `me`",
     ),
+    OpenApiParameter(
+        "external_id",
+        {"type": "string", "minLength": 1, "maxLength": EXTERNAL_ID_MAX},
+        description="Your own id for the case (exact)",
+    ),
 ]
 
 
@@ -115,6 +125,37 @@ class CaseDetailApi(ApiView):
     @extend_schema(responses=CaseDetailOutput)
     def get(self, request, case_id: int):
         return Response(_detail(selectors.case_get(case_id=case_id)))
+
+
+class CaseByExternalIdApi(CaseDetailApi):
+    """The case you named `external_id` (`PUT /collections/cases/{id}/external-id/`)."""
+
+    @extend_schema(responses=CaseDetailOutput)
+    def get(self, request, external_id: str):  # type: ignore[override]
+        case_id = external_id_resolve(CollectionCase, request, external_id)
+        return super().get(request, case_id=case_id)
+
+
+class CaseExternalIdApi(ApiView):
+    """Names the case with your own id (unique among your cases: 409 `external_id_taken`
+    otherwise), or clears it (null). Audited."""
+
+    permission_classes = [WORK]
+
+    class InputSerializer(serializers.Serializer):
+        external_id = external_id_field(allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses=CaseDetailOutput)
+    def put(self, request, case_id: int):
+        case = selectors.case_get(case_id=case_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = case_external_id_set(
+            case=case,
+            external_id=serializer.validated_data["external_id"],
+            acting_user=request.user,
+        )
+        return Response(_detail(selectors.case_get(case_id=case.pk)))
 
 
 class CaseAssignApi(ApiView):

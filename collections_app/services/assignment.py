@@ -13,6 +13,7 @@ from django.utils import timezone
 from collections_app.errors import CaseClosed, CasePermissionDenied, CollectionsValidationError
 from collections_app.lock_objects import case_lock
 from collections_app.models import CaseEvent, CollectionCase, QueueCursor
+from collections_app.webhook_events import case_event_publish
 from lendcore.accounts.roles import Action, perm
 
 
@@ -115,7 +116,7 @@ def case_assign(
             return locked
         locked.assignee_id = assignee_id
         locked.save(update_fields=["assignee"])
-        CaseEvent.objects.create(
+        event = CaseEvent.objects.create(
             case=locked,
             kind=CaseEvent.Kind.REASSIGNED if previous else CaseEvent.Kind.ASSIGNED,
             actor=acting_user if getattr(acting_user, "pk", None) else None,
@@ -123,4 +124,5 @@ def case_assign(
             at=timezone.now(),
             data={"from": previous, "to": assignee_id},
         )
+        case_event_publish(event, loan_id=locked.loan_id)
     return locked

@@ -17,6 +17,7 @@ from collections_app.errors import CaseClosed, CollectionsValidationError
 from collections_app.lock_objects import case_lock
 from collections_app.models import CaseEvent, CollectionCase, Contact, PromiseToPay
 from collections_app.priority import case_priority, promise_factor
+from collections_app.webhook_events import case_event_publish
 from lendcore.finance.money import MONEY_MAX, round_money
 
 from .contacts import _actor, work_permission_require
@@ -128,7 +129,7 @@ def promise_record(
                 for index, (amount, due) in enumerate(cleaned)
             ]
         )
-        CaseEvent.objects.create(
+        event = CaseEvent.objects.create(
             case=locked,
             kind=CaseEvent.Kind.PROMISE,
             actor=_actor(acting_user),
@@ -142,5 +143,6 @@ def promise_record(
                 "total": str(sum((amount for amount, _ in cleaned), Decimal("0.00"))),
             },
         )
+        case_event_publish(event, loan_id=locked.loan_id)
         case_priority_refresh(locked)
     return list(PromiseToPay.objects.filter(promise_key=key).order_by("sequence"))

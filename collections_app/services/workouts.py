@@ -38,6 +38,7 @@ from collections_app.models import (
     CollectionCase,
     HardshipPlan,
 )
+from collections_app.webhook_events import case_event_publish
 from lendcore.accounts.roles import Action, perm
 from lendcore.core.state import actor_of, transition
 from lendcore.finance.dates import add_months
@@ -116,7 +117,7 @@ def _case_for(loan: Any, *, on: date, acting_user) -> CollectionCase:
         dpd=loan.dpd,
         reviewed_on=on,
     )
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         kind=CaseEvent.Kind.OPENED,
         actor=actor_of(acting_user),
@@ -124,6 +125,7 @@ def _case_for(loan: Any, *, on: date, acting_user) -> CollectionCase:
         at=timezone.now(),
         data={"dpd": loan.dpd, "bucket": loan.delinquency_bucket, "why": "hardship_request"},
     )
+    case_event_publish(event, loan_id=loan.pk)
     return case
 
 
@@ -174,7 +176,7 @@ def hardship_plan_request(
             raise WorkoutConflict(
                 "This loan already has an open hardship plan.", code="plan_already_open"
             ) from None
-        CaseEvent.objects.create(
+        event = CaseEvent.objects.create(
             case=case,
             kind=CaseEvent.Kind.HARDSHIP,
             actor=actor_of(acting_user),
@@ -190,6 +192,7 @@ def hardship_plan_request(
                 "reason": plan.reason,
             },
         )
+        case_event_publish(event, loan_id=loan.pk)
     return plan
 
 
@@ -213,7 +216,7 @@ def hardship_plan_decide(
         plan.decided_at = timezone.now()
         plan.decision_reason = (reason or "").strip()[:REASON_MAX]
         if not approve:
-            transition(
+            event = transition(
                 plan,
                 to=HardshipPlan.Status.REJECTED,
                 acting_user=acting_user,
@@ -222,6 +225,7 @@ def hardship_plan_decide(
                 error=WorkoutConflict,
                 business_date=on,
             )
+            case_event_publish(event, loan_id=plan.loan_id)
             return plan
         if loan.status != loan.Status.ACTIVE:
             raise WorkoutConflict(
@@ -248,7 +252,7 @@ def hardship_plan_decide(
         plan.modification_id = modification.pk
         plan.starts_on = on
         plan.ends_on = add_months(on, plan.months)
-        transition(
+        event = transition(
             plan,
             to=HardshipPlan.Status.ACTIVE,
             acting_user=acting_user,
@@ -264,6 +268,7 @@ def hardship_plan_decide(
             error=WorkoutConflict,
             business_date=on,
         )
+        case_event_publish(event, loan_id=plan.loan_id)
     return plan
 
 
@@ -311,7 +316,7 @@ def charge_off_recommend(
             dpd=loan.dpd,
             charge_off_id=charge_off.pk,
         )
-        CaseEvent.objects.create(
+        event = CaseEvent.objects.create(
             case_id=case.pk,
             kind=CaseEvent.Kind.CHARGE_OFF,
             actor=actor_of(acting_user),
@@ -325,6 +330,7 @@ def charge_off_recommend(
                 "reason": reason,
             },
         )
+        case_event_publish(event, loan_id=loan.pk)
     return recommendation
 
 
@@ -368,7 +374,7 @@ def recommendation_decide(
             assert charge_off is not None
             current.charged_off = charge_off.principal + charge_off.interest + charge_off.fees
             fields.append("charged_off")
-        transition(
+        event = transition(
             current,
             to=ChargeOffRecommendation.Status.APPROVED
             if approved
@@ -379,6 +385,7 @@ def recommendation_decide(
             error=WorkoutConflict,
             business_date=_today(),
         )
+        case_event_publish(event, loan_id=current.loan_id)
     return current
 
 

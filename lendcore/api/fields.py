@@ -245,11 +245,14 @@ class StrictRegexField(serializers.RegexField):
 def external_id_field(**kwargs: Any) -> serializers.RegexField:
     """An integrator's own id for an object (`lendcore.core.external_ids`): the schema's
     pattern is the one the service checks."""
+    kwargs.setdefault(
+        "help_text",
+        "Your own id for it: unique among yours of this type; up to 100 letters, "
+        "digits, '.', '_', ':' or '-'.",
+    )
     return StrictRegexField(
         rf"^{EXTERNAL_ID_PATTERN}$",
         max_length=EXTERNAL_ID_MAX,
         trim_whitespace=False,  # " x" is refused, as the pattern says, not read as "x"
-        help_text="Your own id for it: unique among yours of this type; up to 100 letters, "
-        "digits, '.', '_', ':' or '-'.",
         **kwargs,
     )

@@ -1,7 +1,8 @@
 """The event types a subscription may ask for: adding one is one line here.
 
 A name is `<object>.<what happened>`; the description is what the API's schema and the admin
-show. The collections events are added here by collections (one line each).
+show. The collections events are listed here too (this app imports no domain app): each is
+made by `collections_app.webhook_events` from a row of the case's history.
 """
 
 from __future__ import annotations
@@ -21,6 +22,26 @@ EVENT_TYPES: dict[str, str] = {
     "loan.paid_off": "A loan was paid off.",
     "loan.charged_off": "A loan was charged off.",
     "cob.completed": "Close of business completed for a business date.",
+    # collections (`collections_app.webhook_events` builds them from the case's history)
+    "collection_case.opened": "A collection case was opened (by close of business, or for a "
+    "hardship request).",
+    "collection_case.cured": "Close of business cured a collection case: its loan is current.",
+    "collection_case.closed": "Close of business closed a collection case: its loan left "
+    "servicing (paid off or charged off).",
+    "collection_case.assigned": "A collection case was given to a collector (round-robin by "
+    "close of business, or a manager's reassignment).",
+    "promise_to_pay.made": "A collector recorded a borrower's promise to pay (its instalments).",
+    "promise_to_pay.kept": "Close of business found an instalment of a promise to pay kept.",
+    "promise_to_pay.broken": "Close of business found an instalment of a promise to pay broken.",
+    "hardship_plan.requested": "A hardship plan was requested (portal, staff or API).",
+    "hardship_plan.approved": "A hardship plan was approved: the loan is modified.",
+    "hardship_plan.rejected": "A hardship plan was rejected.",
+    "hardship_plan.completed": "Close of business completed a hardship plan (its months over).",
+    "hardship_plan.broken": "Close of business broke a hardship plan (the loan fell behind).",
+    "charge_off_recommendation.made": "A collector recommended charging a loan off.",
+    "charge_off_recommendation.approved": "A charge-off recommendation was approved (the loan "
+    "is charged off).",
+    "charge_off_recommendation.rejected": "A charge-off recommendation was rejected.",
 }
 
 

@@ -48,6 +48,11 @@ urlpatterns: list = [
         name="pending-payment-cancel",
     ),
     path(
+        "payments/external-id/<extid:external_id>/",
+        payments.PaymentByExternalIdApi.as_view(),
+        name="payment-by-external-id",
+    ),
+    path(
         "payments/<id:payment_id>/reverse/",
         payments.PaymentReverseApi.as_view(),
         name="payment-reverse",

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from lendcore.core.external_ids import ExternalIdFields, external_id_unique
+
 from ._fields import _choices_check, _money
 from .ledger import JournalEntry
 from .loans import EventKind, Loan, LoanEvent
@@ -31,7 +33,7 @@ class PaymentMethod(models.TextChoices):
 BORROWER_METHODS = (PaymentMethod.ACH, PaymentMethod.DEBIT_CARD)
 
 
-class Payment(models.Model):
+class Payment(ExternalIdFields):
     Status = PaymentStatus
 
     TRANSITIONS: dict[str, tuple[str, ...]] = {Status.POSTED: (Status.REVERSED,)}
@@ -66,6 +68,7 @@ class Payment(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            external_id_unique("payment"),
             _choices_check("payment_status_valid", "status", PaymentStatus),
             _choices_check("payment_method_valid", "method", PaymentMethod),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),

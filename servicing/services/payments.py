@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -10,6 +11,11 @@ from django.db import transaction
 
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
+from lendcore.core.external_ids import (
+    external_id_check,
+    external_id_guard,
+    external_id_normalize,
+)
 from lendcore.core.state import transition
 from lendcore.errors import PermissionDenied
 from lendcore.finance.money import ZERO
@@ -107,6 +113,7 @@ def payment_post(
     acting_user,
     allow_credit: bool = False,
     on_posted: Callable[[Payment], None] | None = None,
+    external_id: str | None = None,
 ) -> Payment:
     """Receive money: accrue to its date, allocate by the waterfall, post it.
 
@@ -121,9 +128,12 @@ def payment_post(
     (recoveries income) up to what was charged off; beyond it, likewise only with
     `allow_credit`. `on_posted(payment)` runs inside the transaction once the payment is
     posted (the API stores its idempotent answer there, so that the answer commits with the
-    payment or not at all).
+    payment or not at all). `external_id` is the caller's own id for the payment (unique
+    among the caller's payments: 409 `external_id_taken` otherwise); without one, no query
+    is added.
     """
     amount = money_validate(amount)
+    external_id = external_id_normalize(external_id or None)
     if method not in Payment.Method.values:
         raise ServicingValidationError.field(
             "method", f"Choose one of: {', '.join(Payment.Method.values)}."
@@ -135,6 +145,9 @@ def payment_post(
             code=ErrorCode.BORROWER_PAYMENT,
         )
     permission_require(acting_user, Action.POST_PAYMENT)
+    owner = _actor(acting_user) if external_id is not None else None
+    if external_id is not None:
+        external_id_check(Payment, owner=owner, external_id=external_id)
     loan, bd = loan_lock_dated(loan_id=loan.pk)
     loan = loan_catch_up(loan=loan, business_date=bd)  # a lagging COB closes this loan first
     if effective_date is None:
@@ -168,29 +181,39 @@ def payment_post(
         is_recovery=recovery,
         posted_on=bd,
         created_by=_actor(acting_user),
+        external_id=external_id,
+        external_id_owner=owner,
     )
-    if recovery or backdated:
-        payment.save(force_insert=True)
-        book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
-        if recovery:
-            apply_payment(book, payment)
+    # with an id, a savepoint turns a concurrent request's taking it first (the unique
+    # constraint) into the same 409 as the check's; without one, nothing is added
+    guard = (
+        external_id_guard(Payment, owner=owner, external_id=external_id)
+        if external_id is not None
+        else nullcontext()
+    )
+    with guard:
+        if recovery or backdated:
+            payment.save(force_insert=True)
+            book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
+            if recovery:
+                apply_payment(book, payment)
+            else:
+                replay(
+                    book,
+                    from_date=effective_date,
+                    from_payment_id=payment.pk,
+                    accrue_through=max(loan.last_accrual_date, effective_date),
+                    memo=f"Replay for payment {payment.pk} dated {effective_date.isoformat()}",
+                )
+            book.save()
+            payment.refresh_from_db()
         else:
-            replay(
-                book,
-                from_date=effective_date,
-                from_payment_id=payment.pk,
-                accrue_through=max(loan.last_accrual_date, effective_date),
-                memo=f"Replay for payment {payment.pk} dated {effective_date.isoformat()}",
+            # Nothing after it: apply it alone (apply_payment inserts the row with its allocation).
+            book = LoanBook.load_for_payment(
+                loan, on=effective_date, business_date=bd, acting_user=acting_user
             )
-        book.save()
-        payment.refresh_from_db()
-    else:
-        # Nothing after it: apply it alone (apply_payment inserts the row with its allocation).
-        book = LoanBook.load_for_payment(
-            loan, on=effective_date, business_date=bd, acting_user=acting_user
-        )
-        apply_in_order(book, payment)
-        book.save()
+            apply_in_order(book, payment)
+            book.save()
     _event(
         loan,
         LoanEvent.Kind.PAYMENT,

@@ -194,6 +194,7 @@ RULES: dict[str, Rule] = {
     "api:loan-pending-payments": own_or(R.READ_LOAN),
     "api:pending-payment-cancel": own_or(R.POST_PAYMENT),
     "api:payment-reverse": staff(R.REVERSE_PAYMENT),
+    "api:payment-by-external-id": own_or(R.READ_LOAN),
     "api:loan-payoff-quote": own_or(R.READ_LOAN),
     "api:loan-fees": own_or(R.READ_LOAN, write=R.MANAGE_FEES),
     "api:fee-waive": staff(R.MANAGE_FEES),
@@ -214,6 +215,8 @@ RULES: dict[str, Rule] = {
     "api:collection-cases": staff(R.WORK_COLLECTIONS),
     "api:collection-case-detail": staff(R.WORK_COLLECTIONS),
     "api:collection-case-assign": staff(R.MANAGE_COLLECTIONS),
+    "api:collection-case-by-external-id": staff(R.WORK_COLLECTIONS),
+    "api:collection-case-external-id": staff(R.WORK_COLLECTIONS),
     # the case page and its forms (a phone payment also needs service_loans: the service
     # refuses others with a form error, after the gate)
     "collections:staff-case": staff(R.WORK_COLLECTIONS),

@@ -174,8 +174,9 @@ def world_build() -> World:
         recommended_on=date(2026, 2, 1),
     )
 
-    # A's own ids for its applicant, application and loan (the external-id lookups)
-    for named in (applicant, application, loan):
+    # A's own ids for its applicant, application, loan, payment and case (the external-id
+    # lookups)
+    for named in (applicant, application, loan, payment, case):
         type(named).objects.filter(pk=named.pk).update(external_id="a-1", external_id_owner=user_a)
 
     # a webhook subscription (to a receiver that is never reached) and one delivery

@@ -134,6 +134,9 @@ def loan_body(loan: Loan, balances: selectors.LoanBalances) -> dict:
 class PaymentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     loan_id = serializers.IntegerField()
+    external_id = serializers.CharField(
+        allow_null=True, help_text="Your own id for the payment, if you gave one."
+    )
     amount = money_out()
     effective_date = serializers.DateField()
     method = serializers.CharField()

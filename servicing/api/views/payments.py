@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from drf_spectacular.utils import (
+    OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 from lendcore.accounts.permissions import CanReadLoans, TokenAuthentication, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
-from lendcore.api.fields import money_field
+from lendcore.api.fields import external_id_field, money_field
 from lendcore.api.idempotency import (
     IDEMPOTENCY_KEY_OPTIONAL,
     IDEMPOTENCY_KEY_REQUIRED,
@@ -26,7 +27,8 @@ from lendcore.api.idempotency import (
     idempotent_response_atomic,
 )
 from lendcore.api.pagination import BoundedLimitOffsetPagination
-from lendcore.api.views import ApiView, Idempotency
+from lendcore.api.views import ApiView, Idempotency, external_id_resolve
+from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
 from lendcore.finance.money import CENT
 from servicing import rail_payments, selectors, services
 from servicing.errors import ServicingValidationError
@@ -138,15 +140,30 @@ class PaymentCreateApi(ApiView):
             help_text="Borrowers paying by ach: required, the bank's 9-digit routing number. "
             "Otherwise not used.",
         )
+        external_id = external_id_field(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Staff only: your own id for the payment, unique among yours (409 "
+            "`external_id_taken` otherwise); up to 100 letters, digits, '.', '_', ':' or '-'. "
+            "Borrowers: not accepted.",
+        )
 
     @extend_schema(
-        responses=inline_serializer("LoanPayments", {"results": PaymentOutput(many=True)})
+        parameters=[
+            OpenApiParameter(
+                "external_id",
+                {"type": "string", "minLength": 1, "maxLength": EXTERNAL_ID_MAX},
+                description="Your own id for the payment (exact)",
+            )
+        ],
+        responses=inline_serializer("LoanPayments", {"results": PaymentOutput(many=True)}),
     )
     def get(self, request, loan_id: int):
+        filters = parse_input(PaymentFilterInput, request.query_params)
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
-        return Response(
-            {"results": PaymentOutput(selectors.loan_payments(loan=loan), many=True).data}
-        )
+        payments = selectors.loan_payments(loan=loan, external_id=filters.get("external_id"))
+        return Response({"results": PaymentOutput(payments, many=True).data})
 
     @extend_schema(
         request=Input,
@@ -174,6 +191,7 @@ class PaymentCreateApi(ApiView):
     def _staff_post(self, claim, loan: Loan) -> None:
         data = parse_input(self.Input, self.request.data)
         services.payment_post(
+            external_id=data["external_id"],
             loan=loan,
             amount=data["amount"],
             effective_date=data.get("effective_date"),  # None: the business date
@@ -193,6 +211,10 @@ class PaymentCreateApi(ApiView):
             raise ServicingValidationError.field(
                 "allow_credit", "Staff only: a borrower pays at most today's payoff."
             )
+        if data["external_id"] is not None:
+            raise ServicingValidationError.field(
+                "external_id", "Staff only: a borrower's payment takes no external id."
+            )
         rail_payments.payment_request_create(
             loan=loan,
             amount=data["amount"],
@@ -207,6 +229,25 @@ class PaymentCreateApi(ApiView):
                 _payment_request_body(transfer, today=transfer.business_date),
             ),
         )
+
+
+class PaymentFilterInput(serializers.Serializer):
+    """The payments list's filters (a bad value: 400 naming it)."""
+
+    external_id = serializers.CharField(required=False, max_length=EXTERNAL_ID_MAX)
+
+
+class PaymentByExternalIdApi(ApiView):
+    """The payment you named `external_id` (`POST /loans/{id}/payments/` with
+    `external_id`), as the payments list shows it; 404 unless you may see its loan."""
+
+    permission_classes = [CanReadLoans]
+
+    @extend_schema(responses=PaymentOutput)
+    def get(self, request, external_id: str):
+        payment_id = external_id_resolve(Payment, request, external_id)
+        payment = selectors.payment_get_visible(user=request.user, payment_id=payment_id)
+        return Response(render(PaymentOutput, payment))
 
 
 class LoanPaymentRequestsApi(ApiView):
