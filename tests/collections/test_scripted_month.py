@@ -29,6 +29,7 @@ from collections_app.services.workouts import (
     charge_off_recommend,
     hardship_plan_decide,
     hardship_plan_request,
+    recommendation_decide,
 )
 from collections_app.sms import RecordingSms
 from collections_app.workouts_selectors import charge_off_candidates
@@ -136,8 +137,6 @@ def test_a_scripted_month_of_collections(
                 case=case, reason="No contact for four months", acting_user=collector
             )
         if day == date(2026, 3, 3):
-            from collections_app.services.workouts import recommendation_decide
-
             recommendation_decide(
                 recommendation=recommendation, approve=True, reason="Agreed", acting_user=manager
             )
