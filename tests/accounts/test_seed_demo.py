@@ -57,5 +57,9 @@ def test_seed_demo_refuses_production_settings():
 
 
 def test_each_apps_demo_is_found_through_the_app_registry_in_its_order():
-    # servicing's business date and loans before origination's applications
-    assert [seed.__module__ for seed in demo_seeders()] == ["servicing.demo", "origination.demo"]
+    # servicing's business date and loans, collections' work on them, origination's applications
+    assert [seed.__module__ for seed in demo_seeders()] == [
+        "servicing.demo",
+        "collections_app.demo",
+        "origination.demo",
+    ]

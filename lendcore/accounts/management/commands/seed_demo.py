@@ -6,7 +6,11 @@ from lendcore.core.demo_registry import demo_seeders
 
 
 class Command(BaseCommand):
-    help = "Load the demo data (users, borrowers; later: products, applications, loans)."
+    help = (
+        "Load the demo data: users and borrowers, a loan book serviced by close of business "
+        "over past business dates (every delinquency bucket), collections cases with "
+        "contacts, promises and a hardship plan, and applications in every state. Idempotent."
+    )
 
     def handle(self, *args, **options):
         if settings.LENDCORE_ENVIRONMENT == "production":
