@@ -73,6 +73,15 @@ def calls_within_cap(at: datetime, calls: Sequence[datetime]) -> list[datetime]:
     return sorted(c for c in calls if at - CAP_PERIOD < c <= at)
 
 
+def next_call_from(at: datetime, calls: Sequence[datetime]) -> datetime | None:
+    """When the cap is reached at `at`: the moment the oldest of the last 7 calls leaves the
+    7-day window (the next call allowed), else None."""
+    within = calls_within_cap(at, calls)
+    if len(within) < CALL_CAP:
+        return None
+    return within[-CALL_CAP] + CAP_PERIOD
+
+
 def outbound_refusal(
     *,
     channel: str,
@@ -109,9 +118,9 @@ def outbound_refusal(
             "time (Regulation F, 12 CFR 1006.6(b)(1)).",
         )
     if channel == "call":
-        within = calls_within_cap(at, recent_calls)
-        if len(within) >= CALL_CAP:
-            allowed_from = within[-CALL_CAP] + CAP_PERIOD
+        allowed_from = next_call_from(at, recent_calls)
+        if allowed_from is not None:
+            within = calls_within_cap(at, recent_calls)
             local = local_time(allowed_from, time_zone)
             return Refusal(
                 CALL_CAP_REACHED,

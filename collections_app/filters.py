@@ -1,7 +1,7 @@
 """The case list's filters, one meaning for the API (`GET /api/v1/collections/cases/`) and
 the staff queue page: `status` (open, cured, closed), `bucket` (a delinquency bucket code),
-`assignee` (a user id, or `me`), `external_id` (an integrator's own id for the case,
-exact). A filter given empty or twice is refused (400)."""
+`product` (the loan's product code), `assignee` (a user id, or `me`), `external_id` (an
+integrator's own id for the case, exact). A filter given empty or twice is refused (400)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class AssigneeFilter(django_filters.Filter):
 class CaseFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=CollectionCase.Status.choices)
     bucket = django_filters.CharFilter(max_length=16)
+    product = django_filters.CharFilter(field_name="loan__product_code", max_length=64)
     assignee = AssigneeFilter(method="filter_assignee")
     external_id = django_filters.CharFilter(max_length=EXTERNAL_ID_MAX)
 

@@ -4,6 +4,7 @@ follow-up, promise, phone payment, dispute) and the portal's contact preferences
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, available_timezones
@@ -14,16 +15,34 @@ from .models import Contact
 
 
 class QueueFilterForm(forms.Form):
-    bucket = forms.ChoiceField(required=False, label="Bucket")
-    assignee = forms.ChoiceField(
-        required=False, label="Assignee", choices=[("", "Everyone"), ("me", "Mine")]
-    )
+    """The queue's filters: a bucket, a product, an assignee (mine, or a named collector)."""
 
-    def __init__(self, *args, buckets: list[str], **kwargs):
+    bucket = forms.ChoiceField(required=False, label="Bucket")
+    product = forms.ChoiceField(required=False, label="Product")
+    assignee = forms.ChoiceField(required=False, label="Assignee")
+
+    def __init__(
+        self,
+        *args,
+        buckets: list[str],
+        products: Sequence[tuple[str, str]] = (),
+        collectors: Sequence[tuple[int, str]] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        field = self.fields["bucket"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "Every bucket"), *((b, b) for b in buckets)]
+        choices = {
+            "bucket": [("", "Every bucket"), *((b, b) for b in buckets)],
+            "product": [("", "Every product"), *products],
+            "assignee": [
+                ("", "Everyone"),
+                ("me", "Mine"),
+                *((str(pk), name) for pk, name in collectors),
+            ],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
 
 
 class CaseAssignForm(forms.Form):
@@ -234,6 +253,11 @@ class DecisionForm(forms.Form):
 
 class RecommendForm(forms.Form):
     reason = forms.CharField(label="Why charge it off", max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        # on the case page beside the hardship form, whose `reason` is id_reason
+        kwargs.setdefault("auto_id", "id_charge_off_%s")
+        super().__init__(*args, **kwargs)
 
 
 class PlacementForm(forms.Form):

@@ -33,6 +33,8 @@ __all__ = [
     "case_notices",
     "case_promises",
     "contact_profile",
+    "contact_status",
+    "open_case_products",
     "recent_calls",
 ]
 
@@ -48,6 +50,20 @@ def case_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Col
     return filterset.qs.select_related("loan", "loan__borrower", "assignee").order_by(
         "-priority", "pk"
     )
+
+
+def open_case_products() -> list[tuple[str, str]]:
+    """The products of the loans with an open case, as (code, name) for the queue filter."""
+    rows = (
+        CollectionCase.objects.filter(status=CollectionCase.Status.OPEN)
+        .values_list("loan__product_code", "loan__product_name")
+        .order_by("loan__product_code")
+        .distinct()
+    )
+    seen: dict[str, str] = {}
+    for code, name in rows:
+        seen.setdefault(code, name or code)
+    return list(seen.items())
 
 
 def case_get(*, case_id: int) -> CollectionCase:
@@ -142,4 +158,54 @@ def case_notices(case: CollectionCase) -> QuerySet[DunningNotice]:
         DunningNotice.objects.filter(loan_id=case.loan_id)
         .select_related("rule")
         .order_by("-business_date", "-pk")
+    )
+
+
+OPT_OUT_LABELS = (("call", "calls"), ("email", "e-mail"), ("sms", "SMS"), ("letter", "letters"))
+
+
+@dataclass(frozen=True)
+class ContactStatus:
+    """What the case page tells a collector before they try: the borrower's clock, the
+    calls used, and whether (and why not) a call may be made now. Times are formatted in
+    the borrower's zone here (a template would show an aware time in the server's)."""
+
+    time_zone: str
+    local_now: str  # "YYYY-MM-DD HH:MM", the borrower's time
+    in_window: bool  # 08:00-21:00 their time
+    calls_7d: int
+    call_cap: int
+    next_call_from: str  # the borrower's time the cap frees a call; "" below the cap
+    call_refusal: str  # why a call now is refused (contact_rules' sentence); "" = allowed
+    opt_outs: tuple[str, ...]  # the channels the borrower opted out of, as words
+
+    @property
+    def call_allowed(self) -> bool:
+        return not self.call_refusal
+
+
+def contact_status(*, loan_id: int, profile: ContactProfile, now: datetime) -> ContactStatus:
+    """The Regulation F position of a loan at `now`, asked of contact_rules (the one place
+    the rules are written) exactly as the contact service will ask it."""
+    calls = recent_calls(loan_id=loan_id, up_to=now)
+    refusal = contact_rules.outbound_refusal(
+        channel="call",
+        at=now,
+        time_zone=profile.time_zone,
+        recent_calls=calls,
+        cease_communication=profile.cease_communication,
+        opted_out=profile.call_opt_out,
+    )
+    freed = contact_rules.next_call_from(now, calls)
+    return ContactStatus(
+        time_zone=profile.time_zone,
+        local_now=f"{contact_rules.local_time(now, profile.time_zone):%Y-%m-%d %H:%M}",
+        in_window=contact_rules.in_window(now, profile.time_zone),
+        calls_7d=len(calls),
+        call_cap=contact_rules.CALL_CAP,
+        next_call_from=(
+            f"{contact_rules.local_time(freed, profile.time_zone):%Y-%m-%d %H:%M}" if freed else ""
+        ),
+        call_refusal=refusal.message if refusal else "",
+        opt_outs=tuple(label for channel, label in OPT_OUT_LABELS if profile.opted_out(channel)),
     )

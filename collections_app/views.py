@@ -42,6 +42,7 @@ from .services.contacts import contact_log, dispute_mark, dispute_resolve, follo
 from .services.payments import phone_payment_take
 from .services.preferences import contact_preferences_set
 from .services.promises import promise_record
+from .workouts_views import case_panels_context
 
 
 def _collector_choices() -> list[tuple[int, str]]:
@@ -61,7 +62,13 @@ def _buckets() -> list[str]:
 
 def queue_context(request: HttpRequest, *, assign_form: CaseAssignForm | None = None) -> dict:
     """The queue page's context: the same filters, with the same meaning, as the API's."""
-    form = QueueFilterForm(request.GET or None, buckets=_buckets())
+    collectors = _collector_choices()
+    form = QueueFilterForm(
+        request.GET or None,
+        buckets=_buckets(),
+        products=selectors.open_case_products(),
+        collectors=collectors,
+    )
     filters: dict[str, Any] = {"status": CollectionCase.Status.OPEN}
     if form.is_bound and form.is_valid():
         filters |= {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
@@ -76,7 +83,7 @@ def queue_context(request: HttpRequest, *, assign_form: CaseAssignForm | None = 
         "cases": list(page.object_list),
         "query": query.urlencode(),
         "manager": manager,
-        "collectors": _collector_choices() if manager else [],
+        "collectors": collectors if manager else [],
         "assign_form": assign_form,
         "business_date": selectors.today(),
     }
@@ -135,7 +142,6 @@ def case_context(request: HttpRequest, case: CollectionCase, **bound: Idempotent
     on = selectors.today()
     now = timezone.now()
     profile = selectors.contact_profile(borrower_id=case.loan.borrower_id)
-    calls = selectors.recent_calls(loan_id=case.loan_id, up_to=now)
     forms = {
         "contact": ContactForm(prefix="contact"),
         "follow_up": FollowUpForm(prefix="follow_up"),
@@ -143,22 +149,20 @@ def case_context(request: HttpRequest, case: CollectionCase, **bound: Idempotent
         "payment": PhonePaymentForm(prefix="payment"),
         "dispute": DisputeForm(prefix="dispute"),
     } | bound
-    return {
+    return case_panels_context(request, case) | {
         "case": case,
         "loan": case.loan,
         "business_date": on,
         "balances": servicing_selectors.loan_balances(case.loan, on=on),
         "profile": profile,
+        # what a collector may do now, and why not (Regulation F), before they try
+        "contact_status": selectors.contact_status(loan_id=case.loan_id, profile=profile, now=now),
         # formatted here: a template would show an aware time in the server's zone
-        "local_now": f"{contact_rules.local_time(now, profile.time_zone):%Y-%m-%d %H:%M}",
-        "in_window": contact_rules.in_window(now, profile.time_zone),
         "follow_up_local": (
             f"{contact_rules.local_time(case.follow_up_at, profile.time_zone):%Y-%m-%d %H:%M}"
             if case.follow_up_at
             else ""
         ),
-        "calls_7d": len(calls),
-        "call_cap": contact_rules.CALL_CAP,
         "payments": list(servicing_selectors.loan_payments(loan=case.loan).order_by("-pk")[:20]),
         "contacts": list(selectors.case_contacts(case)[:50]),
         "promises": list(selectors.case_promises(case)[:50]),

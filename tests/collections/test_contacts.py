@@ -273,8 +273,9 @@ def test_the_case_page_explains_the_borrower_s_time_and_refuses_with_a_form_erro
     assert page.status_code == 200
     html = page.content.decode()
     # the borrower's clock, not the server's (UTC)
-    assert page.context["local_now"][:13] == f"{timezone.now().astimezone(CHICAGO):%Y-%m-%d %H}"
-    assert page.context["local_now"] in html
+    local_now = page.context["contact_status"].local_now
+    assert local_now[:13] == f"{timezone.now().astimezone(CHICAGO):%Y-%m-%d %H}"
+    assert local_now in html
     for text in (
         "Amount to cure",
         "America/Chicago",

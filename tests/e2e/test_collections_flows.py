@@ -1,6 +1,8 @@
 """The collector's workspace in a real browser: a collector opens a case from the queue,
 logs a call with a promise to pay, records the promise, and is refused an eighth call in a
-week with the reason on the page (Regulation F)."""
+week with the reason on the page (Regulation F); a borrower asks for a hardship plan in the
+portal and a collections manager (not the requester) approves it, which cures the loan; a
+collector who asks for a plan is told they cannot decide it (four-eyes)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from collections_app.models import CollectionCase, Contact, ContactPreference, PromiseToPay
+from collections_app.models import (
+    CollectionCase,
+    Contact,
+    ContactPreference,
+    HardshipPlan,
+    PromiseToPay,
+)
 from collections_app.services.contacts import contact_log
+from lendcore.accounts.roles import Role
+from lendcore.accounts.services import staff_user_create
 from servicing.services import business_date_set
 from tests.servicing.factories import board_loan
 
@@ -54,6 +64,14 @@ def case(borrower, collector):
     return made
 
 
+def _sign_in(page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name=re.compile("Sign out"))).to_be_visible()
+
+
 def _log_call(page, at: str, outcome: str) -> None:
     page.locator("#id_contact-channel").select_option("call")
     page.locator("#id_contact-direction").select_option("outbound")
@@ -87,3 +105,111 @@ def test_a_collector_logs_a_promise_and_is_refused_an_eighth_call(page, case, co
     expect(page.locator("#log-contact")).to_contain_text(re.compile("eighth is refused"))
     assert Contact.objects.filter(case=case).count() == 7
     assert PromiseToPay.objects.filter(case=case, amount=Decimal("50.00")).count() == 1
+
+
+# --------------------------------------------------------------------------- hardship plans
+
+LATE = date(2026, 3, 1)  # 15 days after the first due date (2026-02-14), nothing paid
+
+
+@pytest.fixture
+def late_loan(borrower):
+    business_date_set(business_date=date(2026, 1, 14), acting_user=None)
+    loan = board_loan(
+        borrower=borrower, application_ref="E2E-HARDSHIP", disbursed_on=date(2026, 1, 14)
+    )
+    business_date_set(business_date=LATE, acting_user=None)
+    return loan
+
+
+@pytest.fixture
+def collections_manager(roles):
+    return staff_user_create(
+        username="collections_manager", password=PASSWORD, role=Role.COLLECTIONS_MANAGER
+    )
+
+
+def test_a_borrower_asks_for_a_hardship_plan_and_a_manager_approves_it(
+    browser, live_server, page, late_loan, borrower, collections_manager
+):
+    loan = late_loan
+
+    # Given the borrower signed in, on their late loan: the overdue banner, the amount to
+    # cure and a pay button
+    _sign_in(page, borrower.email)
+    page.goto(f"/my-loans/{loan.pk}/")
+    banner = page.locator(f"#overdue-{loan.pk}")
+    expect(banner).to_contain_text(f"{loan.loan_number} is 15 days past due.")
+    expect(banner.locator("[data-amount-to-cure]")).to_have_text(re.compile(r"^\$\d[\d,]*\.\d\d$"))
+    expect(banner.get_by_role("button", name="Pay now")).to_have_attribute(
+        "href", f"/my-loans/{loan.pk}/pay/"
+    )
+
+    # When they open the hardship form from the banner and send a request
+    banner.get_by_role("link", name=re.compile("Ask for a hardship plan")).click()
+    expect(page.get_by_role("heading", name="Ask for a hardship plan")).to_be_visible()
+    page.locator("#id_kind").select_option("deferral")
+    page.locator("#id_months").fill("2")
+    page.locator("#id_reason").fill("Reduced hours at work")
+    page.get_by_role("button", name="Send my request").click()
+    expect(page.get_by_role("status")).to_contain_text("We received your hardship request.")
+    plan = HardshipPlan.objects.get(loan=loan)
+    assert (plan.status, plan.channel) == ("requested", "portal")
+
+    # Then the collections manager (someone else) opens the workouts page and approves it
+    staff = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    staff.set_default_timeout(10_000)
+    manager_page = staff.new_page()
+    try:
+        _sign_in(manager_page, collections_manager.username)
+        manager_page.goto("/staff/collections/workouts/")
+        row = manager_page.get_by_role("row").filter(has_text=loan.loan_number)
+        expect(row).to_contain_text("Reduced hours at work")
+        expect(row).to_contain_text(f"{borrower.user.get_username()} (Portal)")
+        row.get_by_role("textbox").fill("hours confirmed by phone")
+        row.get_by_role("button", name="Approve").click()
+        expect(manager_page.get_by_role("status")).to_contain_text(
+            f"Hardship plan {plan.pk} approved."
+        )
+        expect(manager_page.get_by_text("None waiting.").first).to_be_visible()
+
+        # The loan is cured and flagged in hardship, on the staff loan page and the case page
+        manager_page.goto(f"/staff/loans/{loan.pk}/")
+        expect(manager_page.locator("#dpd")).to_have_text("0")
+        expect(manager_page.get_by_text("In hardship", exact=True)).to_be_visible()
+        expect(manager_page.get_by_text("Delinquent", exact=True)).to_have_count(0)
+        manager_page.goto(f"/staff/collections/cases/{plan.case_id}/")
+        panel = manager_page.locator("#workouts")
+        expect(panel).to_contain_text("Active")
+        expect(panel).to_contain_text(f"approved by {collections_manager.username}")
+        expect(manager_page.locator("#case-dpd")).to_have_text("0")
+    finally:
+        staff.close()
+
+    # And the borrower's portal shows the plan, with no overdue banner
+    page.goto(f"/my-loans/{loan.pk}/")
+    expect(page.locator(f"#overdue-{loan.pk}")).to_have_count(0)
+    expect(page.locator("#hardship-notice")).to_contain_text("You are on a hardship plan.")
+    page.locator("#hardship-notice").get_by_role("link", name="See your plan").click()
+    expect(page.locator("#open-plan")).to_contain_text("deferral")
+    expect(page.locator("#open-plan")).to_contain_text("is active until")
+
+
+def test_a_collector_cannot_decide_a_plan_they_asked_for(page, case, collector):
+    # Given the collector on their case
+    _sign_in(page, collector.username)
+    page.goto(f"/staff/collections/cases/{case.pk}/")
+    panel = page.locator("#workouts")
+
+    # When they ask for a hardship plan from the case page
+    panel.locator("#id_kind").select_option("term_extension")
+    panel.locator("#id_months").fill("6")
+    panel.locator("#id_reason").fill("Borrower lost a second job")
+    panel.get_by_role("button", name="Request a hardship plan").click()
+    expect(page.get_by_text("Hardship plan requested: a manager decides it.")).to_be_visible()
+
+    # Then they are back on the case, told why they cannot decide it, with no button to
+    expect(page.get_by_role("heading", name=f"Case {case.pk}")).to_be_visible()
+    expect(panel).to_contain_text("Waiting for a manager's decision (not yours: you asked for it).")
+    expect(panel.get_by_role("button", name="Approve and apply")).to_have_count(0)
+    assert HardshipPlan.objects.get(loan=case.loan).status == "requested"
