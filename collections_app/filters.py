@@ -1,6 +1,7 @@
 """The case list's filters, one meaning for the API (`GET /api/v1/collections/cases/`) and
 the staff queue page: `status` (open, cured, closed), `bucket` (a delinquency bucket code),
-`assignee` (a user id, or `me`). A filter given empty or twice is refused (400)."""
+`assignee` (a user id, or `me`), `product` (the loan's product code). A filter given empty or
+twice is refused (400)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class CaseFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=CollectionCase.Status.choices)
     bucket = django_filters.CharFilter(max_length=16)
     assignee = AssigneeFilter(method="filter_assignee")
+    product = django_filters.CharFilter(field_name="loan__product_code", max_length=64)
 
     class Meta:
         model = CollectionCase

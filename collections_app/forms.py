@@ -10,7 +10,27 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 
+from lendcore.core.keyset import MAX_CURSOR_CHARS, CursorError, cursor_decode
+
 from .models import Contact
+
+
+class CursorField(forms.CharField):
+    """A keyset page's position (`lendcore.core.keyset`), from the pager's links."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=MAX_CURSOR_CHARS, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            return cursor_decode(value)
+        except CursorError as error:
+            raise forms.ValidationError("This page link is not valid: start again.") from error
 
 
 class QueueFilterForm(forms.Form):
@@ -18,6 +38,9 @@ class QueueFilterForm(forms.Form):
     assignee = forms.ChoiceField(
         required=False, label="Assignee", choices=[("", "Everyone"), ("me", "Mine")]
     )
+    product = forms.CharField(required=False, max_length=64, label="Product code")
+    # not drawn in the filter form (a new filter starts at the first page): the pager's links
+    cursor = CursorField()
 
     def __init__(self, *args, buckets: list[str], **kwargs):
         super().__init__(*args, **kwargs)

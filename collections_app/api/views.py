@@ -24,7 +24,7 @@ from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.api.fields import id_field, money_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
-from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.pagination import KeysetPagination
 from lendcore.api.views import ApiView, Idempotency
 
 WORK = has_staff_permission(Action.WORK_COLLECTIONS)
@@ -88,6 +88,9 @@ CASE_FILTER_PARAMETERS = [
         },
         description="A user id, or `me`",
     ),
+    OpenApiParameter(
+        "product", {"type": "string", "maxLength": 64}, description="The loan's product code"
+    ),
 ]
 
 
@@ -98,8 +101,11 @@ def _detail(case: CollectionCase) -> dict:
 
 
 class CaseListApi(ApiView):
+    """Cases by priority, highest first (then by id), paged by cursor: follow `next` (one
+    indexed range scan a page, however deep; `count` on the first page only)."""
+
     permission_classes = [WORK]
-    pagination_class = BoundedLimitOffsetPagination
+    pagination_class = KeysetPagination
 
     @extend_schema(parameters=CASE_FILTER_PARAMETERS, responses=CaseOutput(many=True))
     def get(self, request):
