@@ -12,7 +12,10 @@ then runs COB for 2026-06-15 and prints the total, each step's
 summed seconds (over both processes) and loans per second; then measures the raw-SQL floor of
 one night for N loans on the same server (`bench/cob_floor.sh`: three plain statements over a
 bare table, in a scratch database), ending with
-`BENCH cob loans=<N> seconds=<total> floor_seconds=<floor> ratio=<total/floor> loans_per_s=<rate>`.
+`BENCH cob loans=<N> seconds=<total> floor_seconds=<floor> ratio=<total/floor> loans_per_s=<rate>`
+and `BENCH cob_collections loans=<N> summed_seconds=<collections steps, summed over partitions>
+wall_seconds=<that / processes> share=<of the night> collections_close=.. dunning_queue=..`
+(COB_EXTRA_STEPS; issue 11's budget: the collections steps add <= 3 s at N=1,000,000).
 Machines differ by up to 2x; the ratio to a floor measured in the same run does not.
 
 A/B runs: COB_BENCH_TEMPLATE=1 seeds `<db>_tmpl_<N>` once (kept) and copies it for each run
@@ -294,6 +297,21 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
         f"cpu_seconds={sum(cpu):.2f} processes={processes}",
         flush=True,
     )
+    # The collections steps' share of the night: their seconds summed over the partitions, and
+    # that over the worker processes (the wall time they add when the partitions keep every
+    # process busy, as `busy` above says); issue 11's budget: <= 3 s at N=1,000,000.
+    summed = float(result.get("coll_summed", 0.0))
+    steps = " ".join(
+        f"{key.removeprefix('coll_')}={value}"
+        for key, value in result.items()
+        if key.startswith("coll_") and key != "coll_summed"
+    )
+    print(
+        f"BENCH cob_collections loans={result['loans']} summed_seconds={summed:.2f} "
+        f"wall_seconds={summed / processes:.2f} share={summed / processes / seconds:.3f} "
+        f"{steps} processes={processes}",
+        flush=True,
+    )
     return {**result, "floor_seconds": floor}
 
 
@@ -429,8 +447,16 @@ def timed_run(n: int) -> None:
         print(f"{step:<24}{int(row['count']):>12,}{row['seconds']:>20.2f}")
     print(wall_split(run, seconds, processes))
     rate = run.loans_done / seconds
-    # the parent adds the floor and prints the BENCH line
-    print(f"RESULT cob loans={run.loans_done} seconds={seconds:.2f} loans_per_s={rate:.0f}")
+    # collections' steps (COB_EXTRA_STEPS: collections_close, with the hardship plans and
+    # recoveries; dunning_queue), summed over the partitions like the table above
+    extra = [path.rsplit(".", 1)[1] for path in getattr(settings, "COB_EXTRA_STEPS", ())]
+    coll = {step: float(run.steps.get(step, {}).get("seconds", 0.0)) for step in extra}
+    coll_keys = " ".join(f"coll_{step}={value:.2f}" for step, value in coll.items())
+    # the parent adds the floor and prints the BENCH lines
+    print(
+        f"RESULT cob loans={run.loans_done} seconds={seconds:.2f} loans_per_s={rate:.0f} "
+        f"coll_summed={sum(coll.values()):.2f} {coll_keys}"
+    )
 
 
 def scaling_line(n: int, by_processes: dict[int, dict]) -> str:

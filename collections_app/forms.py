@@ -11,11 +11,34 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 
+from lendcore.core.keyset import MAX_CURSOR_CHARS, CursorError, cursor_decode
+
 from .models import Contact
+
+
+class CursorField(forms.CharField):
+    """A keyset page's position (`lendcore.core.keyset`), from the pager's links."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=MAX_CURSOR_CHARS, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            return cursor_decode(value)
+        except CursorError as error:
+            raise forms.ValidationError("This page link is not valid: start again.") from error
 
 
 class QueueFilterForm(forms.Form):
     """The queue's filters: a bucket, a product, an assignee (mine, or a named collector)."""
+
+    # not drawn in the filter form (a new filter starts at the first page): the pager's links
+    cursor = CursorField()
 
     bucket = forms.ChoiceField(required=False, label="Bucket")
     product = forms.ChoiceField(required=False, label="Product")

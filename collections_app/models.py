@@ -81,6 +81,8 @@ class CollectionCase(ExternalIdFields):
             models.Index(
                 fields=["assignee", "status", "-priority", "id"], name="collections_case_mine"
             ),
+            # the API's list without a status filter (every case by priority, keyset pages)
+            models.Index(fields=["-priority", "id"], name="collections_case_priority"),
         ]
 
     def __str__(self) -> str:

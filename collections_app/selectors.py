@@ -47,8 +47,13 @@ def case_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Col
         raise CollectionsValidationError.for_fields(
             {k: [str(m) for m in v] for k, v in filterset.errors.items()}
         )
-    return filterset.qs.select_related("loan", "loan__borrower", "assignee").order_by(
-        "-priority", "pk"
+    # only the columns the list shows: a loan row is wide (its terms snapshot), and a page
+    # of 200 read it whole 200 times
+    case_fields = [f.name for f in CollectionCase._meta.concrete_fields]
+    return (
+        filterset.qs.select_related("loan", "loan__borrower", "assignee")
+        .only(*case_fields, *LIST_RELATED_FIELDS)
+        .order_by("-priority", "pk")
     )
 
 
@@ -64,6 +69,17 @@ def open_case_products() -> list[tuple[str, str]]:
     for code, name in rows:
         seen.setdefault(code, name or code)
     return list(seen.items())
+
+
+# What the queue page and the API's list read of a case's loan, borrower and assignee.
+LIST_RELATED_FIELDS = (
+    "loan__loan_number",
+    "loan__product_code",
+    "loan__borrower",
+    "loan__borrower__first_name",
+    "loan__borrower__last_name",
+    "assignee__username",
+)
 
 
 def case_get(*, case_id: int) -> CollectionCase:

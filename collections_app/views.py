@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user, user_can
 from lendcore.core.idempotency import IdempotentResponse, idempotent_execute
+from lendcore.core.keyset import keyset_page
 from lendcore.errors import ApplicationError
 from servicing import selectors as servicing_selectors
 
@@ -52,16 +52,15 @@ def _collector_choices() -> list[tuple[int, str]]:
 
 
 def _buckets() -> list[str]:
-    return list(
-        CollectionCase.objects.filter(status=CollectionCase.Status.OPEN)
-        .order_by("bucket")
-        .values_list("bucket", flat=True)
-        .distinct()
-    )
+    """The bucket filter's choices: the configured buckets past due (no query: a DISTINCT
+    over the open cases reads every one of them)."""
+    return servicing_selectors.delinquency_bucket_codes()
 
 
 def queue_context(request: HttpRequest, *, assign_form: CaseAssignForm | None = None) -> dict:
-    """The queue page's context: the same filters, with the same meaning, as the API's."""
+    """The queue page's context: the same filters, with the same meaning, as the API's, and
+    the same keyset pages (`cursor`: the page after or before a case; the count of the
+    matching cases on the first page only)."""
     collectors = _collector_choices()
     form = QueueFilterForm(
         request.GET or None,
@@ -71,16 +70,19 @@ def queue_context(request: HttpRequest, *, assign_form: CaseAssignForm | None = 
     )
     filters: dict[str, Any] = {"status": CollectionCase.Status.OPEN}
     if form.is_bound and form.is_valid():
-        filters |= {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        filters |= {
+            k: v for k, v in form.cleaned_data.items() if k != "cursor" and v not in (None, "")
+        }
     qs = selectors.case_list(user=request.user, filters=filters)
-    page = Paginator(qs, config.queue_page_size()).get_page(request.GET.get("page"))
+    cursor = form.cleaned_data.get("cursor") if form.is_bound and form.is_valid() else None
+    page = keyset_page(qs, field="priority", size=config.queue_page_size(), cursor=cursor)
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("cursor", None)
     manager = user_can(request.user, Action.MANAGE_COLLECTIONS)
     return {
         "form": form,
         "page": page,
-        "cases": list(page.object_list),
+        "cases": page.items,
         "query": query.urlencode(),
         "manager": manager,
         "collectors": collectors if manager else [],

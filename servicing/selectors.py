@@ -606,3 +606,9 @@ def loan_recovered(*, loan_id: int) -> Decimal:
 def charge_off_candidate_dpd() -> int:
     """Days past due at which close of business lists a loan as a charge-off candidate."""
     return cob_config.charge_off_candidate_dpd()
+
+
+def delinquency_bucket_codes() -> list[str]:
+    """The configured delinquency buckets' codes past due (every one but the first, the
+    current loans'), in order of days past due (COB_DELINQUENCY_BUCKETS)."""
+    return [code for code, _lo, _hi in cob_config.buckets()[1:]]

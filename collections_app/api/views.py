@@ -25,7 +25,7 @@ from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.api.fields import external_id_field, id_field, money_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
-from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.pagination import KeysetPagination
 from lendcore.api.views import ApiView, Idempotency, external_id_resolve
 from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
 
@@ -98,6 +98,11 @@ CASE_FILTER_PARAMETERS = [
         {"type": "string", "minLength": 1, "maxLength": EXTERNAL_ID_MAX},
         description="Your own id for the case (exact)",
     ),
+    OpenApiParameter(
+        "product",
+        {"type": "string", "minLength": 1, "maxLength": 64},
+        description="The loan's product code",
+    ),
 ]
 
 
@@ -108,8 +113,11 @@ def _detail(case: CollectionCase) -> dict:
 
 
 class CaseListApi(ApiView):
+    """Cases by priority, highest first (then by id), paged by cursor: follow `next` (one
+    indexed range scan a page, however deep; `count` on the first page only)."""
+
     permission_classes = [WORK]
-    pagination_class = BoundedLimitOffsetPagination
+    pagination_class = KeysetPagination
 
     @extend_schema(parameters=CASE_FILTER_PARAMETERS, responses=CaseOutput(many=True))
     def get(self, request):

@@ -18,7 +18,7 @@ from django.views import View
 
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.errors import ApplicationError, NotFound
-from servicing import rail_payments, selectors, services
+from servicing import rail_payment_reads, rail_payments, selectors, services
 from servicing.forms import PaymentRequestCancelForm, PortalPaymentForm, PortalPayoffForm
 from servicing.models import Loan
 
@@ -69,12 +69,12 @@ class PortalLoanListView(LoginRequiredMixin, View):
 
 def _detail_context(request: HttpRequest, loan: Loan, **extra: Any) -> dict[str, Any]:
     on = selectors.business_date_get()
-    pending = rail_payments.loan_payment_requests(loan=loan, open_only=True)
+    pending = rail_payment_reads.loan_payment_requests(loan=loan, open_only=True)
     context = {
         "loan": loan,
         "balances": selectors.loan_balances(loan, on=on),
         "business_date": on,
-        "pending_payments": rail_payments.payment_request_rows(pending, today=on),
+        "pending_payments": rail_payment_reads.payment_request_rows(pending, today=on),
         "cancel_form": PaymentRequestCancelForm(),
         "page_error": None,
         "schedule": selectors.loan_schedule_rows(loan=loan, on=on),
@@ -176,7 +176,7 @@ def _request_payment(loan: Loan, data: dict[str, Any], user) -> dict[str, Any]:
         routing_number=data["routing_number"],
         acting_user=user,
     )
-    row = rail_payments.payment_request_rows([transfer], today=transfer.business_date)[0]
+    row = rail_payment_reads.payment_request_rows([transfer], today=transfer.business_date)[0]
     settles_on = row.expected_settlement_date or transfer.business_date
     return {
         "payment_request_id": transfer.pk,
@@ -192,7 +192,7 @@ class PortalPaymentCancelView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, loan_id: int, transfer_id: int) -> HttpResponse:
         loan = portal_loan_or_404(request, loan_id)
         try:
-            transfer = rail_payments.payment_request_get_visible(
+            transfer = rail_payment_reads.payment_request_get_visible(
                 user=request.user, transfer_id=transfer_id
             )
         except NotFound:

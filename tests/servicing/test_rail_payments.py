@@ -11,7 +11,7 @@ import pytest
 
 from lendcore.errors import NotFound, PermissionDenied
 from lendcore.webhooks.models import Event
-from servicing import rail_payments
+from servicing import rail_payment_reads, rail_payments
 from servicing.cob import crypto
 from servicing.cob.runner import cob_run_start
 from servicing.errors import LoanStateConflict, ServicingNotFound, ServicingValidationError
@@ -524,8 +524,8 @@ def test_rows_say_when_it_settles_and_whether_it_can_be_cancelled(on_due_date, b
     cancelled = _request(on_due_date, borrower.user, amount="11.00")
     payment_request_cancel(transfer=cancelled, acting_user=borrower.user)
 
-    rows = rail_payments.payment_request_rows(
-        rail_payments.loan_payment_requests(loan=on_due_date), today=D
+    rows = rail_payment_reads.payment_request_rows(
+        rail_payment_reads.loan_payment_requests(loan=on_due_date), today=D
     )
 
     assert [(r.id, r.status, r.cancellable) for r in rows] == [

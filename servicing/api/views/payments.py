@@ -30,7 +30,7 @@ from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView, Idempotency, external_id_resolve
 from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
 from lendcore.finance.money import CENT
-from servicing import rail_payments, selectors, services
+from servicing import rail_payment_reads, rail_payments, selectors, services
 from servicing.errors import ServicingValidationError
 from servicing.models import BORROWER_METHODS, Loan, Payment, RailTransfer
 
@@ -70,7 +70,7 @@ class PaymentRequestOutput(serializers.Serializer):
 
 
 def _payment_request_body(transfer: RailTransfer, *, today: date) -> dict[str, Any]:
-    row = rail_payments.payment_request_rows([transfer], today=today)[0]
+    row = rail_payment_reads.payment_request_rows([transfer], today=today)[0]
     return dict(PaymentRequestOutput(row).data)
 
 
@@ -262,9 +262,11 @@ class LoanPaymentRequestsApi(ApiView):
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            rail_payments.loan_payment_requests(loan=loan), request, view=self
+            rail_payment_reads.loan_payment_requests(loan=loan), request, view=self
         )
-        rows = rail_payments.payment_request_rows(page or [], today=selectors.business_date_get())
+        rows = rail_payment_reads.payment_request_rows(
+            page or [], today=selectors.business_date_get()
+        )
         return paginator.get_paginated_response(PaymentRequestOutput(rows, many=True).data)
 
 
@@ -282,7 +284,7 @@ class PaymentRequestCancelApi(ApiView):
         parameters=[IDEMPOTENCY_KEY_OPTIONAL],
     )
     def post(self, request, transfer_id: int):
-        transfer = rail_payments.payment_request_get_visible(
+        transfer = rail_payment_reads.payment_request_get_visible(
             user=request.user, transfer_id=transfer_id
         )
 
