@@ -75,6 +75,7 @@ def open_case_products() -> list[tuple[str, str]]:
 LIST_RELATED_FIELDS = (
     "loan__loan_number",
     "loan__product_code",
+    "loan__product_name",
     "loan__borrower",
     "loan__borrower__first_name",
     "loan__borrower__last_name",
