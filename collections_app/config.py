@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from .contact_rules import DEFAULT_TIME_ZONE
+
 
 def open_dpd() -> int:
     """Close of business opens a case when a loan is this many days past due (at least 1:
@@ -17,8 +19,6 @@ def queue_page_size() -> int:
 
 def default_time_zone() -> str:
     """The time zone of a borrower who has not set one (COLLECTIONS_DEFAULT_TIME_ZONE)."""
-    from .contact_rules import DEFAULT_TIME_ZONE
-
     return str(getattr(settings, "COLLECTIONS_DEFAULT_TIME_ZONE", DEFAULT_TIME_ZONE))
 
 

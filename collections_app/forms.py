@@ -13,7 +13,7 @@ from django import forms
 
 from lendcore.core.keyset import MAX_CURSOR_CHARS, CursorError, cursor_decode
 
-from .models import Contact
+from .models import Contact, HardshipPlan
 
 
 class CursorField(forms.CharField):
@@ -261,8 +261,6 @@ class HardshipRequestForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .models import HardshipPlan
-
         super().__init__(*args, **kwargs)
         field = self.fields["kind"]
         assert isinstance(field, forms.ChoiceField)

@@ -405,61 +405,6 @@ def loan_statements(*, loan: Loan) -> QuerySet[Statement]:
     return Statement.objects.filter(loan=loan).order_by("-period_end")
 
 
-@dataclass(frozen=True)
-class LoanTransaction:
-    """One row of the loan's history for people: payments, fees, waivers, charge-off."""
-
-    kind: str
-    id: int
-    date: date
-    amount: Decimal
-    status: str
-    description: str
-    allocation: dict[str, Decimal] | None
-
-
-def loan_transactions(*, loan: Loan) -> list[LoanTransaction]:
-    """Payments, fees and waivers newest first (interest accrual lives in the journal)."""
-    rows: list[LoanTransaction] = [
-        LoanTransaction(
-            kind="recovery" if p.is_recovery else "payment",
-            id=p.pk,
-            date=p.effective_date,
-            amount=p.amount,
-            status=p.status,
-            description=f"{p.get_method_display()} {p.reference}".strip(),
-            allocation=p.allocation,
-        )
-        for p in loan_payments(loan=loan)
-    ]
-    for fee in loan_fees(loan=loan):
-        rows.append(
-            LoanTransaction(
-                kind=f"{fee.kind}_fee",
-                id=fee.pk,
-                date=fee.assessed_on,
-                amount=fee.amount,
-                status=fee.status,
-                description=fee.reason or fee.get_kind_display(),
-                allocation=None,
-            )
-        )
-        rows.extend(
-            LoanTransaction(
-                kind="fee_waiver",
-                id=waiver.pk,
-                date=waiver.effective_date,
-                amount=waiver.amount,
-                status="posted",
-                description=waiver.reason,
-                allocation=None,
-            )
-            for waiver in fee.waivers.all()
-        )
-    rows.sort(key=lambda r: (r.date, r.kind, r.id), reverse=True)
-    return rows
-
-
 def payment_get_visible(*, user, payment_id: int) -> Payment:
     payment = (
         Payment.objects.filter(pk=payment_id, loan__in=loans_visible_to(user))

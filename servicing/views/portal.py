@@ -18,7 +18,7 @@ from django.views import View
 
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.errors import ApplicationError, NotFound
-from servicing import rail_payment_reads, rail_payments, selectors, services
+from servicing import loan_history, rail_payment_reads, rail_payments, selectors, services
 from servicing.forms import PaymentRequestCancelForm, PortalPaymentForm, PortalPayoffForm
 from servicing.models import Loan
 
@@ -78,7 +78,7 @@ def _detail_context(request: HttpRequest, loan: Loan, **extra: Any) -> dict[str,
         "cancel_form": PaymentRequestCancelForm(),
         "page_error": None,
         "schedule": selectors.loan_schedule_rows(loan=loan, on=on),
-        "transactions": selectors.loan_transactions(loan=loan),
+        "transactions": loan_history.loan_transactions(loan=loan),
         "statements": list(selectors.loan_statements(loan=loan)),
         "payoff_form": PortalPayoffForm(initial={"date": on}),
         "quote": None,

@@ -22,7 +22,7 @@ from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_can
 from lendcore.core import panels
 from lendcore.errors import ApplicationError, NotFound
-from servicing import pdfs, rail_payment_reads, selectors, services
+from servicing import loan_history, pdfs, rail_payment_reads, selectors, services
 from servicing.forms import (
     ChargeOffDecideForm,
     ChargeOffRequestForm,
@@ -159,7 +159,7 @@ def loan_page_context(
         "business_date": on,
         "schedule": selectors.loan_schedule_rows(loan=loan, on=on),
         "schedule_versions": list(selectors.loan_schedule_versions(loan=loan)),
-        "transactions": selectors.loan_transactions(loan=loan),
+        "transactions": loan_history.loan_transactions(loan=loan),
         # the borrower's one-time payments through the rail not posted yet (read-only here)
         "pending_payments": rail_payment_reads.payment_request_rows(
             rail_payment_reads.loan_payment_requests(loan=loan, open_only=True), today=on

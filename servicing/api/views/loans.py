@@ -21,7 +21,7 @@ from lendcore.api.fields import external_id_field
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView, external_id_resolve
 from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
-from servicing import selectors, services
+from servicing import loan_history, selectors, services
 from servicing.filters import DPD_MAX, MAX_ID
 from servicing.models import Installment, Loan
 
@@ -182,7 +182,7 @@ class LoanTransactionsApi(ApiView):
     @extend_schema(responses=inline_serializer("LoanTransactions", {"results": Output(many=True)}))
     def get(self, request, loan_id: int):
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
-        rows = selectors.loan_transactions(loan=loan)
+        rows = loan_history.loan_transactions(loan=loan)
         return Response({"results": self.Output(rows, many=True).data})
 
 
