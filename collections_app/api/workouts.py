@@ -114,6 +114,7 @@ class LoanHardshipPlansApi(ApiView):
     a loan that is not active or already has an open plan."""
 
     permission_classes = [WORK]
+    pagination_class = BoundedLimitOffsetPagination  # the schema documents the page
     idempotency = Idempotency.OWN  # the key is required here (idempotent_response below)
 
     class Input(serializers.Serializer):
@@ -154,6 +155,7 @@ class LoanHardshipPlansApi(ApiView):
 
 class HardshipPlanListApi(ApiView):
     permission_classes = [WORK]
+    pagination_class = BoundedLimitOffsetPagination  # the schema documents the page
 
     @extend_schema(
         parameters=[_status_parameter(HardshipPlan.Status.values)],
@@ -238,6 +240,7 @@ class CaseRecommendChargeOffApi(ApiView):
 
 class RecommendationListApi(ApiView):
     permission_classes = [WORK]
+    pagination_class = BoundedLimitOffsetPagination  # the schema documents the page
 
     @extend_schema(
         parameters=[_status_parameter(ChargeOffRecommendation.Status.values)],

@@ -166,3 +166,18 @@ def test_the_schema_generates_without_a_warning():
     from django.core.management import call_command
 
     call_command("spectacular", "--fail-on-warn", "--validate", "--file", os.devnull)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/charge-off-recommendations/",
+        "/api/v1/hardship-plans/",
+        "/api/v1/loans/{loan_id}/hardship-plans/",
+    ],
+)
+def test_the_workout_lists_are_documented_as_the_pages_they_answer(schema, path):
+    """Found by schemathesis (ST108): these lists answer a page ({count, next, previous,
+    results}) but were documented as a bare array."""
+    ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"]["$ref"].startswith("#/components/schemas/Paginated")
