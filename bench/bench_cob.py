@@ -8,8 +8,10 @@ Creates (and drops first) the database lendcore_bench_cob, migrates it, seeds wi
 INSERT ... SELECT generate_series (loans, schedule versions, 12 installments each; 10 %
 delinquent with their past late fees already charged but for the last 12 days', which COB
 charges; 3 % on autopay; a tenth on the `scheduled` interest model),
-then runs COB for 2026-06-15 and prints the total, each step's
-summed seconds (over both processes) and loans per second; then measures the raw-SQL floor of
+then runs COB for 2026-06-15 (night 1: the book's first close, every late loan's DPD computed and
+its collections case opened) and for 2026-06-16 (night 2: an ordinary night; COB_BENCH_NIGHTS=1
+skips it) and prints, for each, the total, each step's summed seconds (over both processes) and
+loans per second; then measures the raw-SQL floor of
 one night for N loans on the same server (`bench/cob_floor.sh`: three plain statements over a
 bare table, in a scratch database), ending with
 `BENCH cob loans=<N> seconds=<total> floor_seconds=<floor> ratio=<total/floor> loans_per_s=<rate>`
@@ -48,6 +50,10 @@ TEMPLATE = os.environ.get("COB_BENCH_TEMPLATE", "")
 REDIS = os.environ.get("COB_BENCH_REDIS", "redis://127.0.0.1:6379/7")
 PARTITION = int(os.environ.get("COB_BENCH_PARTITION", "10000"))
 PROCESSES = [int(x) for x in os.environ.get("COB_BENCH_PROCESSES", "2").split(",") if x.strip()]
+# Night 1 is the seeded book's first close (servicing computes every late loan's DPD and bucket
+# and collections opens a case for each: the night a lender switches LendCore on); night 2,
+# the next business date, is an ordinary night (cases exist and follow their loans).
+NIGHTS = int(os.environ.get("COB_BENCH_NIGHTS", "2"))
 # Several process counts compare runs over the same data: copies of one seeded template.
 OWN_TEMPLATE = len(PROCESSES) > 1 and not TEMPLATE
 if OWN_TEMPLATE:
@@ -280,26 +286,42 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
         worker.terminate()
         worker.wait(timeout=30)
     lines = out.stdout.strip().splitlines()
-    print("\n".join(lines[:-1]), flush=True)
-    result = dict(part.split("=") for part in lines[-1].split()[2:])
+    print("\n".join(line for line in lines if not line.startswith("RESULT")), flush=True)
+    results = [
+        dict(part.split("=") for part in line.split()[2:])
+        for line in lines
+        if line.startswith("RESULT")
+    ]
     if floor is None:
         floor = cob_floor(n)
-    seconds = float(result["seconds"])
     print(
         f"CPU: {cpu[0]:.2f} s in the worker's {processes} process(es), {cpu[1]:.2f} s in the "
-        "database's PostgreSQL backends (the run's start and wait included)",
+        f"database's PostgreSQL backends (the run's start and wait included, {len(results)} "
+        "night(s))",
         flush=True,
     )
     print(f"active backends sampled every 0.1 s, by wait: {waits}", flush=True)
+    for result in results:
+        _bench_lines(result, floor, processes)
+    result = results[0]
+    return {**result, "floor_seconds": floor}
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _bench_lines(result: dict, floor: float, processes: int) -> None:
+    """The night's `BENCH cob` and `BENCH cob_collections` lines (`night=` says which)."""
+    seconds = float(result["seconds"])
     print(
         f"BENCH cob loans={result['loans']} seconds={seconds:.2f} floor_seconds={floor:.2f} "
         f"ratio={seconds / floor:.2f} loans_per_s={result['loans_per_s']} "
-        f"cpu_seconds={sum(cpu):.2f} processes={processes}",
+        f"processes={processes} night={result['night']}",
         flush=True,
     )
     # The collections steps' share of the night: their seconds summed over the partitions, and
     # that over the worker processes (the wall time they add when the partitions keep every
-    # process busy, as `busy` above says); issue 11's budget: <= 3 s at N=1,000,000.
+    # process busy); issue 11's budget: <= 3 s at N=1,000,000.
     summed = float(result.get("coll_summed", 0.0))
     steps = " ".join(
         f"{key.removeprefix('coll_')}={value}"
@@ -309,13 +331,9 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
     print(
         f"BENCH cob_collections loans={result['loans']} summed_seconds={summed:.2f} "
         f"wall_seconds={summed / processes:.2f} share={summed / processes / seconds:.3f} "
-        f"{steps} processes={processes}",
+        f"{steps} processes={processes} night={result['night']}",
         flush=True,
     )
-    return {**result, "floor_seconds": floor}
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _proc_cpu(pid: int) -> float:
@@ -422,7 +440,6 @@ def timed_run(n: int) -> None:
     from django.conf import settings
 
     from lendcore.celery import app
-    from servicing.cob.runner import cob_run_start, cob_run_wait
 
     settings.COB_PARTITION_SIZE = PARTITION
     processes = int(os.environ.get("COB_BENCH_RUN_PROCESSES", "2"))
@@ -432,12 +449,22 @@ def timed_run(n: int) -> None:
     ):
         if time.monotonic() > deadline:
             raise SystemExit("the worker did not start")
+    for night in range(1, NIGHTS + 1):
+        _timed_night(night, processes)
+
+
+def _timed_night(night: int, processes: int) -> None:
+    from django.conf import settings
+
+    from servicing.cob.runner import cob_run_start, cob_run_wait
+
     started = time.perf_counter()
     run = cob_run_start(trigger="bench")
     run = cob_run_wait(run_id=run.pk, timeout=600, poll=0.05)
     seconds = time.perf_counter() - started
     if run.status != "succeeded":
         raise SystemExit(f"COB failed: {run.error}")
+    print(f"-- night {night}", flush=True)
     print(
         f"COB {run.business_date}: {run.loans_done:,} loans, {run.partitions_total} partitions "
         f"of {PARTITION:,}, {processes} worker process(es)"
@@ -454,7 +481,8 @@ def timed_run(n: int) -> None:
     coll_keys = " ".join(f"coll_{step}={value:.2f}" for step, value in coll.items())
     # the parent adds the floor and prints the BENCH lines
     print(
-        f"RESULT cob loans={run.loans_done} seconds={seconds:.2f} loans_per_s={rate:.0f} "
+        f"RESULT cob night={night} loans={run.loans_done} seconds={seconds:.2f} "
+        f"loans_per_s={rate:.0f} "
         f"coll_summed={sum(coll.values()):.2f} {coll_keys}"
     )
 

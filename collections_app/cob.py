@@ -68,6 +68,12 @@ def _names() -> dict[str, str]:
 
 # The scope's loans closed for the day (servicing's close marks them `last_closed_on`).
 _SCOPE = "l.id BETWEEN %(lo)s AND %(hi)s AND l.last_closed_on = %(day)s"
+# The same scope seen from a row `{row}` of this app that names the loan: the range is put on
+# the row's `loan_id` only, never on the loan, so the plan reads the few rows of the range by
+# their index and looks each loan up by its key. (With the range on the loan as well, the
+# planner starts from the loans: their statistics still say yesterday's `last_closed_on`, so
+# it expects one loan and then probes the range's 10,000 loans one by one, each statement.)
+_ROW_SCOPE = "{row}.loan_id BETWEEN %(lo)s AND %(hi)s AND l.last_closed_on = %(day)s"
 
 # 1. Cases of loans current again (cured) or out of servicing (closed): event, then close.
 ENDED_EVENTS_SQL = """
@@ -75,7 +81,7 @@ INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
 SELECT c.id, CASE WHEN l.status = '{active}' THEN '{k_cured}' ELSE '{k_closed}' END, NULL,
        %(day)s, %(now)s, {json}('loan_status', l.status)
   FROM {case} c JOIN {loan} l ON l.id = c.loan_id
- WHERE {scope} AND c.status = '{open}' AND (l.status <> '{active}' OR l.dpd = 0)
+ WHERE {case_scope} AND c.status = '{open}' AND (l.status <> '{active}' OR l.dpd = 0)
 """
 ENDED_SQL = """
 UPDATE {case}
@@ -86,10 +92,14 @@ UPDATE {case}
        reviewed_on = %(day)s
   FROM {loan} l
  WHERE l.id = {case}.loan_id AND {case}.loan_id BETWEEN %(lo)s AND %(hi)s
-   AND {scope} AND {case}.status = '{open}' AND (l.status <> '{active}' OR l.dpd = 0)
+   AND l.last_closed_on = %(day)s AND {case}.status = '{open}'
+   AND (l.status <> '{active}' OR l.dpd = 0)
 """
 
-# 2. A case for each active loan at COLLECTIONS_OPEN_DPD or more without an open one.
+# 2. A case for each active loan at COLLECTIONS_OPEN_DPD or more without an open one. The
+# test is a count by the one-open-case index, not NOT EXISTS: on the first night the cases'
+# statistics say the table is empty and the anti-join was planned as a scan of every open case
+# for each loan (quadratic over the night's partitions).
 OPEN_SQL = """
 INSERT INTO {case} (loan_id, status, opened_on, closed_on, bucket, assignee_id, priority,
                     amount_past_due, dpd, outcome, reviewed_on, created_at, follow_up_at,
@@ -98,14 +108,14 @@ SELECT l.id, '{open}', %(day)s, NULL, l.delinquency_bucket, NULL, 0, 0, l.dpd, '
        %(day)s, %(now)s, NULL, '', '', %(false)s, NULL
   FROM {loan} l
  WHERE {scope} AND l.status = '{active}' AND l.dpd >= %(open_dpd)s
-   AND NOT EXISTS (SELECT 1 FROM {case} c WHERE c.loan_id = l.id AND c.status = '{open}')
+   AND (SELECT COUNT(*) FROM {case} c WHERE c.loan_id = l.id AND c.status = '{open}') = 0
 """
 OPENED_EVENTS_SQL = """
 INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
 SELECT c.id, '{k_opened}', NULL, %(day)s, %(now)s, {json}('dpd', c.dpd, 'bucket', c.bucket)
   FROM {case} c
  WHERE c.loan_id BETWEEN %(lo)s AND %(hi)s AND c.status = '{open}' AND c.opened_on = %(day)s
-   AND NOT EXISTS (SELECT 1 FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_opened}')
+   AND (SELECT COUNT(*) FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_opened}') = 0
 """
 
 # 3. Promises due before the day are settled: kept when the loan's posted payments from the
@@ -124,7 +134,7 @@ SELECT p.case_id,
        {json}('promise_id', p.id, 'promise', p.promise_key, 'sequence', p.sequence,
               'due_date', p.due_date)
   FROM {promise} p JOIN {loan} l ON l.id = p.loan_id
- WHERE {scope} AND p.status = '{pending}' AND p.due_date < %(day)s
+ WHERE {promise_scope} AND p.status = '{pending}' AND p.due_date < %(day)s
 """
 PROMISE_SETTLE_SQL = """
 UPDATE {promise}
@@ -139,7 +149,8 @@ UPDATE {promise}
        settled_on = %(day)s
  WHERE {promise}.loan_id BETWEEN %(lo)s AND %(hi)s AND {promise}.status = '{pending}'
    AND {promise}.due_date < %(day)s
-   AND {promise}.loan_id IN (SELECT l.id FROM {loan} l WHERE {scope})
+   AND EXISTS (SELECT 1 FROM {loan} l
+                WHERE l.id = {promise}.loan_id AND l.last_closed_on = %(day)s)
 """
 
 # 4. Open cases follow their loan: bucket changes recorded, then dpd, bucket, amount past
@@ -150,17 +161,13 @@ INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
 SELECT c.id, '{k_bucket}', NULL, %(day)s, %(now)s,
        {json}('from', c.bucket, 'to', l.delinquency_bucket, 'dpd', l.dpd)
   FROM {case} c JOIN {loan} l ON l.id = c.loan_id
- WHERE {scope} AND c.status = '{open}' AND c.bucket <> l.delinquency_bucket
+ WHERE {case_scope} AND c.status = '{open}' AND c.bucket <> l.delinquency_bucket
 """
 UPDATE_SQL = """
-UPDATE {case}
-   SET dpd = x.dpd, bucket = x.bucket, amount_past_due = x.amount,
-       priority = {priority}, reviewed_on = %(day)s
-  FROM (
-    -- each open case's amount by a lookup of its loan's unpaid installments (an index scan
-    -- per case): a grouped join to the cases was planned as a nested loop over the whole
-    -- group once per case when the cases table's statistics said it was empty (the first
-    -- night, a table filled during the run), 4 s a partition
+WITH x AS MATERIALIZED (
+    -- each open case once, with its loan's amount past due (an index lookup of the loan's
+    -- unpaid installments per case) and its promises; materialised so the amount is summed
+    -- once, not once for each place the SET below uses it
     SELECT oc.id, l.dpd, l.delinquency_bucket AS bucket,
            ROUND(COALESCE((
                SELECT SUM(i.principal_due + i.interest_due + i.fee_due - i.principal_paid
@@ -168,10 +175,15 @@ UPDATE {case}
                  FROM {installment} i
                  JOIN {schedule} s ON s.id = i.schedule_id AND s.is_current = %(true)s
                 WHERE i.loan_id = l.id AND i.due_date < %(day)s AND i.status <> '{paid}'
-           ), 0), 2) AS amount
+           ), 0), 2) AS amount,
+           {pending_count} AS pending, {broken_count} AS broken
       FROM {case} oc JOIN {loan} l ON l.id = oc.loan_id
-     WHERE oc.loan_id BETWEEN %(lo)s AND %(hi)s AND {scope} AND oc.status = '{open}'
-  ) x
+     WHERE {open_case_scope} AND oc.status = '{open}'
+)
+UPDATE {case}
+   SET dpd = x.dpd, bucket = x.bucket, amount_past_due = x.amount,
+       priority = {priority}, reviewed_on = %(day)s
+  FROM x
  WHERE {case}.id = x.id
 """
 
@@ -181,13 +193,13 @@ CANDIDATE_EVENTS_SQL = """
 INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
 SELECT c.id, '{k_candidate}', NULL, %(day)s, %(now)s, {json}('dpd', l.dpd)
   FROM {case} c JOIN {loan} l ON l.id = c.loan_id
- WHERE {scope} AND c.status = '{open}' AND l.status = '{active}' AND l.dpd >= %(co_dpd)s
-   AND NOT EXISTS (SELECT 1 FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_candidate}')
+ WHERE {case_scope} AND c.status = '{open}' AND l.status = '{active}' AND l.dpd >= %(co_dpd)s
+   AND (SELECT COUNT(*) FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_candidate}') = 0
 """
 
 
 PROMISES_OF_CASE = """(SELECT COUNT(*) FROM {promise} pr
-   WHERE pr.case_id = {case}.id AND pr.status = '{status}')"""
+   WHERE pr.case_id = oc.id AND pr.status = '{status}')"""
 
 
 def collections_close(lo: int, hi: int, day: date) -> int:
@@ -206,23 +218,27 @@ def collections_close(lo: int, hi: int, day: date) -> int:
         "true": True,
         "false": False,
     }
-    factor = promise_factor_sql(
-        PROMISES_OF_CASE.format(status=names["pending"], **names),
-        PROMISES_OF_CASE.format(status=names["broken"], **names),
-    )
-    priority = priority_sql("x.amount", "x.dpd", factor)
+    scopes = {
+        "scope": _SCOPE,
+        "case_scope": _ROW_SCOPE.format(row="c"),
+        "open_case_scope": _ROW_SCOPE.format(row="oc"),
+        "promise_scope": _ROW_SCOPE.format(row="p"),
+        "pending_count": PROMISES_OF_CASE.format(status=names["pending"], **names),
+        "broken_count": PROMISES_OF_CASE.format(status=names["broken"], **names),
+        "priority": priority_sql("x.amount", "x.dpd", promise_factor_sql("x.pending", "x.broken")),
+    }
     with connection.cursor() as cursor:
         for template in (ENDED_EVENTS_SQL, ENDED_SQL, OPEN_SQL):
-            cursor.execute(template.format(scope=_SCOPE, **names), params)
+            cursor.execute(template.format(**scopes, **names), params)
         opened = cursor.rowcount
         for template, p in ((PROMISE_EVENTS_SQL, "p"), (PROMISE_SETTLE_SQL, names["promise"])):
             sums = {
                 "paid_sum": PROMISE_PAID.format(p=p, **names),
                 "owed_sum": PROMISE_OWED.format(p=p, **names),
             }
-            cursor.execute(template.format(scope=_SCOPE, **sums, **names), params)
+            cursor.execute(template.format(**scopes, **sums, **names), params)
         for template in (OPENED_EVENTS_SQL, BUCKET_EVENTS_SQL, UPDATE_SQL, CANDIDATE_EVENTS_SQL):
-            cursor.execute(template.format(scope=_SCOPE, priority=priority, **names), params)
+            cursor.execute(template.format(**scopes, **names), params)
     cases_assign_round_robin(
         CollectionCase.objects.filter(loan_id__gte=lo, loan_id__lte=hi), on=day
     )
