@@ -9,7 +9,7 @@ int) is written as is.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -37,3 +37,19 @@ def csv_write(out: _Writable, header: Iterable[Any], rows: Iterable[Iterable[Any
     writer = csv.writer(out)
     writer.writerow([csv_cell(cell) for cell in header])
     writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+
+
+class _Line:
+    """A file whose `write` hands the text back (csv.writer then returns each line)."""
+
+    def write(self, text: str, /) -> str:
+        return text
+
+
+def csv_stream(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """`header` and `rows` as CSV lines one at a time, every cell made safe: for a
+    StreamingHttpResponse, so a large export is never held in memory."""
+    writer = csv.writer(_Line())
+    yield writer.writerow([csv_cell(cell) for cell in header])
+    for row in rows:
+        yield writer.writerow([csv_cell(cell) for cell in row])
