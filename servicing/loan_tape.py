@@ -6,9 +6,10 @@ all read it. `loan_tape_rows` is the one reader; the `GET /api/v1/loan-tape/` ex
 staff page, `manage.py export_loan_tape` and the `loan_tape` report (issue 13) use it.
 
 Set-based: loans are read in keyset chunks (`id > last ORDER BY id LIMIT n`), and each chunk
-costs four queries whatever its size: the loans (with their status event, delinquency row
-and next installment as of D picked by correlated subqueries), their journal-line sums, those
-delinquency rows, and those installments. All of it is read from the read replica when one
+costs five queries whatever its size, each over the chunk's id range: the loans, their
+journal-line sums, and (one window query each, ROW_NUMBER() OVER (PARTITION BY loan_id) = 1)
+their last status change, their last delinquency-history row and their next installment as
+of D. All of it is read from the read replica when one
 is configured (lendcore.core.replica): a report over the whole book.
 
 As of D:
@@ -35,8 +36,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DecimalField, F, Q, Sum, Value, When, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from lendcore.core.replica import replica_alias
 from lendcore.finance.money import ZERO, round_money
@@ -140,32 +141,50 @@ _LOAN_FIELDS = (
 
 
 def _loans(*, as_of: date, product: str | None, alias: str):
-    events = LoanEvent.objects.using(alias).filter(
-        loan=OuterRef("pk"), kind=LoanEvent.Kind.STATUS, business_date__lte=as_of
-    )
-    history = DelinquencyHistory.objects.using(alias).filter(
-        loan=OuterRef("pk"), business_date__lte=as_of
-    )
-    # the newest schedule version effective by D first, then its earliest installment after D
-    upcoming = Installment.objects.using(alias).filter(
-        loan=OuterRef("pk"), due_date__gt=as_of, schedule__effective_date__lte=as_of
-    )
-    qs = (
-        Loan.objects.using(alias)
-        .filter(disbursed_on__lte=as_of)
-        .annotate(
-            status_as_of=Subquery(events.order_by("-id").values("to_status")[:1]),
-            history_id=Subquery(history.order_by("-business_date").values("id")[:1]),
-            next_installment_id=Subquery(
-                upcoming.order_by("-schedule__version", "due_date", "number").values("id")[:1]
-            ),
-        )
-    )
+    qs = Loan.objects.using(alias).filter(disbursed_on__lte=as_of)
     if product:
         qs = qs.filter(product_code=product)
-    return qs.order_by("id").values(
-        *_LOAN_FIELDS, "status_as_of", "history_id", "next_installment_id"
+    return qs.order_by("id").values(*_LOAN_FIELDS)
+
+
+def _first_per_loan(qs, *order_by, fields: tuple[str, ...]) -> dict[int, dict[str, Any]]:
+    """{loan id: the first row of `qs` for that loan in `order_by`}: one query, a window
+    (ROW_NUMBER() OVER (PARTITION BY loan_id ORDER BY ...) = 1)."""
+    ranked = qs.annotate(
+        rank=Window(RowNumber(), partition_by=[F("loan_id")], order_by=list(order_by))
+    ).filter(rank=1)
+    return {row["loan_id"]: row for row in ranked.values("loan_id", *fields)}
+
+
+def _as_of_rows(
+    ids: list[int], *, as_of: date, alias: str
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """For the loans with ids in ids[0]..ids[-1]: (the last status change on or before D,
+    the last delinquency-history row on or before D, the first installment due after D of
+    the newest schedule version effective by D), each by loan id."""
+    in_range = {"loan_id__gte": ids[0], "loan_id__lte": ids[-1]}
+    status = _first_per_loan(
+        LoanEvent.objects.using(alias).filter(
+            **in_range, kind=LoanEvent.Kind.STATUS, business_date__lte=as_of
+        ),
+        F("id").desc(),
+        fields=("to_status",),
     )
+    history = _first_per_loan(
+        DelinquencyHistory.objects.using(alias).filter(**in_range, business_date__lte=as_of),
+        F("business_date").desc(),
+        fields=("business_date", "to_bucket", "dpd"),
+    )
+    upcoming = _first_per_loan(
+        Installment.objects.using(alias).filter(
+            **in_range, due_date__gt=as_of, schedule__effective_date__lte=as_of
+        ),
+        F("schedule__version").desc(),
+        F("due_date").asc(),
+        F("number").asc(),
+        fields=("due_date", "principal_due", "interest_due", "fee_due"),
+    )
+    return status, history, upcoming
 
 
 def _balances(loan_ids: list[int], *, as_of: date, alias: str) -> dict[int, dict[str, Decimal]]:
@@ -213,8 +232,19 @@ def _balances(loan_ids: list[int], *, as_of: date, alias: str) -> dict[int, dict
     return result
 
 
-def _bucket_range() -> dict[str, tuple[int, int | None]]:
-    return {code: (lo, hi) for code, lo, hi in cob_config.buckets()}
+class Buckets:
+    """The delinquency buckets (COB_DELINQUENCY_BUCKETS), read once per tape."""
+
+    def __init__(self) -> None:
+        self.ranges = cob_config.buckets()
+        self.upper = {code: hi for code, _lo, hi in self.ranges}
+        self.current = self.of(0)
+
+    def of(self, dpd: int) -> str:
+        for code, lo, hi in self.ranges:
+            if dpd >= lo and (hi is None or dpd <= hi):
+                return code
+        return self.ranges[-1][0]
 
 
 def _delinquency(
@@ -224,19 +254,20 @@ def _delinquency(
     as_of: date,
     live: bool,
     status: str,
+    buckets: Buckets,
 ) -> tuple[int, str]:
     """(days past due, bucket) as of D (see the module's docstring)."""
     if status != Loan.Status.ACTIVE:
-        return 0, cob_config.bucket_for(0)
+        return 0, buckets.current
     if live:
         oldest = loan["oldest_unpaid_due_date"]
         dpd = (as_of - oldest).days if oldest and oldest < as_of else 0
-        return dpd, cob_config.bucket_for(dpd)
+        return dpd, buckets.of(dpd)
     if history is None or history["dpd"] == 0:
-        return 0, history["to_bucket"] if history else cob_config.bucket_for(0)
+        return 0, history["to_bucket"] if history else buckets.current
     bucket = history["to_bucket"]
     dpd = history["dpd"] + (as_of - history["business_date"]).days
-    _lo, hi = _bucket_range().get(bucket, (0, None))
+    hi = buckets.upper.get(bucket)
     return (min(dpd, hi) if hi is not None else dpd), bucket
 
 
@@ -261,6 +292,7 @@ def _rows(
 ) -> Iterator[dict[str, Any]]:
     alias = replica_alias()
     live = as_of >= business_date
+    buckets = Buckets()
     loans = _loans(as_of=as_of, product=product, alias=alias)
     last = 0
     while True:
@@ -270,30 +302,19 @@ def _rows(
         last = chunk[-1]["id"]
         ids = [row["id"] for row in chunk]
         balances = _balances(ids, as_of=as_of, alias=alias)
-        history_ids = [row["history_id"] for row in chunk if row["history_id"]]
-        history = {
-            row["id"]: row
-            for row in DelinquencyHistory.objects.using(alias)
-            .filter(id__in=history_ids)
-            .values("id", "business_date", "to_bucket", "dpd")
-        }
-        installment_ids = [
-            row["next_installment_id"] for row in chunk if row["next_installment_id"]
-        ]
-        installments = {
-            row["id"]: row
-            for row in Installment.objects.using(alias)
-            .filter(id__in=installment_ids)
-            .values("id", "due_date", "principal_due", "interest_due", "fee_due")
-        }
+        # (live: status and delinquency are the loan row's; only the installment is used)
+        status, history, upcoming = _as_of_rows(ids, as_of=as_of, alias=alias)
         for loan in chunk:
+            loan_id = loan["id"]
             yield _row(
                 loan,
-                balances.get(loan["id"], {}),
-                history.get(loan["history_id"]),
-                installments.get(loan["next_installment_id"]),
+                balances.get(loan_id, {}),
+                status.get(loan_id),
+                history.get(loan_id),
+                upcoming.get(loan_id),
                 as_of=as_of,
                 live=live,
+                buckets=buckets,
             )
         if len(chunk) < chunk_size:
             return
@@ -302,14 +323,19 @@ def _rows(
 def _row(
     loan: dict[str, Any],
     amounts: dict[str, Decimal],
+    change: Mapping[str, Any] | None,
     history: Mapping[str, Any] | None,
     installment: Mapping[str, Any] | None,
     *,
     as_of: date,
     live: bool,
+    buckets: Buckets,
 ) -> dict[str, Any]:
-    status = loan["status"] if live else (loan["status_as_of"] or Loan.Status.ACTIVE)
-    dpd, bucket = _delinquency(loan, history, as_of=as_of, live=live, status=status)
+    recorded = change["to_status"] if change else Loan.Status.ACTIVE
+    status = loan["status"] if live else recorded
+    dpd, bucket = _delinquency(
+        loan, history, as_of=as_of, live=live, status=status, buckets=buckets
+    )
     money = {
         name: amounts.get(name, ZERO)
         for name in (

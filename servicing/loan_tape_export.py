@@ -62,22 +62,39 @@ def parquet_schema() -> pa.Schema:
     )
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
+def _text(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _decimal(value: Decimal | None) -> str:
+    return "" if value is None else format(value, "f")
+
+
+def _date(value: date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def _bool(value: bool | None) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _int(value: int | None) -> Any:
+    return "" if value is None else value
+
+
+_CSV_FORMATS = {STR: _text, INT: _int, DATE: _date, BOOL: _bool, MONEY: _decimal}
+_CSV_FORMATS[RATE] = _CSV_FORMATS[PCT] = _decimal
 
 
 def loan_tape_csv(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """The tape as CSV lines, header first."""
+    """The tape as CSV lines, header first. Text columns are made safe for spreadsheets;
+    numbers, dates and flags are formatted here and written as they are."""
+    formats = [(column.name, _CSV_FORMATS[column.kind]) for column in COLUMNS]
+    plain = {i for i, column in enumerate(COLUMNS) if column.kind != STR}
     return csv_stream(
-        COLUMN_NAMES, ([_csv_value(row[name]) for name in COLUMN_NAMES] for row in rows)
+        COLUMN_NAMES,
+        ([fmt(row[name]) for name, fmt in formats] for row in rows),
+        plain=plain,
     )
 
 
