@@ -26,6 +26,7 @@ from servicing.services import (
     charge_off_request,
     fee_assess,
     payment_post,
+    payoff_quote,
 )
 
 from .factories import LoanFactory
@@ -126,6 +127,25 @@ def test_dpd_and_bucket_as_of_a_past_date_come_from_the_history(book):
     assert (today["dpd"], today["delinquency_bucket"]) == (37, "30-59")
     assert _by_number(date(2026, 1, 15))[late.loan_number]["dpd"] == 0
     assert _by_number(D)[book["auto"].loan_number]["delinquency_bucket"] == "current"
+
+
+def test_a_loan_paid_off_after_d_is_active_on_d_and_paid_off_since(
+    loan, business_date, servicing_agent
+):
+    business_date(date(2026, 1, 15))
+    quote = payoff_quote(loan=loan)
+    payment_post(loan=loan, amount=quote.payoff_amount, method="ach", acting_user=servicing_agent)
+
+    before = _by_number(date(2026, 1, 14))[loan.loan_number]
+    after = _by_number(date(2026, 1, 15))[loan.loan_number]
+
+    assert (before["status"], before["principal_outstanding"]) == ("active", Decimal("1200.00"))
+    assert before["next_due_date"] == date(2026, 2, 1)
+    assert (after["status"], after["total_outstanding"]) == ("paid_off", Decimal("0.00"))
+    assert after["principal_paid"] == Decimal("1200.00")
+    assert after["interest_paid"] == quote.interest
+    assert (after["next_due_date"], after["next_due_amount"]) == (None, None)
+    assert (after["dpd"], after["delinquency_bucket"]) == (0, "current")
 
 
 def test_the_principal_column_sums_to_the_ledgers_principal_account(book):

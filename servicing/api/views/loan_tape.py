@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
@@ -33,6 +33,7 @@ from servicing.loan_tape_export import (
 from .common import parse_input
 
 PRODUCT_MAX = 64
+TAPE_200 = "The tape, as `format` asks: CSV (a header row, a row per loan) or a Parquet file."
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -60,7 +61,8 @@ class JsonErrorsOnly(BaseContentNegotiation):
 
 class LoanTapeApi(ApiView):
     """Every loan disbursed on or before `as_of`, one row each, its balances (from the
-    ledger), status, days past due and next installment as of that date. Streamed."""
+    ledger), status, days past due and next installment as of that date. Streamed; the
+    columns are in docs/loan_tape.md. Needs a staff role with `view_loans`."""
 
     permission_classes = [IsAuthenticated, has_staff_permission(PolicyAction.READ_LOAN)]
     renderer_classes = [JSONRenderer]
@@ -97,8 +99,8 @@ class LoanTapeApi(ApiView):
             ),
         ],
         responses={
-            (200, CSV_MEDIA_TYPE): OpenApiTypes.STR,
-            (200, PARQUET_MEDIA_TYPE): OpenApiTypes.BINARY,
+            (200, CSV_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR, description=TAPE_200),
+            (200, PARQUET_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description=TAPE_200),
         },
     )
     def get(self, request):
