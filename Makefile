@@ -9,7 +9,7 @@ N ?= 100000
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections help
+.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -23,6 +23,7 @@ help:
 	@echo "              COB_BENCH_PROCESSES=1,2 times one then two worker processes on the same data"
 	@echo "              and prints BENCH cob_scaling ... speedup=)"
 	@echo "make bench-collections CASES=100000   the collections queue (API and page) over CASES open cases"
+	@echo "make bench-loan-tape N=100000   the loan tape (CSV and Parquet) over N seeded loans (ratio= to a COPY of the loans)"
 	@echo "make lint     ruff, import-linter (layers), mypy and the migrations check"
 
 install: $(STAMP)
@@ -66,7 +67,7 @@ lint: install
 # The PostgreSQL ones create and drop their own databases on the server at BENCH_PG.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 
-bench: bench-finance bench-origination bench-servicing bench-cob bench-collections
+bench: bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape
 
 bench-finance: install
 	$(BIN)/python bench/bench_finance.py
@@ -90,3 +91,6 @@ COB_BENCH_PROCESSES ?= 2
 
 bench-cob: install
 	BENCH_PG=$(BENCH_PG) COB_BENCH_PROCESSES=$(COB_BENCH_PROCESSES) $(BIN)/python bench/bench_cob.py $(N)
+
+bench-loan-tape: install
+	BENCH_PG=$(BENCH_PG) $(BIN)/python bench/bench_loan_tape.py $(N)

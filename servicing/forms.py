@@ -362,3 +362,21 @@ class PortalPayoffForm(ServicingForm):
         widget=_DateInput,
         error_messages={"required": "Enter the payoff date.", "invalid": "Enter a date."},
     )
+
+
+class LoanTapeForm(ServicingForm):
+    """The staff Loan tape page: a date, an optional product, a format (GET)."""
+
+    as_of = forms.DateField(
+        label="As of",
+        widget=_DateInput,
+        error_messages={"required": "Enter the tape's date.", "invalid": "Enter a date."},
+    )
+    product = forms.CharField(
+        label="Product code", required=False, max_length=64, help_text="Every product if empty."
+    )
+    format = forms.ChoiceField(
+        label="Format",
+        choices=[("csv", "CSV"), ("parquet", "Parquet")],
+        initial="csv",
+    )

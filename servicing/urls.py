@@ -4,12 +4,13 @@ Included at the site root by lendcore.urls."""
 
 from django.urls import path
 
-from .views import cob, portal, staff
+from .views import cob, loan_tape, portal, staff
 
 app_name = "servicing"
 
 urlpatterns = [
     # staff
+    path("staff/loan-tape/", loan_tape.LoanTapeView.as_view(), name="staff-loan-tape"),
     path("staff/loans/", staff.StaffLoanListView.as_view(), name="staff-loan-list"),
     path(
         "staff/loans/<id:loan_id>/", staff.StaffLoanDetailView.as_view(), name="staff-loan-detail"

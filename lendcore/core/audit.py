@@ -27,6 +27,7 @@ class Action:
     SSN_REVEALED = "ssn_revealed"
     DOCUMENT_VIEWED = "document_viewed"
     GL_EXPORTED = "gl_exported"
+    LOAN_TAPE_EXPORTED = "loan_tape_exported"
     FIELD_KEYS_ROTATED = "field_keys_rotated"
     EXTERNAL_ID_SET = "external_id_set"
 

@@ -95,4 +95,5 @@ class StaffSectionView(StaffRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["title"], context["lead"] = SHELL_SECTIONS[self.section]
+        context["section"] = self.section
         return context

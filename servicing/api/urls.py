@@ -8,6 +8,7 @@ from .views import (
     cob,
     fees,
     gl,
+    loan_tape,
     loans,
     modifications,
     payments,
@@ -110,6 +111,7 @@ urlpatterns: list = [
         name="statement-download",
     ),
     path("gl/export/", gl.GlExportApi.as_view(), name="gl-export"),
+    path("loan-tape/", loan_tape.LoanTapeApi.as_view(), name="loan-tape"),
     # close of business
     path("cob-runs/", cob.CobRunListCreateApi.as_view(), name="cob-run-list"),
     path("cob-runs/<id:run_id>/", cob.CobRunDetailApi.as_view(), name="cob-run-detail"),

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from lendcore.core.csv_export import csv_cell, csv_write
+from lendcore.core.csv_export import csv_cell, csv_stream, csv_write
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,13 @@ def test_the_writer_neutralises_header_and_rows():
     )
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows == [["date", "'=reference"], ["2026-01-01", "'=1+1"], ["2026-01-02", "-1.50"]]
+
+
+def test_a_streamed_csv_is_made_safe_but_for_the_plain_columns():
+    rows = [["=cmd()", "-12.50", 3], ["ok", "7.00", None]]
+
+    lines = list(csv_stream(["name", "amount", "n"], rows, plain={1}))
+
+    assert len(lines) == 3  # a line at a time
+    parsed = list(csv.reader(io.StringIO("".join(lines))))
+    assert parsed == [["name", "amount", "n"], ["'=cmd()", "-12.50", "3"], ["ok", "7.00", ""]]

@@ -155,6 +155,7 @@ RULES: dict[str, Rule] = {
     "api:rule-set-activate": staff(R.MANAGE_PRODUCTS),
     # --- servicing: staff pages
     "servicing:staff-loan-list": staff(R.READ_LOAN),
+    "servicing:staff-loan-tape": staff(R.READ_LOAN),
     "servicing:staff-loan-detail": staff(R.READ_LOAN),
     "servicing:staff-loan-journal": staff(R.READ_LOAN),
     "servicing:staff-loan-timeline": staff(R.READ_LOAN),
@@ -208,6 +209,7 @@ RULES: dict[str, Rule] = {
     "api:loan-statements": own_or(R.READ_LOAN),
     "api:statement-download": own_or(R.READ_LOAN),
     "api:gl-export": staff(R.EXPORT_GL),
+    "api:loan-tape": staff(R.READ_LOAN),
     "api:cob-run-list": staff(R.RUN_COB),
     "api:cob-run-detail": staff(R.RUN_COB),
     # --- collections: the queue is web:staff-collections; reassignment is a manager's

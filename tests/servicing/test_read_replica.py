@@ -172,3 +172,21 @@ def test_an_ordinary_test_sees_its_own_rows_through_the_replica_alias(loan):
     """Inside a test's one transaction the replica alias shares it (tests/conftest.py): the
     heavy reads see what the test wrote, as the rest of the suite relies on."""
     assert using_replica(Loan.objects.filter(pk=loan.pk)).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_loan_tape_reads_the_book_from_the_replica(staff_api_client, admin_user, loan):
+    client = staff_api_client(admin_user)
+
+    with Captured() as captured:
+        response = client.get("/api/v1/loan-tape/?as_of=2026-01-01")
+        body = b"".join(response.streaming_content).decode()
+
+    assert response.status_code == 200
+    assert loan.loan_number in body
+    for table in ("servicing_journalline", "servicing_loan"):
+        assert captured.reads_of(EXPECTED, table)
+    if replica_configured():
+        assert not captured.reads_of(DEFAULT_DB_ALIAS, "servicing_journalline")
+        assert not any("INSERT" in s.upper() for s in captured.sql(REPLICA))
+    assert AuditEvent.objects.using(DEFAULT_DB_ALIAS).filter(action="loan_tape_exported").exists()
