@@ -9,7 +9,7 @@ N ?= 100000
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape help
+.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -24,6 +24,8 @@ help:
 	@echo "              and prints BENCH cob_scaling ... speedup=)"
 	@echo "make bench-collections CASES=100000   the collections queue (API and page) over CASES open cases"
 	@echo "make bench-loan-tape N=100000   the loan tape (CSV and Parquet) over N seeded loans (ratio= to a COPY of the loans)"
+	@echo "make bench-webhooks   webhook delivery to a loopback receiver (SQLite, then PostgreSQL;"
+	@echo "              ratio= to plain kept-alive POSTs of the same bodies; goal 300 events/s)"
 	@echo "make lint     ruff, import-linter (layers), mypy and the migrations check"
 
 install: $(STAMP)
@@ -67,7 +69,7 @@ lint: install
 # The PostgreSQL ones create and drop their own databases on the server at BENCH_PG.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 
-bench: bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape
+bench: bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks
 
 bench-finance: install
 	$(BIN)/python bench/bench_finance.py
@@ -94,3 +96,11 @@ bench-cob: install
 
 bench-loan-tape: install
 	BENCH_PG=$(BENCH_PG) $(BIN)/python bench/bench_loan_tape.py $(N)
+
+# WEBHOOK_EVENTS events over WEBHOOK_LOANS loans, one subscription, the receiver on loopback
+WEBHOOK_EVENTS ?= 3000
+WEBHOOK_LOANS ?= 500
+
+bench-webhooks: install
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test DATABASE_URL=sqlite://:memory: $(BIN)/python bench/bench_webhooks.py $(WEBHOOK_EVENTS) $(WEBHOOK_LOANS)
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test DATABASE_URL=$(BENCH_PG)/lendcore_bench_webhooks $(BIN)/python bench/bench_webhooks.py $(WEBHOOK_EVENTS) $(WEBHOOK_LOANS)

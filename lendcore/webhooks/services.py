@@ -312,14 +312,18 @@ class _Request:
     body: bytes
 
 
-def _request(delivery: WebhookDelivery, now: datetime) -> _Request:
+def _request(delivery: WebhookDelivery, now: datetime, secrets: dict[int, list[str]]) -> _Request:
+    """The signed request; `secrets` caches each subscription's secrets for the batch (one
+    decryption per subscription, not per delivery)."""
     event = delivery.event
+    if delivery.subscription_id not in secrets:
+        secrets[delivery.subscription_id] = subscription_secrets(delivery.subscription, now)
     body = body_of(event)
     headers = {
         "webhook-id": event.webhook_id,
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": http.signature_header(
-            secrets=subscription_secrets(delivery.subscription, now),
+            secrets=secrets[delivery.subscription_id],
             msg_id=event.webhook_id,
             timestamp=now,
             body=body,
@@ -453,7 +457,8 @@ def webhooks_deliver(*, batch: int | None = None, seconds: float | None = None) 
             if not claimed and not dispatched:
                 break
             now = timezone.now()
-            requests = [_request(delivery, now) for delivery in claimed]
+            secrets: dict[int, list[str]] = {}
+            requests = [_request(delivery, now, secrets) for delivery in claimed]
             answers = list(zip(requests, pool.map(_post, requests), strict=True))
             successes = [(r.delivery, a) for r, a in answers if a.ok]
             successes_record(successes, started_at=now)

@@ -31,6 +31,10 @@ class Receiver:
     fail_body: bytes | None = None
     fail_times: int = 0
     received: list[Received] = field(default_factory=list)
+    # kept-alive receivers: connections accepted, and whether to close each after its answer
+    # (without saying so: the sender finds out on its next POST)
+    connections: int = 0
+    drop_after_answer: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -76,10 +80,27 @@ def _handler(receiver_ref: list[Receiver]):
     return Handler
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def _keepalive_handler(receiver_ref: list[Receiver]):
+    class KeepAlive(_handler(receiver_ref)):  # type: ignore[misc]
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def setup(self):
+            super().setup()
+            with receiver_ref[0].lock:
+                receiver_ref[0].connections += 1
+
+        def do_POST(self):
+            super().do_POST()
+            if receiver_ref[0].drop_after_answer:
+                self.close_connection = True
+
+    return KeepAlive
+
+
+def _serve(handler_for) -> Iterator[Receiver]:
     ref: list[Receiver] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(ref))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(ref))
     server.daemon_threads = True
     found = Receiver(server=server)
     ref.append(found)
@@ -88,3 +109,15 @@ def receiver() -> Iterator[Receiver]:
     yield found
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """HTTP/1.0: a connection per request."""
+    yield from _serve(_handler)
+
+
+@pytest.fixture
+def keepalive_receiver() -> Iterator[Receiver]:
+    """HTTP/1.1: connections kept alive (counted)."""
+    yield from _serve(_keepalive_handler)
