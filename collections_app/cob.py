@@ -153,7 +153,20 @@ UPDATE {promise}
                 WHERE l.id = {promise}.loan_id AND l.last_closed_on = %(day)s)
 """
 
-# 4. Open cases follow their loan: bucket changes recorded, then dpd, bucket, amount past
+# 4a. Charge-off candidates: an open case whose loan reached the threshold (servicing's
+# COB_CHARGE_OFF_CANDIDATE_DPD, the day servicing lists it) says so once. Run before the cases
+# follow their loans, so a case's `dpd` is still yesterday's: only the cases crossing the
+# threshold tonight (or opened above it) are looked at, not every old one again.
+CANDIDATE_EVENTS_SQL = """
+INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
+SELECT c.id, '{k_candidate}', NULL, %(day)s, %(now)s, {json}('dpd', l.dpd)
+  FROM {case} c JOIN {loan} l ON l.id = c.loan_id
+ WHERE {case_scope} AND c.status = '{open}' AND l.status = '{active}' AND l.dpd >= %(co_dpd)s
+   AND (c.dpd < %(co_dpd)s OR c.opened_on = %(day)s)
+   AND (SELECT COUNT(*) FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_candidate}') = 0
+"""
+
+# 4b. Open cases follow their loan: bucket changes recorded, then dpd, bucket, amount past
 # due (unpaid installments of the current schedule due before the day) and priority (with
 # the case's promises: lowered while one is pending, raised by broken ones).
 BUCKET_EVENTS_SQL = """
@@ -185,16 +198,6 @@ UPDATE {case}
        priority = {priority}, reviewed_on = %(day)s
   FROM x
  WHERE {case}.id = x.id
-"""
-
-# 4. Charge-off candidates: an open case whose loan reached the threshold (servicing's
-# COB_CHARGE_OFF_CANDIDATE_DPD, the day servicing lists it) says so once.
-CANDIDATE_EVENTS_SQL = """
-INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
-SELECT c.id, '{k_candidate}', NULL, %(day)s, %(now)s, {json}('dpd', l.dpd)
-  FROM {case} c JOIN {loan} l ON l.id = c.loan_id
- WHERE {case_scope} AND c.status = '{open}' AND l.status = '{active}' AND l.dpd >= %(co_dpd)s
-   AND (SELECT COUNT(*) FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_candidate}') = 0
 """
 
 
@@ -237,7 +240,7 @@ def collections_close(lo: int, hi: int, day: date) -> int:
                 "owed_sum": PROMISE_OWED.format(p=p, **names),
             }
             cursor.execute(template.format(**scopes, **sums, **names), params)
-        for template in (OPENED_EVENTS_SQL, BUCKET_EVENTS_SQL, UPDATE_SQL, CANDIDATE_EVENTS_SQL):
+        for template in (OPENED_EVENTS_SQL, CANDIDATE_EVENTS_SQL, BUCKET_EVENTS_SQL, UPDATE_SQL):
             cursor.execute(template.format(**scopes, **names), params)
     cases_assign_round_robin(
         CollectionCase.objects.filter(loan_id__gte=lo, loan_id__lte=hi), on=day

@@ -147,24 +147,33 @@ def _data_text(vendor: str, key: str) -> str:
 
 
 def _cob_select(name: str, vendor: str) -> str:
-    """The rows of event `name` among the history rows close of business wrote for loans
-    [lo, hi] after row `after` (system rows: no actor)."""
+    """The rows of event `name` among `h`, the history rows close of business wrote for the
+    scope (`cob_events_sql`)."""
     spec = EVENTS[name]
     day = "to_char(e.business_date, 'YYYY-MM-DD')" if vendor == "postgresql" else "e.business_date"
     payload = _json(
         vendor,
-        [("case_id", "c.id"), ("loan_id", "c.loan_id"), ("business_date", day)]
+        [("case_id", "e.case_id"), ("loan_id", "e.loan_id"), ("business_date", day)]
         + [(key, _data(vendor, source)) for key, source in spec.fields],
     )
     kinds = ", ".join(f"'{kind}'" for kind in spec.kinds)
     to = f" AND {_data_text(vendor, 'to')} = '{spec.to}'" if spec.to else ""
     return (
-        f"SELECT e.id AS history_id, '{name}' AS type, c.loan_id, {payload} AS payload "  # noqa: S608
-        f"FROM {CaseEvent._meta.db_table} e "
-        f"JOIN {CollectionCase._meta.db_table} c ON c.id = e.case_id "
-        f"WHERE e.id > %(after)s AND e.actor_id IS NULL AND e.kind IN ({kinds}){to} "
-        f"AND c.loan_id BETWEEN %(lo)s AND %(hi)s"
+        f"SELECT e.id AS history_id, '{name}' AS type, e.loan_id, {payload} AS payload "  # noqa: S608
+        f"FROM h e WHERE e.kind IN ({kinds}){to}"
     )
+
+
+# The history rows close of business wrote for loans [lo, hi] after row `after` (system rows:
+# no actor), read once by the key range: the type selects below read only these. (Each used
+# to read the history itself, and the planner took the index of actor-less rows, every
+# system row the table ever had, for each type in each partition every night.)
+_COB_HISTORY = """h AS MATERIALIZED (
+    SELECT e.id, e.kind, e.data, e.business_date, e.case_id, c.loan_id
+      FROM {event} e JOIN {case} c ON c.id = e.case_id
+     WHERE e.id > %(after)s AND COALESCE(e.actor_id, 0) = 0
+       AND c.loan_id BETWEEN %(lo)s AND %(hi)s
+)"""
 
 
 @lru_cache(maxsize=2)
@@ -175,8 +184,12 @@ def cob_events_sql(vendor: str) -> str:
     union = " UNION ALL ".join(
         _cob_select(name, vendor) for name, spec in EVENTS.items() if spec.cob
     )
+    history = _COB_HISTORY.format(
+        event=CaseEvent._meta.db_table, case=CollectionCase._meta.db_table
+    )
     return (
-        f"INSERT INTO {OUTBOX_TABLE} (uid, type, loan_id, payload, created_at) "  # noqa: S608
+        f"WITH {history} "  # noqa: S608 (table names and literals of this module only)
+        f"INSERT INTO {OUTBOX_TABLE} (uid, type, loan_id, payload, created_at) "
         f"SELECT {uid}, x.type, x.loan_id, x.payload, %(now)s FROM ({union}) x "
         f"ORDER BY x.history_id"
     )
