@@ -86,13 +86,23 @@ def loan_import_create(
     return job
 
 
-def loan_import_retry_check(job: LoanImport) -> None:
-    """A job runs again only when it failed part way through boarding (409 otherwise)."""
-    if job.status in (S.SUCCEEDED, S.RUNNING) or (job.status == S.FAILED and job.errors):
+def loan_import_retry(*, job: LoanImport, acting_user) -> LoanImport:
+    """Run a job again: only one that stopped on an unexpected failure (it resumes after the
+    batches it boarded). A finished, running or invalid job is a 409."""
+    _require(acting_user)
+    if job.status != S.FAILED or (job.errors and not job.valid_only):
         raise Conflict(
-            f"Import {job.pk} is {job.status}; upload the corrected file as a new import.",
+            f"Import {job.pk} is {job.status}"
+            + (" with errors in its file" if job.errors else "")
+            + "; only an import that stopped on a failure runs again (upload a corrected "
+            "file as a new import).",
             code=ErrorCode.INVALID_TRANSITION,
+            extra={"from": job.status, "to": S.RUNNING},
         )
+    job.status = S.PENDING
+    job.save(update_fields=["status"])
+    effects.loan_import_on_commit(job.pk)
+    return job
 
 
 # --------------------------------------------------------------------------- validation
