@@ -17,6 +17,7 @@ from django.db.models import Count, Sum
 
 from lendcore.core.sqlrows import (
     can_combine_writes,
+    copy_rows,
     insert_row,
     insert_rows,
     insert_with_children,
@@ -37,6 +38,8 @@ CACHED_BALANCES: dict[str, tuple[str, int]] = {
 BALANCE_FIELDS = tuple(name for name, _ in CACHED_BALANCES.values())
 # An entry with at most this many lines is written with one multi-row INSERT (sqlrows).
 MAX_SQL_LINES = 16
+# At least this many lines in one call are written with COPY (PostgreSQL; `sqlrows.copy_rows`).
+COPY_LINES = 2000
 
 
 class UnbalancedEntry(ValueError):
@@ -163,6 +166,13 @@ def journal_post_many(
         insert_with_children(created[0], lines, "entry")
     elif few and len(lines) <= MAX_SQL_LINES:
         insert_rows(lines)
+    elif len(lines) >= COPY_LINES:
+        # a bulk load (a migration's opening entries): COPY, no line instances saved
+        copy_rows(
+            JournalLine,
+            ("entry", "loan", "account", "debit", "credit"),
+            ((ln.entry_id, ln.loan_id, ln.account, ln.debit, ln.credit) for ln in lines),
+        )
     else:
         JournalLine.objects.bulk_create(lines)
     if touched and save_loans:

@@ -23,15 +23,17 @@ writing; `loans_migrate` writes a batch with a constant number of statements.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from lendcore.accounts.models import Borrower
-from lendcore.core.sqlrows import update_many
+from lendcore.core.sqlrows import copy_rows, reserve_ids, update_many
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import Installment as PlannedInstallment
 from lendcore.finance.schedule import build_schedule
@@ -307,10 +309,21 @@ def loans_migrate(
         )
         for ref, m, plan, borrower in zip(refs, migrations, plans, borrowers, strict=True)
     ]
-    Loan.objects.bulk_create(loans)
-    for loan in loans:
-        loan.loan_number = f"LN-{loan.pk:06d}"
-    update_many(loans, ["loan_number"])
+    ids = reserve_ids(Loan, len(loans))
+    if ids is not None:
+        # PostgreSQL: the keys first, so the opening entries set the cached balances in
+        # memory and each loan is written once (its entries' foreign key is deferred)
+        for loan, pk in zip(loans, ids, strict=True):
+            loan.pk, loan.loan_number = pk, f"LN-{pk:06d}"
+        fees = _open_balances(loans, migrations, business_date=bd, acting_user=actor, save=False)
+        Loan.objects.bulk_create(loans)
+    else:
+        Loan.objects.bulk_create(loans)
+        for loan in loans:
+            loan.loan_number = f"LN-{loan.pk:06d}"
+        update_many(loans, ["loan_number"])
+        fees = _open_balances(loans, migrations, business_date=bd, acting_user=actor, save=True)
+    Fee.objects.bulk_create(fees)
     versions = ScheduleVersion.objects.bulk_create(
         [
             ScheduleVersion(
@@ -324,60 +337,108 @@ def loans_migrate(
             for loan, m, plan in zip(loans, migrations, plans, strict=True)
         ]
     )
-    Installment.objects.bulk_create(
-        [
+    copy_rows(
+        Installment,
+        INSTALLMENT_COLUMNS,
+        (
             _installment(version, row)
             for version, plan in zip(versions, plans, strict=True)
             for row in plan.rows
-        ],
-        batch_size=5000,
+        ),
     )
-    _open_balances(loans, migrations, business_date=bd, acting_user=actor)
-    LoanEvent.objects.bulk_create(
-        [
-            LoanEvent(
-                loan=loan,
-                kind=LoanEvent.Kind.BOARDED,
-                reason=f"Migrated ({loan.application_ref})",
-                data={
-                    "migrated": True,
-                    "external_id": m.external_id,
-                    "as_of_date": m.as_of_date.isoformat(),
-                    "installments_paid": m.installments_paid,
-                    "payments": _history(m),
-                },
-                business_date=bd,
-                actor=actor,
+    now = timezone.now()
+    copy_rows(
+        LoanEvent,
+        (
+            "loan",
+            "kind",
+            "from_status",
+            "to_status",
+            "reason",
+            "data",
+            "business_date",
+            "actor",
+            "created_at",
+        ),
+        (
+            (
+                loan.pk,
+                LoanEvent.Kind.BOARDED.value,
+                "",
+                "",
+                f"Migrated ({loan.application_ref})",
+                json.dumps(
+                    {
+                        "migrated": True,
+                        "external_id": m.external_id,
+                        "as_of_date": m.as_of_date.isoformat(),
+                        "installments_paid": m.installments_paid,
+                        "payments": _history(m),
+                    }
+                ),
+                bd,
+                getattr(actor, "pk", None),
+                now,
             )
             for loan, m in zip(loans, migrations, strict=True)
-        ],
-        batch_size=5000,
+        ),
     )
     return loans
 
 
-def _installment(version: ScheduleVersion, row) -> Installment:
+INSTALLMENT_COLUMNS = (
+    "schedule",
+    "loan",
+    "number",
+    "due_date",
+    "principal_due",
+    "interest_due",
+    "fee_due",
+    "principal_paid",
+    "interest_paid",
+    "fee_paid",
+    "cancelled",
+    "principal_true_up",
+    "interest_true_up",
+    "status",
+    "paid_on",
+)
+
+
+def _installment(version: ScheduleVersion, row) -> tuple:
+    """An installment's values in INSTALLMENT_COLUMNS order."""
     inst, true_up, paid = row
     principal = inst.principal + true_up
-    return Installment(
-        schedule=version,
-        loan_id=version.loan_id,
-        number=inst.number,
-        due_date=inst.due_date,
-        principal_due=principal,
-        interest_due=inst.interest,
-        principal_paid=principal if paid else ZERO,
-        interest_paid=inst.interest if paid else ZERO,
-        principal_true_up=true_up,
-        status=Installment.Status.PAID if paid else Installment.Status.UPCOMING,
-        paid_on=inst.due_date if paid else None,
+    return (
+        version.pk,
+        version.loan_id,
+        inst.number,
+        inst.due_date,
+        principal,
+        inst.interest,
+        ZERO,
+        principal if paid else ZERO,
+        inst.interest if paid else ZERO,
+        ZERO,
+        ZERO,
+        true_up,
+        ZERO,
+        Installment.Status.PAID.value if paid else Installment.Status.UPCOMING.value,
+        inst.due_date if paid else None,
     )
 
 
 def _open_balances(
-    loans: list[Loan], migrations: Sequence[LoanMigration], *, business_date: date, acting_user
-) -> None:
-    """The opening entries (one per loan, one more per loan with fees) and the open fees."""
+    loans: list[Loan],
+    migrations: Sequence[LoanMigration],
+    *,
+    business_date: date,
+    acting_user,
+    save: bool,
+) -> list[Fee]:
+    """Post the opening entries (one per loan, one more per loan with fees); return the open
+    fees to write once the loans exist. `save=False`: the loans' cached balances are set in
+    memory only (the caller inserts the loans afterwards)."""
     specs: list[EntrySpec] = []
     fee_specs: list[tuple[Loan, LoanMigration, EntrySpec]] = []
     for loan, m in zip(loans, migrations, strict=True):
@@ -411,19 +472,21 @@ def _open_balances(
             specs.append(spec)
             fee_specs.append((loan, m, spec))
     journal_post_many(
-        entries=specs, business_date=business_date, acting_user=acting_user, loans=loans
+        entries=specs,
+        business_date=business_date,
+        acting_user=acting_user,
+        loans=loans,
+        save_loans=save,
     )
-    Fee.objects.bulk_create(
-        [
-            Fee(
-                loan=loan,
-                kind=Fee.Kind.MANUAL,
-                amount=m.fees_outstanding,
-                assessed_on=m.as_of_date,
-                reason="Fees outstanding at migration",
-                entry=spec.created,
-                created_by=acting_user,
-            )
-            for loan, m, spec in fee_specs
-        ]
-    )
+    return [
+        Fee(
+            loan=loan,
+            kind=Fee.Kind.MANUAL,
+            amount=m.fees_outstanding,
+            assessed_on=m.as_of_date,
+            reason="Fees outstanding at migration",
+            entry=spec.created,
+            created_by=acting_user,
+        )
+        for loan, m, spec in fee_specs
+    ]

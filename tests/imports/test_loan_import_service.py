@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -238,3 +239,18 @@ def test_payment_history_errors_by_row(admin_user, product, today):
         ("payments", 7, "loan_external_id", "unknown_loan"),
     ]
     assert Loan.objects.count() == 0
+
+
+def test_the_documented_example_files_import(admin_user, product, today):
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    job = run(
+        admin_user,
+        (fixtures / "loan_import_example.csv").read_bytes(),
+        payments=(fixtures / "loan_import_example_payments.csv").read_bytes(),
+    )
+    assert job.status == "succeeded", job.errors
+    assert job.imported_rows == 3
+    # rows sharing a borrower_ref share the borrower
+    assert Loan.objects.get(external_id="OLD-1").borrower_id == (
+        Loan.objects.get(external_id="OLD-2").borrower_id
+    )
