@@ -38,7 +38,7 @@ CACHED_BALANCES: dict[str, tuple[str, int]] = {
 BALANCE_FIELDS = tuple(name for name, _ in CACHED_BALANCES.values())
 # An entry with at most this many lines is written with one multi-row INSERT (sqlrows).
 MAX_SQL_LINES = 16
-# At least this many lines in one call are written with COPY (PostgreSQL; `sqlrows.copy_rows`).
+# A bulk load of at least this many lines is written with COPY (PostgreSQL; `sqlrows.copy_rows`).
 COPY_LINES = 2000
 
 
@@ -105,13 +105,15 @@ def journal_post_many(
     acting_user=None,
     loans: Iterable[Loan] = (),
     save_loans: bool = True,
+    copy_lines: bool = False,
 ) -> list[JournalEntry]:
     """Post balanced entries (bulk, a constant number of queries) and move cached balances.
 
     `loans`: the locked, in-memory Loan of every entry that has a loan; their balance fields
     are updated in memory and saved with one bulk UPDATE. `save_loans=False`: the caller
     writes those fields itself before its transaction commits (`LoanBook.save` does, with
-    the loan's other fields in one UPDATE).
+    the loan's other fields in one UPDATE). `copy_lines`: a bulk load (a migration's opening
+    entries) writes its lines with COPY when there are at least COPY_LINES of them.
     """
     if not entries:
         return []
@@ -166,7 +168,7 @@ def journal_post_many(
         insert_with_children(created[0], lines, "entry")
     elif few and len(lines) <= MAX_SQL_LINES:
         insert_rows(lines)
-    elif len(lines) >= COPY_LINES:
+    elif copy_lines and len(lines) >= COPY_LINES:
         # a bulk load (a migration's opening entries): COPY, no line instances saved
         copy_rows(
             JournalLine,

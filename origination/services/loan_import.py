@@ -41,7 +41,7 @@ from servicing.types import (
 )
 
 S = LoanImport.Status
-BATCH = 2000
+BATCH = 5000
 MAX_ROWS = 200_000
 ERRORS_KEPT = 10_000
 MAX_BYTES = 100 * 1024 * 1024

@@ -477,6 +477,7 @@ def _open_balances(
         acting_user=acting_user,
         loans=loans,
         save_loans=save,
+        copy_lines=True,
     )
     return [
         Fee(

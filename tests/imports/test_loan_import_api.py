@@ -21,8 +21,12 @@ URL = "/api/v1/loan-imports/"
 
 
 def upload(client, content: bytes, **fields):
+    headers = {k: fields.pop(k) for k in list(fields) if k.startswith("HTTP_")}
     return client.post(
-        URL, {"file": SimpleUploadedFile("book.csv", content), **fields}, format="multipart"
+        URL,
+        {"file": SimpleUploadedFile("book.csv", content), **fields},
+        format="multipart",
+        **headers,
     )
 
 
@@ -155,3 +159,18 @@ def test_the_staff_page_is_the_import_roles(servicing_agent):
     client = Client()
     client.force_login(servicing_agent)
     assert client.get("/staff/loan-imports/").status_code == 403
+
+
+def test_an_upload_replayed_with_its_key_is_one_job(
+    staff_api_client, admin_user, product, today, django_capture_on_commit_callbacks
+):
+    client = staff_api_client(admin_user)
+    content = to_csv([loan_row(1)])
+    with django_capture_on_commit_callbacks(execute=True):
+        first = upload(client, content, HTTP_IDEMPOTENCY_KEY="imp-1")
+        again = upload(client, content, HTTP_IDEMPOTENCY_KEY="imp-1")
+    assert again.status_code == 202
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert LoanImport.objects.count() == 1
+    assert Loan.objects.count() == 1

@@ -254,3 +254,16 @@ def test_the_documented_example_files_import(admin_user, product, today):
     assert Loan.objects.get(external_id="OLD-1").borrower_id == (
         Loan.objects.get(external_id="OLD-2").borrower_id
     )
+
+
+def test_the_bulk_copy_path_of_the_ledger_writer_reconciles(
+    admin_user, product, today, monkeypatch
+):
+    # Given the writer's COPY threshold lowered so this small import takes the bulk path
+    monkeypatch.setattr("servicing.ledger.COPY_LINES", 2)
+
+    job = run(admin_user, to_csv([loan_row(n, fees_outstanding="5.00") for n in range(1, 4)]))
+
+    assert job.status == "succeeded", job.errors
+    assert JournalLine.objects.filter(account=Account.MIGRATION).count() == 6
+    assert ledger_problems() == []
