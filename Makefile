@@ -9,7 +9,7 @@ N ?= 100000
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks help
+.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks bench-import help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -22,6 +22,7 @@ help:
 	@echo "              COB_BENCH_TEMPLATE=1 keeps the seeded database as a template for A/B runs;"
 	@echo "              COB_BENCH_PROCESSES=1,2 times one then two worker processes on the same data"
 	@echo "              and prints BENCH cob_scaling ... speedup=)"
+	@echo "make bench-import N=100000   portfolio import of N loans (ratio= to a COPY of the same file)"
 	@echo "make bench-collections CASES=100000   the collections queue (API and page) over CASES open cases"
 	@echo "make bench-loan-tape N=100000   the loan tape (CSV and Parquet) over N seeded loans (ratio= to a COPY of the loans)"
 	@echo "make bench-webhooks   webhook delivery to a loopback receiver (SQLite, then PostgreSQL;"
@@ -69,7 +70,7 @@ lint: install
 # The PostgreSQL ones create and drop their own databases on the server at BENCH_PG.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 
-bench: bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks
+bench: bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks bench-import
 
 bench-finance: install
 	$(BIN)/python bench/bench_finance.py
@@ -90,6 +91,9 @@ bench-collections: install
 # COB_BENCH_PROCESSES: worker processes per run, comma-separated (1,2: the speed-up from one
 # to two, over copies of one seeded template so both runs close the same data).
 COB_BENCH_PROCESSES ?= 2
+
+bench-import: install
+	DATABASE_URL=$(BENCH_PG)/postgres $(BIN)/python bench/bench_import.py --rows $(N)
 
 bench-cob: install
 	BENCH_PG=$(BENCH_PG) COB_BENCH_PROCESSES=$(COB_BENCH_PROCESSES) $(BIN)/python bench/bench_cob.py $(N)

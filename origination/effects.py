@@ -20,6 +20,7 @@ NOTIFICATION_SEND = "origination.notification_send"
 APPLICATION_DECIDE = "origination.application_decide"
 ADVERSE_ACTION_NOTICE = "origination.adverse_action_notice"
 INVITATION_SEND = "origination.invitation_send"
+LOAN_IMPORT_RUN = "origination.loan_import_run"
 
 
 def task_send(name: str, *args: Any) -> None:
@@ -59,3 +60,8 @@ def decision_effects_on_commit(application_id: int, status: str) -> None:
         notification_on_commit(application_id, f"decision_{status}")
         if status == Application.Status.APPROVED:
             notification_on_commit(application_id, "offer")
+
+
+def loan_import_on_commit(import_id: int) -> None:
+    """Run a portfolio import once its upload is committed."""
+    task_send_on_commit(LOAN_IMPORT_RUN, import_id)

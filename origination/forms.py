@@ -424,3 +424,14 @@ class DocumentUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
         error_messages={"required": "Choose a file to upload."},
     )
+
+
+class LoanImportForm(forms.Form):
+    """A portfolio import upload (docs/import.md)."""
+
+    file = forms.FileField(label="Loans CSV")
+    payments_file = forms.FileField(label="Payment history CSV (optional)", required=False)
+    valid_only = forms.BooleanField(
+        label="Import the valid rows, report the others", required=False
+    )
+    dry_run = forms.BooleanField(label="Validate only (dry run)", required=False)

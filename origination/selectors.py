@@ -27,6 +27,7 @@ from .models import (
     BorrowerInvitation,
     Decision,
     Document,
+    LoanImport,
     LoanProduct,
     ProductVersion,
     RuleSet,
@@ -429,3 +430,18 @@ def borrower_invitation_by_token(*, borrower: Any, token: str) -> BorrowerInvita
     if invitation is None:
         raise NotFound("Invitation not found.")
     return invitation
+
+
+# --- portfolio imports ---------------------------------------------------------------------
+
+
+def loan_import_list() -> QuerySet[LoanImport]:
+    """Every import, newest first, without the uploaded files."""
+    return LoanImport.objects.defer("content", "payments_content").order_by("-id")
+
+
+def loan_import_get(*, import_id: int) -> LoanImport:
+    job = loan_import_list().filter(pk=import_id).first()
+    if job is None:
+        raise NotFound(f"No import {import_id}.")
+    return job

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import Task, shared_task
 from celery.exceptions import Retry
 from django.conf import settings
 
 from . import notifications, selectors, services
+from .services import loan_import
+
+logger = logging.getLogger(__name__)
 
 
 def _retry_max() -> int:
@@ -77,3 +82,15 @@ def notification_send_task(application_id: int, event: str) -> bool:
 )
 def invitation_send_task(invitation_id: int, token: str) -> bool:
     return notifications.invitation_send(invitation_id=invitation_id, token=token)
+
+
+@shared_task(name="origination.loan_import_run")
+def loan_import_run_task(import_id: int) -> str:
+    """Validate and board a portfolio import. An unexpected failure is recorded on the job
+    (status `failed`, the batches boarded so far kept: running it again resumes)."""
+    try:
+        return loan_import.loan_import_run(import_id=import_id).status
+    except Exception as error:
+        logger.exception("loan import %s failed", import_id)
+        loan_import.loan_import_run_failed(import_id=import_id, reason=repr(error))
+        return loan_import.S.FAILED

@@ -4,12 +4,22 @@ Included at the site root by lendcore.urls."""
 
 from django.urls import path
 
-from .views import portal, portal_invitations, staff, staff_accounts
+from .views import portal, portal_invitations, staff, staff_accounts, staff_imports
 
 app_name = "origination"
 
 urlpatterns = [
     # staff
+    path(
+        "staff/loan-imports/",
+        staff_imports.LoanImportListView.as_view(),
+        name="staff-loan-imports",
+    ),
+    path(
+        "staff/loan-imports/<id:import_id>/",
+        staff_imports.LoanImportDetailView.as_view(),
+        name="staff-loan-import",
+    ),
     path(
         "staff/applications/",
         staff.ApplicationQueueView.as_view(),

@@ -17,6 +17,7 @@ from django.db.models import Count, Sum
 
 from lendcore.core.sqlrows import (
     can_combine_writes,
+    copy_rows,
     insert_row,
     insert_rows,
     insert_with_children,
@@ -37,6 +38,12 @@ CACHED_BALANCES: dict[str, tuple[str, int]] = {
 BALANCE_FIELDS = tuple(name for name, _ in CACHED_BALANCES.values())
 # An entry with at most this many lines is written with one multi-row INSERT (sqlrows).
 MAX_SQL_LINES = 16
+# A bulk load of at least this many lines is written with COPY (PostgreSQL; `sqlrows.copy_rows`).
+COPY_LINES = 2000
+
+
+_ENTRY_TYPES = frozenset(EntryType.values)
+_ACCOUNTS = frozenset(Account.values)
 
 
 class UnbalancedEntry(ValueError):
@@ -76,13 +83,13 @@ class EntrySpec:
 
 
 def _check(spec: EntrySpec) -> None:
-    if spec.entry_type not in EntryType.values:
+    if spec.entry_type not in _ENTRY_TYPES:
         raise UnbalancedEntry(f"unknown entry type {spec.entry_type!r}")
     if len(spec.lines) < 2:
         raise UnbalancedEntry(f"a {spec.entry_type} entry needs two or more lines")
     debits = credits = ZERO
     for line in spec.lines:
-        if line.account not in Account.values:
+        if line.account not in _ACCOUNTS:
             raise UnbalancedEntry(f"unknown account {line.account!r}")
         for amount in (line.debit, line.credit):
             if amount < 0 or amount != round_money(amount):
@@ -102,13 +109,15 @@ def journal_post_many(
     acting_user=None,
     loans: Iterable[Loan] = (),
     save_loans: bool = True,
+    copy_lines: bool = False,
 ) -> list[JournalEntry]:
     """Post balanced entries (bulk, a constant number of queries) and move cached balances.
 
     `loans`: the locked, in-memory Loan of every entry that has a loan; their balance fields
     are updated in memory and saved with one bulk UPDATE. `save_loans=False`: the caller
     writes those fields itself before its transaction commits (`LoanBook.save` does, with
-    the loan's other fields in one UPDATE).
+    the loan's other fields in one UPDATE). `copy_lines`: a bulk load (a migration's opening
+    entries) writes its lines with COPY when there are at least COPY_LINES of them.
     """
     if not entries:
         return []
@@ -140,31 +149,31 @@ def journal_post_many(
         insert_row(created[0])
     else:
         created = JournalEntry.objects.bulk_create(created)
-    lines: list[JournalLine] = []
+    rows: list[tuple[int, int | None, str, Decimal, Decimal]] = []
     touched: dict[int, Loan] = {}
     for spec, entry in zip(entries, created, strict=True):
         spec.created = entry
         for line in spec.lines:
-            lines.append(
-                JournalLine(
-                    entry_id=entry.pk,
-                    loan_id=spec.loan_id,
-                    account=line.account,
-                    debit=line.debit,
-                    credit=line.credit,
-                )
-            )
+            rows.append((entry.pk, spec.loan_id, line.account, line.debit, line.credit))
             if spec.loan_id is not None and line.account in CACHED_BALANCES:
                 name, sign = CACHED_BALANCES[line.account]
                 loan = by_id[spec.loan_id]
                 setattr(loan, name, getattr(loan, name) + sign * (line.debit - line.credit))
                 touched[loan.pk] = loan
-    if together:
-        insert_with_children(created[0], lines, "entry")
-    elif few and len(lines) <= MAX_SQL_LINES:
-        insert_rows(lines)
+    if not few and copy_lines and len(rows) >= COPY_LINES:
+        # a bulk load (a migration's opening entries): COPY, no line instances
+        copy_rows(JournalLine, ("entry", "loan", "account", "debit", "credit"), rows)
     else:
-        JournalLine.objects.bulk_create(lines)
+        lines = [
+            JournalLine(entry_id=e, loan_id=loan_id, account=a, debit=d, credit=c)
+            for e, loan_id, a, d, c in rows
+        ]
+        if together:
+            insert_with_children(created[0], lines, "entry")
+        elif few and len(lines) <= MAX_SQL_LINES:
+            insert_rows(lines)
+        else:
+            JournalLine.objects.bulk_create(lines)
     if touched and save_loans:
         if len(touched) == 1:
             (loan,) = touched.values()

@@ -557,3 +557,15 @@ def delinquency_bucket_codes() -> list[str]:
     """The configured delinquency buckets' codes past due (every one but the first, the
     current loans'), in order of days past due (COB_DELINQUENCY_BUCKETS)."""
     return [code for code, _lo, _hi in cob_config.buckets()[1:]]
+
+
+def loan_external_ids_existing(external_ids: list[str]) -> set[str]:
+    """Which of these external ids a loan already has (any integrator's: a migration)."""
+    qs = Loan.objects.filter(external_id__in=external_ids)
+    return {ext for ext in qs.values_list("external_id", flat=True) if ext is not None}
+
+
+def application_refs_with_prefix(prefix: str) -> set[str]:
+    """The application refs of the loans boarded under `prefix` (a resumed import)."""
+    qs = Loan.objects.filter(application_ref__startswith=prefix)
+    return set(qs.values_list("application_ref", flat=True))

@@ -8,6 +8,7 @@ that editing a product never changes a running loan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from lendcore.finance.schedule import LoanTerms
@@ -55,3 +56,43 @@ class LoanBoarding:
             raise ValueError(f"late_fee.kind must be one of {LATE_FEE_KINDS}")
         if self.prepayment_option not in PREPAYMENT_OPTIONS:
             raise ValueError(f"prepayment_option must be one of {PREPAYMENT_OPTIONS}")
+
+
+@dataclass(frozen=True)
+class MigratedBorrower:
+    """The borrower of a migrated loan: what servicing keeps of a borrower."""
+
+    first_name: str
+    last_name: str
+    email: str
+    phone: str = ""
+    # the previous system's borrower id: rows of one batch with the same ref share a borrower
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class MigratedPayment:
+    """One payment of a migrated loan's history, split as the previous system applied it."""
+
+    paid_on: date
+    amount: Decimal
+    principal: Decimal
+    interest: Decimal
+    fees: Decimal
+
+
+@dataclass(frozen=True)
+class LoanMigration:
+    """A loan brought over from another system (portfolio import): its original terms and
+    product policy, its borrower, and its balances as of `as_of_date`. `installments_paid`
+    of the original schedule are paid; the rest re-amortize the outstanding principal."""
+
+    external_id: str
+    boarding: LoanBoarding
+    borrower: MigratedBorrower
+    as_of_date: date
+    principal_outstanding: Decimal
+    interest_accrued: Decimal
+    fees_outstanding: Decimal
+    installments_paid: int
+    payments: tuple[MigratedPayment, ...] | None = None  # None: no history given

@@ -60,6 +60,7 @@ class Action(StrEnum):
     RUN_COB = "run_close_of_business"
     VIEW_AUDIT = "view_audit"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    IMPORT_LOANS = "import_loans"
 
 
 # codename -> human name (the admin shows these on the groups' page).
@@ -87,6 +88,7 @@ _PERMISSION_NAMES: dict[Action, str] = {
     Action.CHARGE_OFF: "Can request a charge-off",
     Action.EXPORT_GL: "Can export the general ledger",
     Action.MANAGE_WEBHOOKS: "Can manage webhook subscriptions and redeliver events",
+    Action.IMPORT_LOANS: "Can import a portfolio of loans migrated from another system",
 }
 PERMISSIONS: dict[str, str] = {str(action): name for action, name in _PERMISSION_NAMES.items()}
 

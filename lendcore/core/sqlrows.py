@@ -19,7 +19,10 @@ payment's short statements than running it, and psycopg2 only sends plain SQL (s
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -358,3 +361,69 @@ def update_rows(updates: Sequence[tuple[Model, Iterable[str]]]) -> None:
     sql = "WITH " + ", ".join(f"u{n} AS ({part} RETURNING 1)" for n, part in enumerate(first))
     with connection.cursor() as cursor:
         execute(cursor, f"{sql} {last}", params)
+
+
+def _copy_escape(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        text = text.replace("\r", "\\r")
+    return text
+
+
+# COPY's text format of each Python type a plain row holds (by exact type: a dict lookup)
+_COPY_TEXT: dict[type, Any] = {
+    str: _copy_escape,
+    int: str,
+    Decimal: str,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+    bool: lambda value: "t" if value else "f",
+    type(None): lambda value: "\\N",
+}
+
+
+def _copy_other(value: Any) -> str:
+    """A subclass (a TextChoices member is a str) or another type."""
+    for kind in type(value).__mro__[1:]:
+        if kind in _COPY_TEXT:
+            return _COPY_TEXT[kind](value)
+    return _copy_escape(str(value))
+
+
+def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write many plain rows of `model` (values in `columns` order, already as the database
+    stores them: ids, dates, Decimals, text; JSON as a str) without model instances: COPY on
+    PostgreSQL, one executemany INSERT elsewhere. For bulk loads whose primary keys nothing
+    reads back (installments, journal lines of a migration)."""
+    table = _name(model._meta.db_table)
+    names = _columns(_column_field(model, c) for c in columns)
+    if connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        text = _COPY_TEXT
+        for row in rows:
+            buffer.write("\t".join([text.get(type(v), _copy_other)(v) for v in row]))
+            buffer.write("\n")
+        buffer.seek(0)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
+        return
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        # identifiers from the model's _meta (quoted), values bound
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+        cursor.executemany(sql, list(rows))
+
+
+def reserve_ids(model: type[Model], count: int) -> list[int] | None:
+    """`count` primary keys of `model` drawn from its sequence (PostgreSQL), so rows can be
+    referred to before they are inserted; None elsewhere (insert, then read the keys)."""
+    if connection.vendor != "postgresql" or count == 0:
+        return None
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]

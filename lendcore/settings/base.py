@@ -353,6 +353,7 @@ SPECTACULAR_SETTINGS = {
             "collections_app.models.ChargeOffRecommendation.Status"
         ),
         "WebhookDeliveryStatusEnum": "lendcore.webhooks.models.WebhookDelivery.Status",
+        "LoanImportStatusEnum": "origination.models.imports.LoanImportStatus",
     },
 }
 

@@ -5,6 +5,17 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("loan-imports/", views.LoanImportListCreateApi.as_view(), name="loan-imports"),
+    path(
+        "loan-imports/<id:import_id>/",
+        views.LoanImportDetailApi.as_view(),
+        name="loan-import-detail",
+    ),
+    path(
+        "loan-imports/<id:import_id>/retry/",
+        views.LoanImportRetryApi.as_view(),
+        name="loan-import-retry",
+    ),
     path("products/", views.ProductListCreateApi.as_view(), name="products"),
     path("products/<id:product_id>/", views.ProductDetailApi.as_view(), name="product-detail"),
     path("applicants/", views.ApplicantCreateApi.as_view(), name="applicants"),

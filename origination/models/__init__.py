@@ -15,6 +15,7 @@ from .checks import BureauReport as BureauReport
 from .checks import IdentityCheck as IdentityCheck
 from .documents import Document as Document
 from .documents import DocumentEvent as DocumentEvent
+from .imports import LoanImport as LoanImport
 from .invitations import BorrowerInvitation as BorrowerInvitation
 from .invitations import BorrowerInvitationEvent as BorrowerInvitationEvent
 from .offers import Offer as Offer

@@ -23,6 +23,9 @@ class Account(models.TextChoices):
     FEE_INCOME = "4200", "Fee income"
     RECOVERIES = "4300", "Recoveries income"
     CHARGE_OFF = "5100", "Charge-off expense"
+    # The other side of migrated loans' opening balances (portfolio import): what the
+    # lender's previous system carried, brought into these books without moving cash.
+    MIGRATION = "3900", "Migration clearing"
 
 
 DEBIT_NORMAL_ACCOUNTS = frozenset(
@@ -74,6 +77,8 @@ class EntryType(models.TextChoices):
     # Suspended interest of a non-accrual loan recognised as income (collected, or the loan
     # returned to accrual).
     SUSPENSE_RELEASE = "suspense_release", "Suspended interest released"
+    # A migrated loan's opening balances, against the migration clearing account.
+    MIGRATION = "migration", "Opening balance (migration)"
 
 
 class JournalEntry(_Immutable):

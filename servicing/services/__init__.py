@@ -34,6 +34,8 @@ from .loans import accrue_interest as accrue_interest
 from .loans import credit_refund as credit_refund
 from .loans import loan_external_id_set as loan_external_id_set
 from .loans import loan_flags_set as loan_flags_set
+from .migration import loan_migration_check as loan_migration_check
+from .migration import loans_migrate as loans_migrate
 from .payments import payment_post as payment_post
 from .payments import payment_reverse as payment_reverse
 from .payments import replay_floor as replay_floor
@@ -54,8 +56,10 @@ __all__ = [
     "loan_board",
     "loan_external_id_set",
     "loan_flags_set",
+    "loan_migration_check",
     "loan_modify",
     "loan_posting_state",
+    "loans_migrate",
     "modification_decide",
     "money_validate",
     "payment_post",

@@ -260,6 +260,12 @@ RULES: dict[str, Rule] = {
     "api:webhook-delivery-redeliver": staff(R.MANAGE_WEBHOOKS),
     "webhooks:staff-deliveries": staff(R.MANAGE_WEBHOOKS),
     "webhooks:staff-delivery": staff(R.MANAGE_WEBHOOKS),
+    # --- portfolio import: the admin's
+    "api:loan-imports": staff(R.IMPORT_LOANS),
+    "api:loan-import-detail": staff(R.IMPORT_LOANS),
+    "api:loan-import-retry": staff(R.IMPORT_LOANS),
+    "origination:staff-loan-imports": staff(R.IMPORT_LOANS),
+    "origination:staff-loan-import": staff(R.IMPORT_LOANS),
 }
 # The admin site's own pages: its login page is public; the rest (every model's pages,
 # covered by each registered model's list, add and change page) is the admin role's.

@@ -28,7 +28,7 @@ from lendcore.accounts.services import (
 from lendcore.webhooks.models import Event, WebhookDelivery, WebhookSubscription
 from origination import services as origination_services
 from origination.demo import personal_product_ensure
-from origination.models import Application, BorrowerInvitation, RuleSet
+from origination.models import Application, BorrowerInvitation, LoanImport, RuleSet
 from servicing import rail_payments
 from servicing.models import CobRun, Loan, Modification
 from servicing.services import (
@@ -189,8 +189,16 @@ def world_build() -> World:
         event=event, subscription=subscription, loan_id=loan.pk, next_attempt_at=timezone.now()
     )
 
+    # a portfolio import that failed on its file (a retry is a 409)
+    loan_import = LoanImport.objects.create(
+        content=b"x",
+        status="failed",
+        errors=[{"file": "loans", "row": 1, "column": None, "code": "empty", "message": "x"}],
+    )
+
     world.loan = loan
     world.kwargs = {
+        "import_id": loan_import.pk,
         "subscription_id": subscription.pk,
         "delivery_id": delivery.pk,
         "loan_id": loan.pk,

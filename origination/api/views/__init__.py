@@ -22,6 +22,9 @@ from .documents import ApplicationDocumentsApi as ApplicationDocumentsApi
 from .documents import ApplicationDocumentsRequestApi as ApplicationDocumentsRequestApi
 from .documents import DocumentDownloadApi as DocumentDownloadApi
 from .documents import DocumentReviewApi as DocumentReviewApi
+from .loan_imports import LoanImportDetailApi as LoanImportDetailApi
+from .loan_imports import LoanImportListCreateApi as LoanImportListCreateApi
+from .loan_imports import LoanImportRetryApi as LoanImportRetryApi
 from .products import ProductDetailApi as ProductDetailApi
 from .products import ProductListCreateApi as ProductListCreateApi
 from .rule_sets import RuleSetActivateApi as RuleSetActivateApi
