@@ -233,11 +233,41 @@ payments_strategy = st.lists(
 @given(payments=payments_strategy, data=st.data())
 def test_any_posting_order_ends_like_date_order(borrower, payments, data):
     """Posting dated payments in any order ends in the same balances and schedule."""
+    _assert_posting_order_ends_like_date_order(borrower, data.draw(st.permutations(payments)))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "order",
+    [
+        # Hypothesis's draw, as reported
+        [
+            (Decimal("1.00"), 1),
+            (Decimal("105.60"), 32),
+            (Decimal("1.00"), 32),
+            (Decimal("199.25"), 1),
+        ],
+        # the same payments, the day-32 ones received the other way round: the reference
+        # sorted them back into the draw's list order, not the order they were received
+        [
+            (Decimal("1.00"), 1),
+            (Decimal("1.00"), 32),
+            (Decimal("105.60"), 32),
+            (Decimal("199.25"), 1),
+        ],
+    ],
+)
+def test_backdated_replay_keeps_same_day_payments_in_the_order_received(borrower, order):
+    """A payment backdated behind two same-day payments replays them in the order they were
+    received, which is the order posting everything in date order applies them in."""
+    _assert_posting_order_ends_like_date_order(borrower, order)
+
+
+def _assert_posting_order_ends_like_date_order(borrower, order):
     from servicing.services import business_date_set
 
     from .factories import board_loan
 
-    order = data.draw(st.permutations(payments))
     end = D0 + timedelta(days=60)
     business_date_set(business_date=end, acting_user=None)
     shuffled = board_loan(borrower=borrower)
@@ -246,7 +276,7 @@ def test_any_posting_order_ends_like_date_order(borrower, payments, data):
             _pay(shuffled, amount, D0 + timedelta(days=day))
     accrue_interest([shuffled.pk], end)
 
-    assert _state(shuffled) == _sorted_state(borrower, payments, end)
+    assert _state(shuffled) == _sorted_state(borrower, order, end)
 
 
 class settings_window:
@@ -267,7 +297,11 @@ class settings_window:
             dj.SERVICING_BACKDATE_WINDOW_DAYS = self._old
 
 
-def _sorted_state(borrower, payments, end):
+def _sorted_state(borrower, order, end):
+    """The loan's end state when `order`'s payments are posted in date order. Payments with
+    the same effective date are applied in the order they were received (the engine's rule:
+    (effective date, payment id), on every path), so the reference keeps `order`'s order
+    within a date (a stable sort) rather than any other."""
     from servicing.services import business_date_set
 
     from .factories import board_loan
@@ -275,7 +309,7 @@ def _sorted_state(borrower, payments, end):
     business_date_set(business_date=end, acting_user=None)
     other = board_loan(borrower=borrower)
     with settings_window():
-        for amount, day in sorted(payments, key=lambda p: p[1]):
+        for amount, day in sorted(order, key=lambda p: p[1]):
             _pay(other, amount, D0 + timedelta(days=day))
     accrue_interest([other.pk], end)
     return _state(other)
