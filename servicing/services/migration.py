@@ -275,24 +275,37 @@ def _history(m: LoanMigration) -> list[dict[str, str]] | None:
 
 @transaction.atomic
 def loans_migrate(
-    *, migrations: Sequence[LoanMigration], refs: Sequence[str], acting_user, owner=None
+    *,
+    migrations: Sequence[LoanMigration],
+    refs: Sequence[str],
+    acting_user,
+    owner=None,
+    plans: Sequence[MigrationPlan | None] | None = None,
 ) -> list[Loan]:
     """Board a batch of migrated loans (all or nothing, in the caller's transaction).
 
     `refs`: each loan's `application_ref` (at most 19 characters; e.g. the import job and
     row), so boarding the same rows twice is refused by the unique constraint and a resumed
     import can skip what is boarded. `owner`: the integrator whose `external_id`s these are
-    (defaults to `acting_user`)."""
+    (defaults to `acting_user`). `plans`: each migration's plan as `loan_migration_check`
+    returned it (an import validates every row first: its schedule is not built twice); the
+    date rules are checked again here (the business date may have moved)."""
     bd = business_date_get()
-    plans: list[MigrationPlan] = []
-    for n, m in enumerate(migrations, 1):
-        plan, problems = loan_migration_check(m, business_date=bd)
+    checked: list[MigrationPlan] = []
+    given = plans if plans is not None else [None] * len(migrations)
+    for n, (m, known) in enumerate(zip(migrations, given, strict=True), 1):
+        if known is not None:
+            plan, problems = known, _balance_problems(m, bd)
+            plan = None if problems else plan
+        else:
+            plan, problems = loan_migration_check(m, business_date=bd)
         if plan is None:
             first = problems[0]
             raise ServicingValidationError.field(
                 first.field, f"Loan {n} ({m.external_id}): {first.message}", code=first.code
             )
-        plans.append(plan)
+        checked.append(plan)
+    plans = checked
     actor = _actor(acting_user)
     owner_id = getattr(owner or actor, "pk", None)
     borrowers = _borrowers(migrations)
