@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -28,7 +29,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import DecimalField, Field, JSONField, Model
+from django.utils import timezone
 
 # Named statements one connection may hold; past this, statements run unprepared (a
 # guard against SQL built with a varying text, which would never be reused).
@@ -390,18 +392,27 @@ def _copy_other(value: Any) -> str:
     return _copy_escape(str(value))
 
 
-def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def copy_rows(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    line: Callable[[Sequence[Any]], str] | None = None,
+) -> None:
     """Write many plain rows of `model` (values in `columns` order, already as the database
     stores them: ids, dates, Decimals, text; JSON as a str) without model instances: COPY on
     PostgreSQL, one executemany INSERT elsewhere. For bulk loads whose primary keys nothing
-    reads back (installments, journal lines of a migration)."""
+    reads back (installments, journal lines of a migration). `line`: the caller's own
+    formatter of a row as a COPY text line (no newline), for rows whose types it knows."""
     table = _name(model._meta.db_table)
     names = _columns(_column_field(model, c) for c in columns)
     if connection.vendor == "postgresql":
         buffer = io.StringIO()
         text = _COPY_TEXT
         for row in rows:
-            buffer.write("\t".join([text.get(type(v), _copy_other)(v) for v in row]))
+            if line is not None:
+                buffer.write(line(row))
+            else:
+                buffer.write("\t".join([text.get(type(v), _copy_other)(v) for v in row]))
             buffer.write("\n")
         buffer.seek(0)
         with connection.cursor() as cursor:
@@ -412,6 +423,47 @@ def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequenc
         # identifiers from the model's _meta (quoted), values bound
         sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
         cursor.executemany(sql, list(rows))
+
+
+def copy_objects(objs: Sequence[Model]) -> None:
+    """Insert model instances whose primary keys are set (`reserve_ids`) with COPY
+    (PostgreSQL only): every concrete column as `bulk_create` writes it, without Django's
+    per-value preparation (auto_now fields get the time, JSON is dumped with the field's
+    encoder, a Decimal with more places than its column is quantized by the field)."""
+    model = type(objs[0])
+    fields = list(model._meta.concrete_fields)
+    now = timezone.now()
+    convert = [_copy_value(f, now) for f in fields]
+    copy_rows(
+        model,
+        [f.name for f in fields],
+        (
+            [c(getattr(obj, f.attname)) for f, c in zip(fields, convert, strict=True)]
+            for obj in objs
+        ),
+    )
+    for obj in objs:
+        for f in fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                setattr(obj, f.attname, now)
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _copy_value(field: Field, now: datetime) -> Callable[[Any], Any]:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda value: now
+    if isinstance(field, JSONField):
+        return lambda value: None if value is None else json.dumps(value, cls=field.encoder)
+    if isinstance(field, DecimalField):
+        places = -(field.decimal_places or 0)
+
+        def decimal(value: Any) -> Any:
+            if isinstance(value, Decimal) and value.as_tuple().exponent >= places:  # type: ignore[operator]
+                return value
+            return field.get_db_prep_save(value, connection)
+
+        return decimal
+    return lambda value: value
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int] | None:

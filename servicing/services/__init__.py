@@ -34,6 +34,7 @@ from .loans import accrue_interest as accrue_interest
 from .loans import credit_refund as credit_refund
 from .loans import loan_external_id_set as loan_external_id_set
 from .loans import loan_flags_set as loan_flags_set
+from .migration import MigrationPlan as MigrationPlan
 from .migration import loan_migration_check as loan_migration_check
 from .migration import loans_migrate as loans_migrate
 from .payments import payment_post as payment_post
@@ -41,6 +42,7 @@ from .payments import payment_reverse as payment_reverse
 from .payments import replay_floor as replay_floor
 
 __all__ = [
+    "MigrationPlan",
     "PayoffQuote",
     "accrue_interest",
     "business_date_set",

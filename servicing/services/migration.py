@@ -33,7 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lendcore.accounts.models import Borrower
-from lendcore.core.sqlrows import copy_rows, reserve_ids, update_many
+from lendcore.core.sqlrows import copy_objects, copy_rows, reserve_ids, update_many
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import Installment as PlannedInstallment
 from lendcore.finance.schedule import build_schedule
@@ -275,24 +275,38 @@ def _history(m: LoanMigration) -> list[dict[str, str]] | None:
 
 @transaction.atomic
 def loans_migrate(
-    *, migrations: Sequence[LoanMigration], refs: Sequence[str], acting_user, owner=None
+    *,
+    migrations: Sequence[LoanMigration],
+    refs: Sequence[str],
+    acting_user,
+    owner=None,
+    plans: Sequence[MigrationPlan | None] | None = None,
 ) -> list[Loan]:
     """Board a batch of migrated loans (all or nothing, in the caller's transaction).
 
     `refs`: each loan's `application_ref` (at most 19 characters; e.g. the import job and
     row), so boarding the same rows twice is refused by the unique constraint and a resumed
     import can skip what is boarded. `owner`: the integrator whose `external_id`s these are
-    (defaults to `acting_user`)."""
+    (defaults to `acting_user`). `plans`: each migration's plan as `loan_migration_check`
+    returned it (an import validates every row first: its schedule is not built twice); the
+    date rules are checked again here (the business date may have moved)."""
     bd = business_date_get()
-    plans: list[MigrationPlan] = []
-    for n, m in enumerate(migrations, 1):
-        plan, problems = loan_migration_check(m, business_date=bd)
+    checked: list[MigrationPlan] = []
+    given = plans if plans is not None else [None] * len(migrations)
+    for n, (m, known) in enumerate(zip(migrations, given, strict=True), 1):
+        plan: MigrationPlan | None
+        if known is not None:
+            problems = _balance_problems(m, bd)
+            plan = None if problems else known
+        else:
+            plan, problems = loan_migration_check(m, business_date=bd)
         if plan is None:
             first = problems[0]
             raise ServicingValidationError.field(
                 first.field, f"Loan {n} ({m.external_id}): {first.message}", code=first.code
             )
-        plans.append(plan)
+        checked.append(plan)
+    plans = checked
     actor = _actor(acting_user)
     owner_id = getattr(owner or actor, "pk", None)
     borrowers = _borrowers(migrations)
@@ -316,7 +330,7 @@ def loans_migrate(
         for loan, pk in zip(loans, ids, strict=True):
             loan.pk, loan.loan_number = pk, f"LN-{pk:06d}"
         fees = _open_balances(loans, migrations, business_date=bd, acting_user=actor, save=False)
-        Loan.objects.bulk_create(loans)
+        copy_objects(loans)
     else:
         Loan.objects.bulk_create(loans)
         for loan in loans:
@@ -324,19 +338,7 @@ def loans_migrate(
         update_many(loans, ["loan_number"])
         fees = _open_balances(loans, migrations, business_date=bd, acting_user=actor, save=True)
     Fee.objects.bulk_create(fees)
-    versions = ScheduleVersion.objects.bulk_create(
-        [
-            ScheduleVersion(
-                loan=loan,
-                version=1,
-                reason="Migrated",
-                effective_date=m.as_of_date,
-                regular_payment=plan.regular_payment,
-                created_by=actor,
-            )
-            for loan, m, plan in zip(loans, migrations, plans, strict=True)
-        ]
-    )
+    versions = _schedule_versions(loans, migrations, plans, actor)
     copy_rows(
         Installment,
         INSTALLMENT_COLUMNS,
@@ -345,6 +347,7 @@ def loans_migrate(
             for version, plan in zip(versions, plans, strict=True)
             for row in plan.rows
         ),
+        line=_installment_line,
     )
     now = timezone.now()
     copy_rows(
@@ -386,6 +389,58 @@ def loans_migrate(
     return loans
 
 
+def _schedule_versions(loans, migrations, plans, actor) -> list[ScheduleVersion]:
+    """Schedule v1 of each loan: COPY with reserved keys (PostgreSQL; no model values to
+    prepare per row), else bulk_create."""
+    versions = [
+        ScheduleVersion(
+            loan=loan,
+            version=1,
+            reason="Migrated",
+            effective_date=m.as_of_date,
+            regular_payment=plan.regular_payment,
+            created_by=actor,
+        )
+        for loan, m, plan in zip(loans, migrations, plans, strict=True)
+    ]
+    ids = reserve_ids(ScheduleVersion, len(versions))
+    if ids is None:
+        return ScheduleVersion.objects.bulk_create(versions)
+    now, actor_id = timezone.now(), getattr(actor, "pk", None)
+    for version, pk in zip(versions, ids, strict=True):
+        version.pk, version.created_at = pk, now
+    copy_rows(
+        ScheduleVersion,
+        VERSION_COLUMNS,
+        (
+            (
+                v.pk,
+                v.loan_id,
+                1,
+                True,
+                "Migrated",
+                v.effective_date,
+                v.regular_payment,
+                actor_id,
+                now,
+            )
+            for v in versions
+        ),
+    )
+    return versions
+
+
+VERSION_COLUMNS = (
+    "id",
+    "loan",
+    "version",
+    "is_current",
+    "reason",
+    "effective_date",
+    "regular_payment",
+    "created_by",
+    "created_at",
+)
 INSTALLMENT_COLUMNS = (
     "schedule",
     "loan",
@@ -426,6 +481,13 @@ def _installment(version: ScheduleVersion, row) -> tuple:
         Installment.Status.PAID.value if paid else Installment.Status.UPCOMING.value,
         inst.due_date if paid else None,
     )
+
+
+def _installment_line(values: Sequence) -> str:
+    """`_installment`'s values as a COPY text line: ints, dates, Decimals and a status code
+    (no character COPY escapes); only `paid_on` may be NULL."""
+    *rest, paid_on = values
+    return "\t".join(map(str, rest)) + ("\t\\N" if paid_on is None else f"\t{paid_on}")
 
 
 def _open_balances(
