@@ -52,6 +52,11 @@ ORIGINATION_DOCUMENT_MAX_BYTES = env.int("ORIGINATION_DOCUMENT_MAX_BYTES", defau
 
 # Servicing policy knobs.
 SERVICING_BACKDATE_WINDOW_DAYS = env.int("SERVICING_BACKDATE_WINDOW_DAYS", default=30)
+# How far one change of the business date may jump ahead (days): a jump leaves the days between
+# unclosed, so the next close of business or payment works the whole gap out.
+SERVICING_BUSINESS_DATE_MAX_JUMP_DAYS = env.int(
+    "SERVICING_BUSINESS_DATE_MAX_JUMP_DAYS", default=1096
+)
 SERVICING_PAYOFF_QUOTE_MAX_DAYS = env.int("SERVICING_PAYOFF_QUOTE_MAX_DAYS", default=30)
 SERVICING_MODIFICATION_APPROVAL_LIMIT = env.str(
     "SERVICING_MODIFICATION_APPROVAL_LIMIT", default="25000.00"
