@@ -15,6 +15,7 @@ from typing import Any
 from lendcore.finance.money import round_money
 from lendcore.finance.schedule import Installment, LoanTerms
 from lendcore.quotes.services import Fee, Quote, quote_build
+from servicing.types import DEFAULT_ALLOCATION_ORDER, LateFeePolicy, LoanBoarding
 
 from .models import ProductVersion
 
@@ -112,6 +113,41 @@ def loan_terms_for(
         interest_method=version.interest_method,
         day_count=version.day_count,
         payment_rounding=version.payment_rounding,
+    )
+
+
+def loan_boarding_for(
+    version: ProductVersion,
+    *,
+    product: Any,
+    terms: LoanTerms,
+    annual_rate_pct: Decimal,
+    origination_fee: Decimal = Decimal("0.00"),
+    apr: Decimal | None = None,
+) -> LoanBoarding:
+    """What servicing boards for a loan of this version of `product`: the terms plus the version's
+    servicing policy (fees, late fees, allocation, prepayment). Disbursement and the portfolio
+    import both board through it."""
+    return LoanBoarding(
+        terms=terms,
+        product_code=product.code,
+        product_name=product.name,
+        product_version=version.version,
+        currency=version.currency,
+        interest_model=version.interest_model,
+        origination_fee=origination_fee,
+        origination_fee_kind=version.origination_fee_timing,
+        late_fee=LateFeePolicy(
+            kind=version.late_fee_basis,
+            amount=version.late_fee_value,
+            grace_days=version.late_fee_grace_days,
+            cap=version.late_fee_cap,
+        ),
+        nsf_fee=version.nsf_fee,
+        allocation_order=tuple(version.allocation_order or DEFAULT_ALLOCATION_ORDER),
+        prepayment_option=version.prepayment_option,
+        annual_rate_pct=annual_rate_pct,
+        apr=apr,
     )
 
 

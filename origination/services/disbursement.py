@@ -21,7 +21,6 @@ from origination.services.disbursement_account import (
 )
 from origination.services.invitations import applicant_link_check
 from servicing.services import loan_board
-from servicing.types import DEFAULT_ALLOCATION_ORDER, LateFeePolicy, LoanBoarding
 
 DISBURSEMENT_METHODS = ("ach", "wire", "check")
 
@@ -38,25 +37,12 @@ def loan_boarding_build(*, application: Application, offer: Offer, disbursed_on:
         frequency=offer.frequency,
         disbursement_date=disbursed_on,
     )
-    return LoanBoarding(
+    return pricing.loan_boarding_for(
+        version,
+        product=application.product,
         terms=terms,
-        product_code=application.product.code,
-        product_name=application.product.name,
-        product_version=version.version,
-        currency=version.currency,
-        interest_model=version.interest_model,
-        origination_fee=offer.origination_fee,
-        origination_fee_kind=version.origination_fee_timing,
-        late_fee=LateFeePolicy(
-            kind=version.late_fee_basis,
-            amount=version.late_fee_value,
-            grace_days=version.late_fee_grace_days,
-            cap=version.late_fee_cap,
-        ),
-        nsf_fee=version.nsf_fee,
-        allocation_order=tuple(version.allocation_order or DEFAULT_ALLOCATION_ORDER),
-        prepayment_option=version.prepayment_option,
         annual_rate_pct=offer.annual_rate,
+        origination_fee=offer.origination_fee,
         apr=offer.apr,
     )
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_can
 from lendcore.finance.schedule import LoanTerms
-from origination import effects
+from origination import effects, pricing
 from origination import loan_import_csv as fmt
 from origination.errors import Conflict, ErrorCode, PermissionDenied, ValidationFailed
 from origination.models import LoanImport, LoanProduct
@@ -33,8 +33,6 @@ from origination.selectors import product_current_version
 from servicing import selectors as servicing_selectors
 from servicing.services import MigrationPlan, loan_migration_check, loans_migrate
 from servicing.types import (
-    DEFAULT_ALLOCATION_ORDER,
-    LateFeePolicy,
     LoanBoarding,
     LoanMigration,
     MigratedBorrower,
@@ -136,24 +134,8 @@ def _boarding(row: dict[str, Any], product: LoanProduct, version) -> LoanBoardin
         text = str(bad)
         column = next((c for c in _TERM_COLUMNS if text.startswith(_TERM_COLUMNS[c])), "terms")
         raise _RowError(column, "invalid_terms", text) from None
-    return LoanBoarding(
-        terms=terms,
-        product_code=product.code,
-        product_name=product.name,
-        product_version=version.version,
-        currency=version.currency,
-        interest_model=version.interest_model,
-        origination_fee_kind=version.origination_fee_timing,
-        late_fee=LateFeePolicy(
-            kind=version.late_fee_basis,
-            amount=version.late_fee_value,
-            grace_days=version.late_fee_grace_days,
-            cap=version.late_fee_cap,
-        ),
-        nsf_fee=version.nsf_fee,
-        allocation_order=tuple(version.allocation_order or DEFAULT_ALLOCATION_ORDER),
-        prepayment_option=version.prepayment_option,
-        annual_rate_pct=row["annual_rate_pct"],
+    return pricing.loan_boarding_for(
+        version, product=product, terms=terms, annual_rate_pct=row["annual_rate_pct"]
     )
 
 
