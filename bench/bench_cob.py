@@ -20,6 +20,9 @@ wall_seconds=<that / processes> share=<of the night> collections_close=.. dunnin
 (COB_EXTRA_STEPS; issue 11's budget: the collections steps add <= 3 s at N=1,000,000).
 Machines differ by up to 2x; the ratio to a floor measured in the same run does not.
 
+COB_BENCH_KEEP=1 keeps the last run's database (lendcore_bench_cob) after the nights, to EXPLAIN
+its statements.
+
 A/B runs: COB_BENCH_TEMPLATE=1 seeds `<db>_tmpl_<N>` once (kept) and copies it for each run
 (CREATE DATABASE ... TEMPLATE, seconds instead of a reseed), so runs of two commits can
 alternate over the same data; drop the template when done (COB_BENCH_TEMPLATE=drop).
@@ -54,6 +57,8 @@ PROCESSES = [int(x) for x in os.environ.get("COB_BENCH_PROCESSES", "2").split(",
 # and collections opens a case for each: the night a lender switches LendCore on); night 2,
 # the next business date, is an ordinary night (cases exist and follow their loans).
 NIGHTS = int(os.environ.get("COB_BENCH_NIGHTS", "2"))
+# Keep the database of the last run after the nights, to profile its statements.
+KEEP = os.environ.get("COB_BENCH_KEEP") == "1"
 # Several process counts compare runs over the same data: copies of one seeded template.
 OWN_TEMPLATE = len(PROCESSES) > 1 and not TEMPLATE
 if OWN_TEMPLATE:
@@ -537,7 +542,10 @@ def main() -> None:
                 f"  N={n:>9,}  {float(r['seconds']):7.2f} s  "
                 f"x{per / (float(base['seconds']) / base_n):.2f} per loan"
             )
-    psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    if KEEP:
+        print(f"kept {DB} (COB_BENCH_KEEP) for profiling: drop it when done")
+    else:
+        psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 
 if __name__ == "__main__":
