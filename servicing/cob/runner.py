@@ -20,6 +20,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
+from lendcore.core.broker import broker_reachable
 from lendcore.core.state import transition
 from lendcore.errors import Conflict
 from lendcore.webhooks.outbox import event_emit
@@ -130,9 +131,16 @@ def cob_run_start(
     """Start (or resume a failed or stale run of) the close of the current business date.
 
     Refuses (409) a date other than the current business date, a date already closed, and
-    a date whose run is in progress. Dispatches after commit; returns the run.
+    a date whose run is in progress; with the broker down, starts nothing and raises
+    `CobDispatchError` (a run whose tasks cannot be sent would only fail). Dispatches after
+    commit; returns the run.
     """
     eager = _eager()
+    if not eager and not broker_reachable():
+        raise CobDispatchError(
+            "The task broker (Redis) cannot be reached: close of business was not started and "
+            "nothing was closed. Start it again once the broker is back."
+        )
     with transaction.atomic():
         row = business_date_lock()
         current = row.business_date if row is not None else business_date_get()
