@@ -1,6 +1,6 @@
-"""Redis (the Celery broker) down: the web app still serves reads and posts payments, no
-request fails after its change committed, the side effects wait (kept tasks, the webhook
-outbox) and go out once Redis is back, and close of business refuses to start.
+"""Redis (the Celery broker and the cache) down: the web app still serves reads and posts
+payments, no request fails after its change committed, the side effects wait (kept tasks,
+the webhook outbox) and go out once Redis is back, and close of business refuses to start.
 
 The broker is a redis-server of the test's own on a free port, stopped and started again;
 the shared Redis on 6379 is never touched."""
@@ -19,6 +19,7 @@ import redis
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from lendcore.accounts.services import api_token_issue
 from lendcore.celery import app
 from lendcore.core.broker import pending_tasks_send
 from lendcore.core.models import PendingTask
@@ -97,6 +98,14 @@ def broker(settings):
     def attach() -> None:
         settings.CELERY_TASK_ALWAYS_EAGER = False  # what the webhook outbox reads
         settings.WEBHOOK_KICK_ON_COMMIT = True
+        # the cache on the same Redis, as docker-compose has it (the settings pick the
+        # fail-open backend for a redis:// CACHE_URL)
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "lendcore.core.cache.FailOpenRedisCache",
+                "LOCATION": private.url.replace("/0", "/2"),
+            }
+        }
         use_broker(app, eager=False, broker=private.url, backend=private.url)
 
     private.attach = attach  # type: ignore[attr-defined]
@@ -115,15 +124,15 @@ def test_with_redis_down_payments_post_effects_wait_and_cob_refuses(
     application = accepted()
     business_date(date(2026, 1, 11))
     broker.attach()
-    agent = APIClient()
-    agent.force_authenticate(servicing_agent)
+    # the agent's client authenticates with an API token: its rate limit lives in the cache
+    agent = APIClient(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=servicing_agent).key}")
     officer = APIClient()
     officer.force_authenticate(loan_officer)
 
     # When Redis stops
     broker.stop()
 
-    # Then reads are served
+    # Then reads are served (the rate limit cannot count without Redis: it lets them through)
     assert agent.get(f"/api/v1/loans/{loan.pk}/").status_code == 200
     assert agent.get(f"/api/v1/loans/{loan.pk}/payments/").status_code == 200
 
