@@ -9,12 +9,15 @@ N ?= 100000
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks bench-import help
+.PHONY: install os-deps os-deps-test run test test-load test-faults lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks bench-import help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test     the whole test suite (SQLite unless DATABASE_URL says otherwise)"
 	@echo "make fuzz     schemathesis over the whole API, once per role (CI runs it)"
+	@echo "make test-faults   the fault-injection tests (tests/faults: database killed, Redis down, load)"
+	@echo "make test-load     the load test alone (64 clients, timeouts and retries; prints its counts)"
+	@echo "              both need PostgreSQL: DATABASE_URL=postgres://... (make test runs them too)"
 	@echo "make install  the virtualenv only"
 	@echo "make bench    every benchmark (prints BENCH lines); the PostgreSQL ones use BENCH_PG"
 	@echo "make bench-finance | bench-origination | bench-servicing   one group"
@@ -55,6 +58,13 @@ run: install os-deps
 
 test: install os-deps-test
 	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fault and load tests are part of `make test`; these run them alone (PostgreSQL).
+test-faults: install
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python -m pytest -s tests/faults $(PYTEST_ARGS)
+
+test-load: install
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python -m pytest -s -m load tests/faults $(PYTEST_ARGS)
 
 fuzz: install
 	BIN=$(BIN) bash scripts/fuzz_api.sh

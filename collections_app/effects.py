@@ -6,18 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
-from lendcore.celery import app
+from lendcore.core import broker
 
 DUNNING_SEND = "collections_app.tasks.dunning_send_task"
 
 
 def task_send(name: str, *args: Any) -> None:
-    if name not in app.tasks:
-        app.loader.import_default_modules()  # autodiscovery is lazy outside a worker
-    app.tasks[name].apply_async(args)
+    """Kept and sent again when the broker is down (`lendcore.core.broker`)."""
+    broker.task_send(name, *args)
 
 
 def task_on_commit(name: str, *args: Any) -> None:
-    transaction.on_commit(lambda: task_send(name, *args))
+    broker.task_send_on_commit(name, *args)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import current_app
-from django.db import transaction
+from lendcore.core import broker
 
 from .models import Application
 
@@ -24,16 +23,13 @@ LOAN_IMPORT_RUN = "origination.loan_import_run"
 
 
 def task_send(name: str, *args: Any) -> None:
-    """Queue the task registered under `name` with `args` (now: call it in `on_commit`)."""
-    task = current_app.tasks.get(name)
-    if task is None:
-        current_app.send_task(name, args=args)
-    else:
-        task.delay(*args)
+    """Queue the task registered under `name` with `args` (now: call it in `on_commit`);
+    kept and sent again when the broker is down (`lendcore.core.broker`)."""
+    broker.task_send(name, *args)
 
 
 def task_send_on_commit(name: str, *args: Any) -> None:
-    transaction.on_commit(lambda: task_send(name, *args))
+    broker.task_send_on_commit(name, *args)
 
 
 def notification_on_commit(application_id: int, event: str) -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Signature, Task, chord
-from django.db import transaction
+from celery import Signature, chord
 
 from lendcore.celery import app
+from lendcore.core import broker
 
 # The names of servicing's tasks (`servicing.tasks`), as Celery registers them.
 COB_PARTITION = "servicing.tasks.cob_partition_task"
@@ -23,21 +23,15 @@ NOTIFICATIONS_SEND = "servicing.tasks.notifications_send_task"
 STATEMENTS_RENDER = "servicing.tasks.statements_render_task"
 
 
-def _task(name: str) -> Task:
-    if name not in app.tasks:
-        # Autodiscovery is lazy outside a worker: import every app's tasks module now.
-        app.loader.import_default_modules()
-    return app.tasks[name]
-
-
 def task_send(name: str, *args: Any, **options: Any) -> None:
-    """Send the task `name` now (apply_async: in-process when tasks run eagerly)."""
-    _task(name).apply_async(args, **options)
+    """Send the task `name` now (in-process when tasks run eagerly; kept and sent again
+    when the broker is down, see `lendcore.core.broker`)."""
+    broker.task_send(name, *args, **options)
 
 
 def task_on_commit(name: str, *args: Any, **options: Any) -> None:
     """Send the task `name` with `args` after the current transaction commits."""
-    transaction.on_commit(lambda: task_send(name, *args, **options))
+    broker.task_send_on_commit(name, *args, **options)
 
 
 def task_signature(name: str, *args: Any, **options: Any) -> Signature:
@@ -55,4 +49,4 @@ def chord_send(header: list[Signature], body: Signature) -> None:
 
 def tasks_eager() -> bool:
     """Whether tasks run in-process (tests, no broker configured)."""
-    return bool(app.conf.task_always_eager)
+    return broker.tasks_eager()

@@ -62,3 +62,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name or 'system'} {self.action}"
+
+
+class PendingTask(models.Model):
+    """A Celery task the broker could not take when it was sent (Redis down): kept here, after
+    the change that asked for it committed, and sent again by `pending_tasks_send` (beat,
+    every minute) once the broker is back (`lendcore.core.broker`)."""
+
+    name = models.CharField(max_length=200)  # the task's registered name
+    args = models.JSONField(default=list)
+    options = models.JSONField(default=dict)  # apply_async options (a queue)
+    error = models.CharField(max_length=500, blank=True)  # the broker's last refusal
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}{tuple(self.args)}"

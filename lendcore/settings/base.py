@@ -369,6 +369,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Redis down must not take the API down with it: the throttles' counters and the webhook
+# kick, all the cache holds, do without it for a while (lendcore/core/cache.py).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "lendcore.core.cache.FailOpenRedisCache"
 
 LOGGING = {
     "version": 1,

@@ -20,6 +20,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
+from lendcore.core.broker import broker_reachable
 from lendcore.core.state import transition
 from lendcore.errors import Conflict
 from lendcore.webhooks.outbox import event_emit
@@ -130,9 +131,16 @@ def cob_run_start(
     """Start (or resume a failed or stale run of) the close of the current business date.
 
     Refuses (409) a date other than the current business date, a date already closed, and
-    a date whose run is in progress. Dispatches after commit; returns the run.
+    a date whose run is in progress; with the broker down, starts nothing and raises
+    `CobDispatchError` (a run whose tasks cannot be sent would only fail). Dispatches after
+    commit; returns the run.
     """
     eager = _eager()
+    if not eager and not broker_reachable():
+        raise CobDispatchError(
+            "The task broker (Redis) cannot be reached: close of business was not started and "
+            "nothing was closed. Start it again once the broker is back."
+        )
     with transaction.atomic():
         row = business_date_lock()
         current = row.business_date if row is not None else business_date_get()
@@ -234,9 +242,12 @@ def cob_run_execute_inline(run_id: int) -> CobRun:
 
 def cob_partition_process(*, run_id: int, partition_id: int) -> str:
     """One partition: the borrowers' one-time rail payments and autopay (their own
-    transactions), then every other step and the `done` marker in one transaction. On an
-    error the partition's loans are closed one by one so that one bad loan does not hold up
-    the rest; each failure is recorded."""
+    transactions), then every other step and the `done` marker in one transaction. When the
+    payment steps fail (a database connection lost mid-way, say) nothing is closed: the
+    partition fails and a resumed run does them again (each debit posts once, see
+    `servicing.cob.autopay`); closing the loans without them would leave debited money
+    unposted for good. On an error of the close the partition's loans are closed one by
+    one so that one bad loan does not hold up the rest; each failure is recorded."""
     part = CobPartition.objects.select_related("run").get(pk=partition_id)
     if part.status == CobPartition.Status.DONE:
         return part.status
@@ -254,6 +265,10 @@ def cob_partition_process(*, run_id: int, partition_id: int) -> str:
         posted = autopay_collect(lo=part.lo_id, hi=part.hi_id, on=day)
         clock.record("autopay", posted + settled["settled"] + settled["returned"], autopay_started)
         clock.record("autopay_returned", settled["returned"], None)
+    except Exception as error:
+        log.exception("COB partition %s of run %s: the payment steps failed", part.number, run_id)
+        return _partition_payments_failed(part, clock, error)
+    try:
         with transaction.atomic():
             locked = cob_partition_lock(partition_id=part.pk)
             if locked.status == CobPartition.Status.DONE:
@@ -264,6 +279,20 @@ def cob_partition_process(*, run_id: int, partition_id: int) -> str:
     except Exception as error:  # isolate the bad loans, record them, go on
         log.exception("COB partition %s of run %s failed", part.number, run_id)
         return _partition_isolate(part, day, clock, started, error)
+
+
+def _partition_payments_failed(part: CobPartition, clock: StepClock, error: Exception) -> str:
+    reason = "".join(traceback.format_exception_only(type(error), error)).strip()
+    CobPartition.objects.filter(pk=part.pk).update(
+        status=CobPartition.Status.FAILED,
+        steps=clock.stats,
+        error=(
+            "The rail payments or autopay step failed; no loan of this partition was closed. "
+            f"Run close of business again to finish the day. {reason}"
+        )[:2000],
+    )
+    CobRun.objects.filter(pk=part.run_id).update(heartbeat_at=_now())
+    return CobPartition.Status.FAILED
 
 
 def _partition_done(part: CobPartition, closed: int, clock: StepClock, started: float) -> None:
