@@ -40,10 +40,6 @@ SECTION_ACTIONS = {
     "servicing:staff-cob": Action.RUN_COB,
 }
 
-SHELL_SECTIONS = {
-    "reports": STAFF_SECTIONS["web:staff-reports"],
-}
-
 
 class PortalHomeView(TemplateView):
     template_name = "portal/home.html"
@@ -81,19 +77,4 @@ class StaffDashboardView(StaffRequiredMixin, TemplateView):
             for url_name, (title, lead) in STAFF_SECTIONS.items()
             if user_can(self.request.user, SECTION_ACTIONS[url_name])
         ]
-        return context
-
-
-class StaffSectionView(StaffRequiredMixin, TemplateView):
-    template_name = "staff/section.html"
-    section = ""
-
-    @property
-    def required_permissions(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (SECTION_ACTIONS[f"web:staff-{self.section}"],)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["title"], context["lead"] = SHELL_SECTIONS[self.section]
-        context["section"] = self.section
         return context
