@@ -11,6 +11,7 @@ class ServicingConfig(AppConfig):
         from lendcore.core import reports
 
         from .reports import SERVICING_REPORTS
+        from .reports_portfolio import PORTFOLIO_REPORTS
 
-        for spec in SERVICING_REPORTS:
+        for spec in (*PORTFOLIO_REPORTS, *SERVICING_REPORTS):
             reports.register(spec)

@@ -2,7 +2,8 @@
 `lendcore.core.reports`): the trial balance, the journal, payments received, disbursements
 and income. Each is a few aggregate queries, whatever the window's size.
 
-Every figure comes from journal lines or payment rows, never from a cached balance, so a
+Read from the read replica when one is configured (lendcore.core.replica). Every figure
+comes from journal lines or payment rows, never from a cached balance, so a
 report for a past window says what the books said then (entries are immutable; a reversal is
 an entry of its own, on the date it was made).
 """
@@ -17,6 +18,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from lendcore.accounts.roles import Action
+from lendcore.core.replica import using_replica
 from lendcore.core.reports import ReportColumn, ReportFilters, ReportSpec, ReportTable
 from lendcore.finance.money import ZERO, round_money
 
@@ -36,7 +38,7 @@ INCOME_KEYS: dict[str, str] = {str(account): key for account, key in INCOME_ACCO
 def _lines(filters: ReportFilters) -> QuerySet[JournalLine]:
     """Journal lines of entries of loans of the product asked for (an entry is one loan's,
     so an entry is kept or left out whole and the lines still balance)."""
-    lines = JournalLine.objects.all()
+    lines = using_replica(JournalLine.objects.all())
     if filters.product:
         lines = lines.filter(entry__loan__product_code=filters.product)
     return lines
@@ -128,8 +130,8 @@ def journal(filters: ReportFilters) -> ReportTable:
 def payments_received(filters: ReportFilters) -> ReportTable:
     """Payments received in the window, by business date received and method: how many and
     how much, and how much of it was later reversed."""
-    payments = Payment.objects.filter(
-        posted_on__gte=filters.date_from, posted_on__lte=filters.date_to
+    payments = using_replica(
+        Payment.objects.filter(posted_on__gte=filters.date_from, posted_on__lte=filters.date_to)
     )
     if filters.product:
         payments = payments.filter(loan__product_code=filters.product)
@@ -176,10 +178,12 @@ def payments_received(filters: ReportFilters) -> ReportTable:
 def disbursements(filters: ReportFilters) -> ReportTable:
     """Loans disbursed in the window, by business date and product: how many and the
     principal paid out (the disbursement entries' principal lines)."""
-    entries = JournalEntry.objects.filter(
-        entry_type=JournalEntry.Type.DISBURSEMENT,
-        business_date__gte=filters.date_from,
-        business_date__lte=filters.date_to,
+    entries = using_replica(
+        JournalEntry.objects.filter(
+            entry_type=JournalEntry.Type.DISBURSEMENT,
+            business_date__gte=filters.date_from,
+            business_date__lte=filters.date_to,
+        )
     )
     if filters.product:
         entries = entries.filter(loan__product_code=filters.product)

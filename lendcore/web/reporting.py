@@ -172,3 +172,42 @@ def report_display(run: ReportRun) -> dict[str, Any]:
             for key, value in run.table.summary.items()
         ],
     }
+
+
+def dashboard_figures(user) -> dict[str, Any]:
+    """The dashboard's delinquency and income figures, from the same reports the Reports
+    pages run (one rule each): the latest PAR and its trend over twelve month ends, and
+    income this month against last month. A figure the user's role may not see is left out."""
+    figures: dict[str, Any] = {}
+    today = servicing_selectors.business_date_get()
+    par_spec = report_get("par")
+    if par_spec is not None and user_can(user, par_spec.action):
+        last_closed = today - timedelta(days=1)
+        year = ReportFilters(date_from=last_closed - timedelta(days=365), date_to=last_closed)
+        rows = par_spec.build(year).rows
+        month_ends = list({(r["date"].year, r["date"].month): r for r in rows}.values())[-12:]
+        if rows:
+            figures["par"] = rows[-1]
+            figures["par_trend"] = {
+                "labels": [r["date"].strftime("%Y-%m") for r in month_ends],
+                "datasets": [
+                    {
+                        "label": f"PAR{d} (%)",
+                        "data": [_json_value(r[f"par{d}"]) for r in month_ends],
+                    }
+                    for d in (1, 30, 60, 90)
+                ],
+            }
+    income_spec = report_get("income")
+    if income_spec is not None and user_can(user, income_spec.action):
+        this_month = today.replace(day=1)
+        last_month = (this_month - timedelta(days=1)).replace(day=1)
+        months = {
+            r["month"]: r["total_income"]
+            for r in income_spec.build(ReportFilters(date_from=last_month, date_to=today)).rows
+        }
+        figures["income"] = {
+            "this_month": months.get(this_month.strftime("%Y-%m"), Decimal("0.00")),
+            "last_month": months.get(last_month.strftime("%Y-%m"), Decimal("0.00")),
+        }
+    return figures

@@ -11,6 +11,8 @@ from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_sta
 from origination.selectors import application_status_counts
 from servicing.selectors import portfolio_summary
 
+from .reporting import dashboard_figures
+
 # url name -> (title, lead). The dashboard links each; sections not built yet are shells.
 STAFF_SECTIONS = {
     "origination:staff-applications": (
@@ -66,6 +68,7 @@ class StaffDashboardView(StaffRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         counts = application_status_counts()
         context["portfolio"] = portfolio_summary()
+        context.update(dashboard_figures(self.request.user))
         context["applications_waiting"] = {
             "submitted or in review": counts["submitted"] + counts["in_review"],
             "referred to underwriting": counts["referred"],

@@ -1,18 +1,18 @@
-/* Staff report page: draws the report's bar chart from the JSON the page embeds
- * (templates/staff/reports/report.html, lendcore.web.reporting.report_chart). Chart.js is
- * vendored (static/vendor/chartjs) and loaded before this file; amounts come as strings. */
+/* Staff reports and dashboard: draws each <canvas class="report-chart-canvas"> from the JSON
+ * the page embeds with json_script (its id in data-chart; lendcore.web.reporting builds it),
+ * as a bar chart unless data-chart-type says otherwise. Chart.js is vendored
+ * (static/vendor/chartjs) and loaded before this file; amounts come as strings. */
 (function () {
   "use strict";
 
-  function draw() {
-    var canvas = document.getElementById("report-chart");
-    var source = document.getElementById("report-chart-data");
-    if (!canvas || !source || typeof window.Chart === "undefined") {
+  function draw(canvas) {
+    var source = document.getElementById(canvas.getAttribute("data-chart"));
+    if (!source || typeof window.Chart === "undefined") {
       return;
     }
     var data = JSON.parse(source.textContent);
     new window.Chart(canvas, {
-      type: "bar",
+      type: canvas.getAttribute("data-chart-type") || "bar",
       data: {
         labels: data.labels,
         datasets: data.datasets.map(function (set) {
@@ -24,9 +24,13 @@
     canvas.setAttribute("data-drawn", "true");
   }
 
+  function drawAll() {
+    document.querySelectorAll("canvas.report-chart-canvas").forEach(draw);
+  }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", drawAll);
   } else {
-    draw();
+    drawAll();
   }
 })();
