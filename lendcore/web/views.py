@@ -1,14 +1,18 @@
 """Shell pages: the portal home and the staff dashboard (the one page composing every app)."""
 
+from datetime import timedelta
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from collections_app.selectors import collections_figures
 from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
-from origination.selectors import application_status_counts
+from origination.selectors import application_status_counts, pipeline_figures
 from servicing.selectors import portfolio_summary
 
 from .reporting import dashboard_figures
@@ -43,6 +47,9 @@ SECTION_ACTIONS = {
 }
 
 
+DASHBOARD_WINDOW = timedelta(days=30)
+
+
 class PortalHomeView(TemplateView):
     template_name = "portal/home.html"
 
@@ -69,6 +76,11 @@ class StaffDashboardView(StaffRequiredMixin, TemplateView):
         counts = application_status_counts()
         context["portfolio"] = portfolio_summary()
         context.update(dashboard_figures(self.request.user))
+        # the last thirty days: decisions by wall clock, collections by business date
+        context["pipeline"] = pipeline_figures(since=timezone.now() - DASHBOARD_WINDOW)
+        context["collections"] = collections_figures(
+            since=context["portfolio"].business_date - DASHBOARD_WINDOW
+        )
         context["applications_waiting"] = {
             "submitted or in review": counts["submitted"] + counts["in_review"],
             "referred to underwriting": counts["referred"],
