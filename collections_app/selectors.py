@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from lendcore.accounts.models import Borrower
 from servicing.selectors import business_date_get
@@ -226,3 +227,28 @@ def contact_status(*, loan_id: int, profile: ContactProfile, now: datetime) -> C
         call_refusal=refusal.message if refusal else "",
         opt_outs=tuple(label for channel, label in OPT_OUT_LABELS if profile.opted_out(channel)),
     )
+
+
+def collections_figures(*, since: date) -> dict[str, Any]:
+    """The dashboard's collections figures since the business date `since`: promises settled
+    (kept over kept and broken, in percent) and cases ended (cured over every case closed, in
+    percent: a case also ends when its loan is paid off or charged off)."""
+    promises = PromiseToPay.objects.filter(settled_on__gte=since).aggregate(
+        kept=Count("id", filter=Q(status=PromiseToPay.Status.KEPT)),
+        broken=Count("id", filter=Q(status=PromiseToPay.Status.BROKEN)),
+    )
+    cases = CollectionCase.objects.filter(closed_on__gte=since).aggregate(
+        cured=Count("id", filter=Q(status=CollectionCase.Status.CURED)),
+        ended=Count("id"),
+    )
+    settled = promises["kept"] + promises["broken"]
+    return {
+        **promises,
+        **cases,
+        "promise_kept_rate": _percent(promises["kept"], settled),
+        "cure_rate": _percent(cases["cured"], cases["ended"]),
+    }
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    return (Decimal(part * 100) / whole).quantize(Decimal("0.01")) if whole else None

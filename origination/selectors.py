@@ -178,6 +178,40 @@ def application_status_counts() -> dict[str, int]:
     return counts
 
 
+# An application the decision (or an underwriter) approved, whatever happened to it since.
+APPROVED_OUTCOMES = (
+    Application.Status.APPROVED,
+    Application.Status.OFFER_ACCEPTED,
+    Application.Status.DISBURSED,
+)
+
+
+def pipeline_figures(*, since: datetime) -> dict[str, Any]:
+    """The dashboard's pipeline over applications decided since `since`: approved and
+    declined counts, the approval rate (approved over approved and declined, in percent;
+    referred ones are not decided yet) and the median time from submission to decision."""
+    decided = Application.objects.filter(decided_at__gte=since, submitted_at__isnull=False)
+    counts = decided.aggregate(
+        approved=Count("id", filter=Q(status__in=APPROVED_OUTCOMES)),
+        declined=Count("id", filter=Q(status=Application.Status.DECLINED)),
+    )
+    waits = sorted(
+        (decided_at - submitted_at).total_seconds()
+        for submitted_at, decided_at in decided.values_list("submitted_at", "decided_at")
+        if submitted_at is not None and decided_at is not None
+    )
+    median = None
+    if waits:
+        middle = len(waits) // 2
+        median = waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2
+    both = counts["approved"] + counts["declined"]
+    return {
+        **counts,
+        "approval_rate": round_money(Decimal(counts["approved"] * 100) / both) if both else None,
+        "median_seconds_to_decision": median,
+    }
+
+
 def underwriter_queue() -> QuerySet[Application]:
     return (
         Application.objects.filter(status=Application.Status.REFERRED)

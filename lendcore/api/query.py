@@ -1,8 +1,14 @@
-"""Query strings read as the schema describes them: one value per parameter."""
+"""Query strings read as the schema describes them: one value per parameter, dates written
+YYYY-MM-DD only, and a `format` parameter that belongs to the endpoint, not to DRF."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 
 
@@ -15,3 +21,28 @@ def query_params_strict(request: Request) -> dict[str, str]:
     if repeated:
         raise ValidationError({name: ["Give this parameter once."] for name in repeated})
     return params.dict()
+
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class IsoDateField(serializers.DateField):
+    """A date written YYYY-MM-DD only (the schema's `format: date`; Python would also take
+    `20260220`)."""
+
+    def to_internal_value(self, value: Any):
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class JsonErrorsOnly(BaseContentNegotiation):
+    """`format` is this endpoint's own parameter (csv or parquet), not DRF's renderer
+    override (`?format=parquet` would otherwise be a 404 for want of such a renderer): the
+    file is a streamed response, and errors are JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -14,4 +14,5 @@ api_v1_patterns: list[URLPattern | URLResolver] = [
     path("", include("servicing.api.urls")),
     path("", include("collections_app.api.urls")),
     path("", include("lendcore.webhooks.api.urls")),
+    path("", include("lendcore.web.api_urls")),
 ]

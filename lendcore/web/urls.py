@@ -3,7 +3,7 @@ from django.urls import path
 from collections_app.views import CollectionsQueueView
 from lendcore.quotes import views as quote_views
 
-from . import audit_views, views
+from . import audit_views, reports_views, views
 
 app_name = "web"
 
@@ -20,7 +20,8 @@ urlpatterns = [
         CollectionsQueueView.as_view(),  # the collections queue (collections_app)
         name="staff-collections",
     ),
-    path("staff/reports/", views.StaffSectionView.as_view(section="reports"), name="staff-reports"),
+    path("staff/reports/", reports_views.ReportsIndexView.as_view(), name="staff-reports"),
+    path("staff/reports/<str:name>/", reports_views.ReportView.as_view(), name="staff-report"),
     path("staff/audit/", audit_views.AuditTrailView.as_view(), name="staff-audit"),
     path("staff/audit/export/", audit_views.AuditExportView.as_view(), name="staff-audit-export"),
 ]

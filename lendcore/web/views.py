@@ -1,15 +1,21 @@
 """Shell pages: the portal home and the staff dashboard (the one page composing every app)."""
 
+from datetime import timedelta
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from collections_app.selectors import collections_figures
 from lendcore.accounts.permissions import StaffRequiredMixin
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
-from origination.selectors import application_status_counts
+from origination.selectors import application_status_counts, pipeline_figures
 from servicing.selectors import portfolio_summary
+
+from .reporting import dashboard_figures
 
 # url name -> (title, lead). The dashboard links each; sections not built yet are shells.
 STAFF_SECTIONS = {
@@ -40,9 +46,8 @@ SECTION_ACTIONS = {
     "servicing:staff-cob": Action.RUN_COB,
 }
 
-SHELL_SECTIONS = {
-    "reports": STAFF_SECTIONS["web:staff-reports"],
-}
+
+DASHBOARD_WINDOW = timedelta(days=30)
 
 
 class PortalHomeView(TemplateView):
@@ -70,6 +75,12 @@ class StaffDashboardView(StaffRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         counts = application_status_counts()
         context["portfolio"] = portfolio_summary()
+        context.update(dashboard_figures(self.request.user))
+        # the last thirty days: decisions by wall clock, collections by business date
+        context["pipeline"] = pipeline_figures(since=timezone.now() - DASHBOARD_WINDOW)
+        context["collections"] = collections_figures(
+            since=context["portfolio"].business_date - DASHBOARD_WINDOW
+        )
         context["applications_waiting"] = {
             "submitted or in review": counts["submitted"] + counts["in_review"],
             "referred to underwriting": counts["referred"],
@@ -81,19 +92,4 @@ class StaffDashboardView(StaffRequiredMixin, TemplateView):
             for url_name, (title, lead) in STAFF_SECTIONS.items()
             if user_can(self.request.user, SECTION_ACTIONS[url_name])
         ]
-        return context
-
-
-class StaffSectionView(StaffRequiredMixin, TemplateView):
-    template_name = "staff/section.html"
-    section = ""
-
-    @property
-    def required_permissions(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (SECTION_ACTIONS[f"web:staff-{self.section}"],)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["title"], context["lead"] = SHELL_SECTIONS[self.section]
-        context["section"] = self.section
         return context

@@ -56,4 +56,6 @@ from .rails import RailTransferStatus as RailTransferStatus
 from .schedule import Installment as Installment
 from .schedule import InstallmentStatus as InstallmentStatus
 from .schedule import ScheduleVersion as ScheduleVersion
+from .snapshots import PortfolioActivity as PortfolioActivity
+from .snapshots import PortfolioSnapshot as PortfolioSnapshot
 from .statements import Statement as Statement

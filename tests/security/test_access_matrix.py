@@ -89,6 +89,7 @@ RULES: dict[str, Rule] = {
     "web:staff-dashboard": staff(R.STAFF_UI),
     "web:staff-collections": staff(R.WORK_COLLECTIONS),
     "web:staff-reports": staff(R.VIEW_REPORTS),
+    "web:staff-report": staff(R.EXPORT_GL),  # probed with the trial balance
     "web:staff-audit": staff(R.VIEW_AUDIT),
     "web:staff-audit-export": staff(R.VIEW_AUDIT),
     # --- origination: staff pages
@@ -209,6 +210,7 @@ RULES: dict[str, Rule] = {
     "api:loan-statements": own_or(R.READ_LOAN),
     "api:statement-download": own_or(R.READ_LOAN),
     "api:gl-export": staff(R.EXPORT_GL),
+    "api:report": staff(R.EXPORT_GL),  # probed with the trial balance
     "api:loan-tape": staff(R.READ_LOAN),
     "api:cob-run-list": staff(R.RUN_COB),
     "api:cob-run-detail": staff(R.RUN_COB),

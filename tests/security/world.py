@@ -219,6 +219,7 @@ def world_build() -> World:
         "origination:portal-invitation-token:token": invitation_token,
         "case_id": case.pk,
         "external_id": "a-1",
+        "name": "trial_balance",  # a report (the ledger's: export_gl)
         "plan_id": plan.pk,
         "recommendation_id": recommendation.pk,
         # A's password reset link and a sign-up link (what anyone holding them reaches)

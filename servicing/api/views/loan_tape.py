@@ -4,20 +4,16 @@ Columns: docs/loan_tape.md (one definition, `servicing.loan_tape.COLUMNS`)."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action as PolicyAction
-from lendcore.api.query import query_params_strict
+from lendcore.api.query import IsoDateField, JsonErrorsOnly, query_params_strict
 from lendcore.api.views import ApiView
 from lendcore.core.audit import Action, audit_record
 from servicing import selectors
@@ -34,29 +30,6 @@ from .common import parse_input
 
 PRODUCT_MAX = 64
 TAPE_200 = "The tape, as `format` asks: CSV (a header row, a row per loan) or a Parquet file."
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-class IsoDateField(serializers.DateField):
-    """A date written YYYY-MM-DD only (the schema's `format: date`; Python would also take
-    `20260220`)."""
-
-    def to_internal_value(self, value: Any):
-        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
-            self.fail("invalid", format="YYYY-MM-DD")
-        return super().to_internal_value(value)
-
-
-class JsonErrorsOnly(BaseContentNegotiation):
-    """`format` is this endpoint's own parameter (csv or parquet), not DRF's renderer
-    override (`?format=parquet` would otherwise be a 404 for want of such a renderer): the
-    file is a streamed response, and errors are JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 class LoanTapeApi(ApiView):

@@ -1,0 +1,311 @@
+"""Servicing's reports, read from the ledger and the payments (registered in `apps.py` with
+`lendcore.core.reports`): the trial balance, the journal, payments received, disbursements
+and income. Each is a few aggregate queries, whatever the window's size.
+
+Read from the read replica when one is configured (lendcore.core.replica). Every figure
+comes from journal lines or payment rows, never from a cached balance, so a
+report for a past window says what the books said then (entries are immutable; a reversal is
+an entry of its own, on the date it was made).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from lendcore.accounts.roles import Action
+from lendcore.core.replica import using_replica
+from lendcore.core.reports import ReportColumn, ReportFilters, ReportSpec, ReportTable
+from lendcore.finance.money import ZERO, round_money
+
+from .models import Account, JournalEntry, JournalLine, Payment
+
+# The journal report lists lines up to this many; its totals cover the whole window, and the
+# general-ledger export (`GET /api/v1/gl/export/`) streams every line.
+JOURNAL_MAX_LINES = 5000
+INCOME_ACCOUNTS = (
+    (Account.INTEREST_INCOME, "interest_income"),
+    (Account.FEE_INCOME, "fee_income"),
+    (Account.RECOVERIES, "recoveries"),
+)
+INCOME_KEYS: dict[str, str] = {str(account): key for account, key in INCOME_ACCOUNTS}
+
+
+def _lines(filters: ReportFilters) -> QuerySet[JournalLine]:
+    """Journal lines of entries of loans of the product asked for (an entry is one loan's,
+    so an entry is kept or left out whole and the lines still balance)."""
+    lines = using_replica(JournalLine.objects.all())
+    if filters.product:
+        lines = lines.filter(entry__loan__product_code=filters.product)
+    return lines
+
+
+def _window(filters: ReportFilters) -> Q:
+    return Q(entry__business_date__gte=filters.date_from, entry__business_date__lte=filters.date_to)
+
+
+def trial_balance(filters: ReportFilters) -> ReportTable:
+    """Each account's balance at the end of `date_to`: debits less credits, shown on the
+    debit side when positive and on the credit side when negative; the two totals agree
+    when the ledger balances."""
+    sums = (
+        _lines(filters)
+        .filter(entry__business_date__lte=filters.date_to)
+        .values("account")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by("account")
+    )
+    rows: list[dict[str, Any]] = []
+    for row in sums:
+        net = round_money((row["d"] or ZERO) - (row["c"] or ZERO))
+        rows.append(
+            {
+                "account": row["account"],
+                "account_name": Account(row["account"]).label,
+                "debit": net if net > 0 else ZERO,
+                "credit": -net if net < 0 else ZERO,
+            }
+        )
+    return ReportTable(
+        columns=[
+            ReportColumn("account", "Account"),
+            ReportColumn("account_name", "Name"),
+            ReportColumn("debit", "Debit", "money"),
+            ReportColumn("credit", "Credit", "money"),
+        ],
+        rows=rows,
+        summary={
+            "total_debit": sum((Decimal(r["debit"]) for r in rows), ZERO),
+            "total_credit": sum((Decimal(r["credit"]) for r in rows), ZERO),
+        },
+        chart_label="account",
+        chart_values=("debit", "credit"),
+    )
+
+
+def journal(filters: ReportFilters) -> ReportTable:
+    """The window's journal lines, entry by entry (the first `JOURNAL_MAX_LINES`), with
+    totals over every line of the window."""
+    lines = _lines(filters).filter(_window(filters))
+    totals = lines.aggregate(d=Sum("debit"), c=Sum("credit"), n=Count("id"))
+    shown = lines.select_related("entry", "entry__loan").order_by("entry_id", "id")
+    rows = [
+        {
+            "entry_id": line.entry_id,
+            "business_date": line.entry.business_date,
+            "effective_date": line.entry.effective_date,
+            "entry_type": line.entry.entry_type,
+            "loan_number": line.entry.loan.loan_number if line.entry.loan else "",
+            "account": line.account,
+            "debit": line.debit,
+            "credit": line.credit,
+        }
+        for line in shown[:JOURNAL_MAX_LINES]
+    ]
+    return ReportTable(
+        columns=[
+            ReportColumn("entry_id", "Entry", "int"),
+            ReportColumn("business_date", "Business date", "date"),
+            ReportColumn("effective_date", "Effective", "date"),
+            ReportColumn("entry_type", "Type"),
+            ReportColumn("loan_number", "Loan"),
+            ReportColumn("account", "Account"),
+            ReportColumn("debit", "Debit", "money"),
+            ReportColumn("credit", "Credit", "money"),
+        ],
+        rows=rows,
+        summary={
+            "total_debit": round_money(totals["d"] or ZERO),
+            "total_credit": round_money(totals["c"] or ZERO),
+            "lines": totals["n"],
+            "truncated": totals["n"] > len(rows),
+        },
+    )
+
+
+def payments_received(filters: ReportFilters) -> ReportTable:
+    """Payments received in the window, by business date received and method: how many and
+    how much, and how much of it was later reversed."""
+    payments = using_replica(
+        Payment.objects.filter(posted_on__gte=filters.date_from, posted_on__lte=filters.date_to)
+    )
+    if filters.product:
+        payments = payments.filter(loan__product_code=filters.product)
+    sums = (
+        payments.values("posted_on", "method")
+        .annotate(
+            n=Count("id"),
+            received=Sum("amount"),
+            reversed=Sum("amount", filter=Q(status=Payment.Status.REVERSED)),
+        )
+        .order_by("posted_on", "method")
+    )
+    rows = [
+        {
+            "date": row["posted_on"],
+            "method": row["method"],
+            "payments": row["n"],
+            "amount": round_money(row["received"]),
+            "reversed": round_money(row["reversed"] or ZERO),
+            "net": round_money(row["received"] - (row["reversed"] or ZERO)),
+        }
+        for row in sums
+    ]
+    return ReportTable(
+        columns=[
+            ReportColumn("date", "Received on", "date"),
+            ReportColumn("method", "Method"),
+            ReportColumn("payments", "Payments", "int"),
+            ReportColumn("amount", "Amount", "money"),
+            ReportColumn("reversed", "Reversed since", "money"),
+            ReportColumn("net", "Net", "money"),
+        ],
+        rows=rows,
+        summary={
+            "payments": sum(r["payments"] for r in rows),
+            "total_amount": sum((r["amount"] for r in rows), ZERO),
+            "total_net": sum((r["net"] for r in rows), ZERO),
+        },
+        chart_label="date",
+        chart_values=("net",),
+    )
+
+
+def disbursements(filters: ReportFilters) -> ReportTable:
+    """Loans disbursed in the window, by business date and product: how many and the
+    principal paid out (the disbursement entries' principal lines)."""
+    entries = using_replica(
+        JournalEntry.objects.filter(
+            entry_type=JournalEntry.Type.DISBURSEMENT,
+            business_date__gte=filters.date_from,
+            business_date__lte=filters.date_to,
+        )
+    )
+    if filters.product:
+        entries = entries.filter(loan__product_code=filters.product)
+    sums = (
+        entries.values("business_date", "loan__product_code")
+        .annotate(
+            n=Count("id", distinct=True),
+            amount=Sum("lines__debit", filter=Q(lines__account=Account.PRINCIPAL)),
+        )
+        .order_by("business_date", "loan__product_code")
+    )
+    rows = [
+        {
+            "date": row["business_date"],
+            "product": row["loan__product_code"],
+            "loans": row["n"],
+            "principal": round_money(row["amount"] or ZERO),
+        }
+        for row in sums
+    ]
+    return ReportTable(
+        columns=[
+            ReportColumn("date", "Disbursed on", "date"),
+            ReportColumn("product", "Product"),
+            ReportColumn("loans", "Loans", "int"),
+            ReportColumn("principal", "Principal", "money"),
+        ],
+        rows=rows,
+        summary={
+            "loans": sum(r["loans"] for r in rows),
+            "total_principal": sum((r["principal"] for r in rows), ZERO),
+        },
+        chart_label="date",
+        chart_values=("principal",),
+    )
+
+
+def income(filters: ReportFilters) -> ReportTable:
+    """Income recognised in the window, by month: interest, fees and recoveries (each
+    account's credits less debits, so a reversal in the month lowers it) and charge-offs."""
+    sums = (
+        _lines(filters)
+        .filter(_window(filters))
+        .filter(account__in=[a for a, _ in INCOME_ACCOUNTS] + [Account.CHARGE_OFF])
+        .annotate(month=TruncMonth("entry__business_date"))
+        .values("month", "account")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by("month", "account")
+    )
+    by_month: dict[date, dict[str, Decimal]] = {}
+    for row in sums:
+        month = row["month"]
+        month = month.date() if hasattr(month, "date") else month
+        amounts = by_month.setdefault(
+            month,
+            {key: ZERO for key in ("interest_income", "fee_income", "recoveries")}
+            | {"charge_offs": ZERO},
+        )
+        net = round_money((row["c"] or ZERO) - (row["d"] or ZERO))
+        key = INCOME_KEYS.get(row["account"], "charge_offs")
+        amounts[key] = -net if key == "charge_offs" else net
+    rows: list[dict[str, Any]] = []
+    for month, amounts in sorted(by_month.items()):
+        total = amounts["interest_income"] + amounts["fee_income"] + amounts["recoveries"]
+        rows.append({"month": month.strftime("%Y-%m"), **amounts, "total_income": total})
+    return ReportTable(
+        columns=[
+            ReportColumn("month", "Month"),
+            ReportColumn("interest_income", "Interest", "money"),
+            ReportColumn("fee_income", "Fees", "money"),
+            ReportColumn("recoveries", "Recoveries", "money"),
+            ReportColumn("total_income", "Total income", "money"),
+            ReportColumn("charge_offs", "Charge-offs", "money"),
+        ],
+        rows=rows,
+        summary={
+            key: sum((Decimal(r[key]) for r in rows), ZERO)
+            for key in ("interest_income", "fee_income", "recoveries", "total_income")
+        },
+        chart_label="month",
+        chart_values=("interest_income", "fee_income", "recoveries"),
+    )
+
+
+SERVICING_REPORTS = (
+    ReportSpec(
+        name="trial_balance",
+        title="Trial balance",
+        description="Every account's balance at the end of a date; debits equal credits.",
+        action=Action.EXPORT_GL,
+        build=trial_balance,
+        balance_as_of=True,
+    ),
+    ReportSpec(
+        name="journal",
+        title="Journal",
+        description="The ledger's lines over a window, entry by entry, with their totals.",
+        action=Action.EXPORT_GL,
+        build=journal,
+        default_days=1,
+        max_days=31,
+    ),
+    ReportSpec(
+        name="payments",
+        title="Payments received",
+        description="Payments by day received and method, with what was reversed since.",
+        action=Action.READ_LOAN,
+        build=payments_received,
+    ),
+    ReportSpec(
+        name="disbursements",
+        title="Disbursements",
+        description="Loans paid out by day and product.",
+        action=Action.VIEW_REPORTS,
+        build=disbursements,
+    ),
+    ReportSpec(
+        name="income",
+        title="Income",
+        description="Interest, fees and recoveries recognised by month, and charge-offs.",
+        action=Action.EXPORT_GL,
+        build=income,
+        default_days=365,
+    ),
+)
