@@ -5,9 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 from lendcore.core.idempotency import keys_expired_delete
+from lendcore.core.receipts import receipts_expired_delete
 
 
 @shared_task(name="lendcore.core.tasks.idempotency_keys_purge")
 def idempotency_keys_purge() -> int:
-    """Deletes the Idempotency-Key records past their lifetime (idempotent: run it any time)."""
-    return keys_expired_delete()
+    """Deletes the Idempotency-Key records and task receipts past their lifetime (idempotent:
+    run it any time)."""
+    return keys_expired_delete() + receipts_expired_delete()
