@@ -567,8 +567,8 @@ def loan_external_ids_existing(external_ids: list[str]) -> set[str]:
 
 def loan_external_ids_under_prefix(prefix: str) -> set[str]:
     """The external ids of the loans boarded under `prefix` (an import's own, when resumed)."""
-    qs = Loan.objects.filter(application_ref__startswith=prefix, external_id__isnull=False)
-    return set(qs.values_list("external_id", flat=True))
+    qs = Loan.objects.filter(application_ref__startswith=prefix)
+    return {ext for ext in qs.values_list("external_id", flat=True) if ext is not None}
 
 
 def application_refs_with_prefix(prefix: str) -> set[str]:

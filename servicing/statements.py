@@ -261,8 +261,9 @@ def statements_render(*, statement_ids: list[int]) -> int:
         )
         # only the delivery that stores the file announces it: the same task delivered twice at
         # once (a redelivery racing a slow worker) renders twice but e-mails once
-        if not Statement.objects.filter(pk=statement.pk, pdf="").update(pdf=statement.pdf.name):
-            statement.pdf.storage.delete(statement.pdf.name)
+        stored = statement.pdf.name or ""
+        if not Statement.objects.filter(pk=statement.pk, pdf="").update(pdf=stored):
+            statement.pdf.storage.delete(stored)
             continue
         _announce(statement.pk)
         done += 1
