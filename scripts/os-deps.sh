@@ -2,8 +2,8 @@
 # Installs the OS packages LendCore needs, when they are missing.
 #   runtime: WeasyPrint's libraries (pango, harfbuzz, fontconfig) and a font
 #   test:    runtime + Chromium (browser tests drive /usr/bin/chromium through Playwright)
-#   ci:      test + PostgreSQL and Redis servers, and PostgreSQL's client tools (pg_dump and
-#            pg_restore: the backup-and-restore test)
+#   ci:      test + PostgreSQL and Redis servers (the server package brings its client tools,
+#            postgresql-client-<version>: pg_dump and pg_restore for the backup-and-restore test)
 # As root it installs with apt-get; otherwise it says exactly what to install.
 set -euo pipefail
 
@@ -12,7 +12,7 @@ packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 lib
 case "$what" in
   runtime) ;;
   test) packages+=(chromium chromium-driver) ;;
-  ci) packages+=(chromium chromium-driver postgresql postgresql-client redis-server) ;;
+  ci) packages+=(chromium chromium-driver postgresql redis-server) ;;
   *) echo "usage: $0 runtime|test|ci" >&2; exit 2 ;;
 esac
 
