@@ -3,11 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from lendcore.api.urls import api_v1_patterns
+from lendcore.web.health_views import healthz, readyz
 
 # JSON for an unknown /api/ URL (e.g. an id past a bigint), the HTML page elsewhere.
 handler404 = "lendcore.api.exceptions.page_not_found"
 
 urlpatterns = [
+    # probes (no slash, no sign-in; production exempts them from the HTTPS redirect)
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1_patterns, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

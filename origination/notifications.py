@@ -1,5 +1,7 @@
 """E-mails to applicants (Django's e-mail backend), HTML and text from
-templates/origination/email/<event>.{txt,html}. Called after commit by a task."""
+templates/origination/email/<event>.{txt,html}. Called after commit by a task, once per task
+message: `delivery_id` (the task's id) keys a receipt (lendcore.core.receipts), so the message
+delivered again after a worker died sends nothing."""
 
 from __future__ import annotations
 
@@ -11,10 +13,15 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from lendcore.core.receipts import effect_once
+
 from . import selectors
 from .models import Application, BorrowerInvitation, Document
 
 logger = logging.getLogger(__name__)
+
+NOTIFICATION_RECEIPT = "origination.notification_send"
+INVITATION_RECEIPT = "origination.invitation_send"
 
 SUBJECTS = {
     "submitted": "We received your application",
@@ -28,7 +35,7 @@ SUBJECTS = {
 }
 
 
-def notification_send(*, application_id: int, event: str) -> bool:
+def notification_send(*, application_id: int, event: str, delivery_id: str) -> bool:
     if event not in SUBJECTS:
         raise ValueError(f"unknown notification {event!r}")
     application = (
@@ -67,11 +74,11 @@ def notification_send(*, application_id: int, event: str) -> bool:
         if notice is not None:
             with default_storage.open(notice.storage_name, "rb") as fh:
                 message.attach(notice.original_name, fh.read(), "application/pdf")
-    message.send()
-    return True
+    sent, _ = effect_once(key=f"{NOTIFICATION_RECEIPT}:{delivery_id}", effect=message.send)
+    return sent
 
 
-def invitation_send(*, invitation_id: int, token: str) -> bool:
+def invitation_send(*, invitation_id: int, token: str, delivery_id: str) -> bool:
     """The invitation to the borrower's verified address (kept on the invitation): a link to
     the portal, where they sign in and accept or decline."""
     invitation = (
@@ -97,5 +104,5 @@ def invitation_send(*, invitation_id: int, token: str) -> bool:
         to=[invitation.email],
     )
     message.attach_alternative(html, "text/html")
-    message.send()
-    return True
+    sent, _ = effect_once(key=f"{INVITATION_RECEIPT}:{delivery_id}", effect=message.send)
+    return sent

@@ -69,9 +69,13 @@ def adverse_action_notice_task(application_id: int) -> int:
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=5,
+    bind=True,
 )
-def notification_send_task(application_id: int, event: str) -> bool:
-    return notifications.notification_send(application_id=application_id, event=event)
+def notification_send_task(self: Task, application_id: int, event: str) -> bool:
+    """At most one e-mail per task message, redelivered or retried (the task id is kept)."""
+    return notifications.notification_send(
+        application_id=application_id, event=event, delivery_id=self.request.id
+    )
 
 
 @shared_task(
@@ -79,9 +83,12 @@ def notification_send_task(application_id: int, event: str) -> bool:
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=5,
+    bind=True,
 )
-def invitation_send_task(invitation_id: int, token: str) -> bool:
-    return notifications.invitation_send(invitation_id=invitation_id, token=token)
+def invitation_send_task(self: Task, invitation_id: int, token: str) -> bool:
+    return notifications.invitation_send(
+        invitation_id=invitation_id, token=token, delivery_id=self.request.id
+    )
 
 
 @shared_task(name="origination.loan_import_run")

@@ -2,7 +2,8 @@
 # Installs the OS packages LendCore needs, when they are missing.
 #   runtime: WeasyPrint's libraries (pango, harfbuzz, fontconfig) and a font
 #   test:    runtime + Chromium (browser tests drive /usr/bin/chromium through Playwright)
-#   ci:      test + PostgreSQL and Redis servers
+#   ci:      test + PostgreSQL and Redis servers (the server package brings its client tools,
+#            postgresql-client-<version>: pg_dump and pg_restore for the backup-and-restore test)
 # As root it installs with apt-get; otherwise it says exactly what to install.
 set -euo pipefail
 

@@ -565,6 +565,12 @@ def loan_external_ids_existing(external_ids: list[str]) -> set[str]:
     return {ext for ext in qs.values_list("external_id", flat=True) if ext is not None}
 
 
+def loan_external_ids_under_prefix(prefix: str) -> set[str]:
+    """The external ids of the loans boarded under `prefix` (an import's own, when resumed)."""
+    qs = Loan.objects.filter(application_ref__startswith=prefix)
+    return {ext for ext in qs.values_list("external_id", flat=True) if ext is not None}
+
+
 def application_refs_with_prefix(prefix: str) -> set[str]:
     """The application refs of the loans boarded under `prefix` (a resumed import)."""
     qs = Loan.objects.filter(application_ref__startswith=prefix)

@@ -247,7 +247,8 @@ def statements_generate_due(*, on: date, acting_user=None) -> list[Statement]:
 
 
 def statements_render(*, statement_ids: list[int]) -> int:
-    """The PDF and the e-mail of statements close of business created set-based."""
+    """The PDF and the e-mail of statements close of business created set-based (idempotent:
+    a statement with its PDF is skipped, so a redelivered task renders and e-mails nothing)."""
     done = 0
     for statement in (
         Statement.objects.filter(pk__in=statement_ids, pdf="").select_related("loan").order_by("pk")
@@ -258,7 +259,12 @@ def statements_render(*, statement_ids: list[int]) -> int:
             ContentFile(html_to_pdf(html)),
             save=False,
         )
-        Statement.objects.filter(pk=statement.pk).update(pdf=statement.pdf.name)
+        # only the delivery that stores the file announces it: the same task delivered twice at
+        # once (a redelivery racing a slow worker) renders twice but e-mails once
+        stored = statement.pdf.name or ""
+        if not Statement.objects.filter(pk=statement.pk, pdf="").update(pdf=stored):
+            statement.pdf.storage.delete(stored)
+            continue
         _announce(statement.pk)
         done += 1
     return done

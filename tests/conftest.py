@@ -1,8 +1,9 @@
 """Shared fixtures: API clients, a user per staff role, a borrower; service-aware markers.
 
-Markers: `postgres` (row locks, concurrency) runs only on PostgreSQL; `e2e` needs
-/usr/bin/chromium. Outside CI a missing service skips those tests with the reason; with
-LENDCORE_REQUIRE_SERVICES=1 (set by .ci/run) a missing service is a failure instead.
+Markers: `postgres` (row locks, concurrency) runs only on PostgreSQL; `sqlite` only on
+SQLite (deselected on PostgreSQL); `e2e` needs /usr/bin/chromium. Outside CI a missing
+service skips those tests with the reason; with LENDCORE_REQUIRE_SERVICES=1 (set by .ci/run)
+a missing service is a failure instead.
 
 With DATABASE_REPLICA_URL set (CI), the `replica` alias is a test mirror of the test database
 (lendcore/settings/test.py): every database test may use it, and a test inside one transaction
@@ -55,7 +56,19 @@ def _allow_replica(item: pytest.Item) -> None:
     item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
 
 
+def _sqlite_only_left_out(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`sqlite` tests (the embedded default's own procedures) are left out of a PostgreSQL
+    run, deselected rather than skipped (CI fails on a skip)."""
+    if connection.vendor == "sqlite":
+        return
+    left_out = [item for item in items if item.get_closest_marker("sqlite")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("sqlite")]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _sqlite_only_left_out(config, items)
     if REPLICA in settings.DATABASES:
         for item in items:
             _allow_replica(item)

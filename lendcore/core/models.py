@@ -81,3 +81,15 @@ class PendingTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}{tuple(self.args)}"
+
+
+class TaskReceipt(models.Model):
+    """A side effect one task message has had (an e-mail sent), keyed by the message's task id:
+    the same message delivered again (Celery delivers at least once) finds its receipt and does
+    not repeat the effect (lendcore.core.receipts)."""
+
+    key = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

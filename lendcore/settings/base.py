@@ -266,9 +266,20 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
+# At least once, with idempotent tasks (README "Reliability"): a task is acknowledged after it
+# ran (acks late), handed back when its worker process dies (reject on worker lost), and each
+# worker process reserves one message at a time (prefetch 1), so a killed worker neither loses
+# a task nor sits on others. Every task is safe to run twice (tests/ops/test_redelivery_*).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands a message nobody acknowledged to another worker after this many seconds (a
+# worker machine lost outright). It must outlast the longest task (a 100,000-loan import:
+# minutes) and the longest retry countdown (a bureau retry: 16 minutes), or such a task runs
+# twice at once; a lost close of business does not wait for it (COB_STALE_SECONDS resumes it).
+_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility_timeout}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility_timeout}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -199,9 +199,11 @@ def loan_import_validate(
     content: bytes,
     payments_content: bytes | None = None,
     progress: Callable[[int], None] | None = None,
+    resuming: str | None = None,
 ) -> tuple[list[tuple[int, LoanMigration, MigrationPlan]], list[dict[str, Any]], int]:
     """(valid rows as (row, migration, its boarding plan), every error, number of loan rows).
-    Writes nothing."""
+    Writes nothing. `resuming`: the job's own ref prefix, whose loans (boarded before its
+    worker died) are not "a loan with this external id exists" (boarding skips them)."""
     loans = fmt.parse(content, fmt.LOANS, fmt.LOAN_COLUMNS, max_rows=MAX_ROWS)
     errors = list(loans.errors)
     payments = None
@@ -231,6 +233,8 @@ def loan_import_validate(
     ids = list(seen)
     for start in range(0, len(ids), 5000):
         existing |= servicing_selectors.loan_external_ids_existing(ids[start : start + 5000])
+    if resuming:
+        existing -= servicing_selectors.loan_external_ids_under_prefix(resuming)
     products = {
         p.code: (p, product_current_version(p))
         for p in LoanProduct.objects.all()
@@ -331,6 +335,7 @@ def _run(import_id: int) -> LoanImport:
         content=bytes(job.content),
         payments_content=None if job.payments_content is None else bytes(job.payments_content),
         progress=progress,
+        resuming=_ref_prefix(job),
     )
     job.total_rows, job.validated_rows = total, total
     job.errors = errors[:ERRORS_KEPT]
@@ -344,8 +349,14 @@ def _run(import_id: int) -> LoanImport:
     return _finish(job, S.SUCCEEDED, f"{job.imported_rows} loans imported.")
 
 
+def _ref_prefix(job: LoanImport) -> str:
+    """Each loan a job boards has the application ref `IMP<job>-<row>`: a resumed job knows
+    its own loans by it."""
+    return f"IMP{job.pk}-"
+
+
 def _board(job: LoanImport, valid: list[tuple[int, LoanMigration, MigrationPlan]]) -> None:
-    prefix = f"IMP{job.pk}-"
+    prefix = _ref_prefix(job)
     done = servicing_selectors.application_refs_with_prefix(prefix)
     todo = [(f"{prefix}{row}", m, p) for row, m, p in valid if f"{prefix}{row}" not in done]
     job.imported_rows = len(valid) - len(todo)

@@ -87,15 +87,16 @@ def test_broker_down_fails_loudly_and_closes_nothing(book):
     from .conftest import use_broker
 
     saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend)
+    saved_options = app.conf.broker_transport_options
     use_broker(app, eager=False, broker="redis://127.0.0.1:1/0", backend="redis://127.0.0.1:1/0")
     app.conf.broker_connection_max_retries = 1
-    app.conf.broker_transport_options = {"max_retries": 1}
+    app.conf.broker_transport_options = {**saved_options, "max_retries": 1}
     try:
         with pytest.raises(CobDispatchError):
             cob_run_start(trigger="test")
     finally:
         use_broker(app, eager=True, broker=saved[1], backend=saved[2])
-        app.conf.broker_transport_options = {}
+        app.conf.broker_transport_options = saved_options
     # refused before it started: no run to half-finish
     assert not CobRun.objects.filter(business_date=D).exists()
     assert not Loan.objects.filter(last_closed_on=D).exists()

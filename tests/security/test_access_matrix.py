@@ -77,6 +77,8 @@ RULES: dict[str, Rule] = {
     "api:auth-token": Rule(PUBLIC, PUBLIC),
     "api-schema": Rule(PUBLIC),
     "api-docs": Rule(PUBLIC),
+    "healthz": Rule(PUBLIC),
+    "readyz": Rule(PUBLIC),
     # --- any signed-in user: their own tokens, two-factor, where to go after login
     "web:after-login": Rule(SIGNED_IN),
     "accounts:api-tokens": Rule(SIGNED_IN, SIGNED_IN),

@@ -9,6 +9,14 @@ class Command(BaseCommand):
         "loan's cached balances equal its ledger. Exit 0 when sound, 1 listing what is off."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--trial-balance",
+            action="store_true",
+            help="Also print each account's balance (compare them before a backup and after a "
+            "restore).",
+        )
+
     def handle(self, *args, **options):
         problems = ledger_problems()
         if problems:
@@ -17,4 +25,7 @@ class Command(BaseCommand):
             self.stderr.write(f"ledger_check: {len(problems)} problem(s)")
             raise SystemExit(1)
         accounts = trial_balance()
+        if options["trial_balance"]:
+            for account, balance in accounts.items():
+                self.stdout.write(f"{account} {balance}")
         self.stdout.write(f"ledger_check: OK ({len(accounts)} accounts, trial balance 0.00)")
