@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
+from pathlib import Path
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
@@ -296,3 +298,20 @@ def test_the_delivery_subscription_filter_documents_its_bounds(schema):
 def test_a_quote_date_documents_its_years(schema, value, ok):
     pattern = _request_schema(schema, "QuoteTermsRequest")["disbursement_date"]["pattern"]
     assert bool(re.search(pattern, value)) is ok
+
+
+def test_the_fuzz_config_turns_off_only_positive_data_acceptance_per_named_operation(schema):
+    """No blanket exclusion: each exception names one operation of the schema (path and method)
+    and turns off only `positive_data_acceptance`, with its reason in a comment above it."""
+    path = Path(__file__).resolve().parents[1] / "fuzz" / "schemathesis.toml"
+    text = path.read_text()
+    config = tomllib.loads(text)
+    assert "checks" not in config
+    for operation in config["operations"]:
+        if operation.get("enabled") is False:
+            continue
+        assert operation["checks"] == {"positive_data_acceptance": {"enabled": False}}
+        method = operation["include-method"].lower()
+        assert method in schema["paths"][operation["include-path"]]
+        block = f'include-path = "{operation["include-path"]}"'
+        assert text.split(block)[0].rstrip().rsplit("\n", 2)[-2].startswith("# ")
