@@ -266,6 +266,16 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictFloatField(serializers.FloatField):
+    """A JSON number, and only a number: DRF's FloatField reads the text "1.5" as 1.5, which
+    the schema (type number) does not allow. A boolean is not a number either."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def external_id_field(**kwargs: Any) -> serializers.RegexField:
     """An integrator's own id for an object (`lendcore.core.external_ids`): the schema's
     pattern is the one the service checks."""

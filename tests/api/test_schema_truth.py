@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from lendcore.webhooks.api.views import SubscriptionListApi
+from lendcore.webhooks.api.views import SubscriptionListApi, SubscriptionRotateSecretApi
 from origination.api.views.applicants import ApplicantCreateApi
 from origination.api.views.applications import ApplicationDeclineApi
 from tests.servicing.factories import board_loan
@@ -212,7 +212,12 @@ def test_a_blank_idempotency_key_is_a_400_not_left_out(agent, loan):
 @pytest.mark.parametrize(
     ("component", "field", "good", "bad"),
     [
-        ("ApplicantCreateApiInputRequest", "ssn", ["123456789", "123-45-6789"], ["0", "12345678"]),
+        (
+            "ApplicantCreateApiInputRequest",
+            "ssn",
+            ["123456789", "123-45-6789", "123 45 6789"],
+            ["0", "12345678", "12-345-6789"],
+        ),
         ("ApplicantCreateApiInputRequest", "state", ["IL", "ny"], ["00", "I", " IL"]),
         (
             "ApplicationDisbursementAccountApiInputRequest",
@@ -315,3 +320,10 @@ def test_the_fuzz_config_turns_off_only_positive_data_acceptance_per_named_opera
         assert method in schema["paths"][operation["include-path"]]
         block = f'include-path = "{operation["include-path"]}"'
         assert text.split(block)[0].rstrip().rsplit("\n", 2)[-2].startswith("# ")
+
+
+@pytest.mark.parametrize("hours", ["1.5", True])
+def test_a_number_field_refuses_text_and_booleans(hours):
+    serializer = SubscriptionRotateSecretApi.Input(data={"overlap_hours": hours})
+    assert not serializer.is_valid()
+    assert "overlap_hours" in serializer.errors

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField, pattern_field
+from lendcore.api.fields import StrictCharField, StrictFloatField, pattern_field
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView, Idempotency
 from lendcore.webhooks import selectors, services
@@ -184,7 +184,7 @@ class SubscriptionRotateSecretApi(ApiView):
             help_text=SECRET_HELP,
             error_messages={"invalid": services.SECRET_MESSAGE},
         )
-        overlap_hours = serializers.FloatField(
+        overlap_hours = StrictFloatField(
             min_value=0,
             max_value=24 * 30,
             required=False,

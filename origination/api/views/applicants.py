@@ -84,10 +84,10 @@ class ApplicantCreateApi(ApiView):
         last_name = StrictCharField(max_length=100)
         date_of_birth = serializers.DateField()
         ssn = pattern_field(
-            r"^[\s-]*(?:\d[\s-]*){9}$",
+            r"^\d{3}[- ]?\d{2}[- ]?\d{4}$",
             max_length=20,
             write_only=True,
-            help_text="Nine digits; spaces and dashes between them are ignored.",
+            help_text="Nine digits, as 123456789, 123-45-6789 or 123 45 6789.",
             error_messages={"invalid": "Must be nine digits."},
         )
         email = serializers.EmailField()
