@@ -48,6 +48,23 @@ class AutoSchema(SpectacularAutoSchema):
             return qualname.replace(".", "").replace("Serializer", "")
         return super().get_serializer_name(serializer, direction)
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """Also shows a list's bounds: drf-spectacular writes none for a nested serializer's
+        `many=True` list (`min_length`, `max_length`, `allow_empty=False`) nor for a
+        `ListField(allow_empty=False)`, though DRF enforces them."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer | serializers.ListField) and (
+            schema.get("type") == "array"
+        ):
+            min_length = getattr(field, "min_length", None)  # not in DRF's stubs for lists
+            max_length = getattr(field, "max_length", None)
+            low = max(min_length or 0, 0 if field.allow_empty else 1)
+            if low:
+                schema["minItems"] = max(low, schema.get("minItems", 0))
+            if max_length is not None and "maxItems" not in schema:
+                schema["maxItems"] = max_length
+        return schema
+
     def get_override_parameters(self) -> list[Any]:
         """Adds the optional `Idempotency-Key` header to each unsafe operation that the base
         view makes idempotent (`lendcore.api.views.ApiView`, `Idempotency.AUTO`)."""
