@@ -27,7 +27,10 @@ _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _ERRORS = {
     "400": "Invalid input: `extra.fields` names each bad field.",
     "401": "No credentials, or a token that is unknown, revoked or expired.",
-    "403": "Not signed in (session), or not allowed for this user or token scope.",
+    "403": (
+        "Not signed in (session), a token that is unknown, revoked or expired (where no 401 is "
+        "listed), or not allowed for this user or token scope."
+    ),
     "404": "No such object, or not one this user may see.",
     "409": "Not allowed in the object's current state, or the same Idempotency-Key in flight.",
     "422": "This Idempotency-Key was already used with another request body.",
@@ -93,7 +96,13 @@ class AutoSchema(SpectacularAutoSchema):
         codes = ["400"]
         if self._answers_401():
             codes.append("401")
-        if not all(isinstance(p, permissions.AllowAny) for p in view.get_permissions()):
+        elif view.get_authenticators():
+            # a bad token fails authentication even where anyone may call (quotes, APR): with
+            # the session authenticator first, DRF answers that 403, not 401
+            codes.append("403")
+        if "403" not in codes and not all(
+            isinstance(p, permissions.AllowAny) for p in view.get_permissions()
+        ):
             codes.append("403")
         if "{" in self.path:
             codes.append("404")

@@ -16,6 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 from lendcore.webhooks.api.views import SubscriptionListApi, SubscriptionRotateSecretApi
 from origination.api.views.applicants import ApplicantCreateApi
 from origination.api.views.applications import ApplicationDeclineApi
+from origination.services.applicants import ssn_normalize
 from tests.servicing.factories import board_loan
 
 LOANS = "/api/v1/loans/"
@@ -305,21 +306,33 @@ def test_a_quote_date_documents_its_years(schema, value, ok):
     assert bool(re.search(pattern, value)) is ok
 
 
-def test_the_fuzz_config_turns_off_only_positive_data_acceptance_per_named_operation(schema):
+# The uploaded import file: a `format: binary` part (the fuzz config says why).
+NEGATIVE_EXCEPTIONS = {("/api/v1/loan-imports/", "POST")}
+
+
+def test_the_fuzz_config_turns_off_one_check_per_named_operation(schema):
     """No blanket exclusion: each exception names one operation of the schema (path and method)
-    and turns off only `positive_data_acceptance`, with its reason in a comment above it."""
+    and turns off only `positive_data_acceptance` (or, for the few named above,
+    `negative_data_rejection`), with its reason in a comment above it. The only global check
+    setting is the response-time limit."""
     path = Path(__file__).resolve().parents[1] / "fuzz" / "schemathesis.toml"
     text = path.read_text()
     config = tomllib.loads(text)
-    assert "checks" not in config
+    assert set(config.get("checks", {})) <= {"max_response_time"}
+    negative = set()
     for operation in config["operations"]:
         if operation.get("enabled") is False:
             continue
-        assert operation["checks"] == {"positive_data_acceptance": {"enabled": False}}
+        name = (operation["include-path"], operation["include-method"])
+        if operation["checks"] == {"negative_data_rejection": {"enabled": False}}:
+            negative.add(name)
+        else:
+            assert operation["checks"] == {"positive_data_acceptance": {"enabled": False}}
         method = operation["include-method"].lower()
         assert method in schema["paths"][operation["include-path"]]
         block = f'include-path = "{operation["include-path"]}"'
         assert text.split(block)[0].rstrip().rsplit("\n", 2)[-2].startswith("# ")
+    assert negative == NEGATIVE_EXCEPTIONS
 
 
 @pytest.mark.parametrize("hours", ["1.5", True])
@@ -327,3 +340,22 @@ def test_a_number_field_refuses_text_and_booleans(hours):
     serializer = SubscriptionRotateSecretApi.Input(data={"overlap_hours": hours})
     assert not serializer.is_valid()
     assert "overlap_hours" in serializer.errors
+
+
+@pytest.mark.parametrize("path", ["/api/v1/quotes/", "/api/v1/apr/"])
+@pytest.mark.django_db
+def test_an_open_operation_documents_the_403_of_a_bad_token(schema, api_client, path):
+    """Found by schemathesis (ST103): anyone may quote, but a token that is not valid fails
+    authentication, and with the session authenticator first DRF answers 403."""
+    assert "403" in schema["paths"][path]["post"]["responses"]
+    response = api_client.post(path, {}, format="json", HTTP_AUTHORIZATION="Token not-a-token")
+    assert response.status_code == 403
+
+
+def test_an_ssn_in_another_script_s_digits_is_refused():
+    """Python's `\\d` takes any script's digits; the schema's (JSON Schema's) only 0-9."""
+    serializer = ApplicantCreateApi.InputSerializer(data={"ssn": "\u0661" * 9}, partial=True)
+    assert not serializer.is_valid()
+    assert "ssn" in serializer.errors
+    assert ssn_normalize("\u0661" * 9) is None
+    assert ssn_normalize("123-45-6789") == "123456789"

@@ -84,7 +84,7 @@ class ApplicantCreateApi(ApiView):
         last_name = StrictCharField(max_length=100)
         date_of_birth = serializers.DateField()
         ssn = pattern_field(
-            r"^\d{3}[- ]?\d{2}[- ]?\d{4}$",
+            r"^[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}$",
             max_length=20,
             write_only=True,
             help_text="Nine digits, as 123456789, 123-45-6789 or 123 45 6789.",
