@@ -52,7 +52,7 @@ while read -r role token; do
     if LENDCORE_FUZZ_TOKEN="$token" "$BIN/schemathesis" --config-file tests/fuzz/schemathesis.toml \
         run "http://127.0.0.1:$PORT/api/schema/" \
         --phases "$phases" \
-        --max-examples "$EXAMPLES" --workers 1 --no-color >"$log" 2>&1; then
+        --max-examples "$EXAMPLES" --workers 1 --no-color ${FUZZ_SEED:+--seed "$FUZZ_SEED"} >"$log" 2>&1; then
         result=passed
     else
         result=failed
@@ -61,7 +61,9 @@ while read -r role token; do
     fi
     cases=$(grep -Eo '[0-9]+ generated' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
     operations=$(grep -Eo 'Tested: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-    echo "FUZZ role=$role result=$result operations=$operations cases=$cases phases=$phases"
+    # the seed replays a failure: FUZZ_SEED=<seed> make fuzz
+    seed=$(grep -Eo 'Seed: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || echo none)
+    echo "FUZZ role=$role result=$result operations=$operations cases=$cases phases=$phases seed=$seed"
 done <"$WORK/tokens"
 if grep -q "Internal Server Error\|Traceback" "$WORK/server.log"; then
     echo "The server logged an error:"; grep -B2 -A20 "Traceback" "$WORK/server.log" | head -80
