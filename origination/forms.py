@@ -324,7 +324,7 @@ class ApplicantForm(forms.Form):
     )
     ssn = forms.RegexField(
         label="Social Security number",
-        regex=r"^\s*\d{3}-?\d{2}-?\d{4}\s*$",
+        regex=r"^\s*[0-9]{3}-?[0-9]{2}-?[0-9]{4}\s*$",
         max_length=11,
         # Never written back into the page (issue 10, point 6): a form with errors asks again.
         widget=forms.PasswordInput(

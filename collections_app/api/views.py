@@ -23,7 +23,7 @@ from collections_app.services.contacts import NOTES_MAX, contact_log
 from collections_app.services.promises import promise_record
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import external_id_field, id_field, money_field
+from lendcore.api.fields import StrictCharField, external_id_field, id_field, money_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import KeysetPagination
 from lendcore.api.views import ApiView, Idempotency, external_id_resolve
@@ -35,33 +35,33 @@ MANAGE = has_staff_permission(Action.MANAGE_COLLECTIONS)
 
 class AssigneeOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
+    username = StrictCharField()
 
 
 class CaseOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    external_id = serializers.CharField(
+    external_id = StrictCharField(
         allow_null=True, help_text="Your own id for the case, if you gave one."
     )
     loan_id = serializers.IntegerField()
-    loan_number = serializers.CharField(source="loan.loan_number")
-    borrower_name = serializers.CharField(source="loan.borrower.full_name")
+    loan_number = StrictCharField(source="loan.loan_number")
+    borrower_name = StrictCharField(source="loan.borrower.full_name")
     status = serializers.ChoiceField(choices=CollectionCase.Status.choices)
     opened_on = serializers.DateField()
     closed_on = serializers.DateField(allow_null=True)
-    bucket = serializers.CharField()
+    bucket = StrictCharField()
     dpd = serializers.IntegerField(help_text="Days past due at the last close of business")
     amount_past_due = serializers.DecimalField(max_digits=18, decimal_places=2)
     priority = serializers.DecimalField(
         max_digits=24, decimal_places=2, help_text="Amount past due x days past due"
     )
     assignee = AssigneeOutput(allow_null=True)
-    outcome = serializers.CharField()
+    outcome = StrictCharField()
     reviewed_on = serializers.DateField(help_text="Last business date close of business updated it")
 
 
 class CaseEventOutput(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = StrictCharField()
     actor_id = serializers.IntegerField(allow_null=True)
     business_date = serializers.DateField()
     at = serializers.DateTimeField()
@@ -195,7 +195,7 @@ class ContactOutput(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Contact.Channel.choices)
     direction = serializers.ChoiceField(choices=Contact.Direction.choices)
     outcome = serializers.ChoiceField(choices=Contact.Outcome.choices)
-    notes = serializers.CharField()
+    notes = StrictCharField()
     at = serializers.DateTimeField()
     actor_id = serializers.IntegerField(allow_null=True)
     business_date = serializers.DateField()
@@ -204,7 +204,7 @@ class ContactOutput(serializers.Serializer):
 class PromiseOutput(serializers.Serializer):
     id = serializers.IntegerField()
     case_id = serializers.IntegerField()
-    promise = serializers.CharField(source="promise_key", help_text="Shared by its instalments")
+    promise = StrictCharField(source="promise_key", help_text="Shared by its instalments")
     sequence = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
     due_date = serializers.DateField()
@@ -236,7 +236,7 @@ class CaseContactsApi(ApiView):
             choices=Contact.Outcome.choices,
             help_text="`dispute` opens a dispute on the case (dunning pauses)",
         )
-        notes = serializers.CharField(allow_blank=True, max_length=NOTES_MAX, default="")
+        notes = StrictCharField(allow_blank=True, max_length=NOTES_MAX, default="")
         at = serializers.DateTimeField(
             required=False, help_text="When it happened (with offset); default now"
         )

@@ -26,6 +26,7 @@ from collections_app.services.workouts import (
 )
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.fields import StrictCharField
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView, Idempotency
@@ -50,13 +51,13 @@ class PlanOutput(serializers.Serializer):
     case_id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=HardshipPlan.Kind.choices)
     months = serializers.IntegerField()
-    reason = serializers.CharField()
+    reason = StrictCharField()
     status = serializers.ChoiceField(choices=HardshipPlan.Status.choices)
     channel = serializers.ChoiceField(choices=HardshipPlan.Channel.choices)
     requested_by_id = serializers.IntegerField()
     requested_on = serializers.DateField()
     decided_by_id = serializers.IntegerField(allow_null=True)
-    decision_reason = serializers.CharField()
+    decision_reason = StrictCharField()
     modification_id = serializers.IntegerField(
         allow_null=True, help_text="Servicing's modification that applied it"
     )
@@ -72,12 +73,12 @@ class RecommendationOutput(serializers.Serializer):
     case_id = serializers.IntegerField()
     loan_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=ChargeOffRecommendation.Status.choices)
-    reason = serializers.CharField()
+    reason = StrictCharField()
     recommended_by_id = serializers.IntegerField()
     recommended_on = serializers.DateField()
     dpd = serializers.IntegerField(help_text="Days past due when recommended")
     decided_by_id = serializers.IntegerField(allow_null=True)
-    decision_reason = serializers.CharField()
+    decision_reason = StrictCharField()
     charge_off_id = serializers.IntegerField(
         allow_null=True, help_text="Servicing's charge-off request"
     )
@@ -86,11 +87,11 @@ class RecommendationOutput(serializers.Serializer):
         max_digits=18, decimal_places=2, help_text="Recoveries as of the last close of business"
     )
     placed_on = serializers.DateField(allow_null=True)
-    agency = serializers.CharField()
+    agency = StrictCharField()
 
 
 class DecisionInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 def _status_parameter(choices) -> OpenApiParameter:
@@ -120,7 +121,7 @@ class LoanHardshipPlansApi(ApiView):
     class Input(serializers.Serializer):
         kind = serializers.ChoiceField(choices=HardshipPlan.Kind.choices)
         months = serializers.IntegerField(min_value=1, max_value=MAX_MONTHS)
-        reason = serializers.CharField(max_length=REASON_MAX)
+        reason = StrictCharField(max_length=REASON_MAX)
 
     @extend_schema(responses=PlanOutput(many=True))
     def get(self, request, loan_id: int):
@@ -215,7 +216,7 @@ class CaseRecommendChargeOffApi(ApiView):
     idempotency = Idempotency.OWN  # the key is required here (idempotent_response below)
 
     class Input(serializers.Serializer):
-        reason = serializers.CharField(max_length=255)
+        reason = StrictCharField(max_length=255)
 
     @extend_schema(
         request=Input, responses={201: RecommendationOutput}, parameters=[IDEMPOTENCY_KEY_REQUIRED]

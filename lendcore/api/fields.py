@@ -242,6 +242,40 @@ class StrictRegexField(serializers.RegexField):
         return super().to_internal_value(data)
 
 
+# A bank account number or an IBAN as typed: 4 to 34 letters or digits, spaces and dashes
+# between them ignored (`origination.services.disbursement_account_normalize`).
+ACCOUNT_NUMBER_PATTERN = r"^[\s-]*(?:[A-Za-z0-9][\s-]*){4,34}$"
+
+
+def pattern_field(pattern: str, **kwargs: Any) -> StrictRegexField:
+    """A text input that matches `pattern` as sent (not trimmed: the schema's pattern sees the
+    same text), shown with that pattern in the schema; where blank is allowed, the pattern
+    allows "" too."""
+    if kwargs.get("allow_blank"):
+        pattern = rf"^(?:{pattern.removeprefix('^').removesuffix('$')})?$"
+    return StrictRegexField(pattern, trim_whitespace=False, **kwargs)
+
+
+class StrictCharField(serializers.CharField):
+    """Text, and only text: DRF's CharField reads the JSON number 7 as "7", which the schema
+    (type string) does not allow."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number, and only a number: DRF's FloatField reads the text "1.5" as 1.5, which
+    the schema (type number) does not allow. A boolean is not a number either."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def external_id_field(**kwargs: Any) -> serializers.RegexField:
     """An integrator's own id for an object (`lendcore.core.external_ids`): the schema's
     pattern is the one the service checks."""

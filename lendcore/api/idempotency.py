@@ -30,7 +30,7 @@ def idempotency_key_parameter(*, required: bool) -> OpenApiParameter:
         description=(
             "One key per intended change (a UUID, say): a retry with the same key and body "
             "answers the first response again, with `Idempotent-Replayed: true`; the same key "
-            "with another body is a 409."
+            "with another body is a 422 (a 409 while the first is still in flight)."
             + ("" if required else " Optional here: without it the call is not deduplicated.")
         ),
     )

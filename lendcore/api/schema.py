@@ -27,7 +27,10 @@ _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _ERRORS = {
     "400": "Invalid input: `extra.fields` names each bad field.",
     "401": "No credentials, or a token that is unknown, revoked or expired.",
-    "403": "Not signed in (session), or not allowed for this user or token scope.",
+    "403": (
+        "Not signed in (session), a token that is unknown, revoked or expired (where no 401 is "
+        "listed), or not allowed for this user or token scope."
+    ),
     "404": "No such object, or not one this user may see.",
     "409": "Not allowed in the object's current state, or the same Idempotency-Key in flight.",
     "422": "This Idempotency-Key was already used with another request body.",
@@ -47,6 +50,23 @@ class AutoSchema(SpectacularAutoSchema):
         if "." in qualname:
             return qualname.replace(".", "").replace("Serializer", "")
         return super().get_serializer_name(serializer, direction)
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """Also shows a list's bounds: drf-spectacular writes none for a nested serializer's
+        `many=True` list (`min_length`, `max_length`, `allow_empty=False`) nor for a
+        `ListField(allow_empty=False)`, though DRF enforces them."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer | serializers.ListField) and (
+            schema.get("type") == "array"
+        ):
+            min_length = getattr(field, "min_length", None)  # not in DRF's stubs for lists
+            max_length = getattr(field, "max_length", None)
+            low = max(min_length or 0, 0 if field.allow_empty else 1)
+            if low:
+                schema["minItems"] = max(low, schema.get("minItems", 0))
+            if max_length is not None and "maxItems" not in schema:
+                schema["maxItems"] = max_length
+        return schema
 
     def get_override_parameters(self) -> list[Any]:
         """Adds the optional `Idempotency-Key` header to each unsafe operation that the base
@@ -76,7 +96,13 @@ class AutoSchema(SpectacularAutoSchema):
         codes = ["400"]
         if self._answers_401():
             codes.append("401")
-        if not all(isinstance(p, permissions.AllowAny) for p in view.get_permissions()):
+        elif view.get_authenticators():
+            # a bad token fails authentication even where anyone may call (quotes, APR): with
+            # the session authenticator first, DRF answers that 403, not 401
+            codes.append("403")
+        if "403" not in codes and not all(
+            isinstance(p, permissions.AllowAny) for p in view.get_permissions()
+        ):
             codes.append("403")
         if "{" in self.path:
             codes.append("404")

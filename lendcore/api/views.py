@@ -58,7 +58,7 @@ class ApiView(APIView):
 
     def _once(self, handler):
         def handle(request: Request, *args: Any, **kwargs: Any) -> Response:
-            if not request.headers.get(HEADER):  # optional: no key, no deduplication
+            if request.headers.get(HEADER) is None:  # optional: no key, no deduplication
                 return handler(request, *args, **kwargs)
 
             def execute() -> tuple[int, Any]:

@@ -77,7 +77,14 @@ def request_fingerprint(payload: Any) -> str:
 
 
 def idempotency_key_from(headers: Any, *, required: bool = True) -> str | None:
-    key = (headers.get(HEADER) or "").strip()
+    sent = headers.get(HEADER)
+    key = (sent or "").strip()
+    if sent is not None and not key:
+        # given but blank: refused (the schema's minLength and pattern), not read as left out
+        raise ValidationFailed.for_fields(
+            {HEADER: ["Give a key, or leave this header out."]},
+            message=f"The {HEADER} header is blank.",
+        )
     if not key:
         if required:
             raise ValidationFailed.for_fields(

@@ -6,14 +6,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from lendcore.api.fields import decimal_field, money_field
+from lendcore.api.fields import StrictCharField, decimal_field, money_field
 from lendcore.api.views import ApiView, Idempotency
 from lendcore.finance.dates import add_months
 from lendcore.finance.money import round_money
@@ -33,6 +38,17 @@ MONEY: _DecimalSpec = {"max_digits": None, "decimal_places": 2}
 def _money_in(**kwargs: Any) -> serializers.DecimalField:
     """A money amount: more than 0, at most the principal limit (below MONEY_MAX), 2 decimals."""
     return money_field(min_value=Decimal("0.01"), max_value=services.MAX_PRINCIPAL, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "format": "date", "pattern": r"^(?:19|2\d)\d{2}-\d{2}-\d{2}$"}
+)
+class QuoteDateField(serializers.DateField):
+    """A date of a quote: from 1900-01-01 to 2999-12-31 (`services.MIN_DATE`, `MAX_DATE`),
+    the schema's pattern bounding the year as `_check_date` does."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validators=[_check_date], **kwargs)
 
 
 def _check_date(value):
@@ -71,7 +87,7 @@ class QuoteApi(ApiView):
     class InputSerializer(_SiblingMixin, serializers.Serializer):
         @extend_schema_serializer(component_name="QuoteFee")
         class FeeSerializer(serializers.Serializer):
-            name = serializers.CharField(max_length=100)
+            name = StrictCharField(max_length=100)
             amount = _money_in()
             kind = serializers.ChoiceField(choices=list(services.FEE_KINDS.items()))
 
@@ -95,10 +111,8 @@ class QuoteApi(ApiView):
         day_count = serializers.ChoiceField(
             choices=list(services.DAY_COUNTS.items()), default="30/360"
         )
-        disbursement_date = serializers.DateField(validators=[_check_date])
-        first_due_date = serializers.DateField(
-            required=False, allow_null=True, default=None, validators=[_check_date]
-        )
+        disbursement_date = QuoteDateField()
+        first_due_date = QuoteDateField(required=False, allow_null=True, default=None)
         payment_rounding = decimal_field(
             places=2,
             min_value=Decimal("0.01"),
@@ -132,9 +146,9 @@ class QuoteApi(ApiView):
     class OutputSerializer(serializers.Serializer):
         @extend_schema_serializer(component_name="QuoteFee")
         class FeeSerializer(serializers.Serializer):
-            name = serializers.CharField()
+            name = StrictCharField()
             amount = serializers.DecimalField(**MONEY)
-            kind = serializers.CharField()
+            kind = StrictCharField()
 
         @extend_schema_serializer(component_name="QuoteInstallment")
         class InstallmentSerializer(serializers.Serializer):
@@ -151,10 +165,10 @@ class QuoteApi(ApiView):
             max_digits=None, decimal_places=4, source="annual_rate_pct"
         )
         term = serializers.IntegerField()
-        frequency = serializers.CharField()
-        amortization = serializers.CharField()
-        interest_method = serializers.CharField()
-        day_count = serializers.CharField()
+        frequency = StrictCharField()
+        amortization = StrictCharField()
+        interest_method = StrictCharField()
+        day_count = StrictCharField()
         disbursement_date = serializers.DateField()
         first_due_date = serializers.DateField(allow_null=True)
         payment_rounding = serializers.DecimalField(**MONEY)
@@ -217,11 +231,11 @@ class AprApi(ApiView):
     class InputSerializer(serializers.Serializer):
         @extend_schema_serializer(component_name="AprPayment")
         class PaymentSerializer(serializers.Serializer):
-            date = serializers.DateField(validators=[_check_date])
+            date = QuoteDateField()
             amount = _money_in()
 
         amount_financed = _money_in()
-        consummation_date = serializers.DateField(validators=[_check_date])
+        consummation_date = QuoteDateField()
         # many=True hands max_length to the ListSerializer (not in DRF's stubs)
         payments = PaymentSerializer(many=True, allow_empty=False, max_length=services.MAX_TERM * 2)  # type: ignore[call-arg]
         unit = serializers.ChoiceField(
@@ -236,7 +250,7 @@ class AprApi(ApiView):
     class OutputSerializer(serializers.Serializer):
         amount_financed = serializers.DecimalField(**MONEY)
         consummation_date = serializers.DateField()
-        unit = serializers.CharField(
+        unit = StrictCharField(
             help_text='The unit period used; "term" when a single payment within a year makes '
             "the whole term the one unit period (Appendix J (b)(5)(vi)-(vii))."
         )

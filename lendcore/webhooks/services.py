@@ -35,6 +35,14 @@ from .models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from .safety import UnsafeUrl, url_check
 
 SECRET_PREFIX = "whsec_"
+SECRET_MESSAGE = "A secret is `whsec_` followed by base64 of 24 to 64 random bytes."
+# What `secret_check` takes, for the API schema: base64 (padded) of 24 to 64 bytes, i.e. 8 to 21
+# whole groups of four characters and a padded tail, but no 2-byte tail after 21 (65 bytes).
+_B64 = "[A-Za-z0-9+/]"
+SECRET_PATTERN = (
+    rf"^whsec_(?:(?:{_B64}{{4}}){{8,20}}(?:{_B64}{{2}}==|{_B64}{{3}}=)?"
+    rf"|(?:{_B64}{{4}}){{21}}(?:{_B64}{{2}}==)?)$"
+)
 PENDING = WebhookDelivery.Status.PENDING
 
 # --------------------------------------------------------------------------- subscriptions
@@ -56,7 +64,7 @@ def secret_generate() -> str:
 def secret_check(secret: str) -> str:
     """A client-chosen secret must be `whsec_` and base64 of 24 to 64 bytes."""
     error = WebhookInvalid.for_fields(
-        {"secret": ["A secret is `whsec_` followed by base64 of 24 to 64 random bytes."]},
+        {"secret": [SECRET_MESSAGE]},
         code=ErrorCode.INVALID_SECRET,
     )
     if not secret.startswith(SECRET_PREFIX):

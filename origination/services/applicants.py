@@ -36,7 +36,7 @@ APPLICANT_FIELDS = (
     "monthly_housing_payment",
     "monthly_other_debts",
 )
-_SSN = re.compile(r"^\d{9}$")
+_SSN = re.compile(r"^[0-9]{9}$")  # ASCII: Python's \d takes any script's digits
 
 MIN_AGE = 18
 

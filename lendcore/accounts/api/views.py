@@ -12,6 +12,7 @@ from lendcore.accounts.permissions import TokenAuthentication
 from lendcore.accounts.services import api_token_issue, api_token_revoke
 from lendcore.accounts.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPE_LABELS, TokenScope
 from lendcore.accounts.two_factor import ENROL, REQUIRED, two_factor_needed, user_code_valid
+from lendcore.api.fields import StrictCharField
 from lendcore.api.views import ApiView, Idempotency
 from lendcore.errors import ApplicationError, Conflict, ValidationFailed
 
@@ -22,8 +23,8 @@ class InvalidCredentials(ApplicationError):
 
 
 class TokenOutputSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="The key: shown this once, store it safely.")
-    prefix = serializers.CharField()
+    token = StrictCharField(help_text="The key: shown this once, store it safely.")
+    prefix = StrictCharField()
     scope = serializers.ChoiceField(choices=list(SCOPE_LABELS.items()))
     expires_at = serializers.DateTimeField()
 
@@ -43,8 +44,8 @@ class TokenObtainApi(ApiView):
     throttle_scope = "auth"
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(
+        username = StrictCharField(max_length=150)
+        password = StrictCharField(
             max_length=4096, style={"input_type": "password"}, trim_whitespace=False
         )
         scope = serializers.ChoiceField(
@@ -55,8 +56,8 @@ class TokenObtainApi(ApiView):
         expires_in_days = serializers.IntegerField(
             min_value=1, max_value=MAX_DAYS, default=DEFAULT_DAYS
         )
-        name = serializers.CharField(max_length=100, required=False, default="")
-        otp = serializers.CharField(
+        name = StrictCharField(max_length=100, required=False, default="")
+        otp = StrictCharField(
             max_length=8,
             required=False,
             default="",

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.fields import StrictCharField, StrictFloatField, pattern_field
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView, Idempotency
 from lendcore.webhooks import selectors, services
@@ -44,11 +45,11 @@ class EventTypesField(serializers.ListField):
 @extend_schema_serializer(component_name="WebhookSubscription")
 class SubscriptionOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    url = serializers.CharField()
-    description = serializers.CharField()
-    event_types = serializers.ListField(child=serializers.CharField())
+    url = StrictCharField()
+    description = StrictCharField()
+    event_types = serializers.ListField(child=StrictCharField())
     is_active = serializers.BooleanField()
-    disabled_reason = serializers.CharField()
+    disabled_reason = StrictCharField()
     failure_run = serializers.IntegerField()
     previous_secret_expires_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -57,15 +58,15 @@ class SubscriptionOutput(serializers.Serializer):
 
 @extend_schema_serializer(component_name="WebhookSubscriptionWithSecret")
 class SubscriptionSecretOutput(SubscriptionOutput):
-    secret = serializers.CharField(help_text="Shown only now: keep it to verify signatures.")
+    secret = StrictCharField(help_text="Shown only now: keep it to verify signatures.")
 
 
 class AttemptOutput(serializers.Serializer):
     started_at = serializers.DateTimeField()
     duration_ms = serializers.IntegerField()
     status_code = serializers.IntegerField(allow_null=True)
-    response_body = serializers.CharField(help_text="The start of the answer's body.")
-    error = serializers.CharField()
+    response_body = StrictCharField(help_text="The start of the answer's body.")
+    error = StrictCharField()
     succeeded = serializers.BooleanField()
 
 
@@ -73,8 +74,8 @@ class AttemptOutput(serializers.Serializer):
 class DeliveryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     subscription_id = serializers.IntegerField()
-    webhook_id = serializers.CharField(source="event.webhook_id")
-    event_type = serializers.CharField(source="event.type")
+    webhook_id = StrictCharField(source="event.webhook_id")
+    event_type = StrictCharField(source="event.type")
     loan_id = serializers.IntegerField(allow_null=True)
     status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices)
     attempts = serializers.IntegerField()
@@ -107,8 +108,13 @@ class SubscriptionListApi(ApiView):
     class Input(serializers.Serializer):
         url = serializers.URLField(max_length=500, help_text="http(s); no private addresses.")
         event_types = EventTypesField()
-        description = serializers.CharField(max_length=200, required=False, default="")
-        secret = serializers.CharField(max_length=200, required=False, help_text=SECRET_HELP)
+        description = StrictCharField(max_length=200, required=False, default="")
+        secret = pattern_field(
+            services.SECRET_PATTERN,
+            required=False,
+            help_text=SECRET_HELP,
+            error_messages={"invalid": services.SECRET_MESSAGE},
+        )
 
     @extend_schema(responses=SubscriptionOutput(many=True))
     def get(self, request):
@@ -136,7 +142,7 @@ class SubscriptionDetailApi(ApiView):
     class Input(serializers.Serializer):
         url = serializers.URLField(max_length=500, required=False)
         event_types = EventTypesField(required=False)
-        description = serializers.CharField(max_length=200, required=False)
+        description = StrictCharField(max_length=200, required=False)
         is_active = serializers.BooleanField(
             required=False, help_text="Enabling again clears the failure run."
         )
@@ -172,8 +178,13 @@ class SubscriptionRotateSecretApi(ApiView):
 
     @extend_schema_serializer(component_name="WebhookSecretRotateInput")
     class Input(serializers.Serializer):
-        secret = serializers.CharField(max_length=200, required=False, help_text=SECRET_HELP)
-        overlap_hours = serializers.FloatField(
+        secret = pattern_field(
+            services.SECRET_PATTERN,
+            required=False,
+            help_text=SECRET_HELP,
+            error_messages={"invalid": services.SECRET_MESSAGE},
+        )
+        overlap_hours = StrictFloatField(
             min_value=0,
             max_value=24 * 30,
             required=False,
@@ -204,7 +215,11 @@ class DeliveryListApi(ApiView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("subscription", int, description="Only this subscription's."),
+            OpenApiParameter(
+                "subscription",
+                {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                description="Only this subscription's.",
+            ),
             OpenApiParameter("status", str, enum=WebhookDelivery.Status.values),
         ],
         responses=DeliveryOutput(many=True),

@@ -13,7 +13,13 @@ from lendcore.accounts.models import Borrower
 from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user
-from lendcore.api.fields import external_id_field, id_field, money_field
+from lendcore.api.fields import (
+    StrictCharField,
+    external_id_field,
+    id_field,
+    money_field,
+    pattern_field,
+)
 from lendcore.api.views import ApiView, Idempotency, external_id_resolve
 from origination import selectors, services
 from origination.api.views._common import CENT, ZERO, borrower_or_manager, parse, staff_may_manage
@@ -24,7 +30,7 @@ from origination.models import Applicant
 class InvitationOutput(serializers.Serializer):
     id = serializers.IntegerField()
     borrower = serializers.IntegerField(source="borrower_id")
-    status = serializers.CharField()
+    status = StrictCharField()
     expires_at = serializers.DateTimeField()
 
 
@@ -32,7 +38,7 @@ class ApplicantOutput(serializers.ModelSerializer):
     """What the API shows of an applicant: the SSN's last four and the year of birth only
     (the full SSN through the audited reveal)."""
 
-    date_of_birth_masked = serializers.CharField(read_only=True)
+    date_of_birth_masked = StrictCharField(read_only=True)
     invitation = serializers.SerializerMethodField(
         help_text="The invitation of an existing borrower (staff named `borrower`), if any."
     )
@@ -74,22 +80,30 @@ class ApplicantCreateApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     class InputSerializer(serializers.Serializer):
-        first_name = serializers.CharField(max_length=100)
-        last_name = serializers.CharField(max_length=100)
+        first_name = StrictCharField(max_length=100)
+        last_name = StrictCharField(max_length=100)
         date_of_birth = serializers.DateField()
-        ssn = serializers.CharField(max_length=20, write_only=True)
+        ssn = pattern_field(
+            r"^[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}$",
+            max_length=20,
+            write_only=True,
+            help_text="Nine digits, as 123456789, 123-45-6789 or 123 45 6789.",
+            error_messages={"invalid": "Must be nine digits."},
+        )
         email = serializers.EmailField()
-        phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-        address_line1 = serializers.CharField(max_length=200)
-        address_line2 = serializers.CharField(
+        phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+        address_line1 = StrictCharField(max_length=200)
+        address_line2 = StrictCharField(
             max_length=200, required=False, allow_blank=True, default=""
         )
-        city = serializers.CharField(max_length=100)
-        state = serializers.CharField(max_length=2, min_length=2)
-        postal_code = serializers.CharField(max_length=10)
-        employer = serializers.CharField(
-            max_length=200, required=False, allow_blank=True, default=""
+        city = StrictCharField(max_length=100)
+        state = pattern_field(
+            r"^[A-Za-z]{2}$",
+            max_length=2,
+            error_messages={"invalid": "Must be a two-letter state code."},
         )
+        postal_code = StrictCharField(max_length=10)
+        employer = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
         months_employed = serializers.IntegerField(min_value=0, max_value=1200, default=0)
         monthly_income = money_field(min_value=CENT)
         monthly_housing_payment = money_field(default=ZERO)
@@ -156,7 +170,7 @@ class ApplicantSsnRevealApi(ApiView):
     permission_classes = [has_staff_permission("reveal_ssn")]
 
     class OutputSerializer(serializers.Serializer):
-        ssn = serializers.CharField()
+        ssn = StrictCharField()
 
     @extend_schema(request=None, responses=OutputSerializer)
     def post(self, request: Request, applicant_id: int) -> Response:

@@ -18,7 +18,15 @@ from rest_framework.response import Response
 from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
-from lendcore.api.fields import decimal_field, external_id_field, id_field, money_field
+from lendcore.api.fields import (
+    ACCOUNT_NUMBER_PATTERN,
+    StrictCharField,
+    decimal_field,
+    external_id_field,
+    id_field,
+    money_field,
+    pattern_field,
+)
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.query import query_params_strict
@@ -121,9 +129,9 @@ class OfferOutput(serializers.ModelSerializer):
 
 
 class ApplicationListOutput(serializers.ModelSerializer):
-    product_code = serializers.CharField(source="product.code")
+    product_code = StrictCharField(source="product.code")
     product_version = serializers.IntegerField(source="product_version.version")
-    applicant_name = serializers.CharField(source="applicant.full_name")
+    applicant_name = StrictCharField(source="applicant.full_name")
     loan = serializers.SerializerMethodField()
 
     class Meta:
@@ -159,7 +167,7 @@ class ApplicationDetailOutput(ApplicationListOutput):
     decision = serializers.SerializerMethodField()
     offer = serializers.SerializerMethodField()
     checklist = serializers.SerializerMethodField()
-    disbursement_account = serializers.CharField(
+    disbursement_account = StrictCharField(
         source="disbursement_account_masked", help_text="Masked: the last four only."
     )
 
@@ -203,7 +211,7 @@ class ApplicationListCreateApi(ApiView):
     pagination_class = BoundedLimitOffsetPagination
 
     class FilterSerializer(serializers.Serializer):
-        status = serializers.CharField(
+        status = StrictCharField(
             required=False,
             help_text="One status, or several separated by commas: "
             + ", ".join(Application.Status.values),
@@ -242,13 +250,17 @@ class ApplicationListCreateApi(ApiView):
         amount = money_field(min_value=CENT)
         term = serializers.IntegerField(min_value=1, max_value=600)
         frequency = serializers.ChoiceField(choices=list(FREQUENCIES))
-        purpose = serializers.CharField(
-            max_length=200, required=False, allow_blank=True, default=""
-        )
+        purpose = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
         external_id = external_id_field(required=False, allow_null=True, default=None)
         assigned_officer = id_field(required=False, allow_null=True, default=None)
-        disbursement_account = serializers.CharField(
-            max_length=40, required=False, allow_blank=True, default="", write_only=True
+        disbursement_account = pattern_field(
+            ACCOUNT_NUMBER_PATTERN,
+            max_length=40,
+            required=False,
+            allow_blank=True,
+            default="",
+            write_only=True,
+            error_messages={"invalid": "Enter the account number: 4 to 34 letters or digits."},
         )
 
     @extend_schema(parameters=[FilterSerializer], responses=ApplicationListOutput(many=True))
@@ -356,7 +368,7 @@ class ApplicationWithdrawApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+        reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
@@ -414,8 +426,8 @@ class DeclineReasonField(serializers.JSONField):
     """One decline reason: a text, or `{code, text}`; the schema says exactly this."""
 
     class _Coded(serializers.Serializer):
-        code = serializers.CharField(max_length=50, required=False, allow_blank=True)
-        text = serializers.CharField(max_length=300)
+        code = StrictCharField(max_length=50, required=False, allow_blank=True)
+        text = StrictCharField(max_length=300)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str):
@@ -457,7 +469,11 @@ class ApplicationDisbursementAccountApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     class InputSerializer(serializers.Serializer):
-        account = serializers.CharField(max_length=40)
+        account = pattern_field(
+            ACCOUNT_NUMBER_PATTERN,
+            max_length=40,
+            error_messages={"invalid": "Enter the account number: 4 to 34 letters or digits."},
+        )
 
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
@@ -477,9 +493,14 @@ class ApplicationAcceptOfferApi(ApiView):
     permission_classes = [borrower_or_staff(Action.WORK_APPLICATIONS)]
 
     class InputSerializer(serializers.Serializer):
-        signature_name = serializers.CharField(max_length=200)
-        disbursement_account = serializers.CharField(
-            max_length=40, required=False, allow_blank=True, default=""
+        signature_name = StrictCharField(max_length=200)
+        disbursement_account = pattern_field(
+            ACCOUNT_NUMBER_PATTERN,
+            max_length=40,
+            required=False,
+            allow_blank=True,
+            default="",
+            error_messages={"invalid": "Enter the account number: 4 to 34 letters or digits."},
         )
 
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
@@ -505,9 +526,9 @@ class ApplicationDisburseApi(ApiView):
     class InputSerializer(serializers.Serializer):
         method = serializers.ChoiceField(choices=list(services.DISBURSEMENT_METHODS))
         # The transfer's trace reference; the money goes to the application's recorded account.
-        reference = serializers.CharField(max_length=100)
+        reference = StrictCharField(max_length=100)
         # Optional: when given it must be the recorded account (409 otherwise).
-        account = serializers.CharField(max_length=40, required=False, allow_blank=True)
+        account = StrictCharField(max_length=40, required=False, allow_blank=True)
 
     @extend_schema(
         request=InputSerializer,

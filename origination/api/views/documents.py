@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import borrower_or_staff, has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.fields import StrictCharField
 from lendcore.api.views import ApiView
 from origination import selectors, services
 from origination.api.views._common import borrower_or_manager, owner_or_staff, parse
@@ -72,9 +73,7 @@ class ApplicationDocumentsRequestApi(ApiView):
         doc_types = serializers.ListField(
             child=serializers.ChoiceField(choices=list(Document.UPLOAD_TYPES)), min_length=1
         )
-        message = serializers.CharField(
-            max_length=1000, required=False, allow_blank=True, default=""
-        )
+        message = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:
@@ -115,7 +114,7 @@ class DocumentReviewApi(ApiView):
 
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=["accepted", "rejected"])
-        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+        reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     @extend_schema(request=InputSerializer, responses=DocumentOutput)
     def post(self, request: Request, document_id: int) -> Response:

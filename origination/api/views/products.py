@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from lendcore.api.fields import money_field
+from lendcore.api.fields import StrictCharField, money_field
 from lendcore.api.views import ApiView
 from origination import selectors, services
 from origination.api.views._common import CENT, has_perm_code, parse, require
@@ -19,8 +19,8 @@ from origination.models import LoanProduct, ProductVersion
 
 class ProductOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
+    code = StrictCharField()
+    name = StrictCharField()
     active = serializers.BooleanField()
 
     def to_representation(self, product: LoanProduct) -> dict[str, Any]:
@@ -38,8 +38,8 @@ class ProductVersionOutput(serializers.ModelSerializer):
 
 class ProductListCreateApi(ApiView):
     class InputSerializer(serializers.ModelSerializer):
-        code = serializers.CharField(max_length=32)
-        name = serializers.CharField(max_length=200)
+        code = StrictCharField(max_length=32)
+        name = StrictCharField(max_length=200)
         active = serializers.BooleanField(default=True)
         min_amount = money_field(min_value=CENT)
         max_amount = money_field(min_value=CENT)

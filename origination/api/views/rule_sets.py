@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import id_field
+from lendcore.api.fields import StrictCharField, id_field
 from lendcore.api.query import query_params_strict
 from lendcore.api.views import ApiView, Idempotency
 from origination import selectors, services
@@ -21,7 +21,7 @@ from origination.models import LoanProduct, Rule, RuleSet
 
 
 class RuleSerializer(serializers.ModelSerializer):
-    threshold = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    threshold = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
 
     class Meta:
         model = Rule
@@ -39,7 +39,7 @@ class RuleSerializer(serializers.ModelSerializer):
 
 class RuleSetOutput(serializers.ModelSerializer):
     rules = RuleSerializer(many=True)
-    product_code = serializers.CharField(source="product.code")
+    product_code = StrictCharField(source="product.code")
 
     class Meta:
         model = RuleSet
@@ -68,8 +68,8 @@ class RuleSetListCreateApi(ApiView):
 
     class InputSerializer(serializers.Serializer):
         product = id_field()
-        name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        rules = RuleSerializer(many=True)
+        name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+        rules = RuleSerializer(many=True, allow_empty=False)
 
     @extend_schema(parameters=[FilterSerializer], responses=RuleSetOutput(many=True))
     def get(self, request: Request) -> Response:

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.fields import StrictCharField
 from lendcore.api.views import ApiView
 from servicing import selectors, services
 from servicing.models import ChargeOff, Loan
@@ -20,14 +21,14 @@ APPROVER = has_staff_permission(Action.APPROVE_CHARGE_OFF)
 
 @extend_schema_serializer(component_name="ChargeOffInput")
 class ChargeOffInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=255)
+    reason = StrictCharField(max_length=255)
 
 
 @extend_schema_serializer(component_name="ChargeOff")
 class ChargeOffOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField()
-    loan_status = serializers.CharField()
+    status = StrictCharField()
+    loan_status = StrictCharField()
     principal = money_out()
     interest = money_out()
     fees = money_out()

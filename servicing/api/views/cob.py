@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.fields import StrictCharField
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView
 from lendcore.errors import NotFound, UpstreamUnavailable
@@ -22,9 +23,9 @@ RUN_PERMISSION = has_staff_permission(Action.RUN_COB)
 class CobRunOutput(serializers.Serializer):
     id = serializers.IntegerField()
     business_date = serializers.DateField()
-    status = serializers.CharField()
-    trigger = serializers.CharField()
-    mode = serializers.CharField()
+    status = StrictCharField()
+    trigger = StrictCharField()
+    mode = StrictCharField()
     partitions_total = serializers.IntegerField()
     partitions_done = serializers.IntegerField()
     loans_total = serializers.IntegerField()
@@ -33,15 +34,15 @@ class CobRunOutput(serializers.Serializer):
     seconds = serializers.FloatField(allow_null=True)
     attempts = serializers.IntegerField()
     steps = serializers.JSONField()
-    error = serializers.CharField()
+    error = StrictCharField()
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class CobFailureOutput(serializers.Serializer):
     loan_id = serializers.IntegerField()
-    loan_number = serializers.CharField(source="loan.loan_number")
-    error = serializers.CharField()
+    loan_number = StrictCharField(source="loan.loan_number")
+    error = StrictCharField()
     resolved = serializers.BooleanField()
 
 
@@ -49,10 +50,10 @@ class CobPartitionOutput(serializers.Serializer):
     number = serializers.IntegerField()
     lo_id = serializers.IntegerField()
     hi_id = serializers.IntegerField()
-    status = serializers.CharField()
+    status = StrictCharField()
     loans = serializers.IntegerField()
     attempts = serializers.IntegerField()
-    error = serializers.CharField()
+    error = StrictCharField()
 
 
 class CobRunDetailOutput(CobRunOutput):

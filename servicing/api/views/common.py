@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
 from lendcore.accounts.selectors import user_can
+from lendcore.api.fields import StrictCharField
 from lendcore.errors import PermissionDenied
 from servicing import selectors
 from servicing.models import Loan, Payment
@@ -73,21 +74,21 @@ _RENDERERS: dict[type[serializers.Serializer], serializers.Serializer] = {}
 
 class LoanOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    loan_number = serializers.CharField()
-    external_id = serializers.CharField(allow_null=True)
-    status = serializers.CharField()
+    loan_number = StrictCharField()
+    external_id = StrictCharField(allow_null=True)
+    status = StrictCharField()
     borrower_id = serializers.IntegerField()
-    borrower_name = serializers.CharField(source="borrower.full_name")
-    product_code = serializers.CharField()
-    product_name = serializers.CharField()
+    borrower_name = StrictCharField(source="borrower.full_name")
+    product_code = StrictCharField()
+    product_name = StrictCharField()
     product_version = serializers.IntegerField()
-    interest_model = serializers.CharField()
+    interest_model = StrictCharField()
     principal_amount = money_out()
     annual_rate_pct = serializers.DecimalField(max_digits=9, decimal_places=4)
     apr = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
     n_periods = serializers.IntegerField()
-    frequency = serializers.CharField()
-    day_count = serializers.CharField()
+    frequency = StrictCharField()
+    day_count = StrictCharField()
     disbursed_on = serializers.DateField()
     maturity_date = serializers.DateField()
     delinquent = serializers.BooleanField()
@@ -134,18 +135,18 @@ def loan_body(loan: Loan, balances: selectors.LoanBalances) -> dict:
 class PaymentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     loan_id = serializers.IntegerField()
-    external_id = serializers.CharField(
+    external_id = StrictCharField(
         allow_null=True, help_text="Your own id for the payment, if you gave one."
     )
     amount = money_out()
     effective_date = serializers.DateField()
-    method = serializers.CharField()
-    reference = serializers.CharField()
-    status = serializers.CharField()
+    method = StrictCharField()
+    reference = StrictCharField()
+    status = StrictCharField()
     is_recovery = serializers.BooleanField()
     posted_on = serializers.DateField()
     allocation = serializers.SerializerMethodField()
-    reversal_reason = serializers.CharField()
+    reversal_reason = StrictCharField()
     nsf = serializers.BooleanField()
     reversed_on = serializers.DateField(allow_null=True)
 
@@ -159,11 +160,11 @@ _MONEY_TEXT = serializers.DecimalField(**MONEY)  # stateless: renders a Decimal 
 class FeeOutput(serializers.Serializer):
     id = serializers.IntegerField()
     loan_id = serializers.IntegerField()
-    kind = serializers.CharField()
+    kind = StrictCharField()
     amount = money_out()
     paid_amount = money_out()
     waived_amount = money_out()
     outstanding = money_out()
-    status = serializers.CharField()
+    status = StrictCharField()
     assessed_on = serializers.DateField()
-    reason = serializers.CharField()
+    reason = StrictCharField()

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import money_field
+from lendcore.api.fields import StrictCharField, money_field
 from lendcore.api.views import ApiView
 from lendcore.finance.money import CENT
 from servicing import selectors, services
@@ -33,7 +33,7 @@ class LoanFeesApi(ApiView):
     class Input(serializers.Serializer):
         kind = serializers.ChoiceField(choices=Fee.Kind.choices, default=Fee.Kind.MANUAL)
         amount = money_field(min_value=CENT)
-        reason = serializers.CharField(max_length=255)
+        reason = StrictCharField(max_length=255)
 
     @extend_schema(responses=inline_serializer("LoanFees", {"results": FeeOutput(many=True)}))
     def get(self, request, loan_id: int):
@@ -66,7 +66,7 @@ class FeeWaiveApi(ApiView):
             allow_null=True,
             help_text="Omit (or null) to waive all that is outstanding.",
         )
-        reason = serializers.CharField(max_length=255)
+        reason = StrictCharField(max_length=255)
 
     @extend_schema(
         request=Input,
@@ -75,7 +75,7 @@ class FeeWaiveApi(ApiView):
             {
                 "id": serializers.IntegerField(),
                 "amount": money_out(),
-                "reason": serializers.CharField(),
+                "reason": StrictCharField(),
                 "fee": FeeOutput(),
             },
         ),

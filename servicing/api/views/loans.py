@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import external_id_field
+from lendcore.api.fields import StrictCharField, external_id_field
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView, external_id_resolve
 from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
@@ -34,7 +34,7 @@ from .common import (
 
 LOAN_FILTER_PARAMETERS = [
     OpenApiParameter("status", OpenApiTypes.STR, enum=Loan.Status.values),
-    OpenApiParameter("product", OpenApiTypes.STR),
+    OpenApiParameter("product", {"type": "string", "minLength": 1}, description="A product code"),
     OpenApiParameter("delinquent", OpenApiTypes.BOOL),
     OpenApiParameter("in_hardship", OpenApiTypes.BOOL),
     OpenApiParameter("borrower", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
@@ -55,7 +55,7 @@ LOAN_FILTER_PARAMETERS = [
     ),
     OpenApiParameter(
         "q",
-        OpenApiTypes.STR,
+        {"type": "string", "minLength": 1},
         description="Every word (up to five) matches the loan number or the borrower's first "
         "name, last name or e-mail",
     ),
@@ -138,14 +138,14 @@ class LoanScheduleApi(ApiView):
             help_text="Likewise for interest: past maturity, the final installment bills the "
             "interest accrued through the business date."
         )
-        status = serializers.CharField()
+        status = StrictCharField()
         paid_on = serializers.DateField(allow_null=True)
 
     @extend_schema(
         responses=inline_serializer(
             "LoanSchedule",
             {
-                "loan_number": serializers.CharField(),
+                "loan_number": StrictCharField(),
                 "version": serializers.IntegerField(),
                 "regular_payment": money_out(),
                 "installments": Output(many=True),
@@ -171,12 +171,12 @@ class LoanTransactionsApi(ApiView):
 
     @extend_schema_serializer(component_name="LoanTransactionsOutput")
     class Output(serializers.Serializer):
-        kind = serializers.CharField()
+        kind = StrictCharField()
         id = serializers.IntegerField()
         date = serializers.DateField()
         amount = money_out()
-        status = serializers.CharField()
-        description = serializers.CharField()
+        status = StrictCharField()
+        description = StrictCharField()
         allocation = serializers.DictField(child=money_out(), allow_null=True)
 
     @extend_schema(responses=inline_serializer("LoanTransactions", {"results": Output(many=True)}))
@@ -192,19 +192,19 @@ class LoanJournalApi(ApiView):
 
     @extend_schema_serializer(component_name="LoanJournalLineOutput")
     class LineOutput(serializers.Serializer):
-        account = serializers.CharField()
-        account_name = serializers.CharField(source="get_account_display")
+        account = StrictCharField()
+        account_name = StrictCharField(source="get_account_display")
         debit = money_out()
         credit = money_out()
 
     @extend_schema_serializer(component_name="LoanJournalOutput")
     class Output(serializers.Serializer):
         id = serializers.IntegerField()
-        entry_type = serializers.CharField()
+        entry_type = StrictCharField()
         business_date = serializers.DateField()
         effective_date = serializers.DateField()
-        reference = serializers.CharField()
-        memo = serializers.CharField()
+        reference = StrictCharField()
+        memo = StrictCharField()
         reverses_id = serializers.IntegerField(allow_null=True)
         created_by_id = serializers.IntegerField(allow_null=True)
         lines = serializers.SerializerMethodField()

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.fields import StrictCharField
 from lendcore.api.views import ApiView
 from servicing import selectors, services
 from servicing.models import Modification
@@ -20,7 +21,7 @@ from .common import parse_input
 @extend_schema_serializer(component_name="Modification")
 class ModificationOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
-    status = serializers.CharField()
+    status = StrictCharField()
     schedule_version = serializers.IntegerField(source="to_schedule.version", allow_null=True)
 
 
@@ -49,7 +50,7 @@ class ModificationRequestApi(ApiView):
         remaining_term = serializers.IntegerField(required=False, allow_null=True)
         due_day = serializers.IntegerField(required=False, allow_null=True)
         defer_installments = serializers.IntegerField(required=False, default=0)
-        reason = serializers.CharField(max_length=255)
+        reason = StrictCharField(max_length=255)
 
     @extend_schema(request=Input, responses={201: ModificationOutput, 202: ModificationOutput})
     def post(self, request, loan_id: int):
@@ -71,7 +72,7 @@ class ModificationRequestApi(ApiView):
 
 @extend_schema_serializer(component_name="ModificationDecideInput")
 class ModificationDecideInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=255)
+    reason = StrictCharField(max_length=255)
 
 
 class _ModificationDecideApi(ApiView):

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from lendcore.accounts.permissions import CanReadLoans, TokenAuthentication, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
-from lendcore.api.fields import external_id_field, money_field
+from lendcore.api.fields import StrictCharField, external_id_field, money_field
 from lendcore.api.idempotency import (
     IDEMPOTENCY_KEY_OPTIONAL,
     IDEMPOTENCY_KEY_REQUIRED,
@@ -27,6 +27,7 @@ from lendcore.api.idempotency import (
     idempotent_response_atomic,
 )
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.query import query_params_strict
 from lendcore.api.views import ApiView, Idempotency, external_id_resolve
 from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
 from lendcore.finance.money import CENT
@@ -55,7 +56,7 @@ class PaymentRequestOutput(serializers.Serializer):
     amount = money_out()
     method = serializers.ChoiceField(choices=[(m.value, m.label) for m in BORROWER_METHODS])
     status = serializers.ChoiceField(choices=RailTransfer.Status.choices)
-    account_last4 = serializers.CharField(help_text="The last four digits of the account or card.")
+    account_last4 = StrictCharField(help_text="The last four digits of the account or card.")
     requested_on = serializers.DateField(help_text="The business date it was asked for on.")
     expected_settlement_date = serializers.DateField(
         allow_null=True,
@@ -66,7 +67,7 @@ class PaymentRequestOutput(serializers.Serializer):
     payment_id = serializers.IntegerField(
         allow_null=True, help_text="The posted payment, once settled; else null."
     )
-    return_code = serializers.CharField(help_text='The rail\'s return code ("R01"), or "".')
+    return_code = StrictCharField(help_text='The rail\'s return code ("R01"), or "".')
 
 
 def _payment_request_body(transfer: RailTransfer, *, today: date) -> dict[str, Any]:
@@ -112,7 +113,7 @@ class PaymentCreateApi(ApiView):
             help_text="Staff: any method. Borrowers: ach (bank account) or debit_card only, "
             "debited through the payment rail; cash, check and wire are refused.",
         )
-        reference = serializers.CharField(
+        reference = StrictCharField(
             max_length=128,
             required=False,
             allow_blank=True,
@@ -123,7 +124,7 @@ class PaymentCreateApi(ApiView):
             help_text="Staff only: post an amount above today's payoff, the rest held as the "
             "borrower's refundable credit balance (refused without it). Borrowers: false.",
         )
-        account_number = serializers.CharField(
+        account_number = StrictCharField(
             write_only=True,
             required=False,
             allow_blank=True,
@@ -132,7 +133,7 @@ class PaymentCreateApi(ApiView):
             "debit_card: the card number, 13 to 19 digits (spaces and dashes ignored). Stored "
             "encrypted, shown as its last four digits. Staff: not used.",
         )
-        routing_number = serializers.CharField(
+        routing_number = StrictCharField(
             write_only=True,
             required=False,
             allow_blank=True,
@@ -160,7 +161,7 @@ class PaymentCreateApi(ApiView):
         responses=inline_serializer("LoanPayments", {"results": PaymentOutput(many=True)}),
     )
     def get(self, request, loan_id: int):
-        filters = parse_input(PaymentFilterInput, request.query_params)
+        filters = parse_input(PaymentFilterInput, query_params_strict(request))
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
         payments = selectors.loan_payments(loan=loan, external_id=filters.get("external_id"))
         return Response({"results": PaymentOutput(payments, many=True).data})
@@ -234,7 +235,7 @@ class PaymentCreateApi(ApiView):
 class PaymentFilterInput(serializers.Serializer):
     """The payments list's filters (a bad value: 400 naming it)."""
 
-    external_id = serializers.CharField(required=False, max_length=EXTERNAL_ID_MAX)
+    external_id = StrictCharField(required=False, max_length=EXTERNAL_ID_MAX, trim_whitespace=False)
 
 
 class PaymentByExternalIdApi(ApiView):
@@ -311,7 +312,7 @@ class PaymentReverseApi(ApiView):
 
     @extend_schema_serializer(component_name="PaymentReverseInput")
     class Input(serializers.Serializer):
-        reason = serializers.CharField(max_length=255)
+        reason = StrictCharField(max_length=255)
         nsf = serializers.BooleanField(default=False)
 
     @extend_schema(request=Input, responses=PaymentOutput, parameters=[IDEMPOTENCY_KEY_OPTIONAL])
