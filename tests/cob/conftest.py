@@ -68,6 +68,10 @@ def use_broker(app, *, eager: bool, broker: str, backend) -> None:
 
     app.conf.task_always_eager = eager
     app.conf.broker_url = broker
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting (.ci/run
+    # exports it), so point that at the broker too
+    if "CELERY_BROKER_URL" in os.environ:
+        os.environ["CELERY_BROKER_URL"] = broker
     app.conf.result_backend = backend
     app._pool = None
     if "amqp" in app.__dict__:
