@@ -11,7 +11,8 @@ class ServicingConfig(AppConfig):
         from lendcore.core import reports
 
         from .reports import SERVICING_REPORTS
+        from .reports_month_end import MONTH_END_REPORTS
         from .reports_portfolio import PORTFOLIO_REPORTS
 
-        for spec in (*PORTFOLIO_REPORTS, *SERVICING_REPORTS):
+        for spec in (*PORTFOLIO_REPORTS, *MONTH_END_REPORTS, *SERVICING_REPORTS):
             reports.register(spec)

@@ -56,9 +56,16 @@ class ReportTable:
     columns: list[ReportColumn]
     rows: list[dict[str, Any]]
     summary: dict[str, Any] = field(default_factory=dict)
-    # The one series a page draws (Chart.js): x from `chart_label`, bars from `chart_values`.
+    # What a page draws (Chart.js): x from `chart_label`, one data set per `chart_values`
+    # column; with `chart_series`, one per value of that column and each value column (a
+    # vintage's line per origination month). `chart_rows` when the chart is not the table's
+    # rows; `chart_titles` names value columns that are not the table's.
     chart_label: str = ""
     chart_values: tuple[str, ...] = ()
+    chart_type: str = "bar"  # bar | line
+    chart_series: str = ""
+    chart_rows: list[dict[str, Any]] | None = None
+    chart_titles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

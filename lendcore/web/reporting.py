@@ -131,16 +131,36 @@ def report_csv(out, run: ReportRun) -> None:
 
 
 def report_chart(run: ReportRun) -> dict[str, Any] | None:
-    """The page's chart data (a Chart.js bar chart): labels and one data set per value
-    column, amounts as strings (Chart.js reads them as numbers; no float is made here)."""
+    """The page's chart data (Chart.js): its type, labels and data sets, amounts as strings
+    (Chart.js reads them as numbers; no float is made here). With a series column, one data
+    set per series value and value column, null where a series has no point."""
     table = run.table
-    if not table.chart_label or not table.chart_values or not table.rows:
+    rows = table.rows if table.chart_rows is None else table.chart_rows
+    if not table.chart_label or not table.chart_values or not rows:
         return None
-    titles = {c.key: c.title for c in table.columns}
+    titles = {c.key: c.title for c in table.columns} | table.chart_titles
+    if not table.chart_series:
+        return {
+            "type": table.chart_type,
+            "labels": [str(_json_value(row[table.chart_label])) for row in rows],
+            "datasets": [
+                {"label": titles[key], "data": [_json_value(row[key]) for row in rows]}
+                for key in table.chart_values
+            ],
+        }
+    xs = sorted({row[table.chart_label] for row in rows})
+    points: dict[Any, dict[Any, dict[str, Any]]] = {}
+    for row in rows:
+        points.setdefault(row[table.chart_series], {})[row[table.chart_label]] = row
     return {
-        "labels": [str(_json_value(row[table.chart_label])) for row in table.rows],
+        "type": table.chart_type,
+        "labels": [str(_json_value(x)) for x in xs],
         "datasets": [
-            {"label": titles[key], "data": [_json_value(row[key]) for row in table.rows]}
+            {
+                "label": f"{series}: {titles[key]}",
+                "data": [_json_value(by_x[x][key]) if x in by_x else None for x in xs],
+            }
+            for series, by_x in points.items()
             for key in table.chart_values
         ],
     }

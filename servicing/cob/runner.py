@@ -33,6 +33,7 @@ from servicing.lock_objects import (
     cob_run_lock_for_date,
 )
 from servicing.models import CobLoanFailure, CobPartition, CobRun, Loan
+from servicing.month_ends import is_month_end, month_end_write
 from servicing.rail_payments import rail_payments_process
 from servicing.selectors import business_date_get
 from servicing.snapshots import portfolio_snapshot_write
@@ -384,6 +385,11 @@ def cob_run_close(*, run_id: int) -> CobRun:
         # the book as the night left it, for the reports' trends (one aggregate query)
         started = time.perf_counter()
         clock.record("snapshot", portfolio_snapshot_write(run.business_date), started)
+        # on a month's last day, each loan as it stands (one INSERT ... SELECT) and the
+        # roll-rate and vintage cells derived from it
+        if is_month_end(run.business_date):
+            started = time.perf_counter()
+            clock.record("month_end", month_end_write(run.business_date), started)
         run.steps = clock.stats
         row = business_date_lock()
         if row is not None and row.business_date == run.business_date:

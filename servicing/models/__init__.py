@@ -56,6 +56,9 @@ from .rails import RailTransferStatus as RailTransferStatus
 from .schedule import Installment as Installment
 from .schedule import InstallmentStatus as InstallmentStatus
 from .schedule import ScheduleVersion as ScheduleVersion
+from .snapshots import LoanMonthEnd as LoanMonthEnd
 from .snapshots import PortfolioActivity as PortfolioActivity
 from .snapshots import PortfolioSnapshot as PortfolioSnapshot
+from .snapshots import RollRateCell as RollRateCell
+from .snapshots import VintageCell as VintageCell
 from .statements import Statement as Statement

@@ -59,3 +59,85 @@ class PortfolioActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.business_date} {self.product_code}"
+
+
+class LoanMonthEnd(models.Model):
+    """One loan at the end of a month (the close of its last day): what roll rates and
+    vintage curves need of it, so that they compare month ends without the ledger. Written
+    for every loan disbursed by that day (`servicing.month_ends`)."""
+
+    month_end = models.DateField()
+    # no index of its own: the unique (month_end, loan) serves every read, and 24 million rows
+    # (a million loans, two years) need no second one
+    loan = models.ForeignKey(
+        "servicing.Loan", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    product_code = models.CharField(max_length=64)
+    disbursed_on = models.DateField()
+    principal_amount = _money()  # disbursed (originated) principal
+    status = models.CharField(max_length=16)
+    bucket = models.CharField(max_length=16)  # the `current` bucket for a loan not active
+    dpd = models.PositiveIntegerField(default=0)  # 0 for a loan not active
+    principal = _money()  # principal outstanding
+    charged_off_principal = _money()  # principal written off, for a loan charged off by then
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month_end", "loan"], name="loan_month_end_one_row_per_loan"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month_end} loan {self.loan_id}"
+
+
+class RollRateCell(models.Model):
+    """Loans of one product active in `from_bucket` at the previous month end, by where they
+    are at `month_end` (`to_state`: their bucket if still active, else their status): how
+    many, and their principal at the previous month end."""
+
+    month_end = models.DateField()
+    product_code = models.CharField(max_length=64)
+    from_bucket = models.CharField(max_length=16)
+    to_state = models.CharField(max_length=16)
+    loans = models.PositiveIntegerField()
+    principal = _money()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month_end", "product_code", "from_bucket", "to_state"],
+                name="roll_rate_one_row_per_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month_end} {self.product_code} {self.from_bucket}>{self.to_state}"
+
+
+class VintageCell(models.Model):
+    """The loans of one product disbursed in one month (`origination_month`, its first day)
+    as they stand at `month_end`, `months_on_book` months later: how many, the principal
+    disbursed, the principal charged off by then, and the principal of those 30 or more
+    days past due at `month_end`."""
+
+    month_end = models.DateField()
+    product_code = models.CharField(max_length=64)
+    origination_month = models.DateField()
+    months_on_book = models.PositiveIntegerField()
+    loans = models.PositiveIntegerField()
+    originated = _money()
+    charged_off = _money()
+    dpd30_principal = _money()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month_end", "product_code", "origination_month"],
+                name="vintage_one_row_per_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month_end} {self.product_code} {self.origination_month}"

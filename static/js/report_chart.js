@@ -1,6 +1,6 @@
 /* Staff reports and dashboard: draws each <canvas class="report-chart-canvas"> from the JSON
  * the page embeds with json_script (its id in data-chart; lendcore.web.reporting builds it),
- * as a bar chart unless data-chart-type says otherwise. Chart.js is vendored
+ * as a bar chart unless data-chart-type or the data's `type` says otherwise. Chart.js is vendored
  * (static/vendor/chartjs) and loaded before this file; amounts come as strings. */
 (function () {
   "use strict";
@@ -12,11 +12,15 @@
     }
     var data = JSON.parse(source.textContent);
     new window.Chart(canvas, {
-      type: canvas.getAttribute("data-chart-type") || "bar",
+      type: canvas.getAttribute("data-chart-type") || data.type || "bar",
       data: {
         labels: data.labels,
         datasets: data.datasets.map(function (set) {
-          return { label: set.label, data: set.data.map(Number) };
+          // null: no point there (a vintage not that many months on book yet)
+          return {
+            label: set.label,
+            data: set.data.map(function (value) { return value === null ? null : Number(value); })
+          };
         })
       },
       options: { responsive: true, animation: false, scales: { y: { beginAtZero: true } } }
