@@ -1,5 +1,5 @@
 """Reports in a real browser: the dashboard draws the PAR trend chart from the snapshots,
-and a report page draws its chart and exports CSV and PDF."""
+a report page draws its chart and exports CSV and PDF, and the vintage page draws its lines."""
 
 from __future__ import annotations
 
@@ -50,3 +50,8 @@ def test_dashboard_chart_and_a_report_exported(page, admin_user, borrower):
         page.get_by_role("link", name="Download PDF").click()
     with open(pdf_download.value.path(), "rb") as pdf_file:
         assert pdf_file.read(4) == b"%PDF"
+
+    # a line chart (one line per origination month) from January's month end
+    page.goto("/staff/reports/vintage/?date_from=2026-01-01")
+    expect(page.locator("canvas.report-chart-canvas")).to_have_attribute("data-drawn", "true")
+    expect(page.locator("table.report-table")).to_contain_text("2026-01")
