@@ -94,7 +94,7 @@ def roll_rates(filters: ReportFilters) -> ReportTable:
             }
         )
         if _rolls_forward(r["from_bucket"], r["to_state"], rank, len(buckets)):
-            worse[(r["month_end"], r["from_bucket"])] += rows[-1]["principal_share"]
+            worse[(r["month_end"], r["from_bucket"])] += r["p"]
     return ReportTable(
         columns=[
             ReportColumn("month_end", "Month end", "date"),
@@ -115,7 +115,7 @@ def roll_rates(filters: ReportFilters) -> ReportTable:
             {
                 "month_end": month_end,
                 "from_bucket": bucket,
-                "rolled_forward": worse[(month_end, bucket)],
+                "rolled_forward": _share(worse[(month_end, bucket)], whole[(month_end, bucket)][1]),
             }
             for month_end, bucket in sorted(
                 whole, key=lambda key: (key[0], rank.get(key[1], len(rank)))
