@@ -83,7 +83,9 @@ def _as_of(client, loan: Loan, day: date) -> dict:
         **{name: body[name] for name in AS_OF_MONEY.values()},
         "dpd": body["dpd"],
         "delinquency_bucket": body["delinquency_bucket"],
-        "schedule": [{name: inst[name] for name in INSTALLMENT_FIELDS} for inst in body["schedule"]],
+        "schedule": [
+            {name: inst[name] for name in INSTALLMENT_FIELDS} for inst in body["schedule"]
+        ],
     }
 
 

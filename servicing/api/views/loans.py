@@ -24,8 +24,8 @@ from lendcore.api.query import query_params_strict
 from lendcore.api.views import ApiView, external_id_resolve
 from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
 from servicing import loan_history, selectors, services
-from servicing.loan_as_of import loan_as_of
 from servicing.filters import DPD_MAX, MAX_ID
+from servicing.loan_as_of import loan_as_of
 from servicing.models import Installment, Loan
 
 from .common import (
