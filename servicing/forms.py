@@ -380,3 +380,13 @@ class LoanTapeForm(ServicingForm):
         choices=[("csv", "CSV"), ("parquet", "Parquet")],
         initial="csv",
     )
+
+
+class LoanAsOfForm(ServicingForm):
+    """The staff loan page's date picker (GET `?as_of=`): the loan as of a past date."""
+
+    as_of = forms.DateField(
+        label="As of",
+        widget=_DateInput,
+        error_messages={"required": "Enter a date.", "invalid": "Enter a date (YYYY-MM-DD)."},
+    )

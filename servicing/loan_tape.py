@@ -56,6 +56,9 @@ from .models import (
 from .selectors import business_date_get
 
 CHUNK_SIZE = 5000
+# Which date of a journal entry puts it in the books of D: its effective date (the tape:
+# the past as known today) or its business date (as recorded at the close of D).
+EFFECTIVE, RECORDED = "effective_date", "business_date"
 
 # Column kinds: how each is typed in Parquet and written in CSV (loan_tape_export).
 STR, INT, DATE, BOOL = "string", "integer", "date", "boolean"
@@ -140,10 +143,12 @@ _LOAN_FIELDS = (
 )
 
 
-def _loans(*, as_of: date, product: str | None, alias: str):
+def _loans(*, as_of: date, product: str | None, loan_ids: list[int] | None, alias: str):
     qs = Loan.objects.using(alias).filter(disbursed_on__lte=as_of)
     if product:
         qs = qs.filter(product_code=product)
+    if loan_ids is not None:
+        qs = qs.filter(id__in=loan_ids)
     return qs.order_by("id").values(*_LOAN_FIELDS)
 
 
@@ -187,8 +192,11 @@ def _as_of_rows(
     return status, history, upcoming
 
 
-def _balances(loan_ids: list[int], *, as_of: date, alias: str) -> dict[int, dict[str, Decimal]]:
-    """{loan id: {column: amount}} from the journal lines effective on or before D."""
+def _balances(
+    loan_ids: list[int], *, as_of: date, basis: str, alias: str
+) -> dict[int, dict[str, Decimal]]:
+    """{loan id: {column: amount}} from the journal lines effective (`basis` EFFECTIVE) or
+    recorded (RECORDED) on or before D."""
     paid = Q(entry__entry_type__in=PAID_ENTRY_TYPES) | Q(
         entry__entry_type=EntryType.REVERSAL, entry__reverses__entry_type__in=PAID_ENTRY_TYPES
     )
@@ -199,7 +207,7 @@ def _balances(loan_ids: list[int], *, as_of: date, alias: str) -> dict[int, dict
             loan_id__gte=loan_ids[0],
             loan_id__lte=loan_ids[-1],
             account__in=[*BALANCE_COLUMNS, Account.CREDIT],
-            entry__effective_date__lte=as_of,
+            **{f"entry__{basis}__lte": as_of},
         )
         .values("loan_id", "account")
         .annotate(
@@ -272,10 +280,18 @@ def _delinquency(
 
 
 def loan_tape_rows(
-    *, as_of: date, product: str | None = None, chunk_size: int = CHUNK_SIZE
+    *,
+    as_of: date,
+    product: str | None = None,
+    loan_ids: list[int] | None = None,
+    basis: str = EFFECTIVE,
+    chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[dict[str, Any]]:
-    """Each loan disbursed on or before `as_of` (of `product` when given), ordered by id, as
-    a dict keyed by `COLUMN_NAMES` (money as Decimal, dates as date, None when empty).
+    """Each loan disbursed on or before `as_of` (of `product`, among `loan_ids`, when given),
+    ordered by id, as a dict keyed by `COLUMN_NAMES` (money as Decimal, dates as date, None
+    when empty). The tape reads every loan; the loan as-of view (servicing.loan_as_of) one,
+    with `basis` RECORDED: balances as the books stood at the close of D, reversals and
+    backdated entries recorded after D left out (EFFECTIVE, the tape's: as known today).
 
     Refuses (400, naming `as_of`) a date after the business date: the books hold nothing
     yet for it. Checked here, before the first row is asked for."""
@@ -284,16 +300,29 @@ def loan_tape_rows(
         raise ServicingValidationError.field(
             "as_of", f"Must be on or before the business date ({business_date.isoformat()})."
         )
-    return _rows(as_of=as_of, business_date=business_date, product=product, chunk_size=chunk_size)
+    return _rows(
+        as_of=as_of,
+        business_date=business_date,
+        product=product,
+        loan_ids=loan_ids,
+        basis=basis,
+        chunk_size=chunk_size,
+    )
 
 
 def _rows(
-    *, as_of: date, business_date: date, product: str | None, chunk_size: int
+    *,
+    as_of: date,
+    business_date: date,
+    product: str | None,
+    loan_ids: list[int] | None,
+    basis: str,
+    chunk_size: int,
 ) -> Iterator[dict[str, Any]]:
     alias = replica_alias()
     live = as_of >= business_date
     buckets = Buckets()
-    loans = _loans(as_of=as_of, product=product, alias=alias)
+    loans = _loans(as_of=as_of, product=product, loan_ids=loan_ids, alias=alias)
     last = 0
     while True:
         chunk = list(loans.filter(id__gt=last)[:chunk_size])
@@ -301,7 +330,7 @@ def _rows(
             return
         last = chunk[-1]["id"]
         ids = [row["id"] for row in chunk]
-        balances = _balances(ids, as_of=as_of, alias=alias)
+        balances = _balances(ids, as_of=as_of, basis=basis, alias=alias)
         # (live: status and delinquency are the loan row's; only the installment is used)
         status, history, upcoming = _as_of_rows(ids, as_of=as_of, alias=alias)
         for loan in chunk:

@@ -40,6 +40,7 @@ from servicing.forms import (
     ReverseForm,
 )
 from servicing.models import Loan, Modification, Payment
+from servicing.views.loan_as_of import as_of_context
 
 from . import core, run_once
 
@@ -194,7 +195,10 @@ class StaffLoanDetailView(StaffRequiredMixin, View):
 
     def get(self, request: HttpRequest, loan_id: int) -> HttpResponse:
         loan = loan_or_404(request, loan_id)
-        return render(request, "staff/servicing/loan_detail.html", loan_page_context(request, loan))
+        context = loan_page_context(request, loan)
+        # the date picker's block (`?as_of=`): its own context, the page stays today's
+        as_of, status = as_of_context(request, loan)
+        return render(request, "staff/servicing/loan_detail.html", context | as_of, status=status)
 
 
 class StaffLoanJournalView(StaffRequiredMixin, View):

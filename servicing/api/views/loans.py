@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
@@ -19,10 +20,12 @@ from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.api.fields import StrictCharField, external_id_field
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.query import query_params_strict
 from lendcore.api.views import ApiView, external_id_resolve
 from lendcore.core.external_ids import MAX_LENGTH as EXTERNAL_ID_MAX
 from servicing import loan_history, selectors, services
 from servicing.filters import DPD_MAX, MAX_ID
+from servicing.loan_as_of import loan_as_of
 from servicing.models import Installment, Loan
 
 from .common import (
@@ -30,7 +33,9 @@ from .common import (
     loan_body,
     money_out,
     parse_input,
+    render,
 )
+from .loan_as_of import AsOfInput, LoanAsOfOutput
 
 LOAN_FILTER_PARAMETERS = [
     OpenApiParameter("status", OpenApiTypes.STR, enum=Loan.Status.values),
@@ -80,20 +85,45 @@ class LoanListApi(ApiView):
 
 
 class LoanDetailApi(ApiView):
+    """The loan today (`Loan`) or, with `as_of`, as the books stood at the close of that
+    business date (`LoanAsOf`: balances, status, days past due, bucket, next due, schedule)."""
+
+    permission_classes = [CanReadLoans]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.DATE,
+                description="A past business date (YYYY-MM-DD), from the disbursement date to "
+                "the business date: the answer is then a `LoanAsOf`.",
+            )
+        ],
+        responses=PolymorphicProxySerializer(
+            component_name="LoanOrLoanAsOf",
+            serializers=[LoanDetailOutput, LoanAsOfOutput],
+            resource_type_field_name=None,
+        ),
+    )
+    def get(self, request, loan_id: int):
+        loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
+        if "as_of" not in request.query_params:
+            return Response(loan_body(loan, selectors.loan_balances(loan)))
+        params = query_params_strict(request)
+        as_of = parse_input(AsOfInput, {"as_of": params["as_of"]})["as_of"]
+        return Response(render(LoanAsOfOutput, loan_as_of(loan, as_of)))
+
+
+class LoanByExternalIdApi(ApiView):
+    """The loan you named `external_id` (`PUT /loans/{id}/external-id/`)."""
+
     permission_classes = [CanReadLoans]
 
     @extend_schema(responses=LoanDetailOutput)
-    def get(self, request, loan_id: int):
+    def get(self, request, external_id: str):
+        loan_id = external_id_resolve(Loan, request, external_id)
         loan = selectors.loan_get_visible(user=request.user, loan_id=loan_id)
         return Response(loan_body(loan, selectors.loan_balances(loan)))
-
-
-class LoanByExternalIdApi(LoanDetailApi):
-    """The loan you named `external_id` (`PUT /loans/{id}/external-id/`)."""
-
-    @extend_schema(responses=LoanDetailOutput)
-    def get(self, request, external_id: str):  # type: ignore[override]
-        return super().get(request, loan_id=external_id_resolve(Loan, request, external_id))
 
 
 class LoanExternalIdApi(ApiView):
