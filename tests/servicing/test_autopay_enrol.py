@@ -33,7 +33,9 @@ ACCOUNT = "000123456789"
 
 def _snapshot(loan: Loan) -> tuple:
     return (
-        list(AutopayEnrolment.objects.filter(loan=loan).values_list("pk", "active", "cancelled_at")),
+        list(
+            AutopayEnrolment.objects.filter(loan=loan).values_list("pk", "active", "cancelled_at")
+        ),
         LoanEvent.objects.filter(loan=loan, kind="autopay").count(),
         AuditEvent.objects.filter(action__startswith="autopay").count(),
     )
@@ -65,7 +67,8 @@ def test_borrower_enrols_their_loan(loan, borrower):
 
     # Then the enrolment is active, encrypted, masked, hers; the timeline and audit say so
     enrolment.refresh_from_db()
-    assert enrolment.active and enrolment.cancelled_at is None
+    assert enrolment.active
+    assert enrolment.cancelled_at is None
     assert enrolment.account_last4 == "6789"
     assert ACCOUNT not in enrolment.account_encrypted
     assert enrolment.routing_number == ROUTING
@@ -85,7 +88,8 @@ def test_a_new_enrolment_replaces_the_active_one(loan, borrower):
     first = _enrol(loan, borrower.user)
     second = _enrol(loan, borrower.user, account_number="55501234")
     first.refresh_from_db()
-    assert not first.active and first.cancelled_at is not None
+    assert not first.active
+    assert first.cancelled_at is not None
     assert second.active
     assert AutopayEnrolment.objects.filter(loan=loan, active=True).count() == 1
     assert LoanEvent.objects.get(loan=loan, data__enrolment=second.pk).data["replaced"] == [
@@ -174,9 +178,11 @@ def test_borrower_cancels(loan, borrower):
     cancelled = autopay_cancel(loan=loan, acting_user=borrower.user)
     assert cancelled.pk == enrolment.pk
     enrolment.refresh_from_db()
-    assert not enrolment.active and enrolment.cancelled_at is not None
+    assert not enrolment.active
+    assert enrolment.cancelled_at is not None
     event = LoanEvent.objects.filter(loan=loan, kind="autopay").order_by("-id").first()
-    assert event.data["cancelled"] is True and event.actor == borrower.user
+    assert event.data["cancelled"] is True
+    assert event.actor == borrower.user
     assert AuditEvent.objects.get(action="autopay_cancelled").actor_id == borrower.user.pk
 
 
@@ -190,5 +196,6 @@ def test_cancel_without_an_enrolment_is_409(loan, borrower):
 def test_the_system_enrols_without_a_person(loan):
     # demo data and COB scenarios: no acting user, no authorization box
     enrolment = autopay_enrol(loan=loan, account_number=ACCOUNT, routing_number=ROUTING)
-    assert enrolment.active and enrolment.created_by is None
+    assert enrolment.active
+    assert enrolment.created_by is None
     assert AuditEvent.objects.get(action="autopay_enrolled").actor_name == "system"
