@@ -204,6 +204,7 @@ RULES: dict[str, Rule] = {
     "api:loan-journal": staff(R.READ_LOAN),
     "api:loan-payments": own_or(R.READ_LOAN, write=(OWN, R.POST_PAYMENT)),
     "api:loan-pending-payments": own_or(R.READ_LOAN),
+    "api:loan-autopay": own_or(R.READ_LOAN, write=(OWN, R.POST_PAYMENT)),
     "api:pending-payment-cancel": own_or(R.POST_PAYMENT),
     "api:payment-reverse": staff(R.REVERSE_PAYMENT),
     "api:payment-by-external-id": own_or(R.READ_LOAN),
