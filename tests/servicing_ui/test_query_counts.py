@@ -70,7 +70,15 @@ def _pinned(client, url, queries, grow, django_assert_num_queries):
 
 @pytest.mark.parametrize(
     ("suffix", "queries"),
-    [("", 26), ("journal/", 9), ("timeline/", 8)],
+    [
+        ("", 26),
+        ("journal/", 9),
+        ("timeline/", 8),
+        ("delinquency/", 8),
+        ("notices/", 8),
+        ("autopay/debits/", 8),
+        ("autopay/enrolments/", 8),
+    ],
 )
 def test_staff_loan_pages_are_constant(
     signed_in,
