@@ -32,7 +32,7 @@ from lendcore.core.demo_registry import demo_day_hooks
 from lendcore.finance.schedule import LoanTerms
 
 from . import services
-from .cob.autopay import autopay_enrol
+from .autopay import autopay_enrol
 from .cob.runner import cob_close_through
 from .models import AutopayEnrolment, BusinessDate, CobRun, Installment, Loan
 from .selectors import business_date_get, loan_dpd

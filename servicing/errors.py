@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     BORROWER_PAYMENT = "borrower_payment_through_rail"
     PAYMENT_REQUEST_NOT_FOUND = "payment_request_not_found"
     PAYMENT_REQUEST_NOT_CANCELLABLE = "payment_request_not_cancellable"
+    AUTOPAY_NOT_ENROLLED = "autopay_not_enrolled"
 
 
 class ServicingValidationError(ValidationFailed):

@@ -15,6 +15,7 @@ from django import forms
 from lendcore.core import crypto
 from lendcore.errors import ApplicationError
 
+from .autopay import autopay_input_errors
 from .models import Fee, Loan, Payment
 from .rail_payments import account_fingerprint, payment_request_input_errors
 
@@ -354,6 +355,68 @@ class PortalPaymentForm(IdempotentForm):
 
 class PaymentRequestCancelForm(IdempotentForm):
     """Cancel a payment not sent yet (the button on the portal's loan page)."""
+
+
+class AutopayEnrolForm(IdempotentForm):
+    """Autopay from a bank account: the numbers (checked by the service's own rule,
+    `autopay_input_errors`: the routing number's ABA check digit too) and the borrower's
+    authorization of the recurring debits (Regulation E 12 CFR 1005.10(b)). No page writes
+    the numbers back."""
+
+    AUTHORIZED_LABEL = "I authorize these recurring debits as described above."
+
+    account_number = forms.CharField(
+        label="Bank account number",
+        max_length=40,
+        help_text="4 to 17 digits.",
+        error_messages={"required": "Enter the bank account number."},
+        widget=_NeverEchoed(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    routing_number = forms.CharField(
+        label="Routing number",
+        max_length=40,
+        help_text="The 9 digits at the bottom left of a check.",
+        error_messages={"required": "Enter the bank's routing number."},
+        widget=_NeverEchoed(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    authorized = forms.BooleanField(
+        label=AUTHORIZED_LABEL,
+        error_messages={"required": "Tick the box to authorize the automatic debits."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["authorized"].label = self.AUTHORIZED_LABEL
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        problems = autopay_input_errors(
+            account_number=data.get("account_number"),
+            routing_number=data.get("routing_number"),
+        )
+        for name, texts in problems.items():
+            if name in self.fields and name not in self.errors:
+                for text in texts:
+                    self.add_error(name, text)
+        return data
+
+    def payload(self) -> dict[str, str]:
+        """The fingerprint keeps the account number only as a keyed hash."""
+        payload = super().payload()
+        payload["account_number"] = account_fingerprint(payload.get("account_number", ""))
+        return payload
+
+
+class StaffAutopayEnrolForm(AutopayEnrolForm):
+    """Staff enrol on the borrower's request: they confirm the authorization is on file."""
+
+    AUTHORIZED_LABEL = (
+        "The borrower authorized these recurring debits (signed or recorded authorization on file)."
+    )
+
+
+class AutopayCancelForm(IdempotentForm):
+    """Cancel the active autopay enrolment (a button)."""
 
 
 class PortalPayoffForm(ServicingForm):

@@ -4,7 +4,7 @@ Included at the site root by lendcore.urls."""
 
 from django.urls import path
 
-from .views import cob, loan_tape, portal, staff
+from .views import cob, loan_tape, portal, staff, staff_history
 
 app_name = "servicing"
 
@@ -77,6 +77,37 @@ urlpatterns = [
         staff.CreditRefundView.as_view(),
         name="staff-loan-refund",
     ),
+    # delinquency, reminders and autopay: the whole lists, and autopay on the borrower's request
+    path(
+        "staff/loans/<id:loan_id>/delinquency/",
+        staff_history.StaffLoanDelinquencyView.as_view(),
+        name="staff-loan-delinquency",
+    ),
+    path(
+        "staff/loans/<id:loan_id>/notices/",
+        staff_history.StaffLoanNoticesView.as_view(),
+        name="staff-loan-notices",
+    ),
+    path(
+        "staff/loans/<id:loan_id>/autopay/debits/",
+        staff_history.StaffLoanAutopayDebitsView.as_view(),
+        name="staff-loan-autopay-debits",
+    ),
+    path(
+        "staff/loans/<id:loan_id>/autopay/enrolments/",
+        staff_history.StaffLoanAutopayEnrolmentsView.as_view(),
+        name="staff-loan-autopay-enrolments",
+    ),
+    path(
+        "staff/loans/<id:loan_id>/autopay/",
+        staff_history.AutopayEnrolView.as_view(),
+        name="staff-loan-autopay",
+    ),
+    path(
+        "staff/loans/<id:loan_id>/autopay/cancel/",
+        staff_history.AutopayCancelView.as_view(),
+        name="staff-loan-autopay-cancel",
+    ),
     path(
         "staff/statements/<id:statement_id>/download/",
         staff.StaffStatementDownloadView.as_view(),
@@ -96,6 +127,16 @@ urlpatterns = [
         "my-loans/<id:loan_id>/payments/<id:transfer_id>/cancel/",
         portal.PortalPaymentCancelView.as_view(),
         name="portal-payment-cancel",
+    ),
+    path(
+        "my-loans/<id:loan_id>/autopay/",
+        portal.PortalAutopayEnrolView.as_view(),
+        name="portal-loan-autopay",
+    ),
+    path(
+        "my-loans/<id:loan_id>/autopay/cancel/",
+        portal.PortalAutopayCancelView.as_view(),
+        name="portal-loan-autopay-cancel",
     ),
     path(
         "my-loans/<id:loan_id>/payoff-quote/",

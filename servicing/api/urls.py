@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import (
+    autopay,
     business_date,
     charge_off,
     cob,
@@ -38,6 +39,7 @@ urlpatterns: list = [
     ),
     path("loans/<id:loan_id>/journal/", loans.LoanJournalApi.as_view(), name="loan-journal"),
     path("loans/<id:loan_id>/payments/", payments.PaymentCreateApi.as_view(), name="loan-payments"),
+    path("loans/<id:loan_id>/autopay/", autopay.LoanAutopayApi.as_view(), name="loan-autopay"),
     path(
         "loans/<id:loan_id>/pending-payments/",
         payments.LoanPaymentRequestsApi.as_view(),

@@ -5,7 +5,7 @@ settled, or reversed through `payment_reverse` with the NSF fee when the rail re
 Runs per partition before the partition's transaction (payment_post and payment_reverse
 are durable transactions of their own). Exactly once per installment: a RailTransfer row is
 unique per installment and written before the rail is called; a retry links the payment it
-finds by reference instead of posting again.
+finds by reference instead of posting again. Enrolling and cancelling: `servicing.autopay`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lendcore.webhooks.outbox import events_emit_many
 from servicing import calculations
 from servicing.accrual import accrue_loans, loan_periods
 from servicing.engine import INSTALLMENT_FIELDS, _set_allocation
-from servicing.errors import LoanStateConflict, ServicingValidationError
+from servicing.errors import LoanStateConflict
 from servicing.ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
 from servicing.lock_objects import loans_lock
 from servicing.models import (
@@ -46,24 +46,6 @@ from .rails import payment_rail
 
 ONE_DAY = timedelta(days=1)
 PAID = InstallmentStatus.PAID
-
-
-def autopay_enrol(
-    *, loan: Loan, account_number: str, routing_number: str = "", acting_user=None
-) -> AutopayEnrolment:
-    """Enrol a loan in autopay (replaces an active enrolment)."""
-    digits = "".join(ch for ch in account_number or "" if ch.isdigit())
-    if not 4 <= len(digits) <= 17:
-        raise ServicingValidationError.field("account_number", "Enter 4 to 17 digits.")
-    with transaction.atomic():
-        AutopayEnrolment.objects.filter(loan=loan, active=True).update(active=False)
-        return AutopayEnrolment.objects.create(
-            loan=loan,
-            account_encrypted=crypto.encrypt(digits),
-            routing_number_encrypted=crypto.encrypt_or_empty((routing_number or "")[:9]),
-            account_last4=digits[-4:],
-            created_by=acting_user if getattr(acting_user, "pk", None) else None,
-        )
 
 
 def _reference(transfer: RailTransfer) -> str:

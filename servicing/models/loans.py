@@ -199,6 +199,7 @@ class EventKind(models.TextChoices):
     REFUND = "refund", "Credit refunded"
     STATEMENT = "statement", "Statement"
     FLAG = "flag", "Flag changed"
+    AUTOPAY = "autopay", "Autopay"
 
 
 class LoanEvent(models.Model):

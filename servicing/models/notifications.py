@@ -45,3 +45,13 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.channel} loan {self.loan_id}"
+
+    @property
+    def kind_label(self) -> str:
+        """`due_soon` -> "Payment due soon"; `overdue_7` -> "Overdue (7 days)"."""
+        if self.kind == "due_soon":
+            return "Payment due soon"
+        days = self.kind.removeprefix("overdue_")
+        if days != self.kind and days.isdigit():
+            return f"Overdue ({days} day{'' if days == '1' else 's'})"
+        return self.kind.replace("_", " ").capitalize()

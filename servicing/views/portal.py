@@ -18,8 +18,22 @@ from django.views import View
 
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.errors import ApplicationError, NotFound
-from servicing import loan_history, rail_payment_reads, rail_payments, selectors, services
-from servicing.forms import PaymentRequestCancelForm, PortalPaymentForm, PortalPayoffForm
+from servicing import (
+    autopay,
+    loan_history,
+    rail_payment_reads,
+    rail_payments,
+    selectors,
+    services,
+    servicing_history_reads,
+)
+from servicing.forms import (
+    AutopayCancelForm,
+    AutopayEnrolForm,
+    PaymentRequestCancelForm,
+    PortalPaymentForm,
+    PortalPayoffForm,
+)
 from servicing.models import Loan
 
 from . import run_once
@@ -83,6 +97,10 @@ def _detail_context(request: HttpRequest, loan: Loan, **extra: Any) -> dict[str,
         "payoff_form": PortalPayoffForm(initial={"date": on}),
         "quote": None,
         "is_active": loan.status == Loan.Status.ACTIVE,
+        "autopay": servicing_history_reads.loan_autopay_active(loan=loan),
+        "autopay_form": AutopayEnrolForm(),
+        "autopay_cancel_form": AutopayCancelForm(),
+        "autopay_authorization": autopay.AUTHORIZATION_TEXT,
     }
     context.update(extra)
     return context
@@ -222,6 +240,87 @@ class PortalPaymentCancelView(LoginRequiredMixin, View):
 def _cancel_payment(transfer: Any, user) -> dict[str, Any]:
     cancelled = rail_payments.payment_request_cancel(transfer=transfer, acting_user=user)
     return {"payment_request_id": cancelled.pk, "amount": f"{cancelled.amount:,.2f}"}
+
+
+class PortalAutopayEnrolView(LoginRequiredMixin, View):
+    """POST: enrol the loan in autopay (or change its account), once per form key, with the
+    borrower's authorization; bad input (400) or a loan that is not active (409) draws the
+    loan page again with the form's errors, nothing changed."""
+
+    def post(self, request: HttpRequest, loan_id: int) -> HttpResponse:
+        loan = portal_loan_or_404(request, loan_id)
+        form = AutopayEnrolForm(request.POST)
+        if not form.is_valid():
+            return _autopay_refused(request, loan, form, status=400)
+        data = form.cleaned_data
+        user = request.user
+        result = run_once(
+            request,
+            scope=f"portal-autopay:loan:{loan.pk}",
+            form=form,
+            perform=lambda: _enrol(loan, data, user),
+        )
+        if result.status >= 400:
+            form.add_service_error(result.body or {})
+            form.renew_key()
+            return _autopay_refused(request, loan, form, status=result.status)
+        messages.success(
+            request,
+            f"Autopay is on: each installment is debited from your bank account "
+            f"****{result.body['account_last4']} on its due date.",
+        )
+        return redirect(reverse("servicing:portal-loan-detail", args=[loan.pk]) + "#autopay")
+
+
+def _autopay_refused(request: HttpRequest, loan: Loan, form: AutopayEnrolForm, *, status: int):
+    context = _detail_context(request, loan, autopay_form=form, autopay_open=True)
+    return render(request, "portal/loans/detail.html", context, status=status)
+
+
+def _enrol(loan: Loan, data: dict[str, Any], user) -> dict[str, Any]:
+    enrolment = autopay.autopay_enrol(
+        loan=loan,
+        account_number=data["account_number"],
+        routing_number=data["routing_number"],
+        authorized=data["authorized"],
+        acting_user=user,
+    )
+    return {"enrolment_id": enrolment.pk, "account_last4": enrolment.account_last4}
+
+
+class PortalAutopayCancelView(LoginRequiredMixin, View):
+    """POST: cancel the loan's autopay, once per form key; a refusal (409: not enrolled, or the
+    loan is not active) is shown as a page error on the loan page."""
+
+    def post(self, request: HttpRequest, loan_id: int) -> HttpResponse:
+        loan = portal_loan_or_404(request, loan_id)
+        form = AutopayCancelForm(request.POST)
+        if not form.is_valid():
+            error = "The page was out of date; nothing was cancelled. Please try again."
+            context = _detail_context(request, loan, page_error=error)
+            return render(request, "portal/loans/detail.html", context, status=400)
+        user = request.user
+        result = run_once(
+            request,
+            scope=f"portal-autopay-cancel:loan:{loan.pk}",
+            form=form,
+            perform=lambda: _cancel_autopay(loan, user),
+        )
+        if result.status >= 400:
+            error = (result.body or {}).get("message", "That did not work.")
+            context = _detail_context(request, loan, page_error=error)
+            return render(request, "portal/loans/detail.html", context, status=result.status)
+        messages.success(
+            request,
+            f"Autopay from bank account ****{result.body['account_last4']} is cancelled; "
+            "no more automatic debits will be made.",
+        )
+        return redirect(reverse("servicing:portal-loan-detail", args=[loan.pk]) + "#autopay")
+
+
+def _cancel_autopay(loan: Loan, user) -> dict[str, Any]:
+    enrolment = autopay.autopay_cancel(loan=loan, acting_user=user)
+    return {"enrolment_id": enrolment.pk, "account_last4": enrolment.account_last4}
 
 
 class PortalStatementDownloadView(LoginRequiredMixin, View):

@@ -22,8 +22,17 @@ from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_can
 from lendcore.core import panels
 from lendcore.errors import ApplicationError, NotFound
-from servicing import loan_history, pdfs, rail_payment_reads, selectors, services
+from servicing import (
+    loan_history,
+    pdfs,
+    rail_payment_reads,
+    selectors,
+    services,
+    servicing_history_reads,
+)
+from servicing.autopay import AUTHORIZATION_TEXT
 from servicing.forms import (
+    AutopayCancelForm,
     ChargeOffDecideForm,
     ChargeOffRequestForm,
     ChargeOffUndoForm,
@@ -38,6 +47,7 @@ from servicing.forms import (
     PrepaymentForm,
     RefundForm,
     ReverseForm,
+    StaffAutopayEnrolForm,
 )
 from servicing.models import Loan, Modification, Payment
 from servicing.views.loan_as_of import as_of_context
@@ -150,6 +160,8 @@ def loan_page_context(
         "moddecide": ModificationDecideForm(prefix="moddecide"),
         "undo": ChargeOffUndoForm(prefix="undo"),
         "refund": RefundForm(prefix="refund"),
+        "autopay": StaffAutopayEnrolForm(prefix="autopay"),
+        "autopaycancel": AutopayCancelForm(prefix="autopaycancel"),
     }
     if bound is not None:
         forms[bound.prefix or ""] = bound
@@ -168,6 +180,9 @@ def loan_page_context(
         "journal": list(selectors.loan_journal(loan=loan)[:RECENT_ROWS]),
         "timeline": list(selectors.loan_timeline(loan=loan)[:RECENT_ROWS]),
         "statements": list(selectors.loan_statements(loan=loan)),
+        # delinquency, reminders and autopay: the latest rows of each (servicing_history_reads)
+        "history": servicing_history_reads.loan_servicing_history(loan=loan),
+        "autopay_authorization": AUTHORIZATION_TEXT,
         # what other apps show on the loan page (origination: the application's documents)
         "panels": panels.panels_for("loan", loan, request),
         "recent_rows": RECENT_ROWS,

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count
 
-from servicing.cob.autopay import autopay_enrol
+from servicing.autopay import autopay_enrol
 from servicing.models import (
     ChargeOffCandidate,
     DelinquencyHistory,

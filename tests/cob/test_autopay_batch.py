@@ -10,8 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from servicing.autopay import autopay_enrol
 from servicing.cob import autopay
-from servicing.cob.autopay import autopay_collect, autopay_enrol, autopay_settle
+from servicing.cob.autopay import autopay_collect, autopay_settle
 from servicing.fees import fee_assess
 from servicing.ledger import ledger_problems
 from servicing.models import (

@@ -17,7 +17,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from lendcore.core import crypto
 from origination.models import Applicant
-from servicing.cob.autopay import autopay_enrol
+from servicing.autopay import autopay_enrol
 from servicing.models import AutopayEnrolment, RailTransfer
 from servicing.rail_payments import payment_request_create
 from servicing.services import business_date_set

@@ -25,7 +25,7 @@ from pypdf import PdfReader
 
 from origination import services
 from origination.models import Application
-from servicing.cob.autopay import autopay_enrol
+from servicing.autopay import autopay_enrol
 from servicing.cob.runner import cob_run_start
 from servicing.models import Loan, Payment, RailTransfer, Statement
 from servicing.rail_payments import payment_request_create
@@ -145,7 +145,13 @@ def scenario(
             reference="ACH-PII-1",
         )
     loan = Loan.objects.get(pk=application.loan_id)
-    autopay_enrol(loan=loan, account_number=ACCOUNT, routing_number=ROUTING, acting_user=admin_user)
+    autopay_enrol(
+        loan=loan,
+        account_number=ACCOUNT,
+        routing_number=ROUTING,
+        acting_user=admin_user,
+        authorized=True,
+    )
     # The first due date: close of business debits the installment through autopay.
     first_due = loan.first_due_date
     business_date_set(business_date=first_due, acting_user=None)

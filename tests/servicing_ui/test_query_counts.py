@@ -12,7 +12,9 @@ from decimal import Decimal
 
 import pytest
 
+from servicing.autopay import autopay_enrol
 from servicing.fees import fee_assess
+from servicing.models import DelinquencyHistory, Installment, Notification, RailTransfer
 from servicing.services import payment_post
 from servicing.statements import statement_generate
 from tests.servicing.factories import board_loan
@@ -27,7 +29,32 @@ def _grow(loan, borrower, business_date, *, months: range) -> None:
         )
         fee_assess(loan=loan, kind="manual", amount=Decimal("5.00"), reason="x", acting_user=None)
         statement_generate(loan=loan, period_end=on)
+        _grow_servicing_history(loan, on, month)
     board_loan(borrower=borrower, application_ref=f"QC-UI-{months.start}")
+
+
+def _grow_servicing_history(loan, on: date, month: int) -> None:
+    """What close of business records: a bucket move, a reminder, an autopay enrolment (the
+    previous one replaced) and an autopay debit."""
+    DelinquencyHistory.objects.create(
+        loan=loan, business_date=on, from_bucket="current", to_bucket="1-29", dpd=month
+    )
+    Notification.objects.create(
+        loan=loan, kind=f"overdue_{month}", channel="email", business_date=on, recipient="c@x.test"
+    )
+    enrolment = autopay_enrol(
+        loan=loan, account_number=f"00012345{month:02d}", routing_number="021000021"
+    )
+    installment = Installment.objects.get(loan=loan, number=month, schedule__is_current=True)
+    RailTransfer.objects.create(
+        loan=loan,
+        kind=RailTransfer.Kind.AUTOPAY,
+        installment=installment,
+        enrolment=enrolment,
+        business_date=on,
+        amount=Decimal("106.62"),
+        rail="sandbox",
+    )
 
 
 def _pinned(client, url, queries, grow, django_assert_num_queries):
@@ -43,7 +70,15 @@ def _pinned(client, url, queries, grow, django_assert_num_queries):
 
 @pytest.mark.parametrize(
     ("suffix", "queries"),
-    [("", 22), ("journal/", 9), ("timeline/", 8)],
+    [
+        ("", 26),
+        ("journal/", 9),
+        ("timeline/", 8),
+        ("delinquency/", 8),
+        ("notices/", 8),
+        ("autopay/debits/", 8),
+        ("autopay/enrolments/", 8),
+    ],
 )
 def test_staff_loan_pages_are_constant(
     signed_in,
@@ -66,7 +101,7 @@ def test_staff_loan_pages_are_constant(
 
 @pytest.mark.parametrize(
     ("path", "queries"),
-    [("/my-loans/", 8), ("/my-loans/{id}/", 16)],
+    [("/my-loans/", 8), ("/my-loans/{id}/", 17)],
 )
 def test_portal_pages_are_constant(
     signed_in, borrower, loan, business_date, django_assert_num_queries, path, queries
