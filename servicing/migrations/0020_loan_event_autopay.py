@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0018_portfolio_snapshots'),
+        ('servicing', '0019_month_end_roll_vintage'),
     ]
 
     operations = [
