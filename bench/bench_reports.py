@@ -172,6 +172,7 @@ def measure(runs: int, warmup: int) -> None:
     import django
 
     django.setup()
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment
@@ -181,7 +182,10 @@ def measure(runs: int, warmup: int) -> None:
 
     setup_test_environment()
     roles_sync()
-    admin = staff_user_create(username="bench_admin", password="bench-pass-123", role=Role.ADMIN)
+    # kept when measuring a kept database again (REPORTS_BENCH_KEEP, a template measured in place)
+    admin = get_user_model().objects.filter(username="bench_admin").first() or staff_user_create(
+        username="bench_admin", password="bench-pass-123", role=Role.ADMIN
+    )
     api = Client(headers={"Authorization": f"Token {api_token_issue(user=admin).key}"})
     page = Client()
     page.force_login(admin)
