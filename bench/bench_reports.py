@@ -50,7 +50,7 @@ report's action): after `--warmup` calls, `RUNS` timed calls of each probe, inte
 
 Fixed query count: the same probes first run over a small book (SMALL_N, default 2,000
 loans, same seed); a probe whose query count differs between the two sizes makes its line
-`ok=no` with `queries_small=`.
+`ok=no` with `queries_small=`, and the bench exits 1 once every figure is printed.
 
 As-of view: a loan with five years of daily accruals and monthly payments, built the way
 production does (`bench_loan_detail.build`, its own database lendcore_bench_reports_asof),
@@ -235,9 +235,10 @@ def run_size(n: int, db: str, runs: int, warmup: int) -> dict:
             bench_cob.psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 
-def bench_lines(n: int, big: dict, small: dict | None) -> None:
+def bench_lines(n: int, big: dict, small: dict | None) -> list[str]:
     """One BENCH line per page or report: its slowest probe's p50 and p95 (JSON, CSV, a
-    year, the page), the most queries any probe ran, and whether the counts are fixed."""
+    year, the page), the most queries any probe ran, and whether the counts are fixed.
+    Returns the probes whose query count differs from the small book's."""
     stats = {}
     for name, values in big["timings"].items():
         values = sorted(values)
@@ -251,6 +252,8 @@ def bench_lines(n: int, big: dict, small: dict | None) -> None:
             + ("" if fixed else f" (small book: {small['queries'].get(name)})")  # type: ignore[index]
         )
     print(f"BENCH reports_floor loans={n} p50_ms={stats['floor'][0]:.1f} p95_ms={floor:.1f}")
+    before = small["queries"] if small else big["queries"]
+    grew = [name for name, count in big["queries"].items() if before.get(name) != count]
     by_group: dict[str, list[str]] = {}
     for name, group in big["groups"].items():
         if group != "floor":
@@ -259,9 +262,7 @@ def bench_lines(n: int, big: dict, small: dict | None) -> None:
         worst = max(names, key=lambda name: stats[name][1])
         p50, p95, _count = stats[worst]
         most = max(big["queries"][name] for name in names)
-        unfixed = [
-            name for name in names if small and small["queries"].get(name) != big["queries"][name]
-        ]
+        unfixed = [name for name in names if name in grew]
         goal = DASHBOARD_GOAL_MS if group == "dashboard" else REPORT_GOAL_MS
         ok = p95 <= goal and not unfixed
         label = "dashboard" if group == "dashboard" else f"reports_{group}"
@@ -277,6 +278,7 @@ def bench_lines(n: int, big: dict, small: dict | None) -> None:
             f"floor_p95_ms={floor:.1f} ratio={p95 / floor:.0f}{extra}",
             flush=True,
         )
+    return grew
 
 
 # --------------------------------------------------------------------------- the as-of view
@@ -390,7 +392,7 @@ def main() -> None:
         return
     small = run_size(args.small, DB, 2, 1) if args.small else None
     big = run_size(args.n, DB, args.runs, args.warmup)
-    bench_lines(args.n, big, small)
+    grew = bench_lines(args.n, big, small)
     if not args.skip_as_of:
         print("== the as-of view, five years of daily history", flush=True)
         subprocess.run(
@@ -399,6 +401,8 @@ def main() -> None:
             env={**MEASURE_ENV, "DATABASE_URL": f"{PG}/postgres"},
             check=True,
         )
+    if grew:  # the goal's fixed query count, checked: a failure, after every figure is out
+        raise SystemExit(f"query counts differ between {args.small:,} and {args.n:,} loans: {grew}")
 
 
 if __name__ == "__main__":
