@@ -9,7 +9,7 @@ N ?= 100000
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test test-load test-faults lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks bench-import help
+.PHONY: install os-deps os-deps-test run test test-load test-faults lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks bench-import bench-reports help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -28,6 +28,9 @@ help:
 	@echo "make bench-import N=100000   portfolio import of N loans (ratio= to a COPY of the same file)"
 	@echo "make bench-collections CASES=100000   the collections queue (API and page) over CASES open cases"
 	@echo "make bench-loan-tape N=100000   the loan tape (CSV and Parquet) over N seeded loans (ratio= to a COPY of the loans)"
+	@echo "make bench-reports N=1000000   the dashboard and every report over N seeded loans and two years"
+	@echo "              of snapshots (goals 1 s and 2 s, fixed query counts), and a loan's as-of view after"
+	@echo "              five years (goal 100 ms); REPORTS_BENCH_TEMPLATE=1 keeps the seeded database; RUNS=10"
 	@echo "make bench-webhooks   webhook delivery to a loopback receiver (SQLite, then PostgreSQL;"
 	@echo "              ratio= to plain kept-alive POSTs of the same bodies; goal 300 events/s)"
 	@echo "make lint     ruff, import-linter (layers), mypy and the migrations check"
@@ -80,7 +83,7 @@ lint: install
 # The PostgreSQL ones create and drop their own databases on the server at BENCH_PG.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 
-bench: bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks bench-import
+bench: bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks bench-import bench-reports
 
 bench-finance: install
 	$(BIN)/python bench/bench_finance.py
@@ -118,3 +121,9 @@ WEBHOOK_LOANS ?= 500
 bench-webhooks: install
 	DJANGO_SETTINGS_MODULE=lendcore.settings.test DATABASE_URL=sqlite://:memory: $(BIN)/python bench/bench_webhooks.py $(WEBHOOK_EVENTS) $(WEBHOOK_LOANS)
 	DJANGO_SETTINGS_MODULE=lendcore.settings.test DATABASE_URL=$(BENCH_PG)/lendcore_bench_webhooks $(BIN)/python bench/bench_webhooks.py $(WEBHOOK_EVENTS) $(WEBHOOK_LOANS)
+
+# N loans (default a million; SMALL_N=2000 first, to check the query counts do not grow)
+REPORTS_N ?= 1000000
+RUNS ?= 10
+bench-reports: install
+	BENCH_PG=$(BENCH_PG) N=$(if $(filter command line,$(origin N)),$(N),$(REPORTS_N)) RUNS=$(RUNS) $(BIN)/python bench/bench_reports.py

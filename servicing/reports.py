@@ -92,19 +92,38 @@ def journal(filters: ReportFilters) -> ReportTable:
     totals over every line of the window."""
     lines = _lines(filters).filter(_window(filters))
     totals = lines.aggregate(d=Sum("debit"), c=Sum("credit"), n=Count("id"))
-    shown = lines.select_related("entry", "entry__loan").order_by("entry_id", "id")
+    # plain values, not three model instances a line: 5,000 lines are most of the time
+    shown = lines.order_by("entry_id", "id").values_list(
+        "entry_id",
+        "entry__business_date",
+        "entry__effective_date",
+        "entry__entry_type",
+        "entry__loan__loan_number",
+        "account",
+        "debit",
+        "credit",
+    )
     rows = [
         {
-            "entry_id": line.entry_id,
-            "business_date": line.entry.business_date,
-            "effective_date": line.entry.effective_date,
-            "entry_type": line.entry.entry_type,
-            "loan_number": line.entry.loan.loan_number if line.entry.loan else "",
-            "account": line.account,
-            "debit": line.debit,
-            "credit": line.credit,
+            "entry_id": entry_id,
+            "business_date": business_date,
+            "effective_date": effective_date,
+            "entry_type": entry_type,
+            "loan_number": loan_number or "",
+            "account": account,
+            "debit": debit,
+            "credit": credit,
         }
-        for line in shown[:JOURNAL_MAX_LINES]
+        for (
+            entry_id,
+            business_date,
+            effective_date,
+            entry_type,
+            loan_number,
+            account,
+            debit,
+            credit,
+        ) in shown[:JOURNAL_MAX_LINES]
     ]
     return ReportTable(
         columns=[

@@ -495,15 +495,21 @@ class PortfolioSummary:
 
 
 def portfolio_summary() -> PortfolioSummary:
-    """The staff dashboard's figures: two aggregate queries over active loans, on the read
+    """The staff dashboard's figures: one aggregate query over active loans by bucket (one
+    pass over the book: at a million loans each pass is most of the page's time), on the read
     replica when one is configured (a report over the whole book; lendcore.core.replica)."""
     active = using_replica(Loan.objects.filter(status=Loan.Status.ACTIVE))
-    totals = active.aggregate(n=Count("id"), principal=Sum("principal_balance"))
-    buckets = dict(active.values_list("delinquency_bucket").annotate(n=Count("id")).order_by())
+    by_bucket = list(
+        active.values("delinquency_bucket")
+        .annotate(n=Count("id"), principal=Sum("principal_balance"))
+        .order_by()
+    )
+    buckets = {row["delinquency_bucket"]: row["n"] for row in by_bucket}
+    principal = sum((row["principal"] for row in by_bucket), Decimal("0.00"))
     return PortfolioSummary(
         business_date=business_date_get(),
-        active_loans=totals["n"] or 0,
-        principal_outstanding=totals["principal"] or Decimal("0.00"),
+        active_loans=sum(buckets.values()),
+        principal_outstanding=round_money(principal),
         delinquent_loans=sum(n for bucket, n in buckets.items() if bucket != "current"),
         loans_by_bucket=buckets,
     )

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from lendcore.core.reports import ReportFilters, report_get
+from servicing import reports_portfolio
 from servicing.cob.runner import cob_close_through
 from servicing.models import CobRun, Loan, PortfolioActivity, PortfolioSnapshot
 from servicing.services import payment_post
@@ -138,6 +139,19 @@ def test_loan_tape_report_is_the_tape(book):
     )
     assert table.summary["loans"] == 2
     assert [c.key for c in table.columns][:2] == ["loan_id", "loan_number"]
+    assert table.summary["truncated"] is False
+    assert table.summary["full_tape"] == f"/api/v1/loan-tape/?as_of={LAST_CLOSED}&product=PERSONAL"
+
+
+def test_loan_tape_report_shows_the_first_loans_and_says_there_are_more(book, monkeypatch):
+    # a million loans would make a page of a million rows: the report is the tape's first page
+    monkeypatch.setattr(reports_portfolio, "LOAN_TAPE_REPORT_ROWS", 1)
+    table = _build("loan_tape", date_from=LAST_CLOSED, date_to=LAST_CLOSED, product="PERSONAL")
+
+    first = min((book["paid"], book["late"]), key=lambda loan: loan.pk)
+    assert [r["loan_number"] for r in table.rows] == [first.loan_number]
+    assert table.summary["loans"] == 1
+    assert table.summary["truncated"] is True
 
 
 def test_dashboard_shows_par_and_income_to_roles_that_may_see_them(
