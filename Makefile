@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 N ?= 100000
+# `make test` spreads the suite over this many pytest-xdist processes (0: one process).
+TEST_WORKERS ?= 2
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
@@ -60,7 +62,8 @@ run: install os-deps
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install os-deps-test
-	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=lendcore.settings.test $(BIN)/python -m pytest \
+		-n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The fault and load tests are part of `make test`; these run them alone (PostgreSQL).
 test-faults: install

@@ -67,8 +67,27 @@ def _sqlite_only_left_out(config: pytest.Config, items: list[pytest.Item]) -> No
         items[:] = [item for item in items if not item.get_closest_marker("sqlite")]
 
 
+# Tests that share something outside their own database (the real Redis broker and the
+# Celery workers they start, servers they stop and start, the load test's gunicorn, another
+# database on the server) run one after another in one pytest-xdist process: `make test` runs
+# `--dist loadgroup`, which keeps a group together and spreads every other test.
+SHARED_SERVICES = (
+    "tests/cob/test_cob_worker.py",
+    "tests/core/test_broker_down.py",
+    "tests/faults/",
+    "tests/ops/",
+)
+
+
+def _shared_services_grouped(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SHARED_SERVICES) or item.get_closest_marker("celery_worker"):
+            item.add_marker(pytest.mark.xdist_group("shared_services"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     _sqlite_only_left_out(config, items)
+    _shared_services_grouped(items)
     if REPLICA in settings.DATABASES:
         for item in items:
             _allow_replica(item)

@@ -1,5 +1,6 @@
 """Test settings: the database comes from DATABASE_URL (SQLite locally, PostgreSQL in CI)."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -9,7 +10,11 @@ from .base import BASE_DIR, env
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / ".test-media"))
+# `make test` runs the suite in several pytest-xdist processes: each keeps its own files (a
+# test that rotates the key ring must not pull another process's key from under it).
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_SUFFIX = f"-{_WORKER}" if _WORKER else ""
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / f".test-media{_SUFFIX}"))
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 if "replica" in DATABASES and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # The replica is a PostgreSQL deployment's: SQLite's in-memory test database, opened a
@@ -37,7 +42,7 @@ LENDCORE_ENVIRONMENT = "test"
 # Tests never touch a developer's real key ring.
 FIELD_ENCRYPTION_KEY_FILE = env.str(
     "FIELD_ENCRYPTION_KEY_FILE",
-    default=str(Path(tempfile.gettempdir()) / "lendcore-test" / "field-keys"),
+    default=str(Path(tempfile.gettempdir()) / "lendcore-test" / f"field-keys{_SUFFIX}"),
 )
 # Webhook receivers on this machine (loopback) are allowed here, never in production.
 WEBHOOK_ALLOW_PRIVATE_URLS = True
