@@ -160,12 +160,62 @@ def _run(cursor, sql: str, values: dict[str, object]) -> None:
             cursor.execute(statement)
 
 
+# Close of business's month-end cells for two years of month ends (servicing.month_ends): the
+# roll cells (per product, each bucket at the previous month end to each bucket or paid_off /
+# charged_off at this one; most stay, some roll forward, some cure) and the vintage cells (per
+# product, every origination month of the last three years up to the month end, with
+# charge-offs and 30+ DPD rising with months on book). The reports read only these cells; the
+# per-loan `LoanMonthEnd` rows they are made from are not read by any report, so not seeded.
+MONTH_END_SQL = """
+INSERT INTO servicing_rollratecell (month_end, product_code, from_bucket, to_state, loans,
+                                    principal)
+SELECT m.month_end, p.code, f.bucket, t.state,
+       GREATEST(1, round(%(n)s * m.book * p.share * f.share * t.share))::int,
+       GREATEST(1, round(%(n)s * m.book * p.share * f.share * t.share)) * p.avg_principal
+  FROM (SELECT (g + interval '1 month' - interval '1 day')::date AS month_end,
+               0.4 + 0.6 * ((g::date - date '%(from)s') / 730.0) AS book
+          FROM generate_series(date_trunc('month', date '%(from)s') + interval '1 month',
+                               date_trunc('month', date '%(to)s') - interval '1 month',
+                               interval '1 month') g) m
+ CROSS JOIN (VALUES ('PERSONAL', 0.57, 8000.00), ('AUTO', 0.29, 14000.00),
+                    ('SMALLBIZ', 0.14, 26000.00)) p(code, share, avg_principal)
+ CROSS JOIN (VALUES ('current', 0.83), ('1-29', 0.045), ('30-59', 0.02), ('60-89', 0.012),
+                    ('90-119', 0.008), ('120+', 0.015)) f(bucket, share)
+ CROSS JOIN (VALUES ('current', 0.80), ('1-29', 0.08), ('30-59', 0.04), ('60-89', 0.02),
+                    ('90-119', 0.015), ('120+', 0.015), ('paid_off', 0.02),
+                    ('charged_off', 0.01)) t(state, share);
+
+INSERT INTO servicing_vintagecell (month_end, product_code, origination_month,
+    months_on_book, loans, originated, charged_off, dpd30_principal)
+SELECT m.month_end, p.code, o.month::date,
+       (extract(year FROM age(date_trunc('month', m.month_end), o.month)) * 12
+        + extract(month FROM age(date_trunc('month', m.month_end), o.month)))::int AS mob,
+       GREATEST(1, round(%(n)s * p.share / 36))::int,
+       GREATEST(1, round(%(n)s * p.share / 36)) * p.avg_principal,
+       GREATEST(1, round(%(n)s * p.share / 36)) * p.avg_principal
+           * LEAST(0.08, 0.0015 * (m.month_end - o.month::date) / 30.0),
+       GREATEST(1, round(%(n)s * p.share / 36)) * p.avg_principal
+           * LEAST(0.05, 0.002 * (m.month_end - o.month::date) / 30.0)
+  FROM (SELECT (g + interval '1 month' - interval '1 day')::date AS month_end
+          FROM generate_series(date_trunc('month', date '%(from)s'),
+                               date_trunc('month', date '%(to)s') - interval '1 month',
+                               interval '1 month') g) m
+ CROSS JOIN (VALUES ('PERSONAL', 0.57, 8000.00), ('AUTO', 0.29, 14000.00),
+                    ('SMALLBIZ', 0.14, 26000.00)) p(code, share, avg_principal)
+ CROSS JOIN LATERAL generate_series(date_trunc('month', m.month_end) - interval '36 months',
+                                    date_trunc('month', m.month_end), interval '1 month') o(month);
+"""
+
+
 def month_end_aggregates_seed(cursor, n: int) -> None:
-    """HOOK for the lead: seed the month-end aggregate tables helper A adds for `roll_rates`
-    and `vintage` (each loan's bucket at every month end, or its aggregate), two years of
-    month ends for N loans, set-based like SNAPSHOTS_SQL, once their models are merged.
-    Until then nothing is seeded and those reports, if registered, read empty tables."""
-    print("  month-end aggregates: not seeded (hook empty until roll_rates/vintage land)")
+    """Two years of month-end roll and vintage cells for N loans (MONTH_END_SQL)."""
+    cursor.execute(MONTH_END_SQL % {"n": int(n), "from": SNAPSHOT_FROM, "to": SNAPSHOT_TO})
+    cursor.execute(
+        "SELECT (SELECT count(*) FROM servicing_rollratecell),"
+        " (SELECT count(*) FROM servicing_vintagecell)"
+    )
+    rolls, vintages = cursor.fetchone()
+    print(f"  month-end cells: {rolls} roll, {vintages} vintage")
 
 
 def seed_reports(n: int) -> None:

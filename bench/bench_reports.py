@@ -32,8 +32,9 @@ lendcore_bench_reports_tmpl_<N> and copies it for later runs, =drop drops it):
 - collections: an open case per delinquent active loan, N/40 cases closed over the last two
   months (three in five cured) and a settled promise on each: the dashboard's promise-kept and
   cure rates;
-- `_reports_seed.month_end_aggregates_seed`: a HOOK, empty until helper A's month-end tables
-  for roll_rates and vintage are merged (the lead fills it).
+- two years of close of business's month-end cells (`_reports_seed.MONTH_END_SQL`): roll
+  cells per product and bucket pair, vintage cells per product and origination month of the
+  last three years (about 3,300 and 2,500 rows): what roll_rates and vintage read.
 
 Measured through the Django test client in this process (the full Django stack: middleware,
 authentication, DRF, templates; no HTTP server, the same for the floor), as an admin (every
