@@ -83,6 +83,11 @@ next_role() {  # pop the queue's first line under a lock (the runners share it)
 
 # Each runner takes the next role from the queue when it is done with one (the admin's four
 # phases first), so the two finish close together.
+# FUZZ_ROLES="servicing_agent collector" fuzzes only those roles (to replay a failure).
+if [ -n "${FUZZ_ROLES:-}" ]; then
+    grep -wF "$(tr ' ' '\n' <<<"$FUZZ_ROLES")" "$WORK/tokens" >"$WORK/tokens.only" || true
+    mv "$WORK/tokens.only" "$WORK/tokens"
+fi
 cp "$WORK/tokens" "$WORK/queue"
 RUNNERS=()
 for job in $(seq 0 $((JOBS - 1))); do
@@ -100,7 +105,13 @@ while read -r role _; do
     cat "$WORK/$role.result"
     if ! grep -q "result=passed" "$WORK/$role.result"; then
         status=1
-        cat "$WORK/$role.log"
+        # the failures and the summary only: a whole log is long enough to be cut in CI's
+        if grep -q '= \(FAILURES\|ERRORS\) =' "$WORK/$role.log"; then
+            sed -n '/= \(FAILURES\|ERRORS\) =/,/= WARNINGS =/p' "$WORK/$role.log"
+            sed -n '/= SUMMARY =/,$p' "$WORK/$role.log"
+        else
+            tail -n 60 "$WORK/$role.log"
+        fi
     fi
 done <"$WORK/tokens"
 for job in $(seq 0 $((JOBS - 1))); do

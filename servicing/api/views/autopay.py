@@ -139,8 +139,9 @@ class LoanAutopayApi(ApiView):
             required=False,
         )
 
+    # 200 with the cancelled enrolment (drf-spectacular documents a bare DELETE as a 204)
     @extend_schema(
-        request=None, responses=AutopayEnrolmentOutput, parameters=[IDEMPOTENCY_KEY_OPTIONAL]
+        request=None, responses={200: AutopayEnrolmentOutput}, parameters=[IDEMPOTENCY_KEY_OPTIONAL]
     )
     def delete(self, request, loan_id: int):
         loan = _loan_for_write(request, loan_id)
