@@ -23,7 +23,13 @@ from collections_app.services.contacts import NOTES_MAX, contact_log
 from collections_app.services.promises import promise_record
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField, external_id_field, id_field, money_field
+from lendcore.api.fields import (
+    StrictCharField,
+    StrictIntegerField,
+    external_id_field,
+    id_field,
+    money_field,
+)
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import KeysetPagination
 from lendcore.api.views import ApiView, Idempotency, external_id_resolve
@@ -34,23 +40,23 @@ MANAGE = has_staff_permission(Action.MANAGE_COLLECTIONS)
 
 
 class AssigneeOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     username = StrictCharField()
 
 
 class CaseOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     external_id = StrictCharField(
         allow_null=True, help_text="Your own id for the case, if you gave one."
     )
-    loan_id = serializers.IntegerField()
+    loan_id = StrictIntegerField()
     loan_number = StrictCharField(source="loan.loan_number")
     borrower_name = StrictCharField(source="loan.borrower.full_name")
     status = serializers.ChoiceField(choices=CollectionCase.Status.choices)
     opened_on = serializers.DateField()
     closed_on = serializers.DateField(allow_null=True)
     bucket = StrictCharField()
-    dpd = serializers.IntegerField(help_text="Days past due at the last close of business")
+    dpd = StrictIntegerField(help_text="Days past due at the last close of business")
     amount_past_due = serializers.DecimalField(max_digits=18, decimal_places=2)
     priority = serializers.DecimalField(
         max_digits=24, decimal_places=2, help_text="Amount past due x days past due"
@@ -62,7 +68,7 @@ class CaseOutput(serializers.Serializer):
 
 class CaseEventOutput(serializers.Serializer):
     kind = StrictCharField()
-    actor_id = serializers.IntegerField(allow_null=True)
+    actor_id = StrictIntegerField(allow_null=True)
     business_date = serializers.DateField()
     at = serializers.DateTimeField()
     details = serializers.DictField(
@@ -189,23 +195,23 @@ class CaseAssignApi(ApiView):
 
 
 class ContactOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    case_id = serializers.IntegerField()
-    loan_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    case_id = StrictIntegerField()
+    loan_id = StrictIntegerField()
     channel = serializers.ChoiceField(choices=Contact.Channel.choices)
     direction = serializers.ChoiceField(choices=Contact.Direction.choices)
     outcome = serializers.ChoiceField(choices=Contact.Outcome.choices)
     notes = StrictCharField()
     at = serializers.DateTimeField()
-    actor_id = serializers.IntegerField(allow_null=True)
+    actor_id = StrictIntegerField(allow_null=True)
     business_date = serializers.DateField()
 
 
 class PromiseOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    case_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    case_id = StrictIntegerField()
     promise = StrictCharField(source="promise_key", help_text="Shared by its instalments")
-    sequence = serializers.IntegerField()
+    sequence = StrictIntegerField()
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
     due_date = serializers.DateField()
     promised_on = serializers.DateField()

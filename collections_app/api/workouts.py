@@ -26,7 +26,7 @@ from collections_app.services.workouts import (
 )
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField
+from lendcore.api.fields import StrictCharField, StrictIntegerField
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_REQUIRED, idempotent_response
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView, Idempotency
@@ -46,19 +46,19 @@ def _parse(serializer_class, data) -> dict:
 
 
 class PlanOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    loan_id = serializers.IntegerField()
-    case_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    loan_id = StrictIntegerField()
+    case_id = StrictIntegerField()
     kind = serializers.ChoiceField(choices=HardshipPlan.Kind.choices)
-    months = serializers.IntegerField()
+    months = StrictIntegerField()
     reason = StrictCharField()
     status = serializers.ChoiceField(choices=HardshipPlan.Status.choices)
     channel = serializers.ChoiceField(choices=HardshipPlan.Channel.choices)
-    requested_by_id = serializers.IntegerField()
+    requested_by_id = StrictIntegerField()
     requested_on = serializers.DateField()
-    decided_by_id = serializers.IntegerField(allow_null=True)
+    decided_by_id = StrictIntegerField(allow_null=True)
     decision_reason = StrictCharField()
-    modification_id = serializers.IntegerField(
+    modification_id = StrictIntegerField(
         allow_null=True, help_text="Servicing's modification that applied it"
     )
     starts_on = serializers.DateField(allow_null=True)
@@ -69,19 +69,17 @@ class PlanOutput(serializers.Serializer):
 
 
 class RecommendationOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    case_id = serializers.IntegerField()
-    loan_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    case_id = StrictIntegerField()
+    loan_id = StrictIntegerField()
     status = serializers.ChoiceField(choices=ChargeOffRecommendation.Status.choices)
     reason = StrictCharField()
-    recommended_by_id = serializers.IntegerField()
+    recommended_by_id = StrictIntegerField()
     recommended_on = serializers.DateField()
-    dpd = serializers.IntegerField(help_text="Days past due when recommended")
-    decided_by_id = serializers.IntegerField(allow_null=True)
+    dpd = StrictIntegerField(help_text="Days past due when recommended")
+    decided_by_id = StrictIntegerField(allow_null=True)
     decision_reason = StrictCharField()
-    charge_off_id = serializers.IntegerField(
-        allow_null=True, help_text="Servicing's charge-off request"
-    )
+    charge_off_id = StrictIntegerField(allow_null=True, help_text="Servicing's charge-off request")
     charged_off = serializers.DecimalField(max_digits=18, decimal_places=2)
     recovered = serializers.DecimalField(
         max_digits=18, decimal_places=2, help_text="Recoveries as of the last close of business"
@@ -120,7 +118,7 @@ class LoanHardshipPlansApi(ApiView):
 
     class Input(serializers.Serializer):
         kind = serializers.ChoiceField(choices=HardshipPlan.Kind.choices)
-        months = serializers.IntegerField(min_value=1, max_value=MAX_MONTHS)
+        months = StrictIntegerField(min_value=1, max_value=MAX_MONTHS)
         reason = StrictCharField(max_length=REASON_MAX)
 
     @extend_schema(responses=PlanOutput(many=True))

@@ -195,7 +195,7 @@ def money_field(
     )
 
 
-def id_field(**kwargs: Any) -> serializers.IntegerField:
+def id_field(**kwargs: Any) -> StrictIntegerField:
     """The id of a row given in a body or a query string: a whole number from 1 to MAX_ID."""
     messages = {
         "invalid": "Must be an id (a whole number).",
@@ -204,9 +204,7 @@ def id_field(**kwargs: Any) -> serializers.IntegerField:
         "max_string_length": "No such id.",
         **kwargs.pop("error_messages", {}),
     }
-    return serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, error_messages=messages, **kwargs
-    )
+    return StrictIntegerField(min_value=1, max_value=MAX_ID, error_messages=messages, **kwargs)
 
 
 class BoundedDecimalFieldSchema(OpenApiSerializerFieldExtension):
@@ -264,6 +262,40 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+# A whole number written in ASCII digits: Python's int() also reads full-width and Arabic-Indic
+# digits, "1_0" and " 1", and DRF strips a trailing ".0": none of which is a schema `integer`.
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer as the schema says: a JSON number with no fraction, or (a query string or a
+    form part) ASCII digits with an optional minus, nothing else. A boolean is not a number."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str) and not WHOLE_NUMBER.fullmatch(data):
+            if len(data) > self.MAX_STRING_LENGTH:
+                self.fail("max_string_length")
+            self.fail("invalid")
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A model serializer whose integer fields read as `StrictIntegerField` does."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **{
+            model_field: StrictIntegerField
+            for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
+            if field is serializers.IntegerField
+        },
+    }
 
 
 class StrictFloatField(serializers.FloatField):

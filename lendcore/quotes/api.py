@@ -18,7 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from lendcore.api.fields import StrictCharField, decimal_field, money_field
+from lendcore.api.fields import StrictCharField, StrictIntegerField, decimal_field, money_field
 from lendcore.api.views import ApiView, Idempotency
 from lendcore.finance.dates import add_months
 from lendcore.finance.money import round_money
@@ -98,7 +98,7 @@ class QuoteApi(ApiView):
             max_value=services.MAX_RATE_PCT,
             help_text='Nominal rate in percent a year, e.g. "7.5".',
         )
-        term = serializers.IntegerField(
+        term = StrictIntegerField(
             min_value=1, max_value=services.MAX_TERM, help_text="Number of payments."
         )
         frequency = serializers.ChoiceField(choices=list(services.FREQUENCIES.items()))
@@ -152,7 +152,7 @@ class QuoteApi(ApiView):
 
         @extend_schema_serializer(component_name="QuoteInstallment")
         class InstallmentSerializer(serializers.Serializer):
-            number = serializers.IntegerField()
+            number = StrictIntegerField()
             due_date = serializers.DateField()
             principal = serializers.DecimalField(**MONEY)
             interest = serializers.DecimalField(**MONEY)
@@ -164,7 +164,7 @@ class QuoteApi(ApiView):
         annual_rate = serializers.DecimalField(
             max_digits=None, decimal_places=4, source="annual_rate_pct"
         )
-        term = serializers.IntegerField()
+        term = StrictIntegerField()
         frequency = StrictCharField()
         amortization = StrictCharField()
         interest_method = StrictCharField()

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
+from lendcore.api.fields import StrictIntegerField
 from lendcore.webhooks.api.views import SubscriptionListApi, SubscriptionRotateSecretApi
 from origination.api.views.applicants import ApplicantCreateApi
 from origination.api.views.applications import ApplicationDeclineApi
+from origination.api.views.products import ProductListCreateApi
 from origination.services.applicants import ssn_normalize
 from tests.servicing.factories import board_loan
 
@@ -300,6 +304,38 @@ def test_the_delivery_subscription_filter_documents_its_bounds(schema):
     assert subscription["minimum"] == 1
 
 
+# What Python's int() and DRF's IntegerField read but a schema `integer` is not (schemathesis
+# found `?subscription=` taking one): full-width and Arabic-Indic digits, "_", spaces, ".0".
+NOT_INTEGERS = ["\uff11", "\u0663", "1_0", " 1", "1 ", "1.0", "1.", "+1", "true", ""]
+
+
+@pytest.mark.parametrize("value", NOT_INTEGERS)
+def test_an_integer_filter_takes_ascii_digits_only(staff_api_client, admin_user, value):
+    response = staff_api_client(admin_user).get(
+        "/api/v1/webhook-deliveries/", {"subscription": value}
+    )
+    assert response.status_code == 400, response.content
+    assert "subscription" in response.json()["extra"]["fields"]
+
+
+@pytest.mark.parametrize("value", [*NOT_INTEGERS, True, 1.5])
+def test_the_strict_integer_field_refuses_what_is_not_an_integer(value):
+    with pytest.raises(ValidationError):
+        StrictIntegerField(min_value=0).run_validation(value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("12", 12), ("-3", -3), (7, 7), (2.0, 2)])
+def test_the_strict_integer_field_reads_integers(value, expected):
+    assert StrictIntegerField().run_validation(value) == expected
+
+
+def test_a_model_serializers_integer_fields_are_strict():
+    fields = ProductListCreateApi.InputSerializer().fields
+    integers = [f for f in fields.values() if isinstance(f, serializers.IntegerField)]
+    assert integers
+    assert all(isinstance(f, StrictIntegerField) for f in integers)
+
+
 @pytest.mark.parametrize(("value", "ok"), [("2025-01-15", True), ("1899-12-31", False)])
 def test_a_quote_date_documents_its_years(schema, value, ok):
     pattern = _request_schema(schema, "QuoteTermsRequest")["disbursement_date"]["pattern"]
@@ -359,3 +395,10 @@ def test_an_ssn_in_another_script_s_digits_is_refused():
     assert "ssn" in serializer.errors
     assert ssn_normalize("\u0661" * 9) is None
     assert ssn_normalize("123-45-6789") == "123456789"
+
+
+def test_an_empty_delivery_status_filter_is_a_400(staff_api_client, admin_user):
+    """schemathesis (ST201): `?status=` was read as no filter; the schema's enum has no ""."""
+    response = staff_api_client(admin_user).get("/api/v1/webhook-deliveries/?status=")
+    assert response.status_code == 400, response.content
+    assert "status" in response.json()["extra"]["fields"]

@@ -12,7 +12,7 @@ from lendcore.accounts.permissions import TokenAuthentication
 from lendcore.accounts.services import api_token_issue, api_token_revoke
 from lendcore.accounts.tokens import DEFAULT_DAYS, MAX_DAYS, SCOPE_LABELS, TokenScope
 from lendcore.accounts.two_factor import ENROL, REQUIRED, two_factor_needed, user_code_valid
-from lendcore.api.fields import StrictCharField
+from lendcore.api.fields import StrictCharField, StrictIntegerField
 from lendcore.api.views import ApiView, Idempotency
 from lendcore.errors import ApplicationError, Conflict, ValidationFailed
 
@@ -53,9 +53,7 @@ class TokenObtainApi(ApiView):
             default=TokenScope.ADMIN,
             help_text="What the token may reach; the user's role still applies.",
         )
-        expires_in_days = serializers.IntegerField(
-            min_value=1, max_value=MAX_DAYS, default=DEFAULT_DAYS
-        )
+        expires_in_days = StrictIntegerField(min_value=1, max_value=MAX_DAYS, default=DEFAULT_DAYS)
         name = StrictCharField(max_length=100, required=False, default="")
         otp = StrictCharField(
             max_length=8,

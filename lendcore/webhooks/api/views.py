@@ -15,8 +15,9 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField, StrictFloatField, pattern_field
+from lendcore.api.fields import StrictCharField, StrictFloatField, StrictIntegerField, pattern_field
 from lendcore.api.pagination import BoundedLimitOffsetPagination
+from lendcore.api.query import query_params_strict
 from lendcore.api.views import ApiView, Idempotency
 from lendcore.webhooks import selectors, services
 from lendcore.webhooks.events import EVENT_TYPES
@@ -44,13 +45,13 @@ class EventTypesField(serializers.ListField):
 
 @extend_schema_serializer(component_name="WebhookSubscription")
 class SubscriptionOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     url = StrictCharField()
     description = StrictCharField()
     event_types = serializers.ListField(child=StrictCharField())
     is_active = serializers.BooleanField()
     disabled_reason = StrictCharField()
-    failure_run = serializers.IntegerField()
+    failure_run = StrictIntegerField()
     previous_secret_expires_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -63,8 +64,8 @@ class SubscriptionSecretOutput(SubscriptionOutput):
 
 class AttemptOutput(serializers.Serializer):
     started_at = serializers.DateTimeField()
-    duration_ms = serializers.IntegerField()
-    status_code = serializers.IntegerField(allow_null=True)
+    duration_ms = StrictIntegerField()
+    status_code = StrictIntegerField(allow_null=True)
     response_body = StrictCharField(help_text="The start of the answer's body.")
     error = StrictCharField()
     succeeded = serializers.BooleanField()
@@ -72,13 +73,13 @@ class AttemptOutput(serializers.Serializer):
 
 @extend_schema_serializer(component_name="WebhookDelivery")
 class DeliveryOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    subscription_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    subscription_id = StrictIntegerField()
     webhook_id = StrictCharField(source="event.webhook_id")
     event_type = StrictCharField(source="event.type")
-    loan_id = serializers.IntegerField(allow_null=True)
+    loan_id = StrictIntegerField(allow_null=True)
     status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices)
-    attempts = serializers.IntegerField()
+    attempts = StrictIntegerField()
     next_attempt_at = serializers.DateTimeField()
     last_attempt_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
@@ -210,7 +211,7 @@ class DeliveryListApi(ApiView):
     pagination_class = BoundedLimitOffsetPagination
 
     class Filters(serializers.Serializer):
-        subscription = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+        subscription = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
         status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices, required=False)
 
     @extend_schema(
@@ -225,7 +226,7 @@ class DeliveryListApi(ApiView):
         responses=DeliveryOutput(many=True),
     )
     def get(self, request):
-        filters = _parse(self.Filters, request.query_params)
+        filters = _parse(self.Filters, query_params_strict(request))
         deliveries = selectors.deliveries_list(
             subscription_id=filters.get("subscription"), status=filters.get("status")
         )

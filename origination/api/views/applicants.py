@@ -15,6 +15,7 @@ from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import borrower_for_user
 from lendcore.api.fields import (
     StrictCharField,
+    StrictIntegerField,
     external_id_field,
     id_field,
     money_field,
@@ -28,8 +29,8 @@ from origination.models import Applicant
 
 
 class InvitationOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    borrower = serializers.IntegerField(source="borrower_id")
+    id = StrictIntegerField()
+    borrower = StrictIntegerField(source="borrower_id")
     status = StrictCharField()
     expires_at = serializers.DateTimeField()
 
@@ -104,7 +105,7 @@ class ApplicantCreateApi(ApiView):
         )
         postal_code = StrictCharField(max_length=10)
         employer = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
-        months_employed = serializers.IntegerField(min_value=0, max_value=1200, default=0)
+        months_employed = StrictIntegerField(min_value=0, max_value=1200, default=0)
         monthly_income = money_field(min_value=CENT)
         monthly_housing_payment = money_field(default=ZERO)
         monthly_other_debts = money_field(default=ZERO)

@@ -21,6 +21,7 @@ from lendcore.accounts.selectors import user_is_staff_member
 from lendcore.api.fields import (
     ACCOUNT_NUMBER_PATTERN,
     StrictCharField,
+    StrictIntegerField,
     decimal_field,
     external_id_field,
     id_field,
@@ -130,7 +131,7 @@ class OfferOutput(serializers.ModelSerializer):
 
 class ApplicationListOutput(serializers.ModelSerializer):
     product_code = StrictCharField(source="product.code")
-    product_version = serializers.IntegerField(source="product_version.version")
+    product_version = StrictIntegerField(source="product_version.version")
     applicant_name = StrictCharField(source="applicant.full_name")
     loan = serializers.SerializerMethodField()
 
@@ -248,7 +249,7 @@ class ApplicationListCreateApi(ApiView):
         applicant = id_field()
         product = id_field()
         amount = money_field(min_value=CENT)
-        term = serializers.IntegerField(min_value=1, max_value=600)
+        term = StrictIntegerField(min_value=1, max_value=600)
         frequency = serializers.ChoiceField(choices=list(FREQUENCIES))
         purpose = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
         external_id = external_id_field(required=False, allow_null=True, default=None)
@@ -395,7 +396,7 @@ class ApplicationApproveApi(ApiView):
             allow_null=True,
             default=None,
         )
-        term = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+        term = StrictIntegerField(min_value=1, required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
     def post(self, request: Request, application_id: int) -> Response:

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
+from lendcore.api.fields import StrictIntegerField
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView
 from origination import selectors
@@ -28,7 +29,7 @@ IMPORT_PERMISSION = has_staff_permission(Action.IMPORT_LOANS)
 
 class LoanImportErrorOutput(serializers.Serializer):
     file = serializers.ChoiceField(choices=["loans", "payments"])
-    row = serializers.IntegerField(help_text="The file's line: the header is 1, data from 2.")
+    row = StrictIntegerField(help_text="The file's line: the header is 1, data from 2.")
     column = serializers.CharField(allow_null=True, help_text="None: the whole row or file.")
     code = serializers.CharField()
     message = serializers.CharField()

@@ -9,7 +9,12 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from lendcore.api.fields import StrictCharField, money_field
+from lendcore.api.fields import (
+    StrictCharField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    money_field,
+)
 from lendcore.api.views import ApiView
 from origination import selectors, services
 from origination.api.views._common import CENT, has_perm_code, parse, require
@@ -18,7 +23,7 @@ from origination.models import LoanProduct, ProductVersion
 
 
 class ProductOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     code = StrictCharField()
     name = StrictCharField()
     active = serializers.BooleanField()
@@ -37,7 +42,7 @@ class ProductVersionOutput(serializers.ModelSerializer):
 
 
 class ProductListCreateApi(ApiView):
-    class InputSerializer(serializers.ModelSerializer):
+    class InputSerializer(StrictModelSerializer):
         code = StrictCharField(max_length=32)
         name = StrictCharField(max_length=200)
         active = serializers.BooleanField(default=True)

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField, id_field
+from lendcore.api.fields import StrictCharField, StrictIntegerField, StrictModelSerializer, id_field
 from lendcore.api.query import query_params_strict
 from lendcore.api.views import ApiView, Idempotency
 from origination import selectors, services
@@ -20,7 +20,7 @@ from origination.errors import PermissionDenied, ValidationFailed
 from origination.models import LoanProduct, Rule, RuleSet
 
 
-class RuleSerializer(serializers.ModelSerializer):
+class RuleSerializer(StrictModelSerializer):
     threshold = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
 
     class Meta:
@@ -109,15 +109,15 @@ class RuleSetBacktestApi(ApiView):
     )
 
     class InputSerializer(serializers.Serializer):
-        limit = serializers.IntegerField(min_value=1, max_value=10_000, default=500)
+        limit = StrictIntegerField(min_value=1, max_value=10_000, default=500)
 
     class OutputSerializer(serializers.Serializer):
-        rule_set_id = serializers.IntegerField()
-        compared = serializers.IntegerField()
+        rule_set_id = StrictIntegerField()
+        compared = StrictIntegerField()
         approval_rate_before = serializers.DecimalField(max_digits=6, decimal_places=4)
         approval_rate_after = serializers.DecimalField(max_digits=6, decimal_places=4)
-        outcomes_before = serializers.DictField(child=serializers.IntegerField())
-        outcomes_after = serializers.DictField(child=serializers.IntegerField())
+        outcomes_before = serializers.DictField(child=StrictIntegerField())
+        outcomes_after = serializers.DictField(child=StrictIntegerField())
         flips = serializers.ListField(child=serializers.DictField())
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from lendcore.accounts.permissions import CanReadLoans
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
-from lendcore.api.fields import StrictCharField, pattern_field
+from lendcore.api.fields import StrictCharField, StrictIntegerField, pattern_field
 from lendcore.api.idempotency import IDEMPOTENCY_KEY_OPTIONAL, idempotent_response
 from lendcore.api.views import ApiView, Idempotency
 from servicing import autopay, rail_payments, selectors, servicing_history_reads
@@ -25,8 +25,8 @@ from .common import parse_input, render, require_staff
 class AutopayEnrolmentOutput(serializers.Serializer):
     """An autopay enrolment; the numbers are never shown in full."""
 
-    id = serializers.IntegerField()
-    loan_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    loan_id = StrictIntegerField()
     active = serializers.BooleanField()
     account_last4 = StrictCharField(help_text="The last four digits of the bank account.")
     routing_number_masked = StrictCharField(help_text="The routing number, its last four shown.")

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField
+from lendcore.api.fields import StrictCharField, StrictIntegerField
 from lendcore.api.views import ApiView
 from servicing import selectors, services
 from servicing.models import ChargeOff, Loan
@@ -26,7 +26,7 @@ class ChargeOffInput(serializers.Serializer):
 
 @extend_schema_serializer(component_name="ChargeOff")
 class ChargeOffOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     status = StrictCharField()
     loan_status = StrictCharField()
     principal = money_out()

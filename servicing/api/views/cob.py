@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField
+from lendcore.api.fields import StrictCharField, StrictIntegerField
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.views import ApiView
 from lendcore.errors import NotFound, UpstreamUnavailable
@@ -21,18 +21,18 @@ RUN_PERMISSION = has_staff_permission(Action.RUN_COB)
 
 
 class CobRunOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     business_date = serializers.DateField()
     status = StrictCharField()
     trigger = StrictCharField()
     mode = StrictCharField()
-    partitions_total = serializers.IntegerField()
-    partitions_done = serializers.IntegerField()
-    loans_total = serializers.IntegerField()
-    loans_done = serializers.IntegerField()
+    partitions_total = StrictIntegerField()
+    partitions_done = StrictIntegerField()
+    loans_total = StrictIntegerField()
+    loans_done = StrictIntegerField()
     loans_per_second = serializers.FloatField(allow_null=True)
     seconds = serializers.FloatField(allow_null=True)
-    attempts = serializers.IntegerField()
+    attempts = StrictIntegerField()
     steps = serializers.JSONField()
     error = StrictCharField()
     started_at = serializers.DateTimeField()
@@ -40,19 +40,19 @@ class CobRunOutput(serializers.Serializer):
 
 
 class CobFailureOutput(serializers.Serializer):
-    loan_id = serializers.IntegerField()
+    loan_id = StrictIntegerField()
     loan_number = StrictCharField(source="loan.loan_number")
     error = StrictCharField()
     resolved = serializers.BooleanField()
 
 
 class CobPartitionOutput(serializers.Serializer):
-    number = serializers.IntegerField()
-    lo_id = serializers.IntegerField()
-    hi_id = serializers.IntegerField()
+    number = StrictIntegerField()
+    lo_id = StrictIntegerField()
+    hi_id = StrictIntegerField()
     status = StrictCharField()
-    loans = serializers.IntegerField()
-    attempts = serializers.IntegerField()
+    loans = StrictIntegerField()
+    attempts = StrictIntegerField()
     error = StrictCharField()
 
 

@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
 from lendcore.accounts.selectors import user_can
-from lendcore.api.fields import StrictCharField
+from lendcore.api.fields import StrictCharField, StrictIntegerField
 from lendcore.errors import PermissionDenied
 from servicing import selectors
 from servicing.models import Loan, Payment
@@ -73,20 +73,20 @@ _RENDERERS: dict[type[serializers.Serializer], serializers.Serializer] = {}
 
 
 class LoanOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     loan_number = StrictCharField()
     external_id = StrictCharField(allow_null=True)
     status = StrictCharField()
-    borrower_id = serializers.IntegerField()
+    borrower_id = StrictIntegerField()
     borrower_name = StrictCharField(source="borrower.full_name")
     product_code = StrictCharField()
     product_name = StrictCharField()
-    product_version = serializers.IntegerField()
+    product_version = StrictIntegerField()
     interest_model = StrictCharField()
     principal_amount = money_out()
     annual_rate_pct = serializers.DecimalField(max_digits=9, decimal_places=4)
     apr = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
-    n_periods = serializers.IntegerField()
+    n_periods = StrictIntegerField()
     frequency = StrictCharField()
     day_count = StrictCharField()
     disbursed_on = serializers.DateField()
@@ -108,7 +108,7 @@ class LoanDetailOutput(LoanOutput):
     total_due = money_out()
     payoff_today = money_out()
     past_due_amount = money_out()
-    dpd = serializers.IntegerField()
+    dpd = StrictIntegerField()
     next_due_date = serializers.DateField(allow_null=True)
     next_due_amount = money_out()
 
@@ -133,8 +133,8 @@ def loan_body(loan: Loan, balances: selectors.LoanBalances) -> dict:
 
 
 class PaymentOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    loan_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    loan_id = StrictIntegerField()
     external_id = StrictCharField(
         allow_null=True, help_text="Your own id for the payment, if you gave one."
     )
@@ -158,8 +158,8 @@ _MONEY_TEXT = serializers.DecimalField(**MONEY)  # stateless: renders a Decimal 
 
 
 class FeeOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    loan_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    loan_id = StrictIntegerField()
     kind = StrictCharField()
     amount = money_out()
     paid_amount = money_out()

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField, money_field
+from lendcore.api.fields import StrictCharField, StrictIntegerField, money_field
 from lendcore.api.views import ApiView
 from lendcore.finance.money import CENT
 from servicing import selectors, services
@@ -73,7 +73,7 @@ class FeeWaiveApi(ApiView):
         responses=inline_serializer(
             "FeeWaiver",
             {
-                "id": serializers.IntegerField(),
+                "id": StrictIntegerField(),
                 "amount": money_out(),
                 "reason": StrictCharField(),
                 "fee": FeeOutput(),

@@ -11,7 +11,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from lendcore.api.fields import StrictCharField
+from lendcore.api.fields import StrictCharField, StrictIntegerField
 from lendcore.api.query import IsoDateField
 from servicing.loan_tape import BOOL, COLUMNS, DATE, INT, MONEY, PCT, RATE, STR
 
@@ -37,7 +37,7 @@ def _column_field(kind: str, *, nullable: bool, help_text: str) -> serializers.F
 
 @extend_schema_serializer(component_name="LoanAsOfInstallment")
 class InstallmentAsOfOutput(serializers.Serializer):
-    number = serializers.IntegerField()
+    number = StrictIntegerField()
     due_date = serializers.DateField()
     principal_due = money_out()
     interest_due = money_out()
@@ -69,7 +69,7 @@ class LoanAsOfOutput(_LoanAsOfBase):  # type: ignore[misc,valid-type]
     """The loan as the books stood at the close of `as_of` (docs/loan_as_of.md)."""
 
     as_of = serializers.DateField()
-    schedule_version = serializers.IntegerField(
+    schedule_version = StrictIntegerField(
         allow_null=True, help_text="The schedule version in force on `as_of`."
     )
     schedule = InstallmentAsOfOutput(many=True)

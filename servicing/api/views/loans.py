@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import CanReadLoans, has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField, external_id_field
+from lendcore.api.fields import StrictCharField, StrictIntegerField, external_id_field
 from lendcore.api.pagination import BoundedLimitOffsetPagination
 from lendcore.api.query import query_params_strict
 from lendcore.api.views import ApiView, external_id_resolve
@@ -149,7 +149,7 @@ class LoanScheduleApi(ApiView):
 
     @extend_schema_serializer(component_name="LoanScheduleOutput")
     class Output(serializers.Serializer):
-        number = serializers.IntegerField()
+        number = StrictIntegerField()
         due_date = serializers.DateField()
         principal_due = money_out()
         interest_due = money_out()
@@ -176,7 +176,7 @@ class LoanScheduleApi(ApiView):
             "LoanSchedule",
             {
                 "loan_number": StrictCharField(),
-                "version": serializers.IntegerField(),
+                "version": StrictIntegerField(),
                 "regular_payment": money_out(),
                 "installments": Output(many=True),
             },
@@ -202,7 +202,7 @@ class LoanTransactionsApi(ApiView):
     @extend_schema_serializer(component_name="LoanTransactionsOutput")
     class Output(serializers.Serializer):
         kind = StrictCharField()
-        id = serializers.IntegerField()
+        id = StrictIntegerField()
         date = serializers.DateField()
         amount = money_out()
         status = StrictCharField()
@@ -229,14 +229,14 @@ class LoanJournalApi(ApiView):
 
     @extend_schema_serializer(component_name="LoanJournalOutput")
     class Output(serializers.Serializer):
-        id = serializers.IntegerField()
+        id = StrictIntegerField()
         entry_type = StrictCharField()
         business_date = serializers.DateField()
         effective_date = serializers.DateField()
         reference = StrictCharField()
         memo = StrictCharField()
-        reverses_id = serializers.IntegerField(allow_null=True)
-        created_by_id = serializers.IntegerField(allow_null=True)
+        reverses_id = StrictIntegerField(allow_null=True)
+        created_by_id = StrictIntegerField(allow_null=True)
         lines = serializers.SerializerMethodField()
 
         def get_lines(self, entry) -> Any:

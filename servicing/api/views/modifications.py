@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from lendcore.accounts.permissions import has_staff_permission
 from lendcore.accounts.roles import Action
-from lendcore.api.fields import StrictCharField
+from lendcore.api.fields import StrictCharField, StrictIntegerField
 from lendcore.api.views import ApiView
 from servicing import selectors, services
 from servicing.models import Modification
@@ -20,9 +20,9 @@ from .common import parse_input
 
 @extend_schema_serializer(component_name="Modification")
 class ModificationOutput(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
+    id = StrictIntegerField(source="pk")
     status = StrictCharField()
-    schedule_version = serializers.IntegerField(source="to_schedule.version", allow_null=True)
+    schedule_version = StrictIntegerField(source="to_schedule.version", allow_null=True)
 
 
 def _body(modification: Modification) -> dict:
@@ -47,9 +47,9 @@ class ModificationRequestApi(ApiView):
         annual_rate_pct = serializers.DecimalField(
             max_digits=9, decimal_places=4, required=False, allow_null=True
         )
-        remaining_term = serializers.IntegerField(required=False, allow_null=True)
-        due_day = serializers.IntegerField(required=False, allow_null=True)
-        defer_installments = serializers.IntegerField(required=False, default=0)
+        remaining_term = StrictIntegerField(required=False, allow_null=True)
+        due_day = StrictIntegerField(required=False, allow_null=True)
+        defer_installments = StrictIntegerField(required=False, default=0)
         reason = StrictCharField(max_length=255)
 
     @extend_schema(request=Input, responses={201: ModificationOutput, 202: ModificationOutput})

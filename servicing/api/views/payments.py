@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from lendcore.accounts.permissions import CanReadLoans, TokenAuthentication, has_staff_permission
 from lendcore.accounts.roles import Action
 from lendcore.accounts.selectors import user_is_staff_member
-from lendcore.api.fields import StrictCharField, external_id_field, money_field
+from lendcore.api.fields import StrictCharField, StrictIntegerField, external_id_field, money_field
 from lendcore.api.idempotency import (
     IDEMPOTENCY_KEY_OPTIONAL,
     IDEMPOTENCY_KEY_REQUIRED,
@@ -51,8 +51,8 @@ class PaymentRequestOutput(serializers.Serializer):
     (posted as `payment_id`), or `returned` (NSF: nothing posted, the NSF fee charged),
     `failed` (settled but not postable: staff refund it) or `cancelled`."""
 
-    id = serializers.IntegerField()
-    loan_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    loan_id = StrictIntegerField()
     amount = money_out()
     method = serializers.ChoiceField(choices=[(m.value, m.label) for m in BORROWER_METHODS])
     status = serializers.ChoiceField(choices=RailTransfer.Status.choices)
@@ -64,7 +64,7 @@ class PaymentRequestOutput(serializers.Serializer):
         "when cancelled, or failed before it was sent.",
     )
     cancellable = serializers.BooleanField(help_text="True while not sent yet (`requested`).")
-    payment_id = serializers.IntegerField(
+    payment_id = StrictIntegerField(
         allow_null=True, help_text="The posted payment, once settled; else null."
     )
     return_code = StrictCharField(help_text='The rail\'s return code ("R01"), or "".')

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from lendcore.accounts.permissions import CanReadLoans
-from lendcore.api.fields import StrictCharField
+from lendcore.api.fields import StrictCharField, StrictIntegerField
 from lendcore.api.views import ApiView
 from servicing import selectors
 from servicing.errors import ErrorCode, ServicingValidationError
@@ -27,7 +27,7 @@ from .common import (
 
 @extend_schema_serializer(component_name="PayoffQuote")
 class PayoffQuoteOutput(serializers.Serializer):
-    loan_id = serializers.IntegerField()
+    loan_id = StrictIntegerField()
     loan_number = StrictCharField()
     quote_date = serializers.DateField()
     good_through = serializers.DateField()

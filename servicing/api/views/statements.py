@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from lendcore.accounts.permissions import CanReadLoans
+from lendcore.api.fields import StrictIntegerField
 from lendcore.api.views import ApiView
 from servicing import selectors
 from servicing.errors import ServicingValidationError
@@ -22,8 +23,8 @@ from .common import (
 
 
 class StatementOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    loan_id = serializers.IntegerField()
+    id = StrictIntegerField()
+    loan_id = StrictIntegerField()
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     opening_balance = money_out()
