@@ -106,8 +106,8 @@ def unwritten_spans(date_from: date | None, date_to: date) -> list[Span]:
         days = days.filter(business_date__gte=date_from)
     spans: list[Span] = []
     start = date_from
-    for day in using_replica(days).order_by("business_date").values_list(
-        "business_date", flat=True
+    for day in (
+        using_replica(days).order_by("business_date").values_list("business_date", flat=True)
     ):
         if start is None or day > start:
             spans.append((start, day - ONE_DAY))

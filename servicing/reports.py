@@ -13,11 +13,10 @@ same figures, without reading a window's millions of lines.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
-
-from collections import defaultdict
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -76,7 +75,11 @@ def trial_balance(filters: ReportFilters) -> ReportTable:
     debit side when positive and on the credit side when negative; the two totals agree
     when the ledger balances."""
     spans = unwritten_spans(None, filters.date_to)
-    written = _totals(filters, spans, balance=True).values("account").annotate(d=Sum("debit"), c=Sum("credit"))
+    written = (
+        _totals(filters, spans, balance=True)
+        .values("account")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
     live = (
         _lines(filters)
         .filter(spans_q("entry__business_date", spans))
@@ -283,9 +286,7 @@ def disbursements(filters: ReportFilters) -> ReportTable:
             amount=Sum("lines__debit", filter=Q(lines__account=Account.PRINCIPAL)),
         )
     )
-    by_day: dict[tuple[date, str], dict[str, Any]] = defaultdict(
-        lambda: {"n": 0, "amount": ZERO}
-    )
+    by_day: dict[tuple[date, str], dict[str, Any]] = defaultdict(lambda: {"n": 0, "amount": ZERO})
     for day, product, n, amount in [*written.order_by(), *live.order_by()]:
         by_day[(day, product)]["n"] += n
         by_day[(day, product)]["amount"] += amount or ZERO

@@ -25,8 +25,8 @@ from lendcore.core.state import transition
 from lendcore.errors import Conflict
 from lendcore.webhooks.outbox import event_emit
 from servicing import effects
-from servicing.effects import chord_send, task_signature, tasks_eager
 from servicing.daily_totals import daily_totals_write
+from servicing.effects import chord_send, task_signature, tasks_eager
 from servicing.lock_objects import (
     business_date_lock,
     cob_partition_lock,
