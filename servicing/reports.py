@@ -91,8 +91,8 @@ def trial_balance(filters: ReportFilters) -> ReportTable:
         sums[row["account"]]["d"] += row["d"] or ZERO
         sums[row["account"]]["c"] += row["c"] or ZERO
     rows: list[dict[str, Any]] = []
-    for account, row in sorted(sums.items()):
-        net = round_money(row["d"] - row["c"])
+    for account, sided in sorted(sums.items()):
+        net = round_money(sided["d"] - sided["c"])
         rows.append(
             {
                 "account": account,
@@ -343,13 +343,13 @@ def income(filters: ReportFilters) -> ReportTable:
         sums[(month, row["account"])]["d"] += row["d"] or ZERO
         sums[(month, row["account"])]["c"] += row["c"] or ZERO
     by_month: dict[date, dict[str, Decimal]] = {}
-    for (month, account), row in sorted(sums.items()):
+    for (month, account), sided in sorted(sums.items()):
         amounts = by_month.setdefault(
             month,
             {key: ZERO for key in ("interest_income", "fee_income", "recoveries")}
             | {"charge_offs": ZERO},
         )
-        net = round_money(row["c"] - row["d"])
+        net = round_money(sided["c"] - sided["d"])
         key = INCOME_KEYS.get(account, "charge_offs")
         amounts[key] = -net if key == "charge_offs" else net
     rows: list[dict[str, Any]] = []
