@@ -8,6 +8,7 @@ generate_series), in the bench database's Django process. Not a test; see bench_
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 # The book's business date is bench_cob's (2026-06-15); history ends at the night before.
 SNAPSHOT_FROM = "2024-06-15"
@@ -218,6 +219,23 @@ def month_end_aggregates_seed(cursor, n: int) -> None:
     print(f"  month-end cells: {rolls} roll, {vintages} vintage")
 
 
+def daily_totals_seed() -> None:
+    """Close of business's daily ledger and payment totals for every seeded day before the
+    book's business date, by the very function its `daily_totals` step and the backfill use
+    (one aggregate query over the lines, one over the payments, a bulk insert of the sums):
+    the ledger reports read these for closed days and only the open day's lines live."""
+    from django.db.models import Min
+
+    from servicing.daily_totals import daily_totals_write
+    from servicing.models import JournalEntry
+    from servicing.selectors import business_date_get
+
+    first = JournalEntry.objects.aggregate(d=Min("business_date"))["d"]
+    last = business_date_get() - timedelta(days=1)
+    rows = daily_totals_write(first, last, source="backfill") if first and first <= last else 0
+    print(f"  daily totals: {rows} rows, {first} to {last}")
+
+
 def seed_reports(n: int) -> None:
     """Everything the reports and the dashboard read, on top of the COB seed (one transaction,
     then VACUUM ANALYZE)."""
@@ -255,6 +273,10 @@ def seed_reports(n: int) -> None:
             _run(cursor, sql, values)
             print(f"  seeded {name} in {time.perf_counter() - began:.1f} s", flush=True)
         month_end_aggregates_seed(cursor, n)
+    began = time.perf_counter()
+    with transaction.atomic():
+        daily_totals_seed()
+    print(f"  seeded daily totals in {time.perf_counter() - began:.1f} s", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         counts = {}
@@ -264,6 +286,8 @@ def seed_reports(n: int) -> None:
             "servicing_payment",
             "servicing_portfoliosnapshot",
             "servicing_portfolioactivity",
+            "servicing_ledgerdaytotal",
+            "servicing_paymentdaytotal",
             "origination_application",
             "collections_app_collectioncase",
             "collections_app_promisetopay",

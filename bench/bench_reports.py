@@ -21,7 +21,9 @@ lendcore_bench_reports_tmpl_<N> and copies it for later runs, =drop drops it):
   at N=1,000,000) and the delinquent loans' bucket history; one payment row per paid
   installment over five methods (one in 200 reversed): what the ledger reports (trial
   balance, journal, income, disbursements) and payments read, at the volume a book of N
-  five-month-old loans has;
+  five-month-old loans has; and their daily totals for every day before the business date
+  (`_reports_seed.daily_totals_seed`: the nightly step's own function over the whole range),
+  so the ledger reports read the lines of the open day only, as after close of business;
 - two years of close of business's aggregates (2024-06-15 to 2026-06-14): a PortfolioSnapshot
   row per product, bucket and status with loans in it and a PortfolioActivity row per product,
   every day (about 17,500 and 2,200 rows whatever N: what COB writes, a book growing from 40 %

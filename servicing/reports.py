@@ -5,11 +5,15 @@ and income. Each is a few aggregate queries, whatever the window's size.
 Read from the read replica when one is configured (lendcore.core.replica). Every figure
 comes from journal lines or payment rows, never from a cached balance, so a
 report for a past window says what the books said then (entries are immutable; a reversal is
-an entry of its own, on the date it was made).
+an entry of its own, on the date it was made). A day close of business has closed is read
+from its daily totals (`servicing.daily_totals`: the sums of that day's lines and payments,
+written when it closed); a day not written (the open business date) from its lines: the
+same figures, without reading a window's millions of lines.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,7 +26,8 @@ from lendcore.core.replica import using_replica
 from lendcore.core.reports import ReportColumn, ReportFilters, ReportSpec, ReportTable
 from lendcore.finance.money import ZERO, round_money
 
-from .models import Account, JournalEntry, JournalLine, Payment
+from .daily_totals import Span, spans_q, unwritten_spans
+from .models import Account, JournalEntry, JournalLine, LedgerDayTotal, Payment, PaymentDayTotal
 
 # The journal report lists lines up to this many; its totals cover the whole window, and the
 # general-ledger export (`GET /api/v1/gl/export/`) streams every line.
@@ -48,24 +53,50 @@ def _window(filters: ReportFilters) -> Q:
     return Q(entry__business_date__gte=filters.date_from, entry__business_date__lte=filters.date_to)
 
 
+def _totals(
+    filters: ReportFilters, spans: list[Span], *, balance: bool = False
+) -> QuerySet[LedgerDayTotal]:
+    """The daily ledger totals of the window's written days (`spans` are the days not
+    written, read from the lines instead); a `balance` from the start of the books."""
+    totals = using_replica(LedgerDayTotal.objects.filter(business_date__lte=filters.date_to))
+    if not balance:
+        totals = totals.filter(business_date__gte=filters.date_from)
+    if filters.product:
+        totals = totals.filter(product_code=filters.product)
+    return totals.exclude(spans_q("business_date", spans))
+
+
+def _debits_credits() -> defaultdict[Any, dict[str, Decimal]]:
+    return defaultdict(lambda: {"d": ZERO, "c": ZERO})
+
+
 def trial_balance(filters: ReportFilters) -> ReportTable:
     """Each account's balance at the end of `date_to`: debits less credits, shown on the
     debit side when positive and on the credit side when negative; the two totals agree
     when the ledger balances."""
-    sums = (
-        _lines(filters)
-        .filter(entry__business_date__lte=filters.date_to)
+    spans = unwritten_spans(None, filters.date_to)
+    written = (
+        _totals(filters, spans, balance=True)
         .values("account")
         .annotate(d=Sum("debit"), c=Sum("credit"))
-        .order_by("account")
     )
+    live = (
+        _lines(filters)
+        .filter(spans_q("entry__business_date", spans))
+        .values("account")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    sums = _debits_credits()
+    for row in [*written.order_by(), *live.order_by()]:
+        sums[row["account"]]["d"] += row["d"] or ZERO
+        sums[row["account"]]["c"] += row["c"] or ZERO
     rows: list[dict[str, Any]] = []
-    for row in sums:
-        net = round_money((row["d"] or ZERO) - (row["c"] or ZERO))
+    for account, sided in sorted(sums.items()):
+        net = round_money(sided["d"] - sided["c"])
         rows.append(
             {
-                "account": row["account"],
-                "account_name": Account(row["account"]).label,
+                "account": account,
+                "account_name": Account(account).label,
                 "debit": net if net > 0 else ZERO,
                 "credit": -net if net < 0 else ZERO,
             }
@@ -91,7 +122,16 @@ def journal(filters: ReportFilters) -> ReportTable:
     """The window's journal lines, entry by entry (the first `JOURNAL_MAX_LINES`), with
     totals over every line of the window."""
     lines = _lines(filters).filter(_window(filters))
-    totals = lines.aggregate(d=Sum("debit"), c=Sum("credit"), n=Count("id"))
+    spans = unwritten_spans(filters.date_from, filters.date_to)
+    written = _totals(filters, spans).aggregate(d=Sum("debit"), c=Sum("credit"), n=Sum("lines"))
+    live = lines.filter(spans_q("entry__business_date", spans)).aggregate(
+        d=Sum("debit"), c=Sum("credit"), n=Count("id")
+    )
+    totals = {
+        "d": (written["d"] or ZERO) + (live["d"] or ZERO),
+        "c": (written["c"] or ZERO) + (live["c"] or ZERO),
+        "n": (written["n"] or 0) + live["n"],
+    }
     # plain values, not three model instances a line: 5,000 lines are most of the time
     shown = lines.order_by("entry_id", "id").values_list(
         "entry_id",
@@ -152,27 +192,51 @@ def payments_received(filters: ReportFilters) -> ReportTable:
     payments = using_replica(
         Payment.objects.filter(posted_on__gte=filters.date_from, posted_on__lte=filters.date_to)
     )
+    totals = using_replica(
+        PaymentDayTotal.objects.filter(
+            business_date__gte=filters.date_from, business_date__lte=filters.date_to
+        )
+    )
     if filters.product:
         payments = payments.filter(loan__product_code=filters.product)
-    sums = (
-        payments.values("posted_on", "method")
-        .annotate(
-            n=Count("id"),
-            received=Sum("amount"),
-            reversed=Sum("amount", filter=Q(status=Payment.Status.REVERSED)),
-        )
-        .order_by("posted_on", "method")
+        totals = totals.filter(product_code=filters.product)
+    spans = unwritten_spans(filters.date_from, filters.date_to)
+    by_day: dict[tuple[date, str], dict[str, Any]] = defaultdict(
+        lambda: {"n": 0, "received": ZERO, "reversed": ZERO}
     )
+    written = (
+        totals.exclude(spans_q("business_date", spans))
+        .values_list("business_date", "method")
+        .annotate(n=Sum("payments"), amount=Sum("amount"))
+    )
+    live = (
+        payments.filter(spans_q("posted_on", spans))
+        .values_list("posted_on", "method")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+    )
+    for day, method, n, amount in [*written.order_by(), *live.order_by()]:
+        by_day[(day, method)]["n"] += n
+        by_day[(day, method)]["received"] += amount
+    # what was reversed since changes after the day closed: read from the (few) reversed
+    # payments of the window (their own partial index), whether the day is written or not
+    reversed_since = (
+        payments.filter(status=Payment.Status.REVERSED)
+        .values_list("posted_on", "method")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    for day, method, amount in reversed_since:
+        by_day[(day, method)]["reversed"] += amount
     rows = [
         {
-            "date": row["posted_on"],
-            "method": row["method"],
+            "date": day,
+            "method": method,
             "payments": row["n"],
             "amount": round_money(row["received"]),
             "reversed": round_money(row["reversed"] or ZERO),
             "net": round_money(row["received"] - (row["reversed"] or ZERO)),
         }
-        for row in sums
+        for (day, method), row in sorted(by_day.items())
     ]
     return ReportTable(
         columns=[
@@ -196,7 +260,15 @@ def payments_received(filters: ReportFilters) -> ReportTable:
 
 def disbursements(filters: ReportFilters) -> ReportTable:
     """Loans disbursed in the window, by business date and product: how many and the
-    principal paid out (the disbursement entries' principal lines)."""
+    principal paid out (the disbursement entries' principal lines; every disbursement entry
+    debits principal, so a written day's count is its principal row's entries)."""
+    spans = unwritten_spans(filters.date_from, filters.date_to)
+    written = (
+        _totals(filters, spans)
+        .filter(entry_type=JournalEntry.Type.DISBURSEMENT, account=Account.PRINCIPAL)
+        .values_list("business_date", "product_code")
+        .annotate(n=Sum("entries"), amount=Sum("debit"))
+    )
     entries = using_replica(
         JournalEntry.objects.filter(
             entry_type=JournalEntry.Type.DISBURSEMENT,
@@ -206,22 +278,26 @@ def disbursements(filters: ReportFilters) -> ReportTable:
     )
     if filters.product:
         entries = entries.filter(loan__product_code=filters.product)
-    sums = (
-        entries.values("business_date", "loan__product_code")
+    live = (
+        entries.filter(spans_q("business_date", spans))
+        .values_list("business_date", "loan__product_code")
         .annotate(
             n=Count("id", distinct=True),
             amount=Sum("lines__debit", filter=Q(lines__account=Account.PRINCIPAL)),
         )
-        .order_by("business_date", "loan__product_code")
     )
+    by_day: dict[tuple[date, str], dict[str, Any]] = defaultdict(lambda: {"n": 0, "amount": ZERO})
+    for day, product, n, amount in [*written.order_by(), *live.order_by()]:
+        by_day[(day, product)]["n"] += n
+        by_day[(day, product)]["amount"] += amount or ZERO
     rows = [
         {
-            "date": row["business_date"],
-            "product": row["loan__product_code"],
-            "loans": row["n"],
-            "principal": round_money(row["amount"] or ZERO),
+            "date": day,
+            "product": product,
+            "loans": sums["n"],
+            "principal": round_money(sums["amount"]),
         }
-        for row in sums
+        for (day, product), sums in sorted(by_day.items())
     ]
     return ReportTable(
         columns=[
@@ -243,26 +319,38 @@ def disbursements(filters: ReportFilters) -> ReportTable:
 def income(filters: ReportFilters) -> ReportTable:
     """Income recognised in the window, by month: interest, fees and recoveries (each
     account's credits less debits, so a reversal in the month lowers it) and charge-offs."""
-    sums = (
+    accounts = [a for a, _ in INCOME_ACCOUNTS] + [Account.CHARGE_OFF]
+    spans = unwritten_spans(filters.date_from, filters.date_to)
+    written = (
+        _totals(filters, spans)
+        .filter(account__in=accounts)
+        .annotate(month=TruncMonth("business_date"))
+        .values("month", "account")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+    )
+    live = (
         _lines(filters)
-        .filter(_window(filters))
-        .filter(account__in=[a for a, _ in INCOME_ACCOUNTS] + [Account.CHARGE_OFF])
+        .filter(_window(filters) & spans_q("entry__business_date", spans))
+        .filter(account__in=accounts)
         .annotate(month=TruncMonth("entry__business_date"))
         .values("month", "account")
         .annotate(d=Sum("debit"), c=Sum("credit"))
-        .order_by("month", "account")
     )
-    by_month: dict[date, dict[str, Decimal]] = {}
-    for row in sums:
+    sums = _debits_credits()
+    for row in [*written.order_by(), *live.order_by()]:
         month = row["month"]
         month = month.date() if hasattr(month, "date") else month
+        sums[(month, row["account"])]["d"] += row["d"] or ZERO
+        sums[(month, row["account"])]["c"] += row["c"] or ZERO
+    by_month: dict[date, dict[str, Decimal]] = {}
+    for (month, account), sided in sorted(sums.items()):
         amounts = by_month.setdefault(
             month,
             {key: ZERO for key in ("interest_income", "fee_income", "recoveries")}
             | {"charge_offs": ZERO},
         )
-        net = round_money((row["c"] or ZERO) - (row["d"] or ZERO))
-        key = INCOME_KEYS.get(row["account"], "charge_offs")
+        net = round_money(sided["c"] - sided["d"])
+        key = INCOME_KEYS.get(account, "charge_offs")
         amounts[key] = -net if key == "charge_offs" else net
     rows: list[dict[str, Any]] = []
     for month, amounts in sorted(by_month.items()):

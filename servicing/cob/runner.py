@@ -25,6 +25,7 @@ from lendcore.core.state import transition
 from lendcore.errors import Conflict
 from lendcore.webhooks.outbox import event_emit
 from servicing import effects
+from servicing.daily_totals import daily_totals_write
 from servicing.effects import chord_send, task_signature, tasks_eager
 from servicing.lock_objects import (
     business_date_lock,
@@ -385,6 +386,10 @@ def cob_run_close(*, run_id: int) -> CobRun:
         # the book as the night left it, for the reports' trends (one aggregate query)
         started = time.perf_counter()
         clock.record("snapshot", portfolio_snapshot_write(run.business_date), started)
+        # the day's journal lines and payments summed (the ledger reports read these for
+        # closed days): no line of the day can be added once the business date moves on
+        started = time.perf_counter()
+        clock.record("daily_totals", daily_totals_write(run.business_date, source="cob"), started)
         # on a month's last day, each loan as it stands (one INSERT ... SELECT) and the
         # roll-rate and vintage cells derived from it
         if is_month_end(run.business_date):

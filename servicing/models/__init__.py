@@ -56,7 +56,10 @@ from .rails import RailTransferStatus as RailTransferStatus
 from .schedule import Installment as Installment
 from .schedule import InstallmentStatus as InstallmentStatus
 from .schedule import ScheduleVersion as ScheduleVersion
+from .snapshots import DailyTotalsDay as DailyTotalsDay
+from .snapshots import LedgerDayTotal as LedgerDayTotal
 from .snapshots import LoanMonthEnd as LoanMonthEnd
+from .snapshots import PaymentDayTotal as PaymentDayTotal
 from .snapshots import PortfolioActivity as PortfolioActivity
 from .snapshots import PortfolioSnapshot as PortfolioSnapshot
 from .snapshots import RollRateCell as RollRateCell

@@ -73,7 +73,17 @@ class Payment(ExternalIdFields):
             _choices_check("payment_method_valid", "method", PaymentMethod),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
-        indexes = [models.Index(fields=["loan", "effective_date", "id"])]
+        indexes = [
+            models.Index(fields=["loan", "effective_date", "id"]),
+            # the day's payments (close of business's daily totals, the open day's report)
+            models.Index(fields=["posted_on"], name="payment_posted_on"),
+            # the payments report's "reversed since", read live over a year: the few reversed
+            models.Index(
+                fields=["posted_on"],
+                condition=Q(status=PaymentStatus.REVERSED),
+                name="payment_reversed_posted_on",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Payment {self.pk} {self.amount}"

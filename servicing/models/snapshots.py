@@ -141,3 +141,65 @@ class VintageCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month_end} {self.product_code} {self.origination_month}"
+
+
+class DailyTotalsDay(models.Model):
+    """A business date whose `LedgerDayTotal` and `PaymentDayTotal` rows are written (by
+    close of business for the day it closed, or by `manage.py backfill_ledger_totals`). A
+    date without this row is read from the journal lines and payments themselves, so a day
+    never written (a book from before the totals, a day skipped) is never counted as zero."""
+
+    business_date = models.DateField(unique=True)
+    source = models.CharField(max_length=8)  # cob | backfill
+    written_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.business_date} ({self.source})"
+
+
+class LedgerDayTotal(models.Model):
+    """The journal lines of one business date, product (the entry's loan's; blank for an
+    entry without a loan), entry type and account: debits, credits, how many lines and how
+    many entries. Entry type is in the key so that disbursements read their own rows."""
+
+    business_date = models.DateField()
+    product_code = models.CharField(max_length=64, blank=True)
+    entry_type = models.CharField(max_length=16)
+    account = models.CharField(max_length=8)
+    debit = _money()
+    credit = _money()
+    lines = models.PositiveIntegerField(default=0)
+    entries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business_date", "product_code", "entry_type", "account"],
+                name="ledger_day_total_one_row_per_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.business_date} {self.product_code} {self.entry_type} {self.account}"
+
+
+class PaymentDayTotal(models.Model):
+    """The payments posted on one business date, of one product, by one method: how many
+    and how much (as received; what was reversed since is read from the payments)."""
+
+    business_date = models.DateField()
+    product_code = models.CharField(max_length=64)
+    method = models.CharField(max_length=12)
+    payments = models.PositiveIntegerField(default=0)
+    amount = _money()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business_date", "product_code", "method"],
+                name="payment_day_total_one_row_per_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.business_date} {self.product_code} {self.method}"
