@@ -10,6 +10,14 @@ close has closed for that loan), and the business date never moves back to a clo
 (`posted_on` is the open business date). What does change after a day is closed is a
 payment's status (a reversal): the reports read that from the payments, not from here.
 
+A line's product is its loan's (`JournalLine.loan`: every line of an entry with a loan names
+it, `servicing.ledger`). Close of business posts a day's accrual for a scope's loans as one
+entry without a loan (`servicing.cob.steps.accrual`): a receivable debit per loan, a suspense
+credit per non-accrual loan, and ONE interest income credit without a loan, the sum of the
+accruing loans' accruals. That credit is each product's exactly: its loans' receivable debits
+less their suspense credits in the entry (`accrual_income_share`), so each product's lines
+balance; the totals and the reports' live path both attribute it so.
+
 A day is written or it is not (`DailyTotalsDay`): the reports read the days not written (the
 open business date, a day skipped or never closed, a book from before these totals) from the
 lines themselves, so such a day is never counted as zero.
@@ -17,21 +25,58 @@ lines themselves, so such a day is never counted as zero.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 
 from lendcore.core.replica import using_replica
 from lendcore.finance.money import ZERO
 
-from .models import DailyTotalsDay, JournalLine, LedgerDayTotal, Payment, PaymentDayTotal
+from .models import (
+    Account,
+    DailyTotalsDay,
+    JournalEntry,
+    JournalLine,
+    LedgerDayTotal,
+    Payment,
+    PaymentDayTotal,
+)
 
 ONE_DAY = timedelta(days=1)
 BATCH = 5000
 
 # (first, last) business dates not written; `first` None: from the beginning of the books
 Span = tuple[date | None, date]
+
+# Of journal lines: close of business's shared accrual entries, and their loanless income line
+SHARED_ACCRUAL = Q(entry__loan__isnull=True, entry__entry_type=JournalEntry.Type.ACCRUAL)
+SHARED_INCOME = SHARED_ACCRUAL & Q(loan__isnull=True, account=Account.INTEREST_INCOME)
+INCOME_ACCOUNT = Account.INTEREST_INCOME.value
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+
+
+class AttributionMismatch(Exception):
+    """The products' shares of the shared accrual income do not add up to its lines."""
+
+
+def accrual_income_share() -> Sum:
+    """Aggregate of journal lines: the part of close of business's shared accrual income
+    credit that is theirs (grouped by product: the product's share, a credit to interest
+    income). A loan's receivable debit in a shared accrual entry, less its suspense credit
+    (a non-accrual loan's accrual goes to suspense, not income); any other line 0."""
+    mine = SHARED_ACCRUAL & Q(loan__isnull=False)
+    return Sum(
+        Case(
+            When(mine & Q(account=Account.INTEREST), then=F("debit")),
+            When(mine & Q(account=Account.SUSPENSE), then=-F("credit")),
+            default=Value(ZERO),
+            output_field=MONEY,
+        )
+    )
 
 
 @transaction.atomic
@@ -44,28 +89,20 @@ def daily_totals_write(date_from: date, date_to: date | None = None, *, source: 
     LedgerDayTotal.objects.filter(business_date__range=days).delete()
     PaymentDayTotal.objects.filter(business_date__range=days).delete()
     DailyTotalsDay.objects.filter(business_date__range=days).delete()
-    ledger = (
-        JournalLine.objects.filter(entry__business_date__range=days)
-        .values("entry__business_date", "entry__loan__product_code", "entry__entry_type", "account")
-        .annotate(
-            d=Sum("debit"), c=Sum("credit"), n=Count("id"), e=Count("entry_id", distinct=True)
-        )
-        .order_by()
-    )
     written = len(
         LedgerDayTotal.objects.bulk_create(
             (
                 LedgerDayTotal(
-                    business_date=row["entry__business_date"],
-                    product_code=row["entry__loan__product_code"] or "",
-                    entry_type=row["entry__entry_type"],
-                    account=row["account"],
-                    debit=row["d"] or ZERO,
-                    credit=row["c"] or ZERO,
-                    lines=row["n"],
-                    entries=row["e"],
+                    business_date=day,
+                    product_code=product,
+                    entry_type=entry_type,
+                    account=account,
+                    debit=cell["d"],
+                    credit=cell["c"],
+                    lines=cell["n"],
+                    entries=cell["e"],
                 )
-                for row in ledger
+                for (day, product, entry_type, account), cell in _ledger_cells(days).items()
             ),
             batch_size=BATCH,
         )
@@ -96,6 +133,55 @@ def daily_totals_write(date_from: date, date_to: date | None = None, *, source: 
         for n in range((date_to - date_from).days + 1)
     )
     return written
+
+
+def _ledger_cells(days: tuple[date, date]) -> dict[tuple, dict[str, Any]]:
+    """The ledger totals of the days, by (business date, product, entry type, account), with
+    the shared accrual entries' income credit moved from their loanless line (blank product)
+    to the products it is theirs of. A product's moved income is counted in `entries` (the
+    shared entries its loans are in) but not in `lines` (no line of the product's is there);
+    the blank product's row keeps the loanless lines' count (the journal counts them) with
+    what was moved taken off its amount (zero when they are all moved). One query."""
+    rows = (
+        JournalLine.objects.filter(entry__business_date__range=days)
+        .values("entry__business_date", "loan__product_code", "entry__entry_type", "account")
+        .annotate(
+            d=Sum("debit"),
+            c=Sum("credit"),
+            n=Count("id"),
+            e=Count("entry_id", distinct=True),
+            share=accrual_income_share(),
+            shared=Count(
+                "entry_id", distinct=True, filter=SHARED_ACCRUAL & Q(account=Account.INTEREST)
+            ),
+            moved_c=Sum("credit", filter=SHARED_INCOME),
+            moved_d=Sum("debit", filter=SHARED_INCOME),
+        )
+        .order_by()
+    )
+    cells: dict[tuple, dict[str, Any]] = {}
+    shares: dict[date, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        day, product = row["entry__business_date"], row["loan__product_code"] or ""
+        key = (day, product, row["entry__entry_type"], row["account"])
+        cell = cells.setdefault(key, {"d": ZERO, "c": ZERO, "n": 0, "e": 0})
+        cell["d"] += (row["d"] or ZERO) - (row["moved_d"] or ZERO)
+        cell["c"] += (row["c"] or ZERO) - (row["moved_c"] or ZERO)
+        cell["n"] += row["n"]
+        cell["e"] += row["e"]
+        shares[day] -= (row["moved_c"] or ZERO) - (row["moved_d"] or ZERO)
+        if row["shared"]:  # the product's receivable debits: its share, with its entries
+            income = (day, product, JournalEntry.Type.ACCRUAL.value, INCOME_ACCOUNT)
+            cell = cells.setdefault(income, {"d": ZERO, "c": ZERO, "n": 0, "e": 0})
+            cell["e"] += row["shared"]
+        if row["share"]:
+            income = (day, product, JournalEntry.Type.ACCRUAL.value, INCOME_ACCOUNT)
+            cells.setdefault(income, {"d": ZERO, "c": ZERO, "n": 0, "e": 0})["c"] += row["share"]
+            shares[day] += row["share"]
+    # each entry balances, so the shares add up to the income lines; if not, write nothing
+    if any(shares.values()):
+        raise AttributionMismatch(f"shared accrual income not attributed exactly: {shares}")
+    return cells
 
 
 def unwritten_spans(date_from: date | None, date_to: date) -> list[Span]:

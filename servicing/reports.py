@@ -26,7 +26,14 @@ from lendcore.core.replica import using_replica
 from lendcore.core.reports import ReportColumn, ReportFilters, ReportSpec, ReportTable
 from lendcore.finance.money import ZERO, round_money
 
-from .daily_totals import Span, spans_q, unwritten_spans
+from .daily_totals import (
+    INCOME_ACCOUNT,
+    SHARED_ACCRUAL,
+    Span,
+    accrual_income_share,
+    spans_q,
+    unwritten_spans,
+)
 from .models import Account, JournalEntry, JournalLine, LedgerDayTotal, Payment, PaymentDayTotal
 
 # The journal report lists lines up to this many; its totals cover the whole window, and the
@@ -41,12 +48,22 @@ INCOME_KEYS: dict[str, str] = {str(account): key for account, key in INCOME_ACCO
 
 
 def _lines(filters: ReportFilters) -> QuerySet[JournalLine]:
-    """Journal lines of entries of loans of the product asked for (an entry is one loan's,
-    so an entry is kept or left out whole and the lines still balance)."""
+    """Journal lines of loans of the product asked for (a line's product is its loan's).
+    Close of business's shared accrual income line has no loan: read with `_live`, which
+    adds the product's share of it (`daily_totals.accrual_income_share`)."""
     lines = using_replica(JournalLine.objects.all())
     if filters.product:
-        lines = lines.filter(entry__loan__product_code=filters.product)
+        lines = lines.filter(loan__product_code=filters.product)
     return lines
+
+
+def _live(lines: QuerySet[JournalLine], filters: ReportFilters, *group: str) -> Any:
+    """Debits and credits of `lines` grouped by `group`; with a product, `s`: the product's
+    share of the shared accrual income in them (a credit to interest income)."""
+    sums = lines.values(*group).annotate(d=Sum("debit"), c=Sum("credit"))
+    if filters.product:
+        sums = sums.annotate(s=accrual_income_share())
+    return sums
 
 
 def _window(filters: ReportFilters) -> Q:
@@ -80,16 +97,13 @@ def trial_balance(filters: ReportFilters) -> ReportTable:
         .values("account")
         .annotate(d=Sum("debit"), c=Sum("credit"))
     )
-    live = (
-        _lines(filters)
-        .filter(spans_q("entry__business_date", spans))
-        .values("account")
-        .annotate(d=Sum("debit"), c=Sum("credit"))
-    )
+    live = _live(_lines(filters).filter(spans_q("entry__business_date", spans)), filters, "account")
     sums = _debits_credits()
     for row in [*written.order_by(), *live.order_by()]:
         sums[row["account"]]["d"] += row["d"] or ZERO
         sums[row["account"]]["c"] += row["c"] or ZERO
+        if row.get("s"):
+            sums[INCOME_ACCOUNT]["c"] += row["s"]
     rows: list[dict[str, Any]] = []
     for account, sided in sorted(sums.items()):
         net = round_money(sided["d"] - sided["c"])
@@ -120,16 +134,19 @@ def trial_balance(filters: ReportFilters) -> ReportTable:
 
 def journal(filters: ReportFilters) -> ReportTable:
     """The window's journal lines, entry by entry (the first `JOURNAL_MAX_LINES`), with
-    totals over every line of the window."""
+    totals over every line of the window. With a product: its loans' lines; close of
+    business's shared accrual income line is no loan's, so it is not listed, and the totals
+    credit the product's share of it instead (so they balance)."""
     lines = _lines(filters).filter(_window(filters))
     spans = unwritten_spans(filters.date_from, filters.date_to)
     written = _totals(filters, spans).aggregate(d=Sum("debit"), c=Sum("credit"), n=Sum("lines"))
+    shares = {"s": accrual_income_share()} if filters.product else {}
     live = lines.filter(spans_q("entry__business_date", spans)).aggregate(
-        d=Sum("debit"), c=Sum("credit"), n=Count("id")
+        d=Sum("debit"), c=Sum("credit"), n=Count("id"), **shares
     )
     totals = {
         "d": (written["d"] or ZERO) + (live["d"] or ZERO),
-        "c": (written["c"] or ZERO) + (live["c"] or ZERO),
+        "c": (written["c"] or ZERO) + (live["c"] or ZERO) + (live.get("s") or ZERO),
         "n": (written["n"] or 0) + live["n"],
     }
     # plain values, not three model instances a line: 5,000 lines are most of the time
@@ -138,7 +155,7 @@ def journal(filters: ReportFilters) -> ReportTable:
         "entry__business_date",
         "entry__effective_date",
         "entry__entry_type",
-        "entry__loan__loan_number",
+        "loan__loan_number",
         "account",
         "debit",
         "credit",
@@ -328,20 +345,27 @@ def income(filters: ReportFilters) -> ReportTable:
         .values("month", "account")
         .annotate(d=Sum("debit"), c=Sum("credit"))
     )
-    live = (
+    shared = Q()  # with a product, its loans' lines in the shared accrual entries: its share
+    if filters.product:
+        shared = SHARED_ACCRUAL & Q(account__in=[Account.INTEREST, Account.SUSPENSE])
+    live = _live(
         _lines(filters)
         .filter(_window(filters) & spans_q("entry__business_date", spans))
-        .filter(account__in=accounts)
-        .annotate(month=TruncMonth("entry__business_date"))
-        .values("month", "account")
-        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .filter(Q(account__in=accounts) | shared)
+        .annotate(month=TruncMonth("entry__business_date")),
+        filters,
+        "month",
+        "account",
     )
     sums = _debits_credits()
     for row in [*written.order_by(), *live.order_by()]:
         month = row["month"]
         month = month.date() if hasattr(month, "date") else month
-        sums[(month, row["account"])]["d"] += row["d"] or ZERO
-        sums[(month, row["account"])]["c"] += row["c"] or ZERO
+        if row["account"] in accounts:
+            sums[(month, row["account"])]["d"] += row["d"] or ZERO
+            sums[(month, row["account"])]["c"] += row["c"] or ZERO
+        if row.get("s"):
+            sums[(month, INCOME_ACCOUNT)]["c"] += row["s"]
     by_month: dict[date, dict[str, Decimal]] = {}
     for (month, account), sided in sorted(sums.items()):
         amounts = by_month.setdefault(
@@ -387,7 +411,10 @@ SERVICING_REPORTS = (
     ReportSpec(
         name="journal",
         title="Journal",
-        description="The ledger's lines over a window, entry by entry, with their totals.",
+        description=(
+            "The ledger's lines over a window, entry by entry, with their totals; by product,"
+            " its loans' lines, totals with its share of the shared accrual income."
+        ),
         action=Action.EXPORT_GL,
         build=journal,
         default_days=1,

@@ -1,8 +1,10 @@
 """Daily ledger and payment totals (servicing/daily_totals.py) and the ledger reports that read
 them (servicing/reports.py): over a scripted book closed day by day (payments, a backdated
-payment, a reversal with its NSF fee, late fees, a charge-off and a recovery, a payment on
-the open business date), every report read from the totals equals the same report read
-from the journal lines and payments alone, and equals plain sums of the lines."""
+payment, a reversal with its NSF fee, late fees, a non-accrual loan, a charge-off and a
+recovery, a payment on the open business date; on PostgreSQL close of business's shared
+accrual entries), every report read from the totals equals the same report read from the
+journal lines and payments alone, and equals plain sums of the lines, with each product's
+share of the shared accrual income worked out from the accruals."""
 
 from __future__ import annotations
 
@@ -12,15 +14,17 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.db.models import Count, Sum
 
 from lendcore.core.reports import ReportFilters, report_get
-from lendcore.finance.money import round_money
+from lendcore.finance.money import ZERO, round_money
 from servicing.cob.runner import cob_close_through
 from servicing.daily_totals import daily_totals_write
 from servicing.models import (
     CobRun,
     DailyTotalsDay,
+    InterestAccrual,
     JournalEntry,
     JournalLine,
     LedgerDayTotal,
@@ -50,12 +54,14 @@ WINDOWS = (
 
 
 @pytest.fixture
-def book(borrower, business_date, servicing_agent, admin_user):
+def book(borrower, business_date, servicing_agent, admin_user, settings):
     """Three 1,200.00 loans disbursed 2026-01-01 (`paid` and `late` PERSONAL, `auto` AUTO):
     `paid` pays on 2026-01-31 and again on 2026-02-21 (backdated to 2026-02-15) and on the
     open business date; `auto` pays on 2026-01-31, reversed (NSF) on 2026-02-05 after that
-    day closed; `late` never pays (late fees), is charged off on 2026-03-02 and recovers
-    50.00 the same day. Closed through 2026-03-05."""
+    day closed; `late` never pays (late fees, non-accrual from 5 days past due: its interest
+    to suspense), is charged off on 2026-03-02 and recovers 50.00 the same day. Closed
+    through 2026-03-05."""
+    settings.COB_NON_ACCRUAL_DPD = 5
     paid = LoanFactory(borrower=borrower, application_ref="APP-PAID")
     late = LoanFactory(borrower=borrower, application_ref="APP-LATE")
     auto = LoanFactory(borrower=borrower, application_ref="APP-AUTO", product_code="AUTO")
@@ -106,6 +112,13 @@ def test_the_book_has_what_the_reports_must_get_right(book):
     written = set(DailyTotalsDay.objects.values_list("business_date", flat=True))
 
     assert {"disbursement", "accrual", "payment", "reversal", "fee", "charge_off"} <= entry_types
+    assert InterestAccrual.objects.filter(to_suspense=True, posted__gt=0).exists()
+    assert JournalLine.objects.filter(account="2900", credit__gt=0).exists()
+    if connection.vendor == "postgresql":  # close of business's set-based accrual
+        shared = JournalEntry.objects.filter(entry_type="accrual", loan__isnull=True)
+        assert shared.filter(lines__account="2900", lines__credit__gt=0).exists()
+        assert shared.filter(lines__loan__product_code="AUTO").exists()
+        assert shared.filter(lines__loan__product_code="PERSONAL").exists()
     assert Payment.objects.filter(status="reversed", posted_on=date(2026, 1, 31)).exists()
     assert Payment.objects.filter(is_recovery=True).exists()
     assert written == {date(2026, 1, 1) + timedelta(days=n) for n in range(64)}
@@ -130,9 +143,11 @@ def test_reports_equal_plain_sums_of_the_lines_and_payments(book):
             entry__business_date__gte=first, entry__business_date__lte=last
         )
         payments = Payment.objects.filter(posted_on__gte=first, posted_on__lte=last)
+        share = ZERO  # the product's share of the shared accrual income, from the accruals
         if product:
-            lines = lines.filter(entry__loan__product_code=product)
+            lines = lines.filter(loan__product_code=product)
             payments = payments.filter(loan__product_code=product)
+            share = _shared_income(product, first, last)
         sums = lines.aggregate(d=Sum("debit"), c=Sum("credit"), n=Count("id"))
         _, journal = _build("journal", first, last, product)
         tb_rows, _ = _build("trial_balance", first, last, product)
@@ -141,17 +156,22 @@ def test_reports_equal_plain_sums_of_the_lines_and_payments(book):
 
         assert (journal["total_debit"], journal["total_credit"], journal["lines"]) == (
             round_money(sums["d"] or 0),
-            round_money(sums["c"] or 0),
+            round_money((sums["c"] or 0) + share),
             sums["n"],
         )
+        assert journal["total_debit"] == journal["total_credit"]
         balances = (
             JournalLine.objects.filter(entry__business_date__lte=last)
-            .filter(**({"entry__loan__product_code": product} if product else {}))
+            .filter(**({"loan__product_code": product} if product else {}))
             .values_list("account")
             .annotate(d=Sum("debit"), c=Sum("credit"))
         )
+        expected = {account: d - c for account, d, c in balances}
+        if product:
+            income = _shared_income(product, None, last)
+            expected["4100"] = expected.get("4100", ZERO) - income
         assert {r["account"]: r["debit"] - r["credit"] for r in tb_rows} == {
-            account: round_money(d - c) for account, d, c in balances
+            account: round_money(net) for account, net in expected.items()
         }
         assert pay["payments"] == payments.count()
         assert pay["total_amount"] == round_money(payments.aggregate(s=Sum("amount"))["s"] or 0)
@@ -159,6 +179,97 @@ def test_reports_equal_plain_sums_of_the_lines_and_payments(book):
         assert sum(r["reversed"] for r in pay_rows) == round_money(reversed_)
         disbursed = lines.filter(entry__entry_type="disbursement", account="1100")
         assert sum(r["loans"] for r in disb_rows) == disbursed.count()
+
+
+def _shared_income(product: str, first: date | None, last: date):
+    """Interest income of `product` in close of business's shared accrual entries of the
+    business dates: its loans' accruals posted there to income (not to suspense)."""
+    accruals = InterestAccrual.objects.filter(
+        loan__product_code=product,
+        to_suspense=False,
+        entry__loan__isnull=True,
+        entry__business_date__lte=last,
+    )
+    if first is not None:
+        accruals = accruals.filter(entry__business_date__gte=first)
+    return accruals.aggregate(s=Sum("posted"))["s"] or ZERO
+
+
+def _by_account(rows) -> dict[str, Decimal]:
+    return {r["account"]: r["debit"] - r["credit"] for r in rows}
+
+
+def test_income_and_trial_balance_by_product_count_the_shared_accrual_income(book):
+    """With a product, income is its loans' own income lines plus its loans' accruals to
+    income in the shared entries (worked out from the accruals, not from the lines' rule);
+    the products add up to the whole book, and each product's trial balance balances."""
+    keys = ("interest_income", "fee_income", "recoveries", "total_income")
+    for first, last in WINDOWS:
+        whole = _build("income", first, last)[1]
+        parts = {p: _build("income", first, last, p)[1] for p in ("PERSONAL", "AUTO")}
+        for product, summary in parts.items():
+            own = (
+                JournalLine.objects.filter(
+                    loan__product_code=product,
+                    entry__business_date__gte=first,
+                    entry__business_date__lte=last,
+                )
+                .values_list("account")
+                .annotate(net=Sum("credit") - Sum("debit"))
+            )
+            net = dict(own)
+            interest = net.get("4100", ZERO) + _shared_income(product, first, last)
+            assert summary["interest_income"] == round_money(interest), (product, first)
+            assert summary["fee_income"] == round_money(net.get("4200", ZERO))
+            assert summary["recoveries"] == round_money(net.get("4300", ZERO))
+        for key in keys:
+            assert parts["PERSONAL"][key] + parts["AUTO"][key] == whole[key], (key, first)
+
+        tb = _build("trial_balance", first, last)
+        tb_parts = [_build("trial_balance", first, last, p) for p in ("PERSONAL", "AUTO")]
+        summed: dict[str, Decimal] = {}
+        for rows, summary in tb_parts:
+            assert summary["total_debit"] == summary["total_credit"] > 0
+            for account, net in _by_account(rows).items():
+                summed[account] = summed.get(account, ZERO) + net
+        assert {a: n for a, n in summed.items() if n} == {
+            a: n for a, n in _by_account(tb[0]).items() if n
+        }
+    march = _build("income", date(2026, 1, 1), OPEN_DAY, "PERSONAL")[1]
+    assert march["interest_income"] > 0
+    if connection.vendor == "postgresql":  # the shared entries are most of the interest
+        assert _shared_income("PERSONAL", None, OPEN_DAY) > 0
+        assert _shared_income("AUTO", None, OPEN_DAY) > 0
+
+
+def test_a_shared_accrual_income_row_is_written_per_product(book):
+    """The written totals carry each product's share on its own row; the blank product's
+    accrual income row, if any, keeps only the loanless lines' count; the totals of each
+    account and day are the lines'."""
+    blank = LedgerDayTotal.objects.filter(product_code="", account="4100")
+    assert not blank.exclude(debit=0, credit=0).exists()
+    by_cell = {
+        (day, account): (d, c)
+        for day, account, d, c in LedgerDayTotal.objects.values_list("business_date", "account")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by()
+    }
+    lines = {
+        (day, account): (d, c)
+        for day, account, d, c in JournalLine.objects.filter(entry__business_date__lt=OPEN_DAY)
+        .values_list("entry__business_date", "account")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by()
+    }
+    assert by_cell == lines
+    written_lines = LedgerDayTotal.objects.aggregate(n=Sum("lines"))["n"]
+    assert written_lines == JournalLine.objects.filter(entry__business_date__lt=OPEN_DAY).count()
+    if connection.vendor == "postgresql":
+        assert blank.filter(entry_type="accrual", lines__gt=0).exists()
+        personal = LedgerDayTotal.objects.filter(
+            product_code="PERSONAL", entry_type="accrual", account="4100", credit__gt=0
+        )
+        assert personal.filter(lines=0, entries__gt=0).exists()
 
 
 def test_a_day_not_marked_written_is_read_from_its_lines_not_counted_twice(book):
