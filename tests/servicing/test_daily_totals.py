@@ -15,12 +15,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 
 from lendcore.core.reports import ReportFilters, report_get
 from lendcore.finance.money import ZERO, round_money
 from servicing.cob.runner import cob_close_through
 from servicing.daily_totals import daily_totals_write
+from servicing.ledger import cr, dr, journal_post
 from servicing.models import (
     CobRun,
     DailyTotalsDay,
@@ -28,6 +29,7 @@ from servicing.models import (
     JournalEntry,
     JournalLine,
     LedgerDayTotal,
+    Loan,
     Payment,
     PaymentDayTotal,
 )
@@ -335,3 +337,54 @@ def test_rerunning_a_day_replaces_its_rows(book):
 
     assert _rows(LedgerDayTotal) == before
     assert DailyTotalsDay.objects.filter(business_date=day).count() == 1
+
+
+def test_a_shared_accrual_entry_by_hand_is_attributed_on_every_database(book):
+    """One shared accrual entry as close of business's SQL posts it (no loan on the entry;
+    a receivable debit per loan, suspense for the non-accrual `late`, one loanless income
+    credit), so SQLite sees one too: each product gets its accruing loans' part, the totals
+    and the lines agree, and the entry's journal shows only the product's lines."""
+    day = date(2026, 2, 10)  # a closed day
+    window = (day, day)
+    before = {p: _build("income", *window, p)[1]["interest_income"] for p in ("PERSONAL", "AUTO")}
+    entry = JournalEntry.objects.create(
+        business_date=day, effective_date=day, entry_type="accrual", reference="COB by hand"
+    )
+    JournalLine.objects.bulk_create(
+        [
+            JournalLine(entry=entry, loan=book["paid"], account="1110", debit=Decimal("1.11")),
+            JournalLine(entry=entry, loan=book["auto"], account="1110", debit=Decimal("2.22")),
+            JournalLine(entry=entry, loan=book["late"], account="1110", debit=Decimal("0.50")),
+            JournalLine(entry=entry, loan=book["late"], account="2900", credit=Decimal("0.50")),
+            JournalLine(entry=entry, loan=None, account="4100", credit=Decimal("3.33")),
+        ]
+    )
+    daily_totals_write(day, source="backfill")
+    from_totals = _every_report()
+
+    after = {p: _build("income", *window, p)[1]["interest_income"] for p in ("PERSONAL", "AUTO")}
+    assert after["PERSONAL"] - before["PERSONAL"] == Decimal("1.11")
+    assert after["AUTO"] - before["AUTO"] == Decimal("2.22")
+    written = LedgerDayTotal.objects.get(
+        business_date=day, product_code="AUTO", entry_type="accrual", account="4100"
+    )
+    assert written.credit >= Decimal("2.22")
+    _, journal = _build("journal", *window, "AUTO")
+    assert journal["total_debit"] == journal["total_credit"]
+    shown = _build("journal", *window, "AUTO")[0]
+    assert [r["account"] for r in shown if r["entry_id"] == entry.pk] == ["1110"]
+
+    DailyTotalsDay.objects.all().delete()
+    assert _every_report() == from_totals
+    # the loans' cached interest as the ledger now says, and `late`'s suspense cleared (it
+    # is closed): the servicing tests' ledger check at teardown
+    for loan, amount in ((book["paid"], "1.11"), (book["auto"], "2.22"), (book["late"], "0.50")):
+        Loan.objects.filter(pk=loan.pk).update(interest_balance=F("interest_balance") + amount)
+    journal_post(
+        entry_type="reversal",
+        effective_date=OPEN_DAY,
+        business_date=OPEN_DAY,
+        loan=Loan.objects.get(pk=book["late"].pk),
+        lines=[dr("2900", Decimal("0.50")), cr("1110", Decimal("0.50"))],
+        memo="suspended interest of the entry by hand reversed",
+    )
