@@ -158,9 +158,10 @@ class DailyTotalsDay(models.Model):
 
 
 class LedgerDayTotal(models.Model):
-    """The journal lines of one business date, product (the entry's loan's; blank for an
-    entry without a loan), entry type and account: debits, credits, how many lines and how
-    many entries. Entry type is in the key so that disbursements read their own rows."""
+    """The journal lines of one business date, product (the line's loan's; blank for a line
+    without a loan), entry type and account: debits, credits, how many lines and how many
+    entries. Close of business's shared accrual income credit is on its products' rows
+    (`servicing.daily_totals`). Entry type is in the key so disbursements read their own rows."""
 
     business_date = models.DateField()
     product_code = models.CharField(max_length=64, blank=True)
