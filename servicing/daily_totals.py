@@ -181,7 +181,9 @@ def _ledger_cells(days: tuple[date, date]) -> dict[tuple, dict[str, Any]]:
     # each entry balances, so the shares add up to the income lines; if not, write nothing
     if any(shares.values()):
         raise AttributionMismatch(f"shared accrual income not attributed exactly: {shares}")
-    return cells
+    # a product whose loans in the entries were all non-accrual has a share of nothing: no
+    # row (no line of its is there either), as the reports' live path
+    return {key: cell for key, cell in cells.items() if cell["n"] or cell["d"] or cell["c"]}
 
 
 def unwritten_spans(date_from: date | None, date_to: date) -> list[Span]:

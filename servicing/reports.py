@@ -99,11 +99,13 @@ def trial_balance(filters: ReportFilters) -> ReportTable:
     )
     live = _live(_lines(filters).filter(spans_q("entry__business_date", spans)), filters, "account")
     sums = _debits_credits()
+    share = ZERO
     for row in [*written.order_by(), *live.order_by()]:
         sums[row["account"]]["d"] += row["d"] or ZERO
         sums[row["account"]]["c"] += row["c"] or ZERO
-        if row.get("s"):
-            sums[INCOME_ACCOUNT]["c"] += row["s"]
+        share += row.get("s") or ZERO
+    if share:  # as the totals: no income row for a share of nothing
+        sums[INCOME_ACCOUNT]["c"] += share
     rows: list[dict[str, Any]] = []
     for account, sided in sorted(sums.items()):
         net = round_money(sided["d"] - sided["c"])
@@ -358,14 +360,17 @@ def income(filters: ReportFilters) -> ReportTable:
         "account",
     )
     sums = _debits_credits()
+    shares: defaultdict[date, Decimal] = defaultdict(Decimal)
     for row in [*written.order_by(), *live.order_by()]:
         month = row["month"]
         month = month.date() if hasattr(month, "date") else month
         if row["account"] in accounts:
             sums[(month, row["account"])]["d"] += row["d"] or ZERO
             sums[(month, row["account"])]["c"] += row["c"] or ZERO
-        if row.get("s"):
-            sums[(month, INCOME_ACCOUNT)]["c"] += row["s"]
+        shares[month] += row.get("s") or ZERO
+    for month, share in shares.items():
+        if share:  # as the totals: no income row for a share of nothing
+            sums[(month, INCOME_ACCOUNT)]["c"] += share
     by_month: dict[date, dict[str, Decimal]] = {}
     for (month, account), sided in sorted(sums.items()):
         amounts = by_month.setdefault(
