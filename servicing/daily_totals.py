@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, Max, Min, Q, Sum, Value, When
 
 from lendcore.core.replica import using_replica
 from lendcore.finance.money import ZERO
@@ -142,8 +142,17 @@ def _ledger_cells(days: tuple[date, date]) -> dict[tuple, dict[str, Any]]:
     shared entries its loans are in) but not in `lines` (no line of the product's is there);
     the blank product's row keeps the loanless lines' count (the journal counts them) with
     what was moved taken off its amount (zero when they are all moved). One query."""
+    # The days' entries' ids bound the lines by their entry index: a night's step reads that
+    # night's lines, not a seq scan of the whole journal (7 s at a million loans without it).
+    bounds = JournalEntry.objects.filter(business_date__range=days).aggregate(
+        lo=Min("id"), hi=Max("id")
+    )
+    if bounds["lo"] is None:
+        return {}
     rows = (
-        JournalLine.objects.filter(entry__business_date__range=days)
+        JournalLine.objects.filter(
+            entry_id__gte=bounds["lo"], entry_id__lte=bounds["hi"], entry__business_date__range=days
+        )
         .values("entry__business_date", "loan__product_code", "entry__entry_type", "account")
         .annotate(
             d=Sum("debit"),
