@@ -35,6 +35,7 @@ from lendcore.core.state import transition
 from lendcore.errors import ApplicationError, PermissionDenied
 from lendcore.finance.money import ZERO
 
+from .autopay import ROUTING_CHECK_MESSAGE, routing_number_valid
 from .cob.rails import ONE_TIME, PaymentRail, payment_rail
 from .errors import (
     ErrorCode,
@@ -117,6 +118,8 @@ def payment_request_input_errors(
         routing = _digits(routing_number)
         if routing is None or len(routing) != ROUTING_DIGITS:
             errors["routing_number"] = [ROUTING_MESSAGE]
+        elif not routing_number_valid(routing):  # a mistyped digit, caught before the rail
+            errors["routing_number"] = [ROUTING_CHECK_MESSAGE]
     else:
         low, high = CARD_DIGITS
         if account is None or not low <= len(account) <= high:
@@ -196,8 +199,9 @@ def payment_request_create(
     The loan's borrower (or staff with `service_loans`). 400 naming each bad field: `method`
     (ach or debit_card), `amount` (above 0, not above today's payoff less the requests still
     on their way), `account_number` (ACH 4-17 digits, a card 13-19), `routing_number` (ACH, 9
-    digits); 409 unless the loan is active. `on_created(transfer)` runs inside the
-    transaction, last (the API stores its idempotent answer there)."""
+    digits with a valid ABA check digit); 409 unless the loan is active.
+    `on_created(transfer)` runs inside the transaction, last (the API stores its idempotent
+    answer there)."""
     loan, bd = loan_lock_dated(loan_id=loan.pk)
     _authorize(
         loan, acting_user, missing=LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)

@@ -144,6 +144,7 @@ def test_a_borrower_cannot_pay_by_staff_methods(carol, due, method):
         ({"account_number": ""}, ["account_number"]),
         ({"account_number": "12"}, ["account_number"]),
         ({"routing_number": "12345678"}, ["routing_number"]),
+        ({"routing_number": "021000022"}, ["routing_number"]),  # its check digit is off
         ({"routing_number": ""}, ["routing_number"]),
         ({"account_number": "1" * 41}, ["account_number"]),  # longer than any number
         ({"effective_date": "2026-01-20"}, ["effective_date"]),  # not the business date

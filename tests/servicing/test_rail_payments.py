@@ -146,6 +146,8 @@ def test_requests_on_their_way_count_against_the_payoff(on_due_date, borrower):
         ({**ACH, "account_number": "12345abc"}, ["account_number"]),
         ({**ACH, "routing_number": ""}, ["routing_number"]),
         ({**ACH, "routing_number": "12345678"}, ["routing_number"]),
+        # nine digits whose ABA check digit does not match (021000021 with its last one off)
+        ({**ACH, "routing_number": "021000022"}, ["routing_number"]),
         (
             {**ACH, "account_number": "", "routing_number": "x"},
             ["account_number", "routing_number"],

@@ -138,8 +138,8 @@ class PaymentCreateApi(ApiView):
             required=False,
             allow_blank=True,
             max_length=40,
-            help_text="Borrowers paying by ach: required, the bank's 9-digit routing number. "
-            "Otherwise not used.",
+            help_text="Borrowers paying by ach: required, the bank's 9-digit routing number; "
+            "its ABA check digit must match (400 naming the field otherwise). Otherwise not used.",
         )
         external_id = external_id_field(
             required=False,
