@@ -244,6 +244,14 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
         psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
         psql(f"CREATE DATABASE {DB} TEMPLATE {template}")
         print(f"copied the seeded {n:,} loans from {template}", flush=True)
+        # a template seeded at an older commit gets this commit's later migrations (indexes,
+        # storage settings), so A/B runs of a schema change can share one seed
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env={**ENV, "DATABASE_URL": f"{PG}/{DB}"},
+            check=True,
+        )
     else:
         migrate_and_seed(n, DB)
     worker = subprocess.Popen(

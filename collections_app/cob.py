@@ -3,7 +3,10 @@
 Servicing runs it after days past due and buckets (`COB_EXTRA_STEPS` in the settings; the
 step is `servicing.cob.steps.day.close_day`'s last), in the scope's transaction, for the
 loans of [lo, hi] just closed for `day`. Set-based: a few statements per scope, the same
-SQL on PostgreSQL and SQLite (UPDATE ... FROM), no loan loaded into Python.
+SQL on PostgreSQL and SQLite (UPDATE ... FROM), no loan loaded into Python; PostgreSQL gets
+them in two round trips. The scope's late loans and open cases are read once, with their
+loans, into a temporary work table that the other statements read; the nightly rewrite of
+the open cases touches no index (a HOT update, see `models.CollectionCase`).
 
 Exactly once per business date: every statement is idempotent for a day (a case opens only
 where the loan has none open, events are written only for a change, the update writes the
@@ -14,7 +17,7 @@ exactly once per business date as well.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.apps import apps
 from django.db import connection
@@ -23,7 +26,13 @@ from django.utils import timezone
 from servicing import selectors as servicing_selectors
 
 from . import config
-from .models import CaseEvent, CollectionCase, PromiseToPay
+from .models import (
+    CaseEvent,
+    ChargeOffRecommendation,
+    CollectionCase,
+    HardshipPlan,
+    PromiseToPay,
+)
 from .priority import priority_sql, promise_factor_sql
 from .services.assignment import cases_assign_round_robin
 from .webhook_events import cob_events_mark, cob_events_publish
@@ -47,6 +56,10 @@ def _names() -> dict[str, str]:
         "payment": payment._meta.db_table,
         "posted": payment.Status.POSTED.value,
         "promise": PromiseToPay._meta.db_table,
+        "plan": HardshipPlan._meta.db_table,
+        "plan_active": HardshipPlan.Status.ACTIVE.value,
+        "recommendation": ChargeOffRecommendation._meta.db_table,
+        "rec_approved": ChargeOffRecommendation.Status.APPROVED.value,
         "pending": PromiseToPay.Status.PENDING.value,
         "kept": PromiseToPay.Status.KEPT.value,
         "broken": PromiseToPay.Status.BROKEN.value,
@@ -75,50 +88,7 @@ _SCOPE = "l.id BETWEEN %(lo)s AND %(hi)s AND l.last_closed_on = %(day)s"
 # it expects one loan and then probes the range's 10,000 loans one by one, each statement.)
 _ROW_SCOPE = "{row}.loan_id BETWEEN %(lo)s AND %(hi)s AND l.last_closed_on = %(day)s"
 
-# 1. Cases of loans current again (cured) or out of servicing (closed): event, then close.
-ENDED_EVENTS_SQL = """
-INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
-SELECT c.id, CASE WHEN l.status = '{active}' THEN '{k_cured}' ELSE '{k_closed}' END, NULL,
-       %(day)s, %(now)s, {json}('loan_status', l.status)
-  FROM {case} c JOIN {loan} l ON l.id = c.loan_id
- WHERE {case_scope} AND c.status = '{open}' AND (l.status <> '{active}' OR l.dpd = 0)
-"""
-ENDED_SQL = """
-UPDATE {case}
-   SET status = CASE WHEN l.status = '{active}' THEN '{cured}' ELSE '{closed}' END,
-       closed_on = %(day)s,
-       outcome = CASE WHEN l.status = '{active}' THEN '{cured}' ELSE l.status END,
-       dpd = l.dpd, bucket = l.delinquency_bucket, amount_past_due = 0, priority = 0,
-       reviewed_on = %(day)s
-  FROM {loan} l
- WHERE l.id = {case}.loan_id AND {case}.loan_id BETWEEN %(lo)s AND %(hi)s
-   AND l.last_closed_on = %(day)s AND {case}.status = '{open}'
-   AND (l.status <> '{active}' OR l.dpd = 0)
-"""
-
-# 2. A case for each active loan at COLLECTIONS_OPEN_DPD or more without an open one. The
-# test is a count by the one-open-case index, not NOT EXISTS: on the first night the cases'
-# statistics say the table is empty and the anti-join was planned as a scan of every open case
-# for each loan (quadratic over the night's partitions).
-OPEN_SQL = """
-INSERT INTO {case} (loan_id, status, opened_on, closed_on, bucket, assignee_id, priority,
-                    amount_past_due, dpd, outcome, reviewed_on, created_at, follow_up_at,
-                    follow_up_channel, follow_up_note, disputed, disputed_on)
-SELECT l.id, '{open}', %(day)s, NULL, l.delinquency_bucket, NULL, 0, 0, l.dpd, '',
-       %(day)s, %(now)s, NULL, '', '', %(false)s, NULL
-  FROM {loan} l
- WHERE {scope} AND l.status = '{active}' AND l.dpd >= %(open_dpd)s
-   AND (SELECT COUNT(*) FROM {case} c WHERE c.loan_id = l.id AND c.status = '{open}') = 0
-"""
-OPENED_EVENTS_SQL = """
-INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
-SELECT c.id, '{k_opened}', NULL, %(day)s, %(now)s, {json}('dpd', c.dpd, 'bucket', c.bucket)
-  FROM {case} c
- WHERE c.loan_id BETWEEN %(lo)s AND %(hi)s AND c.status = '{open}' AND c.opened_on = %(day)s
-   AND (SELECT COUNT(*) FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_opened}') = 0
-"""
-
-# 3. Promises due before the day are settled: kept when the loan's posted payments from the
+# 1. Promises due before the day are settled: kept when the loan's posted payments from the
 # day the promise was made to its due date reach the promise's instalments so far (this one
 # and the earlier ones of the same promise), else broken. `{p}` is the promise row.
 PROMISE_PAID = """(SELECT COALESCE(SUM(pay.amount), 0) FROM {payment} pay
@@ -153,51 +123,149 @@ UPDATE {promise}
                 WHERE l.id = {promise}.loan_id AND l.last_closed_on = %(day)s)
 """
 
-# 4a. Charge-off candidates: an open case whose loan reached the threshold (servicing's
-# COB_CHARGE_OFF_CANDIDATE_DPD, the day servicing lists it) says so once. Run before the cases
-# follow their loans, so a case's `dpd` is still yesterday's: only the cases crossing the
-# threshold tonight (or opened above it) are looked at, not every old one again.
-CANDIDATE_EVENTS_SQL = """
-INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
-SELECT c.id, '{k_candidate}', NULL, %(day)s, %(now)s, {json}('dpd', l.dpd)
-  FROM {case} c JOIN {loan} l ON l.id = c.loan_id
- WHERE {case_scope} AND c.status = '{open}' AND l.status = '{active}' AND l.dpd >= %(co_dpd)s
-   AND (c.dpd < %(co_dpd)s OR c.opened_on = %(day)s)
-   AND (SELECT COUNT(*) FROM {event} e WHERE e.case_id = c.id AND e.kind = '{k_candidate}') = 0
+# 2. The scope's late loans and open cases, each read once with its loan's state, amount past
+# due and promises, into a temporary work table (one row per loan, `id` its open case) that
+# the statements below read instead of joining the loans again each. `{w}` is that table.
+WORK_TABLE = "collections_cob_work"
+WORK_CREATE_SQL = """
+CREATE TEMP TABLE IF NOT EXISTS {w} (
+    loan_id bigint PRIMARY KEY, id bigint, opened_on date, old_bucket varchar(16),
+    old_dpd integer, loan_status varchar(32), dpd integer, bucket varchar(16),
+    amount numeric(24, 2), pending integer, broken integer)
+"""
+# Emptied at the end of each scope (a scope that fails rolls its rows back): the table lives
+# as long as the connection. TRUNCATE swaps its file on PostgreSQL, where a DELETE would leave
+# dead rows that no autovacuum visits.
+WORK_EMPTY_SQL = {False: "DELETE FROM collections_cob_work", True: "TRUNCATE collections_cob_work"}
+_WORK_COLUMNS = """(loan_id, id, opened_on, old_bucket, old_dpd, loan_status, dpd, bucket,
+                    amount, pending, broken)"""
+# A row's values from its loan `l` and open case `oc` (if any): the amount past due is the
+# loan's unpaid installments due before the day, not of a schedule a modification replaced
+# (an index lookup per loan).
+_WORK_VALUES = """l.id, oc.id, oc.opened_on, oc.bucket, oc.dpd, l.status, l.dpd,
+       l.delinquency_bucket,
+       ROUND(COALESCE((
+           SELECT SUM(i.principal_due + i.interest_due + i.fee_due - i.principal_paid
+                      - i.interest_paid - i.fee_paid - i.cancelled)
+             FROM {installment} i
+            WHERE i.loan_id = l.id AND i.due_date < %(day)s AND i.status <> '{paid}'
+              AND NOT EXISTS (SELECT 1 FROM {schedule} s  -- by the `schedule_superseded` index
+                               WHERE s.id = i.schedule_id AND s.is_current = %(false)s)
+       ), 0), 2),
+       {pending_count}, {broken_count}"""
+# The late loans: COLLECTIONS_OPEN_DPD days past due or more means an oldest unpaid due date
+# that many days before the day or earlier, so the `loan_id_oldest_unpaid` index gives them
+# without reading the range's 10,000 loan rows.
+WORK_LATE_SQL = """
+INSERT INTO {w} {columns}
+SELECT {values}
+  FROM {loan} l LEFT JOIN {case} oc ON oc.loan_id = l.id AND oc.status = '{open}'
+ WHERE {scope} AND l.oldest_unpaid_due_date <= %(open_before)s
+"""
+# The other open cases (their loans current again, out of servicing, or fewer days late than
+# the opening threshold): the cases not yet in the table are picked first (materialised), so
+# only their few loans are looked up.
+WORK_OTHER_SQL = """
+WITH rest AS MATERIALIZED (
+    SELECT oc.id, oc.loan_id, oc.opened_on, oc.bucket, oc.dpd FROM {case} oc
+     WHERE oc.loan_id BETWEEN %(lo)s AND %(hi)s AND oc.status = '{open}'
+       AND NOT EXISTS (SELECT 1 FROM {w} x WHERE x.loan_id = oc.loan_id)
+)
+INSERT INTO {w} {columns}
+SELECT {values}
+  FROM rest oc JOIN {loan} l ON l.id = oc.loan_id
+ WHERE l.last_closed_on = %(day)s
 """
 
-# 4b. Open cases follow their loan: bucket changes recorded, then dpd, bucket, amount past
-# due (unpaid installments of the current schedule due before the day) and priority (with
-# the case's promises: lowered while one is pending, raised by broken ones).
+# 3. A case for each active late loan without an open one (the unique one-open-case index is
+# the backstop), then the table learns the new cases' ids.
+OPEN_SQL = """
+INSERT INTO {case} (loan_id, status, opened_on, closed_on, bucket, assignee_id, priority,
+                    amount_past_due, dpd, outcome, reviewed_on, created_at, follow_up_at,
+                    follow_up_channel, follow_up_note, disputed, disputed_on)
+SELECT w.loan_id, '{open}', %(day)s, NULL, w.bucket, NULL, 0, 0, w.dpd, '',
+       %(day)s, %(now)s, NULL, '', '', %(false)s, NULL
+  FROM {w} w
+ WHERE {to_open}
+"""
+OPENED_SQL = """
+UPDATE {w}
+   SET id = (SELECT c.id FROM {case} c WHERE c.loan_id = {w}.loan_id AND c.status = '{open}'),
+       opened_on = %(day)s, old_bucket = bucket, old_dpd = dpd
+ WHERE {to_open_here}
+"""
+_TO_OPEN = "{w}.id IS NULL AND {w}.loan_status = '{active}' AND {w}.dpd >= %(open_dpd)s"
+# The case's loan is current again (cured) or out of servicing (closed); or it goes on.
+_ENDED = "(w.id IS NOT NULL AND (w.loan_status <> '{active}' OR w.dpd = 0))"
+_GOING_ON = "(w.id IS NOT NULL AND w.loan_status = '{active}' AND w.dpd <> 0)"
+
+# 4. Cases that end: event, then close.
+ENDED_EVENTS_SQL = """
+INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
+SELECT w.id, CASE WHEN w.loan_status = '{active}' THEN '{k_cured}' ELSE '{k_closed}' END, NULL,
+       %(day)s, %(now)s, {json}('loan_status', w.loan_status)
+  FROM {w} w
+ WHERE {ended}
+"""
+ENDED_SQL = """
+UPDATE {case}
+   SET status = CASE WHEN w.loan_status = '{active}' THEN '{cured}' ELSE '{closed}' END,
+       closed_on = %(day)s,
+       outcome = CASE WHEN w.loan_status = '{active}' THEN '{cured}' ELSE w.loan_status END,
+       dpd = w.dpd, bucket = w.bucket, amount_past_due = 0, priority = 0,
+       reviewed_on = %(day)s
+  FROM {w} w
+ WHERE {case}.id = w.id AND {ended}
+"""
+
+# 5. History of the cases that go on: opened tonight, charge-off candidates, bucket changes.
+OPENED_EVENTS_SQL = """
+INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
+SELECT w.id, '{k_opened}', NULL, %(day)s, %(now)s, {json}('dpd', w.old_dpd, 'bucket', w.old_bucket)
+  FROM {w} w
+ WHERE {going_on} AND w.opened_on = %(day)s
+   AND (SELECT COUNT(*) FROM {event} e WHERE e.case_id = w.id AND e.kind = '{k_opened}') = 0
+"""
+# An open case whose loan reached the threshold (servicing's COB_CHARGE_OFF_CANDIDATE_DPD, the
+# day servicing lists it) says so once: only the cases crossing it tonight (by the case's dpd,
+# still yesterday's here) or opened above it are looked at, not every old one again.
+CANDIDATE_EVENTS_SQL = """
+INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
+SELECT w.id, '{k_candidate}', NULL, %(day)s, %(now)s, {json}('dpd', w.dpd)
+  FROM {w} w
+ WHERE {going_on} AND w.dpd >= %(co_dpd)s
+   AND (w.old_dpd < %(co_dpd)s OR w.opened_on = %(day)s)
+   AND (SELECT COUNT(*) FROM {event} e WHERE e.case_id = w.id AND e.kind = '{k_candidate}') = 0
+"""
 BUCKET_EVENTS_SQL = """
 INSERT INTO {event} (case_id, kind, actor_id, business_date, at, data)
-SELECT c.id, '{k_bucket}', NULL, %(day)s, %(now)s,
-       {json}('from', c.bucket, 'to', l.delinquency_bucket, 'dpd', l.dpd)
-  FROM {case} c JOIN {loan} l ON l.id = c.loan_id
- WHERE {case_scope} AND c.status = '{open}' AND c.bucket <> l.delinquency_bucket
+SELECT w.id, '{k_bucket}', NULL, %(day)s, %(now)s,
+       {json}('from', w.old_bucket, 'to', w.bucket, 'dpd', w.dpd)
+  FROM {w} w
+ WHERE {going_on} AND w.old_bucket <> w.bucket
 """
+
+# 6. The cases that go on follow their loan: dpd, bucket, amount past due and priority (with
+# the case's promises: lowered while one is pending, raised by broken ones). None of these
+# columns is indexed, so on PostgreSQL the rewrite is a HOT update (migration 0007).
 UPDATE_SQL = """
-WITH x AS MATERIALIZED (
-    -- each open case once, with its loan's amount past due (an index lookup of the loan's
-    -- unpaid installments per case) and its promises; materialised so the amount is summed
-    -- once, not once for each place the SET below uses it
-    SELECT oc.id, l.dpd, l.delinquency_bucket AS bucket,
-           ROUND(COALESCE((
-               SELECT SUM(i.principal_due + i.interest_due + i.fee_due - i.principal_paid
-                          - i.interest_paid - i.fee_paid - i.cancelled)
-                 FROM {installment} i
-                 JOIN {schedule} s ON s.id = i.schedule_id AND s.is_current = %(true)s
-                WHERE i.loan_id = l.id AND i.due_date < %(day)s AND i.status <> '{paid}'
-           ), 0), 2) AS amount,
-           {pending_count} AS pending, {broken_count} AS broken
-      FROM {case} oc JOIN {loan} l ON l.id = oc.loan_id
-     WHERE {open_case_scope} AND oc.status = '{open}'
-)
 UPDATE {case}
-   SET dpd = x.dpd, bucket = x.bucket, amount_past_due = x.amount,
+   SET dpd = w.dpd, bucket = w.bucket, amount_past_due = w.amount,
        priority = {priority}, reviewed_on = %(day)s
-  FROM x
- WHERE {case}.id = x.id
+  FROM {w} w
+ WHERE {case}.id = w.id AND {going_on}
+"""
+
+# 7. What is left for the Python steps after the statements (each runs only if it has work):
+# unassigned open cases, active hardship plans, approved charge-off recommendations.
+PENDING_SQL = """
+SELECT (SELECT COUNT(*) FROM {case} c
+         WHERE c.loan_id BETWEEN %(lo)s AND %(hi)s AND c.status = '{open}'
+           AND c.assignee_id IS NULL),
+       (SELECT COUNT(*) FROM {plan} h
+         WHERE h.loan_id BETWEEN %(lo)s AND %(hi)s AND h.status = '{plan_active}'),
+       (SELECT COUNT(*) FROM {recommendation} r
+         WHERE r.loan_id BETWEEN %(lo)s AND %(hi)s AND r.status = '{rec_approved}')
 """
 
 
@@ -217,35 +285,69 @@ def collections_close(lo: int, hi: int, day: date) -> int:
         "day": connection.ops.adapt_datefield_value(day),
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
         "open_dpd": config.open_dpd(),
+        "open_before": connection.ops.adapt_datefield_value(
+            day - timedelta(days=config.open_dpd())
+        ),
         "co_dpd": servicing_selectors.charge_off_candidate_dpd(),
-        "true": True,
         "false": False,
     }
+    active = names["active"]
     scopes = {
         "scope": _SCOPE,
-        "case_scope": _ROW_SCOPE.format(row="c"),
-        "open_case_scope": _ROW_SCOPE.format(row="oc"),
         "promise_scope": _ROW_SCOPE.format(row="p"),
         "pending_count": PROMISES_OF_CASE.format(status=names["pending"], **names),
         "broken_count": PROMISES_OF_CASE.format(status=names["broken"], **names),
-        "priority": priority_sql("x.amount", "x.dpd", promise_factor_sql("x.pending", "x.broken")),
+        "priority": priority_sql("w.amount", "w.dpd", promise_factor_sql("w.pending", "w.broken")),
+        "w": WORK_TABLE,
+        "columns": _WORK_COLUMNS,
+        "to_open": _TO_OPEN.format(w="w", active=active),
+        "to_open_here": _TO_OPEN.format(w=WORK_TABLE, active=active),
+        "ended": _ENDED.format(active=active),
+        "going_on": _GOING_ON.format(active=active),
     }
-    with connection.cursor() as cursor:
-        for template in (ENDED_EVENTS_SQL, ENDED_SQL, OPEN_SQL):
-            cursor.execute(template.format(**scopes, **names), params)
-        opened = cursor.rowcount
-        for template, p in ((PROMISE_EVENTS_SQL, "p"), (PROMISE_SETTLE_SQL, names["promise"])):
-            sums = {
-                "paid_sum": PROMISE_PAID.format(p=p, **names),
-                "owed_sum": PROMISE_OWED.format(p=p, **names),
-            }
-            cursor.execute(template.format(**scopes, **sums, **names), params)
-        for template in (OPENED_EVENTS_SQL, CANDIDATE_EVENTS_SQL, BUCKET_EVENTS_SQL, UPDATE_SQL):
-            cursor.execute(template.format(**scopes, **names), params)
-    cases_assign_round_robin(
-        CollectionCase.objects.filter(loan_id__gte=lo, loan_id__lte=hi), on=day
+    scopes["values"] = _WORK_VALUES.format(**scopes, **names)
+    postgres = connection.vendor == "postgresql"
+    opening = []  # promises settled, the work table filled, the new cases opened
+    for template, p in ((PROMISE_EVENTS_SQL, "p"), (PROMISE_SETTLE_SQL, names["promise"])):
+        sums = {
+            "paid_sum": PROMISE_PAID.format(p=p, **names),
+            "owed_sum": PROMISE_OWED.format(p=p, **names),
+        }
+        opening.append(template.format(**scopes, **sums, **names))
+    opening.append(WORK_CREATE_SQL.format(w=WORK_TABLE))
+    opening.extend(
+        template.format(**scopes, **names) for template in (WORK_LATE_SQL, WORK_OTHER_SQL, OPEN_SQL)
     )
-    plans_close(lo, hi, day)
-    recoveries_track(lo, hi, day)
+    following = [  # the cases brought up to date, the table emptied, what is left
+        template.format(**scopes, **names)
+        for template in (
+            OPENED_SQL,
+            ENDED_EVENTS_SQL,
+            ENDED_SQL,
+            OPENED_EVENTS_SQL,
+            CANDIDATE_EVENTS_SQL,
+            BUCKET_EVENTS_SQL,
+            UPDATE_SQL,
+        )
+    ]
+    following.extend((WORK_EMPTY_SQL[postgres], PENDING_SQL.format(**names)))
+    with connection.cursor() as cursor:
+        for statements in (opening, following):
+            if postgres:  # in one round trip (psycopg2 sends them as one query string)
+                cursor.execute(";\n".join(statements), params)
+            else:  # SQLite runs one statement per call
+                for statement in statements:
+                    cursor.execute(statement, params)
+            if statements is opening:
+                opened = cursor.rowcount  # the last statement's: OPEN_SQL
+        unassigned, plans, recommendations = cursor.fetchone()
+    if unassigned:
+        cases_assign_round_robin(
+            CollectionCase.objects.filter(loan_id__gte=lo, loan_id__lte=hi), on=day
+        )
+    if plans:
+        plans_close(lo, hi, day)
+    if recommendations:
+        recoveries_track(lo, hi, day)
     cob_events_publish(lo=lo, hi=hi, after=mark, now=params["now"])
     return max(opened, 0)

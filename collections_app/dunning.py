@@ -18,7 +18,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db.models import Exists, OuterRef
+from django.db.models import Q
 from django.template import Context, Template
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -62,39 +62,45 @@ def _opted_out(channel: str, row: Mapping[str, Any]) -> bool:
     )
 
 
+def _in_window(rule: DunningRule, row: Mapping[str, Any]) -> bool:
+    """Whether a case row is one `rule` looks at: its days past due in the rule's window, of
+    the rule's product and bucket if it names them."""
+    return (
+        rule.dpd_from <= row["dpd"] <= (rule.dpd_to or rule.dpd_from)
+        and (not rule.product_code or row["loan__product_code"] == rule.product_code)
+        and (not rule.bucket or row["bucket"] == rule.bucket)
+    )
+
+
 def dunning_queue(lo: int, hi: int, day: date) -> int:
-    """COB step: the notices of loans [lo, hi] closed for `day`. One read per active rule,
-    one insert of notices and one of events. Returns the notices queued to send."""
+    """COB step: the notices of loans [lo, hi] closed for `day`. One read of the open cases
+    in any active rule's window and one of the day's notices already written, whatever the
+    number of rules; one insert of notices and one of events. Returns the notices queued."""
     rules = list(DunningRule.objects.filter(active=True).order_by("pk"))
     if not rules:
         return 0
     now = timezone.now()
     notices: list[DunningNotice] = []
-    base = CollectionCase.objects.filter(
-        status=CollectionCase.Status.OPEN,
-        loan_id__gte=lo,
-        loan_id__lte=hi,
-        loan__last_closed_on=day,
-        loan__status="active",
-    )
+    windows = Q()
     for rule in rules:
-        qs = base.filter(dpd__gte=rule.dpd_from, dpd__lte=rule.dpd_to or rule.dpd_from)
-        if rule.product_code:
-            qs = qs.filter(loan__product_code=rule.product_code)
-        if rule.bucket:
-            qs = qs.filter(bucket=rule.bucket)
-        qs = qs.exclude(
-            Exists(
-                DunningNotice.objects.filter(
-                    loan_id=OuterRef("loan_id"), rule=rule, business_date=day
-                )
-            )
+        windows |= Q(dpd__gte=rule.dpd_from, dpd__lte=rule.dpd_to or rule.dpd_from)
+    cases = list(
+        CollectionCase.objects.filter(
+            windows,
+            status=CollectionCase.Status.OPEN,
+            loan_id__gte=lo,
+            loan_id__lte=hi,
+            loan__last_closed_on=day,
+            loan__status="active",
         )
-        rows = qs.values(
+        .order_by("pk")
+        .values(
             "pk",
             "loan_id",
             "dpd",
+            "bucket",
             "disputed",
+            "loan__product_code",
             "loan__borrower__first_name",
             "loan__borrower__last_name",
             "loan__borrower__email",
@@ -104,6 +110,21 @@ def dunning_queue(lo: int, hi: int, day: date) -> int:
             "loan__borrower__contact_preference__letter_opt_out",
             "loan__borrower__contact_preference__cease_communication",
         )
+    )
+    if not cases:
+        return 0
+    # a day closed again writes no notice twice (the unique constraint is the backstop)
+    written = set(
+        DunningNotice.objects.filter(
+            business_date=day, loan_id__in=[row["loan_id"] for row in cases]
+        ).values_list("loan_id", "rule_id")
+    )
+    for rule in rules:
+        rows = [
+            row
+            for row in cases
+            if _in_window(rule, row) and (row["loan_id"], rule.pk) not in written
+        ]
         for row in rows:
             if not rule_due(rule, row["dpd"]):
                 continue

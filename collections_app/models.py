@@ -72,18 +72,11 @@ class CollectionCase(ExternalIdFields):
                 name="collections_case_closed_on_iff_not_open",
             ),
         ]
-        indexes = [
-            # the queue: open cases by priority, whole or by bucket or by assignee
-            models.Index(fields=["status", "-priority", "id"], name="collections_case_queue"),
-            models.Index(
-                fields=["status", "bucket", "-priority", "id"], name="collections_case_bucket"
-            ),
-            models.Index(
-                fields=["assignee", "status", "-priority", "id"], name="collections_case_mine"
-            ),
-            # the API's list without a status filter (every case by priority, keyset pages)
-            models.Index(fields=["-priority", "id"], name="collections_case_priority"),
-        ]
+        # No index holds priority, days past due, bucket or the amount past due: close of
+        # business rewrites them on every open case each night, and with none of them indexed
+        # (and half-empty pages, migration 0007) that rewrite is a HOT update that touches no
+        # index. The queue sorts a filter's open cases by priority when read instead: the
+        # open cases come from the one-open-case index, a collector's from the assignee's.
 
     def __str__(self) -> str:
         return f"Case {self.pk} ({self.status})"

@@ -36,6 +36,12 @@ class ScheduleVersion(models.Model):
                 fields=["loan"], condition=Q(is_current=True), name="schedule_one_current"
             ),
         ]
+        indexes = [
+            # The few schedules a modification replaced: "is this installment's schedule
+            # superseded?" is a probe of this small index, not a read of every schedule
+            # (close of business's amount past due of each collection case).
+            models.Index(fields=["id"], condition=Q(is_current=False), name="schedule_superseded"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.loan_id} v{self.version}"

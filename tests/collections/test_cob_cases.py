@@ -7,12 +7,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
-from collections_app.cob import collections_close
+from collections_app.cob import WORK_TABLE, collections_close
 from collections_app.models import CaseEvent, CollectionCase, QueueCursor
 from collections_app.priority import case_priority
-from collections_app.services.assignment import cases_assign_round_robin
+from collections_app.services.assignment import cases_assign_round_robin, collectors_active
+from lendcore.accounts.roles import Action, Role
+from lendcore.accounts.services import staff_user_create
 from servicing.cob.runner import CobAlreadyClosed, cob_close_through, cob_run_start
 from servicing.models import CobRun, Installment, Loan
 from servicing.services import business_date_set, payment_post
@@ -194,6 +199,34 @@ def test_round_robin_goes_on_where_the_bucket_left_off(board, collector, collect
     assert cases_assign_round_robin(CollectionCase.objects.all(), on=FIRST_DUE) == 0
 
 
+def test_the_collectors_are_the_users_holding_work_collections(collector, collector2, manager):
+    """The circle's plain query says what the ORM would: active users holding the permission
+    through a role (group) or on their own, once each, in id order."""
+    User = get_user_model()
+    codename, app = Action.WORK_COLLECTIONS, "accounts"
+    own = User.objects.create_user("t_own_perm")
+    own.user_permissions.add(Permission.objects.get(codename=codename, content_type__app_label=app))
+    both = staff_user_create(username="t_both", password="lendcore-demo", role=Role.COLLECTOR)
+    both.user_permissions.add(
+        Permission.objects.get(codename=codename, content_type__app_label=app)
+    )
+    gone = staff_user_create(username="t_gone", password="lendcore-demo", role=Role.COLLECTOR)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    staff_user_create(username="t_officer", password="lendcore-demo", role=Role.LOAN_OFFICER)
+    holds = Q(
+        groups__permissions__codename=codename, groups__permissions__content_type__app_label=app
+    ) | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app)
+    expected = list(
+        User.objects.filter(holds, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    assert collectors_active() == expected
+    assert set(expected) == {collector.pk, collector2.pk, manager.pk, own.pk, both.pk}
+
+
 def test_without_collectors_cases_wait_unassigned(board):
     a = board("a")
     CollectionCase.objects.create(loan=a, opened_on=FIRST_DUE, bucket="1-29", reviewed_on=FIRST_DUE)
@@ -217,3 +250,49 @@ def test_a_promise_factor_scales_the_priority():
     assert case_priority(
         amount_past_due=Decimal("10.00"), dpd=3, promise_factor=Decimal("0.5")
     ) == Decimal("15.00")
+
+
+# What close of business rewrites on every open case each night (collections_app.cob).
+NIGHTLY_COLUMNS = {"dpd", "bucket", "amount_past_due", "priority", "reviewed_on"}
+
+
+def test_the_nightly_case_rewrite_touches_no_index():
+    """The rewrite of every open case is a HOT update on PostgreSQL only while no index (nor
+    an index's condition) holds a column it writes, and only with room left on the page."""
+    table = CollectionCase._meta.db_table
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+        indexed = {
+            column
+            for spec in constraints.values()
+            if spec["index"] or spec["unique"] or spec["primary_key"]
+            for column in spec["columns"]
+        }
+        assert indexed, constraints  # the introspection saw the indexes
+        assert not indexed & NIGHTLY_COLUMNS
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+                "WHERE indrelid = %s::regclass AND indpred IS NOT NULL",
+                [table],
+            )
+            for (definition,) in cursor.fetchall():
+                predicate = definition.split(" WHERE ", 1)[1]
+                assert not any(column in predicate for column in NIGHTLY_COLUMNS), definition
+            cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [table])
+            assert "fillfactor=45" in cursor.fetchone()[0]
+
+
+def test_the_work_table_is_empty_after_each_scope(board, collector):
+    loans = [board(name) for name in "ab"]
+    business_date_set(business_date=FIRST_DUE, acting_user=None)
+    _close(date(2026, 2, 16))
+    assert CollectionCase.objects.filter(status=CollectionCase.Status.OPEN).count() == 2
+    lo, hi = min(loan.pk for loan in loans), max(loan.pk for loan in loans)
+    # the same day closed again in the same connection: nothing new, nothing left behind
+    before = _state()
+    collections_close(lo, hi, date(2026, 2, 16))
+    assert _state() == before
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {WORK_TABLE}")
+        assert cursor.fetchone()[0] == 0
