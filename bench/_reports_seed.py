@@ -126,18 +126,20 @@ SELECT 1000 + (g % 49) * 500, 12 + g % 49, 'monthly', 'Debt consolidation',
 # promises settled (two in three kept) over the last two months, as close of business and the
 # collectors leave them (the dashboard reads the last thirty days of both).
 COLLECTIONS_SQL = """
-INSERT INTO collections_app_collectioncase (loan_id, status, opened_on, bucket, priority,
-    amount_past_due, dpd, outcome, reviewed_on, created_at, follow_up_channel, follow_up_note,
-    disputed)
-SELECT l.id, 'open', date '2026-06-15' - l.dpd, l.delinquency_bucket, l.dpd * 10 + l.id % 100,
+INSERT INTO collections_app_collectioncase (loan_id, status, opened_on, bucket, product_code,
+    priority, amount_past_due, dpd, outcome, reviewed_on, created_at, follow_up_channel,
+    follow_up_note, disputed)
+SELECT l.id, 'open', date '2026-06-15' - l.dpd, l.delinquency_bucket, l.product_code,
+       l.dpd * 10 + l.id % 100,
        1100.00, l.dpd, '', date '2026-06-14', now(), '', '', false
   FROM servicing_loan l WHERE l.status = 'active' AND l.delinquent;
 
 INSERT INTO collections_app_collectioncase (loan_id, status, opened_on, closed_on, bucket,
-    priority, amount_past_due, dpd, outcome, reviewed_on, created_at, follow_up_channel,
-    follow_up_note, disputed)
+    product_code, priority, amount_past_due, dpd, outcome, reviewed_on, created_at,
+    follow_up_channel, follow_up_note, disputed)
 SELECT l.id, CASE WHEN l.id % 5 < 3 THEN 'cured' ELSE 'closed' END,
-       date '2026-04-01' + (l.id % 20)::int, date '2026-04-15' + (l.id % 60)::int, '1-29', 0, 0, 0,
+       date '2026-04-01' + (l.id % 20)::int, date '2026-04-15' + (l.id % 60)::int, '1-29',
+       l.product_code, 0, 0, 0,
        CASE WHEN l.id % 5 < 3 THEN 'cured' ELSE 'paid_off' END, date '2026-06-14', now(), '',
        '', false
   FROM servicing_loan l WHERE l.id % 40 = 1;

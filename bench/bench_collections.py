@@ -49,10 +49,11 @@ PRODUCT = "AUTO"  # a tenth of the loans; the rest are the seed's PERSONAL
 API = "/api/v1/collections/cases/"
 
 CASES_SQL = """
-INSERT INTO collections_app_collectioncase (loan_id, status, opened_on, bucket, assignee_id,
-    priority, amount_past_due, dpd, outcome, reviewed_on, created_at, follow_up_channel,
-    follow_up_note, disputed)
-SELECT l.id, 'open', date '2026-06-01', b.bucket, c.ids[1 + l.id % %(collectors)s],
+INSERT INTO collections_app_collectioncase (loan_id, status, opened_on, bucket, product_code,
+    assignee_id, priority, amount_past_due, dpd, outcome, reviewed_on, created_at,
+    follow_up_channel, follow_up_note, disputed)
+SELECT l.id, 'open', date '2026-06-01', b.bucket, l.product_code,
+       c.ids[1 + l.id % %(collectors)s],
        ((l.id * 7919) % 1000003) / 500 * 100, 100.00 + l.id % 900, 1 + (l.id % 150), '',
        date '2026-06-15', now(), '', '', false
   FROM servicing_loan l
@@ -91,12 +92,13 @@ def build(n: int):
     )
     buckets = "ARRAY[" + ", ".join(f"'{b}'" for b in BUCKETS) + "]"
     with transaction.atomic(), connection.cursor() as cursor:
+        # the product first: a case keeps its loan's product
+        cursor.execute(f"UPDATE servicing_loan SET product_code = '{PRODUCT}' WHERE id % 10 = 0")
         cursor.execute(
             CASES_SQL.replace("%(collectors)s", str(COLLECTORS))
             .replace("%(buckets)s", buckets)
             .replace("%(n)s", str(int(n)))
         )  # no parameters: psycopg2 leaves the % signs alone
-        cursor.execute(f"UPDATE servicing_loan SET product_code = '{PRODUCT}' WHERE id % 10 = 0")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("SELECT COUNT(*) FROM collections_app_collectioncase WHERE status='open'")

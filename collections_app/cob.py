@@ -131,19 +131,19 @@ WORK_CREATE_SQL = """
 CREATE TEMP TABLE IF NOT EXISTS {w} (
     loan_id bigint PRIMARY KEY, id bigint, opened_on date, old_bucket varchar(16),
     old_dpd integer, loan_status varchar(32), dpd integer, bucket varchar(16),
-    amount numeric(24, 2), pending integer, broken integer)
+    product_code varchar(64), amount numeric(24, 2), pending integer, broken integer)
 """
 # Emptied at the end of each scope (a scope that fails rolls its rows back): the table lives
 # as long as the connection. TRUNCATE swaps its file on PostgreSQL, where a DELETE would leave
 # dead rows that no autovacuum visits.
 WORK_EMPTY_SQL = {False: "DELETE FROM collections_cob_work", True: "TRUNCATE collections_cob_work"}
 _WORK_COLUMNS = """(loan_id, id, opened_on, old_bucket, old_dpd, loan_status, dpd, bucket,
-                    amount, pending, broken)"""
+                    product_code, amount, pending, broken)"""
 # A row's values from its loan `l` and open case `oc` (if any): the amount past due is the
 # loan's unpaid installments due before the day, not of a schedule a modification replaced
 # (an index lookup per loan).
 _WORK_VALUES = """l.id, oc.id, oc.opened_on, oc.bucket, oc.dpd, l.status, l.dpd,
-       l.delinquency_bucket,
+       l.delinquency_bucket, l.product_code,
        ROUND(COALESCE((
            SELECT SUM(i.principal_due + i.interest_due + i.fee_due - i.principal_paid
                       - i.interest_paid - i.fee_paid - i.cancelled)
@@ -180,10 +180,11 @@ SELECT {values}
 # 3. A case for each active late loan without an open one (the unique one-open-case index is
 # the backstop), then the table learns the new cases' ids.
 OPEN_SQL = """
-INSERT INTO {case} (loan_id, status, opened_on, closed_on, bucket, assignee_id, priority,
-                    amount_past_due, dpd, outcome, reviewed_on, created_at, follow_up_at,
-                    follow_up_channel, follow_up_note, disputed, disputed_on)
-SELECT w.loan_id, '{open}', %(day)s, NULL, w.bucket, NULL, 0, 0, w.dpd, '',
+INSERT INTO {case} (loan_id, status, opened_on, closed_on, bucket, product_code,
+                    assignee_id, priority, amount_past_due, dpd, outcome, reviewed_on,
+                    created_at, follow_up_at, follow_up_channel, follow_up_note, disputed,
+                    disputed_on)
+SELECT w.loan_id, '{open}', %(day)s, NULL, w.bucket, w.product_code, NULL, 0, 0, w.dpd, '',
        %(day)s, %(now)s, NULL, '', '', %(false)s, NULL
   FROM {w} w
  WHERE {to_open}

@@ -34,7 +34,7 @@ class AssigneeFilter(django_filters.Filter):
 class CaseFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=CollectionCase.Status.choices)
     bucket = django_filters.CharFilter(max_length=16)
-    product = django_filters.CharFilter(field_name="loan__product_code", max_length=64)
+    product = django_filters.CharFilter(field_name="product_code", max_length=64)
     assignee = AssigneeFilter(method="filter_assignee")
     external_id = django_filters.CharFilter(max_length=EXTERNAL_ID_MAX)
 

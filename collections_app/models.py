@@ -30,6 +30,8 @@ class CollectionCase(ExternalIdFields):
     opened_on = models.DateField()  # the business date close of business opened it
     closed_on = models.DateField(null=True, blank=True)
     bucket = models.CharField(max_length=16)  # the loan's delinquency bucket, kept in step
+    # the loan's product (it never changes): the queue filters by it without joining the loans
+    product_code = models.CharField(max_length=64, blank=True, default="")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -80,6 +82,11 @@ class CollectionCase(ExternalIdFields):
 
     def __str__(self) -> str:
         return f"Case {self.pk} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        if not self.product_code and self.loan_id is not None:
+            self.product_code = self.loan.product_code
+        super().save(*args, **kwargs)
 
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN

@@ -581,3 +581,20 @@ def application_refs_with_prefix(prefix: str) -> set[str]:
     """The application refs of the loans boarded under `prefix` (a resumed import)."""
     qs = Loan.objects.filter(application_ref__startswith=prefix)
     return set(qs.values_list("application_ref", flat=True))
+
+
+# Distinct product codes by the product index, one probe each (a loose index scan).
+LOAN_PRODUCTS_SQL = """
+WITH RECURSIVE p(code) AS (
+    SELECT MIN(product_code) FROM servicing_loan UNION ALL
+    SELECT (SELECT MIN(l.product_code) FROM servicing_loan l WHERE l.product_code > p.code)
+      FROM p WHERE p.code IS NOT NULL)
+SELECT p.code, (SELECT l.product_name FROM servicing_loan l WHERE l.product_code = p.code
+                 ORDER BY l.id LIMIT 1) FROM p WHERE p.code IS NOT NULL ORDER BY p.code"""
+
+
+def loan_products() -> list[tuple[str, str]]:
+    """The products of the book's loans, as (code, name): a few probes, however many loans."""
+    with connection.cursor() as cursor:
+        cursor.execute(LOAN_PRODUCTS_SQL)
+        return [(code, name or code) for code, name in cursor.fetchall()]

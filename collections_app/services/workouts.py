@@ -114,6 +114,7 @@ def _case_for(loan: Any, *, on: date, acting_user) -> CollectionCase:
         loan_id=loan.pk,
         opened_on=on,
         bucket=loan.delinquency_bucket,
+        product_code=loan.product_code,
         dpd=loan.dpd,
         reviewed_on=on,
     )

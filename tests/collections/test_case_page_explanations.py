@@ -244,6 +244,7 @@ def test_the_queue_filters_by_product_and_by_a_named_collector(
     home = _case(board("home"), priority="20.00", assignee=collector2)
     other = _case(board("other"), priority="10.00", assignee=collector)
     Loan.objects.filter(pk=home.loan_id).update(product_code="HOME", product_name="Home repair")
+    CollectionCase.objects.filter(pk=home.pk).update(product_code="HOME")  # as if boarded so
     client.force_login(manager)
 
     page = client.get("/staff/collections/")
@@ -266,6 +267,7 @@ def test_the_api_filters_by_product(staff_api_client, board, collector):
     home = _case(board("home"), priority="20.00", assignee=collector)
     _case(board("car"), priority="30.00", assignee=collector)
     Loan.objects.filter(pk=home.loan_id).update(product_code="HOME")
+    CollectionCase.objects.filter(pk=home.pk).update(product_code="HOME")  # as if boarded so
     response = staff_api_client(collector).get("/api/v1/collections/cases/?product=HOME")
     assert response.status_code == 200
     assert [row["id"] for row in response.json()["results"]] == [home.pk]
