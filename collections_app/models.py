@@ -77,8 +77,8 @@ class CollectionCase(ExternalIdFields):
         # No index holds priority, days past due, bucket or the amount past due: close of
         # business rewrites them on every open case each night, and with none of them indexed
         # (and half-empty pages, migration 0007) that rewrite is a HOT update that touches no
-        # index. The queue sorts a filter's open cases by priority when read instead: the
-        # open cases come from the one-open-case index, a collector's from the assignee's.
+        # index. The queue sorts a filter's cases by priority when read instead, the case
+        # table alone (a bounded top-N sort; `selectors.case_list` reads the loans after).
 
     def __str__(self) -> str:
         return f"Case {self.pk} ({self.status})"
