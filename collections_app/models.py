@@ -118,7 +118,10 @@ class CaseEvent(models.Model):
         RECOVERY = "recovery", "Recovery"
         PLACED = "placed", "Placed with an agency"
 
-    case = models.ForeignKey(CollectionCase, on_delete=models.CASCADE, related_name="events")
+    # Indexed by (case, at, id) below, which serves a lookup by case alone.
+    case = models.ForeignKey(
+        CollectionCase, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -21,7 +21,10 @@ class DelinquencyBucket(models.TextChoices):
 class DelinquencyHistory(models.Model):
     """A row whenever close of business moves a loan to another bucket."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="bucket_history")
+    # Indexed by the unique (loan, business date), which serves a lookup by loan alone.
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="bucket_history", db_index=False
+    )
     business_date = models.DateField()
     from_bucket = models.CharField(max_length=16)
     to_bucket = models.CharField(max_length=16)

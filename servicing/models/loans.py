@@ -210,7 +210,8 @@ class LoanEvent(models.Model):
 
     Kind = EventKind
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="events")
+    # Indexed by (loan, id) below, which serves a lookup by loan alone.
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="events", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)

@@ -21,8 +21,14 @@ class Notification(models.Model):
     Status = NotificationStatus
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="notifications")
+    # Indexed by the unique (installment, kind, channel), which serves a lookup by it alone.
     installment = models.ForeignKey(
-        Installment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Installment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     kind = models.CharField(max_length=24)  # due_soon, overdue_1, overdue_7, ...
     channel = models.CharField(max_length=8)  # email, sms

@@ -58,10 +58,15 @@ class InstallmentStatus(models.TextChoices):
 class Installment(models.Model):
     Status = InstallmentStatus
 
+    # Neither foreign key has an index of its own: each leads a composite one, (schedule,
+    # number) and (loan, due date), which serves a lookup by it alone (every index is one
+    # more entry for each row a payment, a modification or the night's transitions write).
     schedule = models.ForeignKey(
-        ScheduleVersion, on_delete=models.PROTECT, related_name="installments"
+        ScheduleVersion, on_delete=models.PROTECT, related_name="installments", db_index=False
     )
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments")
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="installments", db_index=False
+    )
     number = models.PositiveIntegerField()
     due_date = models.DateField()
     principal_due = _money()

@@ -9,7 +9,10 @@ from .loans import Loan
 
 
 class Statement(models.Model):
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="statements")
+    # Indexed by the unique (loan, period end), which serves a lookup by loan alone.
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="statements", db_index=False
+    )
     period_start = models.DateField()
     period_end = models.DateField()
     opening_balance = _money()
