@@ -23,7 +23,12 @@ from typing import Any
 
 from django.db import connection
 
-from lendcore.webhooks.outbox import OUTBOX_TABLE, delivery_kick_on_commit, event_emit
+from lendcore.webhooks.outbox import (
+    OUTBOX_TABLE,
+    OUTBOX_UID_SQL,
+    delivery_kick_on_commit,
+    event_emit,
+)
 
 from .models import CaseEvent, ChargeOffRecommendation, CollectionCase, HardshipPlan
 
@@ -180,7 +185,7 @@ _COB_HISTORY = """h AS MATERIALIZED (
 def cob_events_sql(vendor: str) -> str:
     """One `INSERT ... SELECT` of every close-of-business event type, in the order of the
     history rows (so each loan's events keep the order of its changes)."""
-    uid = "gen_random_uuid()" if vendor == "postgresql" else "lower(hex(randomblob(16)))"
+    uid = OUTBOX_UID_SQL if vendor == "postgresql" else "lower(hex(randomblob(16)))"
     union = " UNION ALL ".join(
         _cob_select(name, vendor) for name, spec in EVENTS.items() if spec.cob
     )

@@ -9,7 +9,6 @@ kicked once the transaction commits when a broker is configured.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,12 +19,19 @@ from django.db import transaction
 from lendcore.core.broker import publish_or_skip
 
 from .events import EVENT_TYPES
-from .models import Event
+from .models import Event, event_uid
 
 OUTBOX_TABLE = Event._meta.db_table
 # The column list for set-based SQL (PostgreSQL): follow it with
-# `SELECT gen_random_uuid(), '<type>', <loan id>, jsonb_build_object(...), now() FROM ...`.
+# `SELECT {OUTBOX_UID_SQL}, '<type>', <loan id>, jsonb_build_object(...), now() FROM ...`.
 OUTBOX_INSERT_SQL = f"INSERT INTO {OUTBOX_TABLE} (uid, type, loan_id, payload, created_at)"
+# `models.event_uid` in SQL (PostgreSQL): a random UUID (version 4) with the milliseconds
+# since the epoch over its first 6 bytes and its version bits set to 7.
+OUTBOX_UID_SQL = (
+    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
+    "substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) "
+    "FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"
+)
 
 DELIVER_TASK = "lendcore.webhooks.tasks.webhooks_deliver_task"
 
@@ -39,7 +45,7 @@ def event_emit(*, type: str, data: Mapping[str, Any], loan_id: int | None = None
     """Write the event `type` with `data` (JSON: Decimal and dates become strings) to the
     outbox in the caller's transaction: one INSERT. `loan_id` orders it among its loan's."""
     _check(type)
-    Event.objects.create(uid=uuid.uuid4(), type=type, loan_id=loan_id, payload=dict(data))
+    Event.objects.create(uid=event_uid(), type=type, loan_id=loan_id, payload=dict(data))
     delivery_kick_on_commit()
 
 
@@ -48,7 +54,7 @@ def events_emit_many(events: Iterable[tuple[str, int | None, Mapping[str, Any]]]
     rows = []
     for type, loan_id, data in events:
         _check(type)
-        rows.append(Event(uid=uuid.uuid4(), type=type, loan_id=loan_id, payload=dict(data)))
+        rows.append(Event(uid=event_uid(), type=type, loan_id=loan_id, payload=dict(data)))
     if rows:
         Event.objects.bulk_create(rows, batch_size=1000)
         delivery_kick_on_commit()

@@ -7,7 +7,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
 from lendcore.finance.money import ZERO, round_money
-from lendcore.webhooks.outbox import OUTBOX_INSERT_SQL, events_emit_many
+from lendcore.webhooks.outbox import OUTBOX_INSERT_SQL, OUTBOX_UID_SQL, events_emit_many
 from servicing import calculations
 from servicing.cob import config
 from servicing.models import (
@@ -73,7 +73,7 @@ h AS (
 ),
 wh AS (  -- the webhooks' loan.delinquency_changed events (lendcore.webhooks outbox)
     {outbox_insert}
-    SELECT gen_random_uuid(), 'loan.delinquency_changed', u.id,
+    SELECT {outbox_uid}, 'loan.delinquency_changed', u.id,
            jsonb_build_object('loan_id', u.id, 'loan_number', u.loan_number,
                               'from_bucket', u.old_bucket, 'to_bucket', u.bucket, 'dpd', u.dpd,
                               'business_date', to_char(%(day)s::date, 'YYYY-MM-DD')),
@@ -147,6 +147,7 @@ def delinquency_close_sql(scope: Scope) -> tuple[int, int, int, int]:
         scope=where,
         bucket=_bucket_case_sql("s.dpd"),
         outbox_insert=OUTBOX_INSERT_SQL,
+        outbox_uid=OUTBOX_UID_SQL,
     )
     with connection.cursor() as cursor:
         cursor.execute(ACCRUED_TEMP)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from lendcore.webhooks.outbox import OUTBOX_INSERT_SQL
+from lendcore.webhooks.outbox import OUTBOX_INSERT_SQL, OUTBOX_UID_SQL
 from servicing.fees import late_fees_charge
 
 from .base import Scope, is_postgres, remaining_sql, sql_text
@@ -87,7 +87,7 @@ fee AS (
 ),
 wh AS (  -- the webhooks' fee.assessed events (lendcore.webhooks outbox), as fees.py writes
     {outbox_insert}
-    SELECT gen_random_uuid(), 'fee.assessed', fee.loan_id,
+    SELECT {outbox_uid}, 'fee.assessed', fee.loan_id,
            jsonb_build_object('loan_id', fee.loan_id, 'loan_number', l.loan_number,
                               'fee_id', fee.id, 'kind', '{late}', 'amount', fee.amount::text,
                               'assessed_on', to_char(%(day)s::date, 'YYYY-MM-DD')),
@@ -136,6 +136,7 @@ def late_fees(scope: Scope) -> int:
         remaining_p=remaining_sql("p"),
         percent="percent",
         outbox_insert=OUTBOX_INSERT_SQL,
+        outbox_uid=OUTBOX_UID_SQL,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
