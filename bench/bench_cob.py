@@ -466,15 +466,30 @@ def timed_run(n: int) -> None:
         _timed_night(night, processes)
 
 
+def _wal_stats() -> dict[str, int]:
+    """The server's WAL counters (pg_stat_wal, PostgreSQL 14+) and requested checkpoints."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w.wal_bytes::bigint, w.wal_records, w.wal_fpi, b.checkpoints_req "
+            "FROM pg_stat_wal w, pg_stat_bgwriter b"
+        )
+        row = cursor.fetchone()
+    return dict(zip(("bytes", "records", "fpi", "checkpoints"), row, strict=True))
+
+
 def _timed_night(night: int, processes: int) -> None:
     from django.conf import settings
 
     from servicing.cob.runner import cob_run_start, cob_run_wait
 
+    wal_before = _wal_stats()
     started = time.perf_counter()
     run = cob_run_start(trigger="bench")
     run = cob_run_wait(run_id=run.pk, timeout=600, poll=0.05)
     seconds = time.perf_counter() - started
+    wal = {key: value - wal_before[key] for key, value in _wal_stats().items()}
     if run.status != "succeeded":
         raise SystemExit(f"COB failed: {run.error}")
     print(f"-- night {night}", flush=True)
@@ -486,6 +501,11 @@ def _timed_night(night: int, processes: int) -> None:
     for step, row in run.steps.items():
         print(f"{step:<24}{int(row['count']):>12,}{row['seconds']:>20.2f}")
     print(wall_split(run, seconds, processes))
+    # the server's WAL during the night (every database: run the bench on a quiet server)
+    print(
+        f"WAL {wal['bytes'] / 2**20:,.0f} MB in {wal['records']:,} records, "
+        f"{wal['fpi']:,} full-page images; {wal['checkpoints']} checkpoint(s) requested"
+    )
     rate = run.loans_done / seconds
     # collections' steps (COB_EXTRA_STEPS: collections_close, with the hardship plans and
     # recoveries; dunning_queue), summed over the partitions like the table above

@@ -165,8 +165,8 @@ ins AS (
 ),
 tot AS (
     INSERT INTO cob_accrued (loan_id, cum_exact, cum_posted, last_day, delta)
-    SELECT DISTINCT ON (a.loan_id) a.loan_id, a.cum_exact, a.cum_posted, a.day, a.cum_posted - a.p0
-      FROM acc a ORDER BY a.loan_id, a.day DESC
+    SELECT {last_day} a.loan_id, a.cum_exact, a.cum_posted, a.day, a.cum_posted - a.p0
+      FROM acc a {last_day_order}
     RETURNING 1
 )
 SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM lin), (SELECT COUNT(*) FROM tot)
@@ -175,7 +175,7 @@ SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM lin), (SELECT COUNT(*) 
 
 ACCRUED_TEMP = """
 CREATE TEMP TABLE IF NOT EXISTS cob_accrued (
-    loan_id bigint PRIMARY KEY, cum_exact numeric, cum_posted numeric, last_day date,
+    loan_id bigint, cum_exact numeric, cum_posted numeric, last_day date,
     delta numeric
 ) ON COMMIT DELETE ROWS
 """
@@ -211,6 +211,9 @@ def accrue_sql(scope: Scope) -> int:
             ACCRUAL_SQL,
             base=(ACCRUAL_ONE_DAY if one_day else ACCRUAL_DAYS).format(scope=where),
             acc=sql_text(ACCRUAL_SINGLE if one_day else ACCRUAL_RUNNING),
+            # each loan's last day: its only row on a normal night (no sort of the scope)
+            last_day="" if one_day else "DISTINCT ON (a.loan_id)",
+            last_day_order="" if one_day else "ORDER BY a.loan_id, a.day DESC",
         )
         cursor.execute(sql, params)
         rows, _lines, _loans = cursor.fetchone()
