@@ -66,7 +66,6 @@ def _names() -> dict[str, str]:
         "k_kept": CaseEvent.Kind.PROMISE_KEPT.value,
         "k_broken": CaseEvent.Kind.PROMISE_BROKEN.value,
         "active": loan.Status.ACTIVE.value,
-        "paid": installment.Status.PAID.value,
         "open": Status.OPEN.value,
         "cured": Status.CURED.value,
         "closed": Status.CLOSED.value,
@@ -148,7 +147,7 @@ _WORK_VALUES = """l.id, oc.id, oc.opened_on, oc.bucket, oc.dpd, l.status, l.dpd,
            SELECT SUM(i.principal_due + i.interest_due + i.fee_due - i.principal_paid
                       - i.interest_paid - i.fee_paid - i.cancelled)
              FROM {installment} i
-            WHERE i.loan_id = l.id AND i.due_date < %(day)s AND i.status <> '{paid}'
+            WHERE i.loan_id = l.id AND i.due_date < %(day)s AND i.paid_on IS NULL
               AND NOT EXISTS (SELECT 1 FROM {schedule} s  -- by the `schedule_superseded` index
                                WHERE s.id = i.schedule_id AND s.is_current = %(false)s)
        ), 0), 2),

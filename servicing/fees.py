@@ -22,6 +22,7 @@ from .errors import ErrorCode, LoanStateConflict, ServicingValidationError
 from .ledger import cr, dr, journal_post
 from .lock_objects import loan_lock
 from .models import (
+    UNPAID,
     Account,
     EntryType,
     Fee,
@@ -200,7 +201,7 @@ def late_fees_charge(*, installments, day: date, business_date: date) -> list[in
             loan__status=Loan.Status.ACTIVE,
             loan__late_fee_amount__gt=0,
         )
-        .exclude(status=Installment.Status.PAID)
+        .filter(UNPAID)
         .select_related("loan")
         .order_by("loan_id", "number")
     )

@@ -51,11 +51,11 @@ from .errors import (
 )
 from .filters import LoanFilter
 from .models import (
+    UNPAID,
     BusinessDate,
     ChargeOff,
     Fee,
     Installment,
-    InstallmentStatus,
     JournalEntry,
     JournalLine,
     Loan,
@@ -221,9 +221,7 @@ def loans_with_due(qs: QuerySet[Loan], *, on: date | None = None) -> QuerySet[Lo
         - F("cancelled"),
         output_field=MONEY,
     )
-    current = Installment.objects.filter(loan_id=OuterRef("pk"), schedule__is_current=True).exclude(
-        status=InstallmentStatus.PAID
-    )
+    current = Installment.objects.filter(UNPAID, loan_id=OuterRef("pk"), schedule__is_current=True)
     past_due = (
         current.filter(due_date__lt=on)
         .order_by()

@@ -27,6 +27,7 @@ from servicing.errors import LoanStateConflict
 from servicing.ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
 from servicing.lock_objects import loans_lock
 from servicing.models import (
+    UNPAID,
     Account,
     AutopayEnrolment,
     EntryType,
@@ -143,7 +144,7 @@ def _transfers_debited(*, lo: int, hi: int, on: date) -> list[RailTransfer]:
             due_date=on,
             loan__status=Loan.Status.ACTIVE,
         )
-        .exclude(status=InstallmentStatus.PAID)
+        .filter(UNPAID)
         .order_by("loan_id", "pk")
     )
     if not due:
@@ -218,7 +219,7 @@ def _amounts_due(due: dict[int, Installment], on: date) -> dict[int, Decimal]:
     past_due: dict[int, Decimal] = {}
     for inst in Installment.objects.filter(
         loan_id__in=list(due), schedule__is_current=True, due_date__lt=on
-    ).exclude(status=InstallmentStatus.PAID):
+    ).filter(UNPAID):
         past_due[inst.loan_id] = past_due.get(inst.loan_id, ZERO) + max(inst.remaining, ZERO)
     loans = list(Loan.objects.filter(pk__in=list(due)))
     periods = loan_periods(loans)

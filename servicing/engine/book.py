@@ -140,6 +140,8 @@ class LoanBook:
 
     def save_installments(self) -> None:
         changed = [i for i in self.installments if i.pk in self.dirty_installments]
+        for inst in changed:  # written mid-way too: with the status its amounts give
+            self._status_settled(inst)
         _write_rows(Installment, changed, INSTALLMENT_FIELDS)
         self.dirty_installments.clear()
 
@@ -171,21 +173,24 @@ class LoanBook:
         self.dirty_fees.clear()
         self.balances_unsaved = False
 
-    def refresh_statuses(self) -> None:
+    def _status_settled(self, inst: Installment) -> bool:
+        """The installment's status as of the business date, and its paid date with it: set
+        exactly when it is paid (a CHECK holds it; the unpaid index reads it). True when
+        either changed."""
         on = self.business_date
+        status = inst.status_on(on, grace_days=self.loan.late_fee_grace_days)
+        # a paid one without a payment date of its own was completed by a true-up: today
+        paid_on = (inst.paid_on or on) if status == InstallmentStatus.PAID else None
+        changed = (status, paid_on) != (inst.status, inst.paid_on)
+        inst.status, inst.paid_on = status, paid_on
+        return changed
+
+    def refresh_statuses(self) -> None:
         oldest = None
         for inst in self.installments:
-            status = inst.status_on(on, grace_days=self.loan.late_fee_grace_days)
-            if status != inst.status:
-                inst.status = status
+            if self._status_settled(inst):
                 self.dirty_installments.add(inst.pk)
-            if status == InstallmentStatus.PAID and inst.paid_on is None:
-                inst.paid_on = on  # completed without a payment of its own (a true-up)
-                self.dirty_installments.add(inst.pk)
-            if status != InstallmentStatus.PAID and inst.paid_on is not None:
-                inst.paid_on = None
-                self.dirty_installments.add(inst.pk)
-            if status != InstallmentStatus.PAID and oldest is None:
+            if inst.status != InstallmentStatus.PAID and oldest is None:
                 oldest = inst.due_date
         if oldest is None and not self.complete:
             # Everything loaded is paid now: the oldest unpaid one is among the rest.

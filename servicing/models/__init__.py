@@ -53,6 +53,7 @@ from .rails import AutopayEnrolment as AutopayEnrolment
 from .rails import RailTransfer as RailTransfer
 from .rails import RailTransferKind as RailTransferKind
 from .rails import RailTransferStatus as RailTransferStatus
+from .schedule import UNPAID as UNPAID
 from .schedule import Installment as Installment
 from .schedule import InstallmentStatus as InstallmentStatus
 from .schedule import ScheduleVersion as ScheduleVersion

@@ -55,12 +55,17 @@ class InstallmentStatus(models.TextChoices):
     OVERDUE = "overdue", "Overdue"
 
 
+# An installment not paid yet (paid_on is set exactly when it is paid): the condition of the
+# unpaid index, so a query that names it can use that index.
+UNPAID = Q(paid_on__isnull=True)
+
+
 class Installment(models.Model):
     Status = InstallmentStatus
 
     # Neither foreign key has an index of its own: each leads a composite one, (schedule,
     # number) and (loan, due date), which serves a lookup by it alone (every index is one
-    # more entry for each row a payment, a modification or the night's transitions write).
+    # more entry for each row a payment or a modification writes).
     schedule = models.ForeignKey(
         ScheduleVersion, on_delete=models.PROTECT, related_name="installments", db_index=False
     )
@@ -85,7 +90,9 @@ class Installment(models.Model):
     principal_true_up = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
     interest_true_up = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPCOMING)
-    # The effective date of the payment (or credit) that completed it.
+    # The effective date of the payment (or credit) that completed it: set exactly when the
+    # status is paid (a CHECK holds it), so `UNPAID` (paid_on null) is "not paid" without
+    # naming the status; see the unpaid index below.
     paid_on = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -93,6 +100,11 @@ class Installment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["schedule", "number"], name="installment_unique"),
             _choices_check("installment_status_valid", "status", InstallmentStatus),
+            models.CheckConstraint(
+                condition=Q(status=InstallmentStatus.PAID, paid_on__isnull=False)
+                | (~Q(status=InstallmentStatus.PAID) & Q(paid_on__isnull=True)),
+                name="installment_paid_on_when_paid",
+            ),
             models.CheckConstraint(
                 condition=Q(principal_paid__gte=0)
                 & Q(interest_paid__gte=0)
@@ -107,9 +119,13 @@ class Installment(models.Model):
             models.Index(fields=["loan", "due_date"]),
             # Close of business looks for the unpaid installments of a range of loans (falling
             # due, out of grace, late fees, reminders); paid ones, most rows, stay out of it.
+            # The condition reads paid_on, not status: no index then holds status, so the
+            # night's due and overdue transitions are HOT updates (the row version stays on
+            # its page, which the table's fillfactor leaves room for, and no index is
+            # written). Queries name it with `UNPAID` (SQL: paid_on IS NULL).
             models.Index(
                 fields=["loan", "due_date"],
-                condition=~Q(status="paid"),
+                condition=Q(paid_on__isnull=True),
                 name="installment_unpaid_due",
             ),
         ]

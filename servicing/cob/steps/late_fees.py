@@ -15,7 +15,7 @@ WITH due AS MATERIALIZED (  -- overdue installments of the range whose due date 
            i.principal_due + i.interest_due + i.fee_due AS total_due,
            {remaining_i} AS remaining
       FROM servicing_installment i
-     WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.status = '{overdue}'
+     WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.paid_on IS NULL AND i.status = '{overdue}'
        AND i.due_date < %(day)s
        -- one late fee per due date: first the installment's own fee (an index lookup that
        -- settles nearly every row); then, a modification having copied past installments

@@ -11,7 +11,7 @@ from servicing.cob import config
 from servicing.cob.notifications import sms_enabled
 from servicing.effects import task_on_commit
 from servicing.models import (
-    InstallmentStatus,
+    UNPAID,
     Notification,
 )
 
@@ -23,7 +23,7 @@ WITH due AS MATERIALIZED (  -- the range's unpaid installments due on those days
       FROM servicing_installment i
       JOIN unnest(%(dates)s::date[], %(kinds)s::text[]) AS k(due, kind) ON k.due = i.due_date
      WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.due_date = ANY(%(dates)s::date[])
-       AND i.status <> 'paid'
+       AND i.paid_on IS NULL  -- unpaid (models.UNPAID)
 )
 INSERT INTO servicing_notification
        (loan_id, installment_id, kind, channel, business_date, recipient, status, error,
@@ -85,7 +85,7 @@ def reminders_orm(scope: Scope, kinds: dict[date, str]) -> int:
     rows = (
         scope.installments()
         .filter(due_date__in=list(kinds))
-        .exclude(status=InstallmentStatus.PAID)
+        .filter(UNPAID)
         .values_list(
             "pk",
             "loan_id",

@@ -125,7 +125,7 @@ WITH open AS MATERIALIZED (  -- the range's unpaid installments by the partial i
     SELECT i.id, i.loan_id, i.schedule_id, i.due_date, i.status
       FROM servicing_installment i
      WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.due_date <= %(day)s
-       AND i.status IN ('{upcoming}', '{partially_paid}', '{due}')
+       AND i.paid_on IS NULL AND i.status IN ('{upcoming}', '{partially_paid}', '{due}')
 ),
 changed AS (  -- calculations.installment_status of an unpaid installment due by the day
     UPDATE servicing_installment i

@@ -92,7 +92,7 @@ f AS (  -- per loan by index lookups (LATERAL): a join would scan the whole ledg
                   MIN(CASE WHEN i.due_date >= %(day)s THEN i.due_date END) AS next_due
              FROM servicing_installment i
              JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
-            WHERE i.loan_id = c.id AND i.status <> 'paid') d
+            WHERE i.loan_id = c.id AND i.paid_on IS NULL) d
 ),
 ins AS (
     INSERT INTO servicing_statement
@@ -104,7 +104,7 @@ ins AS (
            COALESCE(f.past_due, 0), f.next_due,
            COALESCE((SELECT {remaining} FROM servicing_installment i
                        JOIN servicing_scheduleversion sv ON sv.id = i.schedule_id AND sv.is_current
-                      WHERE i.loan_id = f.id AND i.status <> 'paid' AND i.due_date = f.next_due
+                      WHERE i.loan_id = f.id AND i.paid_on IS NULL AND i.due_date = f.next_due
                       ORDER BY i.number LIMIT 1), 0),
            '', now()
       FROM f
