@@ -26,8 +26,10 @@ lines themselves, so such a day is never counted as zero.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -80,12 +82,21 @@ def accrual_income_share() -> Sum:
 
 
 @transaction.atomic
-def daily_totals_write(date_from: date, date_to: date | None = None, *, source: str) -> int:
+def daily_totals_write(
+    date_from: date,
+    date_to: date | None = None,
+    *,
+    source: str,
+    ledger_rows: Iterable[dict[str, Any]] | None = None,
+) -> int:
     """Write the totals of every business date from `date_from` to `date_to` (default: that
     one day) from the journal lines and payments, replacing any written before, and mark
-    each date written. Two aggregate queries whatever the range. Returns the rows written."""
+    each date written. Two aggregate queries whatever the range (one when `ledger_rows`, the
+    lines' aggregate, was read already by `ledger_row_reads`). Returns the rows written."""
     date_to = date_to or date_from
     days = (date_from, date_to)
+    if ledger_rows is None:
+        ledger_rows = [row for read in ledger_row_reads(days) for row in read()]
     LedgerDayTotal.objects.filter(business_date__range=days).delete()
     PaymentDayTotal.objects.filter(business_date__range=days).delete()
     DailyTotalsDay.objects.filter(business_date__range=days).delete()
@@ -102,7 +113,7 @@ def daily_totals_write(date_from: date, date_to: date | None = None, *, source: 
                     lines=cell["n"],
                     entries=cell["e"],
                 )
-                for (day, product, entry_type, account), cell in _ledger_cells(days).items()
+                for (day, product, entry_type, account), cell in _ledger_cells(ledger_rows).items()
             ),
             batch_size=BATCH,
         )
@@ -135,23 +146,32 @@ def daily_totals_write(date_from: date, date_to: date | None = None, *, source: 
     return written
 
 
-def _ledger_cells(days: tuple[date, date]) -> dict[tuple, dict[str, Any]]:
-    """The ledger totals of the days, by (business date, product, entry type, account), with
-    the shared accrual entries' income credit moved from their loanless line (blank product)
-    to the products it is theirs of. A product's moved income is counted in `entries` (the
-    shared entries its loans are in) but not in `lines` (no line of the product's is there);
-    the blank product's row keeps the loanless lines' count (the journal counts them) with
-    what was moved taken off its amount (zero when they are all moved). One query."""
+def ledger_row_reads(
+    days: tuple[date, date], *, chunks: int = 1
+) -> list[Callable[[], list[dict[str, Any]]]]:
+    """The reads of the days' lines summed by (business date, product, entry type, account),
+    for `_ledger_cells`: `chunks` reads of disjoint ranges of entry ids, whose rows add up
+    (each entry's lines fall in one range, so its distinct entries count once), one query
+    each. Close of business runs them side by side (`lendcore.core.side_reads`)."""
     # The days' entries' ids bound the lines by their entry index: a night's step reads that
     # night's lines, not a seq scan of the whole journal (7 s at a million loans without it).
     bounds = JournalEntry.objects.filter(business_date__range=days).aggregate(
         lo=Min("id"), hi=Max("id")
     )
-    if bounds["lo"] is None:
-        return {}
+    lo, hi = bounds["lo"], bounds["hi"]
+    if lo is None:
+        return []
+    step = -(-(hi - lo + 1) // chunks)  # ceiling: the last range may be shorter
+    return [
+        partial(_ledger_rows, days, first, min(first + step - 1, hi))
+        for first in range(lo, hi + 1, step)
+    ]
+
+
+def _ledger_rows(days: tuple[date, date], lo: int, hi: int) -> list[dict[str, Any]]:
     rows = (
         JournalLine.objects.filter(
-            entry_id__gte=bounds["lo"], entry_id__lte=bounds["hi"], entry__business_date__range=days
+            entry_id__gte=lo, entry_id__lte=hi, entry__business_date__range=days
         )
         .values("entry__business_date", "loan__product_code", "entry__entry_type", "account")
         .annotate(
@@ -168,6 +188,17 @@ def _ledger_cells(days: tuple[date, date]) -> dict[tuple, dict[str, Any]]:
         )
         .order_by()
     )
+    return list(rows)
+
+
+def _ledger_cells(rows: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
+    """The ledger totals of the days, by (business date, product, entry type, account), from
+    `ledger_row_reads`' rows, with the shared accrual entries' income credit moved from their
+    loanless line (blank product) to the products it is theirs of. A product's moved income
+    is counted in `entries` (the shared entries its loans are in) but not in `lines` (no line
+    of the product's is there); the blank product's row keeps the loanless lines' count (the
+    journal counts them) with what was moved taken off its amount (zero when they are all
+    moved). A key may come in several rows (one per range read): they add up."""
     cells: dict[tuple, dict[str, Any]] = {}
     shares: dict[date, Decimal] = defaultdict(Decimal)
     for row in rows:

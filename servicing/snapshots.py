@@ -56,9 +56,18 @@ def _replace(day: date, cells: dict[Cell, dict]) -> int:
 
 
 @transaction.atomic
-def portfolio_snapshot_write(day: date) -> int:
-    """Tonight's snapshot of `day` (just closed) from the loan rows, and the day's flows.
-    Idempotent: the day's rows are replaced. Returns the snapshot's rows."""
+def portfolio_snapshot_write(day: date, cells: dict[Cell, dict] | None = None) -> int:
+    """Tonight's snapshot of `day` (just closed) from the loan rows (`cells`: read already by
+    `portfolio_snapshot_cells`), and the day's flows. Idempotent: the day's rows are replaced.
+    Returns the snapshot's rows."""
+    written = _replace(day, portfolio_snapshot_cells(day) if cells is None else cells)
+    portfolio_activity_write(day)
+    return written
+
+
+def portfolio_snapshot_cells(day: date) -> dict[Cell, dict]:
+    """The loans disbursed by `day` as they stand, summed by (product, bucket, status): one
+    aggregate query (a read only: close of business may run it on a side connection)."""
     rows = (
         Loan.objects.filter(disbursed_on__lte=day)
         .values("product_code", "delinquency_bucket", "status")
@@ -70,7 +79,7 @@ def portfolio_snapshot_write(day: date) -> int:
         )
         .order_by()
     )
-    cells = {
+    return {
         (r["product_code"], r["delinquency_bucket"], r["status"]): {
             "loans": r["n"],
             "principal": r["principal"] or ZERO,
@@ -79,9 +88,6 @@ def portfolio_snapshot_write(day: date) -> int:
         }
         for r in rows
     }
-    written = _replace(day, cells)
-    portfolio_activity_write(day)
-    return written
 
 
 @transaction.atomic

@@ -15,17 +15,19 @@ import logging
 import time
 import traceback
 from datetime import date
+from functools import partial
 
 from django.db import connection, connections, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from lendcore.core.broker import broker_reachable
+from lendcore.core.side_reads import reads_side_by_side, side_by_side_possible
 from lendcore.core.state import transition
 from lendcore.errors import Conflict
 from lendcore.webhooks.outbox import event_emit
 from servicing import effects
-from servicing.daily_totals import daily_totals_write
+from servicing.daily_totals import daily_totals_write, ledger_row_reads
 from servicing.effects import chord_send, task_signature, tasks_eager
 from servicing.lock_objects import (
     business_date_lock,
@@ -37,7 +39,7 @@ from servicing.models import CobLoanFailure, CobPartition, CobRun, Loan
 from servicing.month_ends import is_month_end, month_end_write
 from servicing.rail_payments import rail_payments_process
 from servicing.selectors import business_date_get
-from servicing.snapshots import portfolio_snapshot_write
+from servicing.snapshots import portfolio_snapshot_cells, portfolio_snapshot_write
 
 from . import config
 from .autopay import autopay_collect, autopay_settle
@@ -359,6 +361,7 @@ def _partition_isolate(part, day, clock, started, error) -> str:
 def cob_run_close(*, run_id: int) -> CobRun:
     """Step 9: when every partition is done, advance the business date to D + 1 and write
     the run record (per-step counts and seconds summed over partitions). Idempotent."""
+    side_by_side = side_by_side_possible()  # before this transaction: is everything committed?
     with transaction.atomic():
         run = cob_run_lock(run_id=run_id)
         if run.status == CobRun.Status.SUCCEEDED:
@@ -383,13 +386,25 @@ def cob_run_close(*, run_id: int) -> CobRun:
             )
             _run_status(run, CobRun.Status.FAILED, fields=CLOSE_FIELDS, reason=run.error)
             return run
-        # the book as the night left it, for the reports' trends (one aggregate query)
+        day = run.business_date
+        # The night's large reads, side by side when every row they read is committed (a
+        # worker's close; not a test's or an eager run's): the book as the night left it, for
+        # the reports' trends, and the day's journal lines summed in two ranges of entries.
         started = time.perf_counter()
-        clock.record("snapshot", portfolio_snapshot_write(run.business_date), started)
+        snapshot_cells, *ledger_rows = reads_side_by_side(
+            [partial(portfolio_snapshot_cells, day), *ledger_row_reads((day, day), chunks=2)],
+            committed=side_by_side,
+        )
+        clock.record("close_reads", 1 + len(ledger_rows), started)
+        started = time.perf_counter()
+        clock.record("snapshot", portfolio_snapshot_write(day, snapshot_cells), started)
         # the day's journal lines and payments summed (the ledger reports read these for
         # closed days): no line of the day can be added once the business date moves on
         started = time.perf_counter()
-        clock.record("daily_totals", daily_totals_write(run.business_date, source="cob"), started)
+        written = daily_totals_write(
+            day, source="cob", ledger_rows=[row for rows in ledger_rows for row in rows]
+        )
+        clock.record("daily_totals", written, started)
         # on a month's last day, each loan as it stands (one INSERT ... SELECT) and the
         # roll-rate and vintage cells derived from it
         if is_month_end(run.business_date):

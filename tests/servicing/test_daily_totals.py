@@ -20,7 +20,7 @@ from django.db.models import Count, F, Sum
 from lendcore.core.reports import ReportFilters, report_get
 from lendcore.finance.money import ZERO, round_money
 from servicing.cob.runner import cob_close_through
-from servicing.daily_totals import daily_totals_write
+from servicing.daily_totals import _ledger_cells, daily_totals_write, ledger_row_reads
 from servicing.ledger import cr, dr, journal_post
 from servicing.models import (
     CobRun,
@@ -388,3 +388,16 @@ def test_a_shared_accrual_entry_by_hand_is_attributed_on_every_database(book):
         lines=[dr("2900", Decimal("0.50")), cr("1110", Decimal("0.50"))],
         memo="suspended interest of the entry by hand reversed",
     )
+
+
+@pytest.mark.parametrize("chunks", [2, 3, 7])
+def test_the_lines_read_in_ranges_of_entries_add_up_to_one_read(book, chunks):
+    """Close of business reads a day's lines in ranges of entry ids, side by side: each
+    entry's lines are in one range, so every figure, distinct entries included, adds up."""
+    for days in [(date(2026, 1, 1), OPEN_DAY), (date(2026, 2, 5), date(2026, 2, 5))]:
+        whole = _ledger_cells([row for read in ledger_row_reads(days) for row in read()])
+        reads = ledger_row_reads(days, chunks=chunks)
+        in_ranges = _ledger_cells([row for read in reads for row in read()])
+        assert 1 < len(reads) <= chunks  # fewer when there are fewer entries
+        assert in_ranges == whole
+        assert whole
