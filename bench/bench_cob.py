@@ -316,6 +316,8 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
     print(f"active backends sampled every 0.1 s, by wait: {waits}", flush=True)
     for result in results:
         _bench_lines(result, floor, processes)
+    if not results:  # COB_BENCH_NIGHTS=0: seeded (a template, say), nothing timed
+        return {"floor_seconds": floor}
     result = results[0]
     return {**result, "floor_seconds": floor}
 
