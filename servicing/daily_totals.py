@@ -188,7 +188,7 @@ def _ledger_rows(days: tuple[date, date], lo: int, hi: int) -> list[dict[str, An
         )
         .order_by()
     )
-    return list(rows)
+    return [dict(row) for row in rows]
 
 
 def _ledger_cells(rows: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:

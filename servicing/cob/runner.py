@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from datetime import date
 from functools import partial
+from typing import Any
 
 from django.db import connection, connections, transaction
 from django.db.models import F, Max, Min, Q
@@ -391,10 +393,11 @@ def cob_run_close(*, run_id: int) -> CobRun:
         # worker's close; not a test's or an eager run's): the book as the night left it, for
         # the reports' trends, and the day's journal lines summed in two ranges of entries.
         started = time.perf_counter()
-        snapshot_cells, *ledger_rows = reads_side_by_side(
-            [partial(portfolio_snapshot_cells, day), *ledger_row_reads((day, day), chunks=2)],
-            committed=side_by_side,
-        )
+        reads: list[Callable[[], Any]] = [
+            partial(portfolio_snapshot_cells, day),
+            *ledger_row_reads((day, day), chunks=2),
+        ]
+        snapshot_cells, *ledger_rows = reads_side_by_side(reads, committed=side_by_side)
         clock.record("close_reads", 1 + len(ledger_rows), started)
         started = time.perf_counter()
         clock.record("snapshot", portfolio_snapshot_write(day, snapshot_cells), started)
