@@ -173,6 +173,8 @@ SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM lin), (SELECT COUNT(*) 
 """
 
 
+# No index: the closing UPDATE reads it once, by a hash join (a primary key cost 10,000
+# probes a partition).
 ACCRUED_TEMP = """
 CREATE TEMP TABLE IF NOT EXISTS cob_accrued (
     loan_id bigint, cum_exact numeric, cum_posted numeric, last_day date,
