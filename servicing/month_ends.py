@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
+from lendcore.core.sqlrows import sql_money
 from lendcore.finance.money import ZERO, round_money
 
 from .cob import config as cob_config
@@ -148,14 +149,6 @@ GROUP BY p.product_code, p.bucket, CASE WHEN c.status = %(active)s THEN c.bucket
 """
 
 
-def _money(value: Any) -> Decimal:
-    """A sum read by raw SQL: Decimal on PostgreSQL, a float or int on SQLite (whose sums
-    are floating point, as the ORM's are there)."""
-    if value is None:
-        return ZERO
-    return round_money(value if isinstance(value, Decimal) else Decimal(str(value)))
-
-
 @transaction.atomic
 def month_end_cells_write(day: date) -> tuple[int, int]:
     """The roll-rate and vintage cells of month end `day`, from its loan rows and the
@@ -174,7 +167,7 @@ def month_end_cells_write(day: date) -> tuple[int, int]:
                 from_bucket=from_bucket,
                 to_state=to_state,
                 loans=loans,
-                principal=_money(principal),
+                principal=sql_money(principal),
             )
             for product, from_bucket, to_state, loans, principal in cursor.fetchall()
         ]

@@ -12,9 +12,9 @@ from django.db.models import QuerySet
 
 from .cob.rails import ONE_TIME, PaymentRail, payment_rail
 from .errors import ErrorCode, ServicingNotFound
+from .loan_access import loans_visible_to
 from .models import Loan, RailTransfer
 from .rail_payments import IN_FLIGHT, METHOD_LABELS, Status
-from .selectors import loans_visible_to
 
 
 def loan_payment_requests(*, loan: Loan, open_only: bool = False) -> QuerySet[RailTransfer]:

@@ -32,11 +32,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from lendcore.accounts.models import Borrower
-from lendcore.accounts.roles import Action
-from lendcore.accounts.selectors import borrower_for_user, user_can, user_is_staff_member
 from lendcore.core.replica import using_replica
-from lendcore.core.sqlrows import execute
+from lendcore.core.sqlrows import execute, sql_date
 from lendcore.finance.money import ZERO, round_money
 
 from .accrual import loan_periods, projected_interest
@@ -50,6 +47,10 @@ from .errors import (
     ServicingValidationError,
 )
 from .filters import LoanFilter
+from .loan_access import loan_get_for_write as loan_get_for_write  # callers' name for it
+from .loan_access import loan_ref_for_write as loan_ref_for_write
+from .loan_access import loan_with_due_get
+from .loan_access import loans_visible_to as loans_visible_to
 from .models import (
     UNPAID,
     BusinessDate,
@@ -71,13 +72,6 @@ from .payoff import payoff_amount_on, payoff_quote_build
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 
-def _sql_date(value) -> date | None:
-    """A DATE column read with a plain cursor (SQLite gives the ISO string)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -96,7 +90,7 @@ def business_date_get() -> date:
 def business_date_or_default(stored) -> date:
     """The business date read from its row (None: no row yet): before anyone sets it, the
     setting or today's date."""
-    row = _sql_date(stored)
+    row = sql_date(stored)
     if row is not None:
         return row
     initial = getattr(settings, "SERVICING_INITIAL_BUSINESS_DATE", None)
@@ -122,57 +116,10 @@ def payoff_horizon_days() -> int:
 # --------------------------------------------------------------------------- visibility
 
 
-def loans_visible_to(user) -> QuerySet[Loan]:
-    """Staff who may read loans see every loan; a borrower only theirs; anyone else (other
-    staff included) nothing."""
-    qs = Loan.objects.select_related("borrower")
-    if user_is_staff_member(user):
-        return qs if user_can(user, Action.READ_LOAN) else qs.none()
-    borrower = borrower_for_user(user)
-    if borrower is None:
-        return qs.none()
-    return qs.filter(borrower=borrower)
-
-
 def loan_get_visible(*, user, loan_id: int) -> Loan:
-    loan = loans_with_due(loans_visible_to(user)).filter(pk=loan_id).first()
-    if loan is None:
-        raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
-    return loan
-
-
-def loan_get_for_write(*, user, loan_id: int) -> Loan:
-    """The loan, with only its id and borrower loaded, if `user` may see it; else 404. The
-    plain visibility check of a write, which locks and reads the loan itself: one short
-    SQL query, without the schedule annotations of `loan_get_visible`."""
-    params: list[int | None]
-    if user_is_staff_member(user):
-        if not user_can(user, Action.READ_LOAN):
-            raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
-        sql = f"SELECT l.id, l.borrower_id FROM {_table(Loan)} l WHERE l.id = %s"  # noqa: S608
-        params = [loan_id]
-    else:
-        sql = (
-            f"SELECT l.id, l.borrower_id FROM {_table(Loan)} l "  # noqa: S608
-            f"JOIN {_table(Borrower)} b ON b.id = l.borrower_id WHERE l.id = %s AND b.user_id = %s"
-        )
-        params = [loan_id, user.pk if user.is_authenticated else None]
-    with connection.cursor() as cursor:
-        execute(cursor, sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise LoanNotFound("No such loan.", code=ErrorCode.LOAN_NOT_FOUND)
-    return Loan.from_db(connection.alias, ["id", "borrower_id"], row)
-
-
-def loan_ref_for_write(*, user, loan_id: int) -> Loan:
-    """For a write whose service locks the loan first (and answers 404 when there is none):
-    the loan by reference (its id only, not read) for a staff member whose role may read
-    loans, who sees every loan; else `loan_get_for_write` (404 unless visible). Saves a
-    staff payment the query that only checks the loan exists before its lock reads it."""
-    if user_is_staff_member(user) and user_can(user, Action.READ_LOAN):
-        return Loan(pk=loan_id)
-    return loan_get_for_write(user=user, loan_id=loan_id)
+    """The loan if `user` may see it (else 404), annotated as by `loans_with_due` on the
+    business date (`loan_access.loan_with_due_get`: one plain SQL query)."""
+    return loan_with_due_get(user=user, loan_id=loan_id, on=business_date_get())
 
 
 def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, date | None]:
@@ -205,7 +152,7 @@ def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, dat
     with connection.cursor() as cursor:
         execute(cursor, sql, params)
         later, floor = cursor.fetchone()
-    return bool(later), _sql_date(floor)
+    return bool(later), sql_date(floor)
 
 
 def loans_with_due(qs: QuerySet[Loan], *, on: date | None = None) -> QuerySet[Loan]:

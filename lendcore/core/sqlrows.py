@@ -32,6 +32,8 @@ from django.db import connection
 from django.db.models import DecimalField, Field, JSONField, Model
 from django.utils import timezone
 
+from lendcore.finance.money import ZERO, round_money
+
 # Named statements one connection may hold; past this, statements run unprepared (a
 # guard against SQL built with a varying text, which would never be reused).
 MAX_PREPARED = 256
@@ -99,6 +101,22 @@ def execute(cursor, sql: str, params: Sequence[Any]) -> None:
             cursor.cursor.execute(prepare)
         names.add(name)
     cursor.execute(call, params)
+
+
+def sql_money(value: Any) -> Decimal:
+    """An amount read by plain SQL (a column or a sum; NULL: none): Decimal on PostgreSQL,
+    a float or an int on SQLite (whose sums are floating point, as the ORM's are there),
+    rounded to the cent as the ORM's DecimalField converter does."""
+    if value is None:
+        return ZERO
+    return round_money(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+def sql_date(value: Any) -> date | None:
+    """A DATE read by plain SQL (SQLite gives the ISO string)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def _name(name: str | None) -> str:

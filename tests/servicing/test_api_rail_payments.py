@@ -215,9 +215,9 @@ def test_the_list_is_newest_first_with_settlement_dates(carol, due, django_asser
     _cancel(carol, first["id"])
 
     # When Carol lists them
-    # the borrower, the business date and the visible loan, the count, the page, the business
-    # date of the settlement dates: as many for any number of payments
-    with django_assert_num_queries(6):
+    # the business date and the visible loan (its borrower joined), the count, the page, the
+    # business date of the settlement dates: as many for any number of payments
+    with django_assert_num_queries(5):
         response = carol.get(f"/api/v1/loans/{due.pk}/pending-payments/")
 
     # Then newest first, each with its status, settlement date and whether it can be cancelled

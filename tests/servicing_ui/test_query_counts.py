@@ -101,7 +101,7 @@ def test_staff_loan_pages_are_constant(
 
 @pytest.mark.parametrize(
     ("path", "queries"),
-    [("/my-loans/", 8), ("/my-loans/{id}/", 17)],
+    [("/my-loans/", 8), ("/my-loans/{id}/", 16)],
 )
 def test_portal_pages_are_constant(
     signed_in, borrower, loan, business_date, django_assert_num_queries, path, queries
