@@ -10,7 +10,9 @@ and created again):
   2. starts gunicorn (production settings, W sync workers: 3 by default, as deployed, see
      README) on a free loopback port;
   3. the floor: the same client (threads, connections) GETs /api/v1/business-date/ with a
-     token, the cheapest authenticated request of the stack, for the same time;
+     token, the cheapest authenticated request of the stack, for the same time, taking
+     turns with the payments (`--rounds`, 4 by default) so that a drift in the machine's
+     speed weighs on both alike;
   4. a thread pool POSTs /api/v1/loans/{id}/payments/ with a servicing agent's token (one
      agent per client thread: borrowers' own payments are rail debits that post when they
      settle, see README) and a fresh Idempotency-Key per request, round-robin over the loans,
@@ -300,7 +302,12 @@ def main() -> None:
         "--worker-threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)"
     )
     parser.add_argument("--agents", type=int, default=16, help="servicing agents posting")
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured run")
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="measured run (floor and payments each)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="turns the floor and the payments take"
+    )
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--max-requests", type=int, default=30000)
     parser.add_argument("--database", default="lendcore_bench")
@@ -327,31 +334,47 @@ def main() -> None:
     try:
         wait_ready(port, pairs[0][1])
         load(port=port, pairs=pairs, threads=args.threads, seconds=args.warmup, max_requests=10**9)
-        # The floor, same server and client: an authenticated GET of the business date.
-        base, _, base_elapsed, _ = load(
-            port=port,
-            pairs=pairs,
-            threads=args.threads,
-            seconds=args.seconds,
-            max_requests=10**9,
-            baseline=True,
-        )
+        # The floor, same server and client: an authenticated GET of the business date. The
+        # floor and the payments take turns, `--rounds` times each, so a drift in the
+        # machine's speed during the run weighs on both alike.
+        base: list[float] = []
+        base_elapsed = elapsed = 0.0
+        latencies, created = [], []
+        statuses: Counter = Counter()
+        spent_cpu = {"gunicorn": 0.0, "postgres": 0.0, "client": 0.0}
+        load_before = os.getloadavg()[0]
+        for _ in range(args.rounds):
+            got, _, took, _ = load(
+                port=port,
+                pairs=pairs,
+                threads=args.threads,
+                seconds=args.seconds / args.rounds,
+                max_requests=10**9,
+                baseline=True,
+            )
+            base += got
+            base_elapsed += took
+            cpu_before = cpu_seconds(session=server.pid, database=args.database)
+            got, counts, took, ids = load(
+                port=port,
+                pairs=pairs,
+                threads=args.threads,
+                seconds=args.seconds / args.rounds,
+                max_requests=max(0, args.max_requests - len(created)),
+            )
+            cpu_after = cpu_seconds(session=server.pid, database=args.database)
+            for k in spent_cpu:
+                spent_cpu[k] += cpu_after[k] - cpu_before[k]
+            latencies += got
+            statuses.update(counts)
+            elapsed += took
+            created += ids
         base.sort()
         floor_rate = len(base) / base_elapsed if base_elapsed else 0.0
         print(
             f"floor GET /api/v1/business-date/: {floor_rate:.1f} req/s, "
             f"p50 {percentile(base, 50):.1f} ms, p99 {percentile(base, 99):.1f} ms"
         )
-        load_before = os.getloadavg()[0]
-        cpu_before = cpu_seconds(session=server.pid, database=args.database)
-        latencies, statuses, elapsed, created = load(
-            port=port,
-            pairs=pairs,
-            threads=args.threads,
-            seconds=args.seconds,
-            max_requests=args.max_requests,
-        )
-        cpu_after = cpu_seconds(session=server.pid, database=args.database)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -373,8 +396,9 @@ def main() -> None:
             else "sync workers"
         )
         + f", {args.threads} client threads, "
-        f"{len(pairs)} loans, {elapsed:.1f} s measured; {os.cpu_count()} CPUs, load average "
-        f"{load_before:.1f} before the run (other work on the machine skews the figures)"
+        f"{len(pairs)} loans, {elapsed:.1f} s measured in {args.rounds} rounds; "
+        f"{os.cpu_count()} CPUs, load average {load_before:.1f} before the run "
+        "(other work on the machine skews the figures)"
     )
     print(
         f"  responses: {dict(sorted(statuses.items(), key=str))}; "
@@ -382,7 +406,7 @@ def main() -> None:
     )
     print(f"  ledger_check: {'ok' if not problems else f'{len(problems)} problems'}")
     if ok:
-        spent = {k: (cpu_after[k] - cpu_before[k]) * 1000 / ok for k in cpu_after}
+        spent = {k: v * 1000 / ok for k, v in spent_cpu.items()}
         print(
             "  CPU per payment: "
             + ", ".join(f"{k} {v:.1f} ms" for k, v in spent.items())

@@ -9,6 +9,9 @@ them only for models without receivers) and are for plain rows: an auto-incremen
 key, no unsaved related objects.
 
 Identifiers come from the models' `_meta` (quoted); every value is a bound parameter.
+Each helper takes the default connection once (`db`) and binds values against it: every
+attribute of the `connection` proxy is a thread-local lookup, and a payment's values asked
+it about a hundred times.
 
 On PostgreSQL these statements (and the hot reads that go through `execute`/`select_models`)
 run as server-side prepared statements: PostgreSQL spent more CPU planning each of a
@@ -21,14 +24,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import DecimalField, Field, JSONField, Model
 from django.utils import timezone
 
@@ -153,7 +156,8 @@ def _select_list(model: type[Model], vendor: str, alias: str) -> tuple[str, tupl
 def select_columns(model: type[Model], alias: str) -> str:
     """`alias.col1, alias.col2, ...`: every concrete column of `model`, in field order, for a
     SELECT that `select_models` turns into instances."""
-    return _select_list(model, connection.vendor, alias)[0]
+    db = connections[DEFAULT_DB_ALIAS]
+    return _select_list(model, db.vendor, alias)[0]
 
 
 @lru_cache(maxsize=64)
@@ -177,10 +181,11 @@ def select_models_extra(
     ...)`, each with the row's extra columns after them; converted as the ORM converts
     (JSON, SQLite's types). `Model.objects.raw` without its per-call column mapping, run
     through `execute`."""
-    attnames = _select_list(model, connection.vendor, "x")[1]
+    db = connections[DEFAULT_DB_ALIAS]
+    attnames = _select_list(model, db.vendor, "x")[1]
     width = len(attnames)
-    converters = _converters(model, connection.vendor)
-    with connection.cursor() as cursor:
+    converters = _converters(model, db.vendor)
+    with db.cursor() as cursor:
         execute(cursor, sql, params)
         rows = cursor.fetchall()
     found = []
@@ -188,8 +193,8 @@ def select_models_extra(
         values = list(row[:width])
         for n, funcs, col in converters:
             for func in funcs:
-                values[n] = func(values[n], col, connection)
-        found.append((model.from_db(connection.alias, attnames, values), tuple(row[width:])))
+                values[n] = func(values[n], col, db)
+        found.append((model.from_db(db.alias, attnames, values), tuple(row[width:])))
     return found
 
 
@@ -198,7 +203,8 @@ def select_model_pairs(
 ) -> list[tuple[Model, Model, tuple]]:
     """Like `select_models_extra` for a join: the SELECT list is `select_columns(first, ...)`,
     then `select_columns(second, ...)`, then any extra columns."""
-    with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
         execute(cursor, sql, params)
         rows = cursor.fetchall()
     found = []
@@ -206,12 +212,12 @@ def select_model_pairs(
         start = 0
         pair = []
         for model in (first, second):
-            attnames = _select_list(model, connection.vendor, "x")[1]
+            attnames = _select_list(model, db.vendor, "x")[1]
             values = list(row[start : start + len(attnames)])
-            for n, funcs, col in _converters(model, connection.vendor):
+            for n, funcs, col in _converters(model, db.vendor):
                 for func in funcs:
-                    values[n] = func(values[n], col, connection)
-            pair.append(model.from_db(connection.alias, attnames, values))
+                    values[n] = func(values[n], col, db)
+            pair.append(model.from_db(db.alias, attnames, values))
             start += len(attnames)
         found.append((pair[0], pair[1], tuple(row[start:])))
     return found
@@ -224,31 +230,54 @@ def select_models(model: type[Model], sql: str, params: Sequence[Any]) -> list[M
 
 def insert_row(obj: Model) -> None:
     """INSERT `obj` (a new row) and set its primary key, like `obj.save(force_insert=True)`."""
+    db = connections[DEFAULT_DB_ALIAS]
     model = type(obj)
     if obj.pk is not None:
         raise ValueError(f"insert_row: {model.__name__} already has a primary key")
-    sql, fields, returning = _insert_statement(model, connection.vendor, 1)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    sql, fields, returning = _insert_statement(model, db.vendor, 1)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+    with db.cursor() as cursor:
         execute(cursor, sql, params)
         obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = db.alias
+
+
+@lru_cache(maxsize=64)
+def _insert_columns_statement(model: type[Model], vendor: str, names: tuple[str, ...]) -> str:
+    fields = tuple(_column_field(model, name) for name in names)
+    return (
+        f"INSERT INTO {_name(model._meta.db_table)} ({_columns(fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+
+
+def insert_values(model: type[Model], values: Mapping[str, Any]) -> None:
+    """INSERT one row of `model` with only the named fields; every other column takes its
+    database default (a `db_default` such as a creation time, NULL). Values are bound as
+    the ORM binds them (`get_db_prep_save`); the primary key is not read back."""
+    db = connections[DEFAULT_DB_ALIAS]
+    names = tuple(values)
+    sql = _insert_columns_statement(model, db.vendor, names)
+    params = [_column_field(model, name).get_db_prep_save(values[name], db) for name in names]
+    with db.cursor() as cursor:
+        execute(cursor, sql, params)
 
 
 def insert_rows(objs: Sequence[Model]) -> None:
     """INSERT a few new rows of one model in one statement (their primary keys are not read
     back: for rows nothing refers to afterwards, such as journal lines)."""
+    db = connections[DEFAULT_DB_ALIAS]
     if not objs:
         return
     model = type(objs[0])
-    sql, fields, _ = _insert_statement(model, connection.vendor, len(objs))
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    with connection.cursor() as cursor:
+    sql, fields, _ = _insert_statement(model, db.vendor, len(objs))
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
+    with db.cursor() as cursor:
         execute(cursor, sql, params)
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
 
 
 @lru_cache(maxsize=64)
@@ -265,10 +294,11 @@ def _update_statement(model: type[Model], vendor: str, names: tuple[str, ...]) -
 def update_row(obj: Model, names: Iterable[str]) -> None:
     """UPDATE the named fields of `obj`'s row, like `obj.save(update_fields=names)`
     (an `auto_now` field among them gets the current time)."""
-    sql, fields = _update_statement(type(obj), connection.vendor, tuple(names))
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, fields = _update_statement(type(obj), db.vendor, tuple(names))
+    params = [f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields]
     params.append(obj.pk)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         execute(cursor, sql, params)
 
 
@@ -278,11 +308,12 @@ def update_many(objs: Sequence[Model], names: Sequence[str]) -> None:
     `bulk_update` builds a CASE per row and field, which costs more Python than the
     statement costs the database at a close-of-business partition's few dozen rows. An
     `auto_now` field among the names gets the current time, as with `update_row`."""
+    db = connections[DEFAULT_DB_ALIAS]
     if not objs:
         return
     model = type(objs[0])
     fields = [_column_field(model, name) for name in names]
-    if connection.vendor != "postgresql":
+    if db.vendor != "postgresql":
         for obj in objs:
             for f in fields:
                 setattr(obj, f.attname, f.pre_save(obj, False))
@@ -290,7 +321,7 @@ def update_many(objs: Sequence[Model], names: Sequence[str]) -> None:
         return
     pk = model._meta.pk
     # every value cast to its column's type (a VALUES list types its columns alone)
-    row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in (pk, *fields)) + ")"
+    row = "(" + ", ".join(f"%s::{f.db_type(db)}" for f in (pk, *fields)) + ")"
     assignments = ", ".join(f"{_name(f.column)} = v.c{n}" for n, f in enumerate(fields))
     columns = ", ".join(["pk", *(f"c{n}" for n in range(len(fields)))])
     sql = (
@@ -301,8 +332,8 @@ def update_many(objs: Sequence[Model], names: Sequence[str]) -> None:
     params: list[Any] = []
     for obj in objs:
         params.append(obj.pk)
-        params.extend(f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields)
-    with connection.cursor() as cursor:
+        params.extend(f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields)
+    with db.cursor() as cursor:
         cursor.execute(sql, params)  # not prepared: its text varies with the number of rows
 
 
@@ -332,7 +363,8 @@ def _insert_with_children_statement(
 
 def can_combine_writes() -> bool:
     """Whether `insert_with_children` and `update_rows` write in one statement (PostgreSQL)."""
-    return connection.vendor == "postgresql"
+    db = connections[DEFAULT_DB_ALIAS]
+    return db.vendor == "postgresql"
 
 
 def insert_with_children(parent: Model, children: Sequence[Model], fk: str) -> None:
@@ -340,25 +372,24 @@ def insert_with_children(parent: Model, children: Sequence[Model], fk: str) -> N
     field `fk` points to it) in one statement, a data-modifying CTE; sets the parent's primary
     key and the children's `fk`. PostgreSQL only (`can_combine_writes`); the children's
     primary keys are not read back."""
+    db = connections[DEFAULT_DB_ALIAS]
     if parent.pk is not None:
         raise ValueError(f"insert_with_children: {type(parent).__name__} has a primary key")
     if not children:
         raise ValueError("insert_with_children: no children")
     sql, parent_fields, child_fields = _insert_with_children_statement(
-        type(parent), type(children[0]), fk, connection.vendor, len(children)
+        type(parent), type(children[0]), fk, db.vendor, len(children)
     )
-    params = [f.get_db_prep_save(f.pre_save(parent, True), connection) for f in parent_fields]
+    params = [f.get_db_prep_save(f.pre_save(parent, True), db) for f in parent_fields]
     params += [
-        f.get_db_prep_save(f.pre_save(obj, True), connection)
-        for obj in children
-        for f in child_fields
+        f.get_db_prep_save(f.pre_save(obj, True), db) for obj in children for f in child_fields
     ]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         execute(cursor, sql, params)
         parent.pk = cursor.fetchone()[0]
     for obj in (parent, *children):
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
     attname = _column_field(type(children[0]), fk).attname
     for obj in children:
         setattr(obj, attname, parent.pk)
@@ -367,19 +398,20 @@ def insert_with_children(parent: Model, children: Sequence[Model], fk: str) -> N
 def update_rows(updates: Sequence[tuple[Model, Iterable[str]]]) -> None:
     """`update_row` for each (obj, names), in one statement on PostgreSQL (data-modifying
     CTEs, each a one-row UPDATE); one statement each elsewhere."""
-    if connection.vendor != "postgresql" or len(updates) < 2:
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql" or len(updates) < 2:
         for obj, names in updates:
             update_row(obj, names)
         return
     parts, params = [], []
     for obj, names in updates:
-        sql, fields = _update_statement(type(obj), connection.vendor, tuple(names))
+        sql, fields = _update_statement(type(obj), db.vendor, tuple(names))
         parts.append(sql)
-        params += [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+        params += [f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields]
         params.append(obj.pk)
     *first, last = parts
     sql = "WITH " + ", ".join(f"u{n} AS ({part} RETURNING 1)" for n, part in enumerate(first))
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         execute(cursor, f"{sql} {last}", params)
 
 
@@ -421,9 +453,10 @@ def copy_rows(
     PostgreSQL, one executemany INSERT elsewhere. For bulk loads whose primary keys nothing
     reads back (installments, journal lines of a migration). `line`: the caller's own
     formatter of a row as a COPY text line (no newline), for rows whose types it knows."""
+    db = connections[DEFAULT_DB_ALIAS]
     table = _name(model._meta.db_table)
     names = _columns(_column_field(model, c) for c in columns)
-    if connection.vendor == "postgresql":
+    if db.vendor == "postgresql":
         buffer = io.StringIO()
         text = _COPY_TEXT
         for row in rows:
@@ -433,11 +466,11 @@ def copy_rows(
                 buffer.write("\t".join([text.get(type(v), _copy_other)(v) for v in row]))
             buffer.write("\n")
         buffer.seek(0)
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
         return
     marks = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         # identifiers from the model's _meta (quoted), values bound
         sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
         cursor.executemany(sql, list(rows))
@@ -448,6 +481,7 @@ def copy_objects(objs: Sequence[Model]) -> None:
     (PostgreSQL only): every concrete column as `bulk_create` writes it, without Django's
     per-value preparation (auto_now fields get the time, JSON is dumped with the field's
     encoder, a Decimal with more places than its column is quantized by the field)."""
+    db = connections[DEFAULT_DB_ALIAS]
     model = type(objs[0])
     fields = list(model._meta.concrete_fields)
     now = timezone.now()
@@ -464,7 +498,7 @@ def copy_objects(objs: Sequence[Model]) -> None:
         for f in fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 setattr(obj, f.attname, now)
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, db.alias
 
 
 def _copy_value(field: Field, now: datetime) -> Callable[[Any], Any]:
@@ -487,11 +521,12 @@ def _copy_value(field: Field, now: datetime) -> Callable[[Any], Any]:
 def reserve_ids(model: type[Model], count: int) -> list[int] | None:
     """`count` primary keys of `model` drawn from its sequence (PostgreSQL), so rows can be
     referred to before they are inserted; None elsewhere (insert, then read the keys)."""
-    if connection.vendor != "postgresql" or count == 0:
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql" or count == 0:
         return None
     table = model._meta.db_table
     column = model._meta.pk.column
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [table, column, count],

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from lendcore.core.broker import publish_or_skip
+from lendcore.core.sqlrows import insert_values
 
 from .events import EVENT_TYPES
 from .models import Event, event_uid
@@ -45,7 +46,10 @@ def event_emit(*, type: str, data: Mapping[str, Any], loan_id: int | None = None
     """Write the event `type` with `data` (JSON: Decimal and dates become strings) to the
     outbox in the caller's transaction: one INSERT. `loan_id` orders it among its loan's."""
     _check(type)
-    Event.objects.create(uid=event_uid(), type=type, loan_id=loan_id, payload=dict(data))
+    # a prepared INSERT built once (the ORM's create compiled it on every payment)
+    insert_values(
+        Event, {"uid": event_uid(), "type": type, "loan_id": loan_id, "payload": dict(data)}
+    )
     delivery_kick_on_commit()
 
 

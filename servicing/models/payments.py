@@ -40,7 +40,10 @@ class Payment(ExternalIdFields):
 
     Method = PaymentMethod
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="payments")
+    # no index of its own: the (loan, effective_date, id) index serves a lookup by loan
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="payments", db_index=False
+    )
     amount = _money()
     effective_date = models.DateField()
     method = models.CharField(max_length=12, choices=Method.choices)
@@ -117,7 +120,8 @@ class PaymentApplication(models.Model):
     """One application of a payment to the loan (a replay reverses it and applies anew)."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="applications")
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="+")
+    # no index of its own: the (loan, reversed, effective_date) index serves a lookup by loan
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="+", db_index=False)
     effective_date = models.DateField()
     entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="application")
     fees = _money()

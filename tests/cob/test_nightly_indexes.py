@@ -1,4 +1,5 @@
-"""The tables close of business writes every night carry no index another already gives.
+"""The tables close of business writes every night, and those every payment writes, carry no
+index another already gives.
 
 Each index is written again for each row inserted, and for each installment whose status
 changes (not a HOT update: the unpaid index's condition reads status). A foreign key's own
@@ -19,6 +20,8 @@ from servicing.models import (
     Installment,
     LoanEvent,
     Notification,
+    Payment,
+    PaymentApplication,
     Statement,
 )
 from tests.servicing.factories import board_loan
@@ -34,6 +37,9 @@ LED_BY_A_COMPOSITE = [
     (DelinquencyHistory, "loan_id"),
     (LoanEvent, "loan_id"),
     (CaseEvent, "case_id"),
+    # written by every payment
+    (Payment, "loan_id"),
+    (PaymentApplication, "loan_id"),
 ]
 
 
