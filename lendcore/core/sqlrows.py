@@ -51,6 +51,10 @@ def _column_field(model: type[Model], name: str) -> Field:
     return field
 
 
+# name -> the SQL it prepares, for `statement_text`
+_PREPARED_TEXT: dict[str, str] = {}
+
+
 @lru_cache(maxsize=2 * MAX_PREPARED)
 def _prepared_form(sql: str) -> tuple[str, str, str] | None:
     """(name, PREPARE statement, EXECUTE template) for `sql` with `%s` placeholders, or None
@@ -61,10 +65,21 @@ def _prepared_form(sql: str) -> tuple[str, str, str] | None:
     if sql.count("%") != count:
         return None
     name = "lc_" + hashlib.sha1(sql.encode()).hexdigest()[:24]  # noqa: S324 (a name, no secret)
+    _PREPARED_TEXT[name] = sql
     parts = sql.split("%s")
     body = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
     call = f"EXECUTE {name}" + (f"({', '.join(['%s'] * count)})" if count else "")
     return name, f"PREPARE {name} AS {body}", call
+
+
+def statement_text(sql: str) -> str:
+    """The SQL that `sql` runs: for `EXECUTE name(...)` (a prepared statement of `execute`)
+    the statement it prepared, else `sql` itself. For what looks at statements by their text
+    (the fault-injection tests cut a transaction after a given INSERT)."""
+    if sql.startswith("EXECUTE lc_"):
+        name = sql[len("EXECUTE ") :].split("(", 1)[0].strip()
+        return _PREPARED_TEXT.get(name, sql)
+    return sql
 
 
 def _prepared_names(db) -> set[str] | None:

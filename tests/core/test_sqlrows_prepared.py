@@ -1,6 +1,9 @@
 """`lendcore.core.sqlrows`: statements as server-side prepared statements on PostgreSQL, and
 `select_models` building the same instances as the ORM."""
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -10,9 +13,12 @@ from lendcore.core.sqlrows import (
     _prepared_form,
     execute,
     insert_row,
+    insert_values,
     select_columns,
     select_models,
+    statement_text,
 )
+from lendcore.webhooks.models import Event, event_uid
 
 
 def _prepared_on_server() -> set[str]:
@@ -113,3 +119,34 @@ def test_update_many_writes_each_rows_fields_in_one_statement():
         "k1": (202, {"n": 1, "again": True}),
         "k2": (200, {"n": 2}),
     }
+
+
+def test_statement_text_names_what_an_execute_runs():
+    sql = 'INSERT INTO "t" ("a") VALUES (%s)'
+    call = _prepared_form(sql)[2]
+    assert statement_text(call % ("1",)) == sql
+    assert statement_text("SELECT 1") == "SELECT 1"
+    assert statement_text("EXECUTE lc_unknown(1)") == "EXECUTE lc_unknown(1)"
+
+
+@pytest.mark.django_db
+def test_insert_values_binds_as_the_orm_and_leaves_the_rest_to_the_database():
+    # an outbox event: the payload through its JSON encoder (Decimal, dates), created_at from
+    # its db_default, dispatched_at NULL; the same on SQLite and PostgreSQL
+    uid = event_uid()
+    with CaptureQueriesContext(connection) as captured:
+        insert_values(
+            Event,
+            {
+                "uid": uid,
+                "type": "payment.posted",
+                "loan_id": 7,
+                "payload": {"amount": Decimal("1.10"), "on": date(2026, 1, 2)},
+            },
+        )
+    assert len(captured) == 1
+    event = Event.objects.get(uid=uid)
+    assert (event.type, event.loan_id) == ("payment.posted", 7)
+    assert event.payload == {"amount": "1.10", "on": "2026-01-02"}
+    assert event.created_at is not None
+    assert event.dispatched_at is None

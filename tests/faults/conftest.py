@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import psycopg2
 from django.db import connections
 
+from lendcore.core.sqlrows import statement_text
 from servicing.ledger import ledger_problems, trial_balance
 from tests.cob.conftest import book, second_admin  # noqa: F401 (fixtures)
 from tests.origination.conftest import (  # noqa: F401 (fixtures)
@@ -54,7 +55,8 @@ def backend_killed_after(
 
     def kill_after(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        if statement in sql and (times is None or len(killed) < times):
+        # a prepared statement (`sqlrows.execute`) runs as EXECUTE: match what it prepared
+        if statement in statement_text(sql) and (times is None or len(killed) < times):
             pid = context["connection"].connection.get_backend_pid()
             _terminate(alias, pid)
             killed.append(pid)
