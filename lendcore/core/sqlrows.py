@@ -279,6 +279,43 @@ def insert_values(model: type[Model], values: Mapping[str, Any]) -> None:
         execute(cursor, sql, params)
 
 
+def model_values(obj: Model) -> tuple[type[Model], dict[str, Any]]:
+    """(model, values) of a new instance for `insert_together`: every concrete column but the
+    primary key, as `insert_row` would write it (`pre_save`: `auto_now_add` and the like)."""
+    model = type(obj)
+    fields = _insert_statement(model, connection.vendor, 1)[1]
+    return model, {f.name: f.pre_save(obj, True) for f in fields}
+
+
+@lru_cache(maxsize=64)
+def _insert_together_statement(
+    shape: tuple[tuple[type[Model], tuple[str, ...]], ...], vendor: str
+) -> str:
+    statements = [_insert_columns_statement(model, vendor, names) for model, names in shape]
+    ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(statements[:-1]))
+    return f"WITH {ctes} {statements[-1]}"
+
+
+def insert_together(rows: Sequence[tuple[type[Model], Mapping[str, Any]]]) -> None:
+    """`insert_values` for each (model, values), in one statement on PostgreSQL (data-
+    modifying CTEs: one round trip for rows that do not refer to one another, such as a
+    payment's loan event and its outbox event); one statement each elsewhere."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql" or len(rows) < 2:
+        for model, values in rows:
+            insert_values(model, values)
+        return
+    shape = tuple((model, tuple(values)) for model, values in rows)
+    sql = _insert_together_statement(shape, db.vendor)
+    params = [
+        _column_field(model, name).get_db_prep_save(value, db)
+        for model, values in rows
+        for name, value in values.items()
+    ]
+    with db.cursor() as cursor:
+        execute(cursor, sql, params)
+
+
 def insert_rows(objs: Sequence[Model]) -> None:
     """INSERT a few new rows of one model in one statement (their primary keys are not read
     back: for rows nothing refers to afterwards, such as journal lines)."""

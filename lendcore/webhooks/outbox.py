@@ -45,12 +45,18 @@ def _check(type: str) -> None:
 def event_emit(*, type: str, data: Mapping[str, Any], loan_id: int | None = None) -> None:
     """Write the event `type` with `data` (JSON: Decimal and dates become strings) to the
     outbox in the caller's transaction: one INSERT. `loan_id` orders it among its loan's."""
-    _check(type)
     # a prepared INSERT built once (the ORM's create compiled it on every payment)
-    insert_values(
-        Event, {"uid": event_uid(), "type": type, "loan_id": loan_id, "payload": dict(data)}
-    )
+    insert_values(*event_values(type=type, data=data, loan_id=loan_id))
     delivery_kick_on_commit()
+
+
+def event_values(
+    *, type: str, data: Mapping[str, Any], loan_id: int | None = None
+) -> tuple[type[Event], dict[str, Any]]:
+    """The outbox row of `event_emit`, for a caller that writes it with other rows in one
+    statement (`sqlrows.insert_together`); it then calls `delivery_kick_on_commit` itself."""
+    _check(type)
+    return Event, {"uid": event_uid(), "type": type, "loan_id": loan_id, "payload": dict(data)}
 
 
 def events_emit_many(events: Iterable[tuple[str, int | None, Mapping[str, Any]]]) -> int:

@@ -16,9 +16,11 @@ from lendcore.core.external_ids import (
     external_id_guard,
     external_id_normalize,
 )
+from lendcore.core.sqlrows import insert_together, model_values
 from lendcore.core.state import transition
 from lendcore.errors import PermissionDenied
 from lendcore.finance.money import ZERO
+from lendcore.webhooks.outbox import delivery_kick_on_commit
 from servicing.cob.catch_up import loan_catch_up
 from servicing.engine import (
     LoanBook,
@@ -50,9 +52,9 @@ from servicing.selectors import (
 )
 from servicing.validation import actor as _actor
 from servicing.validation import money_validate, permission_require
-from servicing.webhook_events import loan_event
+from servicing.webhook_events import loan_event, loan_event_values
 
-from ._shared import _event
+from ._shared import _event_row
 
 # --------------------------------------------------------------------------- payments
 
@@ -214,27 +216,35 @@ def payment_post(
             )
             apply_in_order(book, payment)
             book.save()
-    _event(
-        loan,
-        LoanEvent.Kind.PAYMENT,
-        acting_user=acting_user,
-        business_date=bd,
-        reason=f"Payment {payment.pk}",
-        payment=payment.pk,
-        amount=amount,
-        effective_date=effective_date,
-        method=method,
+    # the loan's event and the webhooks' event: one statement (one round trip) on PostgreSQL
+    insert_together(
+        [
+            model_values(
+                _event_row(
+                    loan,
+                    LoanEvent.Kind.PAYMENT,
+                    acting_user=acting_user,
+                    business_date=bd,
+                    reason=f"Payment {payment.pk}",
+                    payment=payment.pk,
+                    amount=amount,
+                    effective_date=effective_date,
+                    method=method,
+                )
+            ),
+            loan_event_values(
+                "payment.posted",
+                loan,
+                payment_id=payment.pk,
+                amount=amount,
+                effective_date=effective_date,
+                method=method,
+                reference=reference,
+                is_recovery=recovery,
+            ),
+        ]
     )
-    loan_event(
-        "payment.posted",
-        loan,
-        payment_id=payment.pk,
-        amount=amount,
-        effective_date=effective_date,
-        method=method,
-        reference=reference,
-        is_recovery=recovery,
-    )
+    delivery_kick_on_commit()
     if was_active and loan.status == Loan.Status.PAID_OFF:
         loan_event("loan.paid_off", loan, payment_id=payment.pk, paid_off_on=effective_date)
     if on_posted is not None:

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -13,7 +14,9 @@ from lendcore.core.sqlrows import (
     _prepared_form,
     execute,
     insert_row,
+    insert_together,
     insert_values,
+    model_values,
     select_columns,
     select_models,
     statement_text,
@@ -150,3 +153,18 @@ def test_insert_values_binds_as_the_orm_and_leaves_the_rest_to_the_database():
     assert event.payload == {"amount": "1.10", "on": "2026-01-02"}
     assert event.created_at is not None
     assert event.dispatched_at is None
+
+
+@pytest.mark.django_db
+def test_insert_together_writes_each_row_as_insert_row_would_in_one_statement_on_postgresql():
+    user = get_user_model().objects.create_user(username="u", password="p")
+    record = IdempotencyRecord(scope="s", key="k", request_hash="h", user=user)
+    uid = event_uid()
+    event = (Event, {"uid": uid, "type": "payment.posted", "loan_id": 3, "payload": {"a": 1}})
+    with CaptureQueriesContext(connection) as captured:
+        insert_together([model_values(record), event])
+    assert len(captured) == (1 if connection.vendor == "postgresql" else 2)
+    stored = IdempotencyRecord.objects.get(scope="s", key="k")
+    assert (stored.request_hash, stored.user_id) == ("h", user.pk)
+    assert stored.created_at is not None  # auto_now_add, through pre_save
+    assert Event.objects.get(uid=uid).payload == {"a": 1}

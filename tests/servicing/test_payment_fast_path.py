@@ -238,9 +238,10 @@ def test_paying_the_last_loaded_installment_finds_the_next_unpaid(loan, business
 # business date), posting state (later payments, replay floor), installments, payment,
 # journal entry, journal lines, application, installment, loan, event. On PostgreSQL the
 # journal entry and its lines are one statement (a data-modifying CTE), and so are the
-# installment and loan UPDATEs (lendcore.core.sqlrows.insert_with_children / update_rows): 8.
-# + 1: the webhook outbox's payment.posted event (lendcore.webhooks.outbox, one INSERT).
-SERVICE_QUERIES = 9 if connection.vendor == "postgresql" else 11
+# installment and loan UPDATEs (lendcore.core.sqlrows.insert_with_children / update_rows),
+# and so are the loan's event and the webhook outbox's payment.posted event
+# (sqlrows.insert_together): 8. On SQLite, each one its own statement: 11.
+SERVICE_QUERIES = 8 if connection.vendor == "postgresql" else 11
 
 
 def test_non_backdated_payment_query_count_is_pinned(
