@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, cast
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import QuerySet
 
 from lendcore.accounts.models import Borrower
@@ -125,5 +125,12 @@ def loan_ref_for_write(*, user, loan_id: int) -> Loan:
     loans, who sees every loan; else `loan_get_for_write` (404 unless visible). Saves a
     staff payment the query that only checks the loan exists before its lock reads it."""
     if user_is_staff_member(user) and user_can(user, Action.READ_LOAN):
-        return Loan(pk=loan_id)
+        return loan_ref(loan_id)
     return loan_get_for_write(user=user, loan_id=loan_id)
+
+
+def loan_ref(loan_id: int) -> Loan:
+    """A loan by its id alone, not read: every other field is deferred, so that a read of one
+    loads it from the database (`Loan(pk=...)` would answer the model's defaults), and no
+    field's default is computed (that cost a payment request 2 % of its CPU)."""
+    return Loan.from_db(DEFAULT_DB_ALIAS, ["id"], [loan_id])

@@ -44,6 +44,7 @@ from .errors import (
     ServicingNotFound,
     ServicingValidationError,
 )
+from .loan_access import loan_ref
 from .lock_objects import loan_lock, loan_lock_dated, loans_lock
 from .models import BORROWER_METHODS, Loan, LoanEvent, Payment, PaymentMethod, RailTransfer
 from .payoff import payoff_amount_on
@@ -455,7 +456,7 @@ def _post(transfer: RailTransfer, on: date) -> str:
         return "settled"
     try:
         payment_post(
-            loan=Loan(pk=transfer.loan_id),
+            loan=loan_ref(transfer.loan_id),
             amount=transfer.amount,
             effective_date=transfer.business_date,  # the day the borrower asked
             method=transfer.method,

@@ -25,6 +25,7 @@ from servicing.accrual import accrue_loans, loan_periods
 from servicing.engine import INSTALLMENT_FIELDS, _set_allocation
 from servicing.errors import LoanStateConflict
 from servicing.ledger import BALANCE_FIELDS, EntrySpec, cr, dr, journal_post_many
+from servicing.loan_access import loan_ref
 from servicing.lock_objects import loans_lock
 from servicing.models import (
     UNPAID,
@@ -234,7 +235,7 @@ def _amounts_due(due: dict[int, Installment], on: date) -> dict[int, Decimal]:
 def _post_one(transfer: RailTransfer, on: date) -> int:
     try:
         payment = payment_post(
-            loan=Loan(pk=transfer.loan_id),
+            loan=loan_ref(transfer.loan_id),
             amount=transfer.amount,
             effective_date=on,
             method=Payment.Method.ACH,

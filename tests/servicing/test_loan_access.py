@@ -14,7 +14,12 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from servicing.errors import LoanNotFound
-from servicing.loan_access import loan_get_for_write, loan_with_due_get, loans_visible_to
+from servicing.loan_access import (
+    loan_get_for_write,
+    loan_ref,
+    loan_with_due_get,
+    loans_visible_to,
+)
 from servicing.models import Installment, Loan
 from servicing.modify import loan_modify
 from servicing.selectors import loans_with_due
@@ -134,3 +139,17 @@ def test_the_loan_page_read_is_one_query(history, borrower, django_assert_num_qu
     with django_assert_num_queries(1):
         loan = loan_with_due_get(user=user, loan_id=history.pk, on=date(2026, 2, 15))
         assert loan.borrower.user_id == user.pk  # joined, not read again
+
+
+def test_a_loan_reference_reads_nothing_until_a_field_is_used(history, django_assert_num_queries):
+    # Given a reference to a stored loan (what a staff payment hands to payment_post)
+    with django_assert_num_queries(0):
+        ref = loan_ref(history.pk)
+        assert ref.pk == history.pk
+
+    # Then a field read loads it from the database, never a model default in its place
+    stored = Loan.objects.get(pk=history.pk)
+    with django_assert_num_queries(1):
+        assert ref.principal_balance == stored.principal_balance
+    assert ref.principal_balance != Loan._meta.get_field("principal_balance").get_default()
+    assert (ref.status, ref.loan_number) == (stored.status, stored.loan_number)
