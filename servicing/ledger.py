@@ -15,9 +15,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
+from lendcore.core.sqlcopy import copy_rows
 from lendcore.core.sqlrows import (
     can_combine_writes,
-    copy_rows,
     insert_row,
     insert_rows,
     insert_with_children,

@@ -16,30 +16,36 @@ it about a hundred times.
 On PostgreSQL these statements (and the hot reads that go through `execute`/`select_models`)
 run as server-side prepared statements: PostgreSQL spent more CPU planning each of a
 payment's short statements than running it, and psycopg2 only sends plain SQL (see
-`execute`).
+`execute`). Inside `write_batch.coalesced_writes()` the writes whose result nobody reads
+back wait and go out together, as one statement (a payment's rows: one round trip).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import DecimalField, Field, JSONField, Model
-from django.utils import timezone
+from django.db.models import Field, Model
 
 from lendcore.finance.money import ZERO, round_money
 
 # Named statements one connection may hold; past this, statements run unprepared (a
 # guard against SQL built with a varying text, which would never be reused).
 MAX_PREPARED = 256
+
+# The connection attribute that holds the writes waiting to go out as one statement
+# (`lendcore.core.write_batch.coalesced_writes`); the helpers below hand theirs to it.
+WAITING_WRITES = "_lendcore_waiting_writes"
+
+
+def _waiting(db) -> Any:
+    return db.__dict__.get(WAITING_WRITES)
 
 
 @lru_cache(maxsize=1024)
@@ -249,6 +255,14 @@ def insert_row(obj: Model) -> None:
     model = type(obj)
     if obj.pk is not None:
         raise ValueError(f"insert_row: {model.__name__} already has a primary key")
+    waiting = _waiting(db)
+    if waiting is not None and (pk := waiting.id_take(model)) is not None:
+        obj.pk = pk  # drawn beforehand: the row can wait (`write_batch`)
+        sql, fields = _insert_keyed_statement(model, db.vendor)
+        params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+        waiting.add(sql, params, row=(model._meta.db_table, pk))
+        obj._state.adding, obj._state.db = False, db.alias
+        return
     sql, fields, returning = _insert_statement(model, db.vendor, 1)
     params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
     with db.cursor() as cursor:
@@ -267,6 +281,13 @@ def _insert_columns_statement(model: type[Model], vendor: str, names: tuple[str,
     )
 
 
+@lru_cache(maxsize=64)
+def _insert_keyed_statement(model: type[Model], vendor: str) -> tuple[str, tuple]:
+    """INSERT of every concrete column, the primary key included (a key drawn beforehand)."""
+    fields = tuple(model._meta.concrete_fields)
+    return _insert_columns_statement(model, vendor, tuple(f.name for f in fields)), fields
+
+
 def insert_values(model: type[Model], values: Mapping[str, Any]) -> None:
     """INSERT one row of `model` with only the named fields; every other column takes its
     database default (a `db_default` such as a creation time, NULL). Values are bound as
@@ -275,6 +296,10 @@ def insert_values(model: type[Model], values: Mapping[str, Any]) -> None:
     names = tuple(values)
     sql = _insert_columns_statement(model, db.vendor, names)
     params = [_column_field(model, name).get_db_prep_save(values[name], db) for name in names]
+    waiting = _waiting(db)
+    if waiting is not None:
+        waiting.add(sql, params)
+        return
     with db.cursor() as cursor:
         execute(cursor, sql, params)
 
@@ -301,7 +326,7 @@ def insert_together(rows: Sequence[tuple[type[Model], Mapping[str, Any]]]) -> No
     modifying CTEs: one round trip for rows that do not refer to one another, such as a
     payment's loan event and its outbox event); one statement each elsewhere."""
     db = connections[DEFAULT_DB_ALIAS]
-    if db.vendor != "postgresql" or len(rows) < 2:
+    if db.vendor != "postgresql" or len(rows) < 2 or _waiting(db) is not None:
         for model, values in rows:
             insert_values(model, values)
         return
@@ -325,8 +350,12 @@ def insert_rows(objs: Sequence[Model]) -> None:
     model = type(objs[0])
     sql, fields, _ = _insert_statement(model, db.vendor, len(objs))
     params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
-    with db.cursor() as cursor:
-        execute(cursor, sql, params)
+    waiting = _waiting(db)
+    if waiting is not None:
+        waiting.add(sql, params)
+    else:
+        with db.cursor() as cursor:
+            execute(cursor, sql, params)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = db.alias
@@ -350,6 +379,9 @@ def update_row(obj: Model, names: Iterable[str]) -> None:
     sql, fields = _update_statement(type(obj), db.vendor, tuple(names))
     params = [f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields]
     params.append(obj.pk)
+    waiting = _waiting(db)
+    if waiting is not None and waiting.add(sql, params, row=(obj._meta.db_table, obj.pk)):
+        return
     with db.cursor() as cursor:
         execute(cursor, sql, params)
 
@@ -429,6 +461,19 @@ def insert_with_children(parent: Model, children: Sequence[Model], fk: str) -> N
         raise ValueError(f"insert_with_children: {type(parent).__name__} has a primary key")
     if not children:
         raise ValueError("insert_with_children: no children")
+    waiting = _waiting(db)
+    pk = waiting.id_take(type(parent)) if waiting is not None else None
+    if pk is not None:  # drawn beforehand: the parent and its children wait (`write_batch`)
+        parent.pk = pk
+        sql, fields = _insert_keyed_statement(type(parent), db.vendor)
+        params = [f.get_db_prep_save(f.pre_save(parent, True), db) for f in fields]
+        waiting.add(sql, params, row=(parent._meta.db_table, pk))
+        parent._state.adding, parent._state.db = False, db.alias
+        attname = _column_field(type(children[0]), fk).attname
+        for obj in children:
+            setattr(obj, attname, pk)
+        insert_rows(children)
+        return
     sql, parent_fields, child_fields = _insert_with_children_statement(
         type(parent), type(children[0]), fk, db.vendor, len(children)
     )
@@ -451,7 +496,7 @@ def update_rows(updates: Sequence[tuple[Model, Iterable[str]]]) -> None:
     """`update_row` for each (obj, names), in one statement on PostgreSQL (data-modifying
     CTEs, each a one-row UPDATE); one statement each elsewhere."""
     db = connections[DEFAULT_DB_ALIAS]
-    if db.vendor != "postgresql" or len(updates) < 2:
+    if db.vendor != "postgresql" or len(updates) < 2 or _waiting(db) is not None:
         for obj, names in updates:
             update_row(obj, names)
         return
@@ -465,122 +510,3 @@ def update_rows(updates: Sequence[tuple[Model, Iterable[str]]]) -> None:
     sql = "WITH " + ", ".join(f"u{n} AS ({part} RETURNING 1)" for n, part in enumerate(first))
     with db.cursor() as cursor:
         execute(cursor, f"{sql} {last}", params)
-
-
-def _copy_escape(text: str) -> str:
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-        text = text.replace("\r", "\\r")
-    return text
-
-
-# COPY's text format of each Python type a plain row holds (by exact type: a dict lookup)
-_COPY_TEXT: dict[type, Any] = {
-    str: _copy_escape,
-    int: str,
-    Decimal: str,
-    date: date.isoformat,
-    datetime: datetime.isoformat,
-    bool: lambda value: "t" if value else "f",
-    type(None): lambda value: "\\N",
-}
-
-
-def _copy_other(value: Any) -> str:
-    """A subclass (a TextChoices member is a str) or another type."""
-    for kind in type(value).__mro__[1:]:
-        if kind in _COPY_TEXT:
-            return _COPY_TEXT[kind](value)
-    return _copy_escape(str(value))
-
-
-def copy_rows(
-    model: type[Model],
-    columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    line: Callable[[Sequence[Any]], str] | None = None,
-) -> None:
-    """Write many plain rows of `model` (values in `columns` order, already as the database
-    stores them: ids, dates, Decimals, text; JSON as a str) without model instances: COPY on
-    PostgreSQL, one executemany INSERT elsewhere. For bulk loads whose primary keys nothing
-    reads back (installments, journal lines of a migration). `line`: the caller's own
-    formatter of a row as a COPY text line (no newline), for rows whose types it knows."""
-    db = connections[DEFAULT_DB_ALIAS]
-    table = _name(model._meta.db_table)
-    names = _columns(_column_field(model, c) for c in columns)
-    if db.vendor == "postgresql":
-        buffer = io.StringIO()
-        text = _COPY_TEXT
-        for row in rows:
-            if line is not None:
-                buffer.write(line(row))
-            else:
-                buffer.write("\t".join([text.get(type(v), _copy_other)(v) for v in row]))
-            buffer.write("\n")
-        buffer.seek(0)
-        with db.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
-        return
-    marks = ", ".join(["%s"] * len(columns))
-    with db.cursor() as cursor:
-        # identifiers from the model's _meta (quoted), values bound
-        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
-        cursor.executemany(sql, list(rows))
-
-
-def copy_objects(objs: Sequence[Model]) -> None:
-    """Insert model instances whose primary keys are set (`reserve_ids`) with COPY
-    (PostgreSQL only): every concrete column as `bulk_create` writes it, without Django's
-    per-value preparation (auto_now fields get the time, JSON is dumped with the field's
-    encoder, a Decimal with more places than its column is quantized by the field)."""
-    db = connections[DEFAULT_DB_ALIAS]
-    model = type(objs[0])
-    fields = list(model._meta.concrete_fields)
-    now = timezone.now()
-    convert = [_copy_value(f, now) for f in fields]
-    copy_rows(
-        model,
-        [f.name for f in fields],
-        (
-            [c(getattr(obj, f.attname)) for f, c in zip(fields, convert, strict=True)]
-            for obj in objs
-        ),
-    )
-    for obj in objs:
-        for f in fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                setattr(obj, f.attname, now)
-        obj._state.adding, obj._state.db = False, db.alias
-
-
-def _copy_value(field: Field, now: datetime) -> Callable[[Any], Any]:
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return lambda value: now
-    if isinstance(field, JSONField):
-        return lambda value: None if value is None else json.dumps(value, cls=field.encoder)
-    if isinstance(field, DecimalField):
-        places = -(field.decimal_places or 0)
-
-        def decimal(value: Any) -> Any:
-            if isinstance(value, Decimal) and value.as_tuple().exponent >= places:  # type: ignore[operator]
-                return value
-            return field.get_db_prep_save(value, connection)
-
-        return decimal
-    return lambda value: value
-
-
-def reserve_ids(model: type[Model], count: int) -> list[int] | None:
-    """`count` primary keys of `model` drawn from its sequence (PostgreSQL), so rows can be
-    referred to before they are inserted; None elsewhere (insert, then read the keys)."""
-    db = connections[DEFAULT_DB_ALIAS]
-    if db.vendor != "postgresql" or count == 0:
-        return None
-    table = model._meta.db_table
-    column = model._meta.pk.column
-    with db.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, column, count],
-        )
-        return [row[0] for row in cursor.fetchall()]

@@ -33,7 +33,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from lendcore.accounts.models import Borrower
-from lendcore.core.sqlrows import copy_objects, copy_rows, reserve_ids, update_many
+from lendcore.core.sqlcopy import copy_objects, copy_rows, reserve_ids
+from lendcore.core.sqlrows import update_many
 from lendcore.finance.money import ZERO
 from lendcore.finance.schedule import Installment as PlannedInstallment
 from lendcore.finance.schedule import build_schedule
