@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from lendcore.core.replica import using_replica
 from lendcore.core.sqlrows import execute, sql_date
+from lendcore.core.write_batch import Reservation
 from lendcore.finance.money import ZERO, round_money
 
 from .accrual import loan_periods, projected_interest
@@ -122,12 +123,15 @@ def loan_get_visible(*, user, loan_id: int) -> Loan:
     return loan_with_due_get(user=user, loan_id=loan_id, on=business_date_get())
 
 
-def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, date | None]:
+def loan_posting_state(
+    *, loan_id: int, effective_date: date, reserve: Reservation | None = None
+) -> tuple[bool, date | None]:
     """For a transaction dated `effective_date` on a locked loan, in one query: whether
     something comes after it in the loan's history (a live payment application dated after
     it, or a late fee charged at the close of its date or later, which it may have made
     undue): then it must replay; and the replay floor (the effective date of the last
-    applied modification; nothing is posted before it)."""
+    applied modification; nothing is posted before it). `reserve`: primary keys drawn in
+    the same query, for writes that wait to go out together (`write_batch`)."""
     sql = (
         "SELECT "  # noqa: S608
         f"EXISTS(SELECT 1 FROM {_table(PaymentApplication)} a "
@@ -139,6 +143,8 @@ def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, dat
         f"JOIN {_table(ScheduleVersion)} v ON v.id = m.to_schedule_id "
         "WHERE m.loan_id = %s AND m.status = %s)"
     )
+    if reserve is not None:
+        sql += f", {reserve.sql}"
     params: list[int | bool | date | str] = [
         loan_id,
         False,
@@ -151,7 +157,9 @@ def loan_posting_state(*, loan_id: int, effective_date: date) -> tuple[bool, dat
     ]
     with connection.cursor() as cursor:
         execute(cursor, sql, params)
-        later, floor = cursor.fetchone()
+        later, floor, *ids = cursor.fetchone()
+    if reserve is not None:
+        reserve.fill(ids)
     return bool(later), sql_date(floor)
 
 

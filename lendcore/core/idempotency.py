@@ -22,7 +22,7 @@ from django.utils import timezone
 from lendcore.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 
 from .models import IdempotencyRecord
-from .sqlrows import insert_row
+from .sqlrows import insert_values, model_values
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -149,16 +149,20 @@ def idempotent_execute(
 def _record_done(
     scope: str, key: str, user_id: int | None, fingerprint: str, status: int, body: Any
 ) -> None:
-    insert_row(
-        IdempotencyRecord(
-            scope=scope,
-            key=key,
-            user_id=user_id,
-            request_hash=fingerprint,
-            state=IdempotencyRecord.State.DONE,
-            response_status=status,
-            response_body=body,
-            completed_at=timezone.now(),
+    # its id is never read back: the row may wait to go out with the work's own writes
+    # (`write_batch.coalesced_writes`: a payment's answer goes in the payment's statement)
+    insert_values(
+        *model_values(
+            IdempotencyRecord(
+                scope=scope,
+                key=key,
+                user_id=user_id,
+                request_hash=fingerprint,
+                state=IdempotencyRecord.State.DONE,
+                response_status=status,
+                response_body=body,
+                completed_at=timezone.now(),
+            )
         )
     )
 
@@ -178,7 +182,9 @@ class IdempotencyClaim:
     def record(self, status: int, body: Any) -> None:
         """Store the answer; call inside the transaction that does the work, last. When the
         key already has an answer (a retry, or a duplicate that committed first), this raises
-        IntegrityError and the caller's transaction, the work included, rolls back."""
+        IntegrityError and the caller's transaction, the work included, rolls back; or, when
+        the work's writes wait to go out together (`write_batch.coalesced_writes`), the work
+        raises it where they go out."""
         if transaction.get_autocommit():
             raise RuntimeError("IdempotencyClaim.record runs inside the work's transaction")
         try:  # no savepoint: on a conflict the whole transaction is to roll back anyway
@@ -234,7 +240,9 @@ def idempotent_execute_atomic(
             return _replay(scope=scope, key=key, fingerprint=fingerprint, wait_seconds=wait_seconds)
         return IdempotentResponse(status=status, body=body, replayed=False)
     except IntegrityError:
-        if not claim.taken:
+        # the key taken: found by `record` itself, or, when the answer's row waited to go out
+        # with the work's writes and failed there, by the answer now stored
+        if not claim.taken and not (claim.answer is not None and _stored(scope, key)):
             raise
         if _forget_if_expired(scope, key):
             return idempotent_execute_atomic(
@@ -245,6 +253,10 @@ def idempotent_execute_atomic(
         raise RuntimeError("idempotent_execute_atomic: execute did not record its answer")
     status, body = claim.answer
     return IdempotentResponse(status=status, body=body, replayed=False)
+
+
+def _stored(scope: str, key: str) -> bool:
+    return IdempotencyRecord.objects.filter(scope=scope, key=key).exists()
 
 
 def _replay(*, scope: str, key: str, fingerprint: str, wait_seconds: float) -> IdempotentResponse:

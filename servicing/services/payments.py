@@ -18,6 +18,7 @@ from lendcore.core.external_ids import (
 )
 from lendcore.core.sqlrows import insert_together, model_values
 from lendcore.core.state import transition
+from lendcore.core.write_batch import coalesced_writes, reservation
 from lendcore.errors import PermissionDenied
 from lendcore.finance.money import ZERO
 from lendcore.webhooks.outbox import delivery_kick_on_commit
@@ -38,6 +39,7 @@ from servicing.lock_objects import loan_lock, loan_lock_dated
 from servicing.models import (
     BORROWER_METHODS,
     ChargeOff,
+    JournalEntry,
     Loan,
     LoanEvent,
     Modification,
@@ -164,91 +166,100 @@ def payment_post(
     backdated = False
     if not allow_credit:
         _credit_allowed_validate(loan, amount, bd, recovery=recovery)
-    if recovery:
-        if effective_date < (loan.charged_off_on or effective_date):
-            raise LoanStateConflict(
-                "A recovery cannot be dated before the charge-off.",
-                code=ErrorCode.LOAN_CHARGED_OFF,
-            )
-    else:
-        later, floor = loan_posting_state(loan_id=loan.pk, effective_date=effective_date)
-        _replay_floor_check(floor, effective_date)
-        backdated = later or effective_date < loan.last_accrual_date
-    payment = Payment(
-        loan=loan,
-        amount=amount,
-        effective_date=effective_date,
-        method=method,
-        reference=reference,
-        is_recovery=recovery,
-        posted_on=bd,
-        created_by=_actor(acting_user),
-        external_id=external_id,
-        external_id_owner=owner,
-    )
-    # with an id, a savepoint turns a concurrent request's taking it first (the unique
-    # constraint) into the same 409 as the check's; without one, nothing is added
-    guard = (
-        external_id_guard(Payment, owner=owner, external_id=external_id)
-        if external_id is not None
-        else nullcontext()
-    )
-    with guard:
-        if recovery or backdated:
-            payment.save(force_insert=True)
-            book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
-            if recovery:
-                apply_payment(book, payment)
-            else:
-                replay(
-                    book,
-                    from_date=effective_date,
-                    from_payment_id=payment.pk,
-                    accrue_through=max(loan.last_accrual_date, effective_date),
-                    memo=f"Replay for payment {payment.pk} dated {effective_date.isoformat()}",
+    # From here the payment's writes wait and go out together: one statement on PostgreSQL
+    # (the payment, its journal entry and allocation, the loan and installments, the
+    # events and the idempotent answer), their keys drawn by the posting state's read.
+    with coalesced_writes() as writes:
+        if recovery:
+            if effective_date < (loan.charged_off_on or effective_date):
+                raise LoanStateConflict(
+                    "A recovery cannot be dated before the charge-off.",
+                    code=ErrorCode.LOAN_CHARGED_OFF,
                 )
-            book.save()
-            payment.refresh_from_db()
         else:
-            # Nothing after it: apply it alone (apply_payment inserts the row with its allocation).
-            book = LoanBook.load_for_payment(
-                loan, on=effective_date, business_date=bd, acting_user=acting_user
+            later, floor = loan_posting_state(
+                loan_id=loan.pk,
+                effective_date=effective_date,
+                reserve=reservation(writes, Payment, JournalEntry, PaymentApplication),
             )
-            apply_in_order(book, payment)
-            book.save()
-    # the loan's event and the webhooks' event: one statement (one round trip) on PostgreSQL
-    insert_together(
-        [
-            model_values(
-                _event_row(
+            _replay_floor_check(floor, effective_date)
+            backdated = later or effective_date < loan.last_accrual_date
+        payment = Payment(
+            loan=loan,
+            amount=amount,
+            effective_date=effective_date,
+            method=method,
+            reference=reference,
+            is_recovery=recovery,
+            posted_on=bd,
+            created_by=_actor(acting_user),
+            external_id=external_id,
+            external_id_owner=owner,
+        )
+        # with an id, a savepoint turns a concurrent request's taking it first (the unique
+        # constraint) into the same 409 as the check's; without one, nothing is added
+        guard = (
+            external_id_guard(Payment, owner=owner, external_id=external_id)
+            if external_id is not None
+            else nullcontext()
+        )
+        with guard:
+            if recovery or backdated:
+                payment.save(force_insert=True)
+                book = LoanBook.load(loan, business_date=bd, acting_user=acting_user)
+                if recovery:
+                    apply_payment(book, payment)
+                else:
+                    replay(
+                        book,
+                        from_date=effective_date,
+                        from_payment_id=payment.pk,
+                        accrue_through=max(loan.last_accrual_date, effective_date),
+                        memo=f"Replay for payment {payment.pk} dated {effective_date.isoformat()}",
+                    )
+                book.save()
+                payment.refresh_from_db()
+            else:
+                # Nothing after it: apply it alone (apply_payment inserts the row with its
+                # allocation).
+                book = LoanBook.load_for_payment(
+                    loan, on=effective_date, business_date=bd, acting_user=acting_user
+                )
+                apply_in_order(book, payment)
+                book.save()
+        # the loan's event and the webhooks' event (they wait with the payment's rows)
+        insert_together(
+            [
+                model_values(
+                    _event_row(
+                        loan,
+                        LoanEvent.Kind.PAYMENT,
+                        acting_user=acting_user,
+                        business_date=bd,
+                        reason=f"Payment {payment.pk}",
+                        payment=payment.pk,
+                        amount=amount,
+                        effective_date=effective_date,
+                        method=method,
+                    )
+                ),
+                loan_event_values(
+                    "payment.posted",
                     loan,
-                    LoanEvent.Kind.PAYMENT,
-                    acting_user=acting_user,
-                    business_date=bd,
-                    reason=f"Payment {payment.pk}",
-                    payment=payment.pk,
+                    payment_id=payment.pk,
                     amount=amount,
                     effective_date=effective_date,
                     method=method,
-                )
-            ),
-            loan_event_values(
-                "payment.posted",
-                loan,
-                payment_id=payment.pk,
-                amount=amount,
-                effective_date=effective_date,
-                method=method,
-                reference=reference,
-                is_recovery=recovery,
-            ),
-        ]
-    )
-    delivery_kick_on_commit()
-    if was_active and loan.status == Loan.Status.PAID_OFF:
-        loan_event("loan.paid_off", loan, payment_id=payment.pk, paid_off_on=effective_date)
-    if on_posted is not None:
-        on_posted(payment)
+                    reference=reference,
+                    is_recovery=recovery,
+                ),
+            ]
+        )
+        delivery_kick_on_commit()
+        if was_active and loan.status == Loan.Status.PAID_OFF:
+            loan_event("loan.paid_off", loan, payment_id=payment.pk, paid_off_on=effective_date)
+        if on_posted is not None:
+            on_posted(payment)
     return payment
 
 
