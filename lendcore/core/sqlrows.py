@@ -48,6 +48,16 @@ def _waiting(db) -> Any:
     return db.__dict__.get(WAITING_WRITES)
 
 
+def _send(db, sql: str, params: list, *, table: str, row: Any = None, insert: bool) -> None:
+    """A write whose result is not read: handed to the batch waiting on `db`, which holds it
+    unless it must follow a held one (`WriteBatch.add`), or sent now."""
+    waiting = _waiting(db)
+    if waiting is not None and waiting.add(sql, params, table=table, row=row, insert=insert):
+        return
+    with db.cursor() as cursor:
+        execute(cursor, sql, params)
+
+
 @lru_cache(maxsize=1024)
 def _column_field(model: type[Model], name: str) -> Field:
     """The concrete field `name` of `model` (a column, never a reverse relation)."""
@@ -260,7 +270,7 @@ def insert_row(obj: Model) -> None:
         obj.pk = pk  # drawn beforehand: the row can wait (`write_batch`)
         sql, fields = _insert_keyed_statement(model, db.vendor)
         params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
-        waiting.add(sql, params, row=(model._meta.db_table, pk))
+        _send(db, sql, params, table=model._meta.db_table, row=pk, insert=True)
         obj._state.adding, obj._state.db = False, db.alias
         return
     sql, fields, returning = _insert_statement(model, db.vendor, 1)
@@ -296,12 +306,7 @@ def insert_values(model: type[Model], values: Mapping[str, Any]) -> None:
     names = tuple(values)
     sql = _insert_columns_statement(model, db.vendor, names)
     params = [_column_field(model, name).get_db_prep_save(values[name], db) for name in names]
-    waiting = _waiting(db)
-    if waiting is not None:
-        waiting.add(sql, params)
-        return
-    with db.cursor() as cursor:
-        execute(cursor, sql, params)
+    _send(db, sql, params, table=model._meta.db_table, insert=True)
 
 
 def model_values(obj: Model) -> tuple[type[Model], dict[str, Any]]:
@@ -350,12 +355,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
     model = type(objs[0])
     sql, fields, _ = _insert_statement(model, db.vendor, len(objs))
     params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
-    waiting = _waiting(db)
-    if waiting is not None:
-        waiting.add(sql, params)
-    else:
-        with db.cursor() as cursor:
-            execute(cursor, sql, params)
+    _send(db, sql, params, table=model._meta.db_table, insert=True)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = db.alias
@@ -379,11 +379,7 @@ def update_row(obj: Model, names: Iterable[str]) -> None:
     sql, fields = _update_statement(type(obj), db.vendor, tuple(names))
     params = [f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields]
     params.append(obj.pk)
-    waiting = _waiting(db)
-    if waiting is not None and waiting.add(sql, params, row=(obj._meta.db_table, obj.pk)):
-        return
-    with db.cursor() as cursor:
-        execute(cursor, sql, params)
+    _send(db, sql, params, table=obj._meta.db_table, row=obj.pk, insert=False)
 
 
 def update_many(objs: Sequence[Model], names: Sequence[str]) -> None:
@@ -467,7 +463,7 @@ def insert_with_children(parent: Model, children: Sequence[Model], fk: str) -> N
         parent.pk = pk
         sql, fields = _insert_keyed_statement(type(parent), db.vendor)
         params = [f.get_db_prep_save(f.pre_save(parent, True), db) for f in fields]
-        waiting.add(sql, params, row=(parent._meta.db_table, pk))
+        _send(db, sql, params, table=parent._meta.db_table, row=pk, insert=True)
         parent._state.adding, parent._state.db = False, db.alias
         attname = _column_field(type(children[0]), fk).attname
         for obj in children:

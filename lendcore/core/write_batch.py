@@ -11,9 +11,13 @@ What waits:
 - an INSERT whose primary key nobody reads back (events, journal lines, an idempotent
   answer), or whose key was drawn beforehand (`reservation`: a payment, its journal entry,
   its allocation, keys drawn by a read the payment makes anyway);
-- a one-row UPDATE by primary key of a row no waiting write inserts or updates. The CTEs of
-  one statement all see the snapshot it started with, so a second write to the same row
-  would not see the first one: that write goes out on its own, after the others.
+- a one-row UPDATE by primary key.
+
+A write goes out after the held ones instead (they are sent first) when it writes a row a
+held write writes (the CTEs of one statement all see the snapshot it started with: it
+would not see the first write), or inserts into a table a held write inserts into (the
+CTEs of one statement run in no set order: the later row could draw the lower key, and
+the outbox's events, for one, are delivered in key order).
 
 A waiting write that fails (a unique key taken) fails where the statement goes out: at the
 next statement, at a savepoint's end (so `transaction.atomic()` blocks inside still see
@@ -40,16 +44,22 @@ class WriteBatch:
         self.db = db
         self.statements: list[str] = []
         self.params: list[Any] = []
-        self.rows: set[tuple[str, Any]] = set()  # (table, primary key) written by a waiting one
+        self.rows: set[tuple[str, Any]] = set()  # (table, primary key) a held write writes
+        self.tables: set[str] = set()  # the tables held writes insert into
         self.ids: dict[type[Model], list[int]] = {}
 
-    def add(self, sql: str, params: Sequence[Any], *, row: tuple[str, Any] | None = None) -> bool:
-        """Hold a write (plain INSERT or UPDATE, no WITH of its own). False, and nothing held,
-        when it writes a row (table, primary key) that a held write writes already."""
+    def add(
+        self, sql: str, params: Sequence[Any], *, table: str, row: Any = None, insert: bool
+    ) -> bool:
+        """Hold a write (a plain INSERT or UPDATE of `table`, no WITH of its own; `row`: the
+        primary key of the row it writes, when known). False, and nothing held, when it must
+        follow a held write (see the module)."""
+        if (insert and table in self.tables) or (row is not None and (table, row) in self.rows):
+            return False
+        if insert:
+            self.tables.add(table)
         if row is not None:
-            if row in self.rows:
-                return False
-            self.rows.add(row)
+            self.rows.add((table, row))
         self.statements.append(sql)
         self.params.extend(params)
         return True
@@ -64,7 +74,7 @@ class WriteBatch:
         if not self.statements:
             return
         statements, params = self.statements, self.params
-        self.statements, self.params, self.rows = [], [], set()
+        self.discard()
         *first, last = statements
         sql = last
         if first:
@@ -73,7 +83,7 @@ class WriteBatch:
             execute(cursor, sql, params)
 
     def discard(self) -> None:
-        self.statements, self.params, self.rows = [], [], set()
+        self.statements, self.params, self.rows, self.tables = [], [], set(), set()
 
     def _flush_first(self, run, sql, params, many, context):
         """The connection's execute wrapper: what is held goes out before any statement."""

@@ -25,6 +25,8 @@ def _event(kind: str) -> dict:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_writes_in_a_row_go_out_as_one_statement_at_the_end_of_the_block():
+    other = _record("b")
+    insert_row(other)
     with transaction.atomic(), CaptureQueriesContext(connection) as captured:
         with coalesced_writes() as writes:
             # a key drawn by a read made anyway: the row can wait
@@ -36,12 +38,15 @@ def test_writes_in_a_row_go_out_as_one_statement_at_the_end_of_the_block():
             insert_row(first)
             assert first.pk is not None  # known at once, written later
             insert_values(Event, _event("t.one"))
-            insert_values(*model_values(_record("b")))
+            other.response_status = 201
+            update_row(other, ["response_status"])
             sent = len(captured.captured_queries)
         assert sent == 1  # the read only
         assert len(captured.captured_queries) == 2  # + the held writes, together
     assert IdempotencyRecord.objects.filter(pk=first.pk, key="a").exists()
     assert set(IdempotencyRecord.objects.values_list("key", flat=True)) == {"a", "b"}
+    other.refresh_from_db()
+    assert other.response_status == 201
     assert Event.objects.filter(type="t.one").count() == 1
 
 
@@ -68,6 +73,20 @@ def test_a_second_write_to_a_held_row_goes_out_after_it():
     assert len(captured.captured_queries) == 2
     record.refresh_from_db()
     assert (record.response_status, record.state) == (409, IdempotencyRecord.State.DONE)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rows_of_one_table_keep_their_order_of_keys():
+    # the CTEs of one statement run in no set order: a second INSERT into a table goes after
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured, coalesced_writes():
+        insert_values(Event, _event("t.first"))
+        insert_values(*model_values(_record("other table")))
+        insert_values(Event, _event("t.second"))
+        insert_values(Event, _event("t.third"))
+    assert len(captured.captured_queries) == 3
+    kinds = list(Event.objects.order_by("pk").values_list("type", flat=True))
+    assert kinds == ["t.first", "t.second", "t.third"]
 
 
 @pytest.mark.postgres
