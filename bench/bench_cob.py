@@ -21,7 +21,9 @@ wall_seconds=<that / processes> share=<of the night> collections_close=.. dunnin
 Machines differ by up to 2x; the ratio to a floor measured in the same run does not.
 
 COB_BENCH_KEEP=1 keeps the last run's database (lendcore_bench_cob) after the nights, to EXPLAIN
-its statements.
+its statements. COB_BENCH_STATEMENTS=N prints, after each night, its N costliest statements by
+the server's own execution time (pg_stat_statements, which the server must preload): the
+summed step seconds are wall time in the worker processes, waiting for a core included.
 
 A/B runs: COB_BENCH_TEMPLATE=1 seeds `<db>_tmpl_<N>` once (kept) and copies it for each run
 (CREATE DATABASE ... TEMPLATE, seconds instead of a reseed), so runs of two commits can
@@ -45,6 +47,8 @@ import time
 import uuid
 from pathlib import Path
 
+import _pg_statements as pg_statements  # bench/, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
@@ -59,6 +63,8 @@ PROCESSES = [int(x) for x in os.environ.get("COB_BENCH_PROCESSES", "2").split(",
 NIGHTS = int(os.environ.get("COB_BENCH_NIGHTS", "2"))
 # Keep the database of the last run after the nights, to profile its statements.
 KEEP = os.environ.get("COB_BENCH_KEEP") == "1"
+# The night's N costliest statements by the server's own time (bench/_pg_statements.py).
+STATEMENTS = int(os.environ.get("COB_BENCH_STATEMENTS", "0"))
 # Several process counts compare runs over the same data: copies of one seeded template.
 OWN_TEMPLATE = len(PROCESSES) > 1 and not TEMPLATE
 if OWN_TEMPLATE:
@@ -443,8 +449,9 @@ def cob_floor(n: int) -> float:
 def wall_split(run, seconds: float, processes: int) -> str:
     """Where the wall time went: from the start to the first partition's start (planning,
     dispatch, a worker taking the task), the partitions' span, and from the last partition
-    to the run's end (the chord's close); busy = the partitions' seconds summed, over the
-    span and the worker's processes (1.00: no process ever waited)."""
+    to the run's end (the chord's close, its reads included); busy = the partitions'
+    seconds summed, over the span and the worker's processes (1.00: no process ever
+    waited)."""
     parts = list(run.partitions.all())
     starts = [p.finished_at.timestamp() - p.steps["total_seconds"] for p in parts]
     ends = [p.finished_at.timestamp() for p in parts]
@@ -454,7 +461,7 @@ def wall_split(run, seconds: float, processes: int) -> str:
     return (
         f"wall {seconds:.2f} s: to the first partition {min(starts) - origin:.2f} s, partitions "
         f"{span:.2f} s (busy {busy / (processes * span):.2f} of {processes} process(es)), "
-        f"after the last "
+        f"after the last (the close: the night's reads and totals) "
         f"{run.finished_at.timestamp() - max(ends):.2f} s"
     )
 
@@ -475,8 +482,11 @@ def timed_run(n: int) -> None:
     ):
         if time.monotonic() > deadline:
             raise SystemExit("the worker did not start")
+    profile = STATEMENTS > 0 and pg_statements.available(PG)
+    if STATEMENTS and not profile:
+        print("no statement profile: the server does not preload pg_stat_statements")
     for night in range(1, NIGHTS + 1):
-        _timed_night(night, processes)
+        _timed_night(night, processes, profile)
 
 
 def _checkpoint() -> None:
@@ -499,12 +509,14 @@ def _wal_stats() -> dict[str, int]:
     return dict(zip(("bytes", "records", "fpi", "checkpoints"), row, strict=True))
 
 
-def _timed_night(night: int, processes: int) -> None:
+def _timed_night(night: int, processes: int, profile: bool = False) -> None:
     from django.conf import settings
 
     from servicing.cob.runner import cob_run_start, cob_run_wait
 
     _checkpoint()  # each night starts as the floor does: nothing left to flush
+    if profile:
+        pg_statements.reset(PG)
     wal_before = _wal_stats()
     started = time.perf_counter()
     run = cob_run_start(trigger="bench")
@@ -527,6 +539,8 @@ def _timed_night(night: int, processes: int) -> None:
         f"WAL {wal['bytes'] / 2**20:,.0f} MB in {wal['records']:,} records, "
         f"{wal['fpi']:,} full-page images; {wal['checkpoints']} checkpoint(s) requested"
     )
+    if profile:
+        print("\n".join(pg_statements.report(PG, DB, STATEMENTS)))
     rate = run.loans_done / seconds
     # collections' steps (COB_EXTRA_STEPS: collections_close, with the hardship plans and
     # recoveries; dunning_queue), summed over the partitions like the table above

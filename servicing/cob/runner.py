@@ -414,6 +414,9 @@ def cob_run_close(*, run_id: int) -> CobRun:
             started = time.perf_counter()
             clock.record("month_end", month_end_write(run.business_date), started)
         run.steps = clock.stats
+        # the run's end is after the close's reads and writes, not before them
+        run.finished_at = _now()
+        run.heartbeat_at = run.finished_at
         row = business_date_lock()
         if row is not None and row.business_date == run.business_date:
             row.business_date = run.business_date + ONE_DAY

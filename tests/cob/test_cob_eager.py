@@ -11,6 +11,7 @@ from servicing.cob.runner import CobAlreadyClosed, CobRunConflict, cob_close_thr
 from servicing.models import (
     ChargeOffCandidate,
     CobRun,
+    DailyTotalsDay,
     DelinquencyHistory,
     Fee,
     Installment,
@@ -43,6 +44,9 @@ def test_a_day_closes_every_loan_as_expected(book, mailoutbox, django_capture_on
     assert_day_closed(book, reminders_sent=True)
     assert len([m for m in mailoutbox if "overdue" in m.subject]) == 3
     assert run.steps["accrual"]["count"] >= 9
+    # and the run's end comes after the close's own work (the day's totals), not before it
+    totals = DailyTotalsDay.objects.get(business_date=D)
+    assert run.started_at <= totals.written_at <= run.finished_at
 
 
 def test_autopay_settles_or_returns_with_nsf_fee(book):
