@@ -62,24 +62,23 @@ def report(pg: str, db: str, top: int) -> list[str]:
     try:
         with conn.cursor() as cursor:
             cursor.execute(
-                "SELECT s.query, s.calls, s.total_exec_time, s.rows FROM pg_stat_statements s"
+                "SELECT s.query, s.calls, s.total_exec_time FROM pg_stat_statements s"
                 " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s",
                 [db],
             )
             rows = cursor.fetchall()
     finally:
         conn.close()
-    grouped: dict[str, list[float]] = {}
-    for query, calls, ms, count in rows:
+    grouped: dict[str, list[float]] = {}  # label: [calls, milliseconds]
+    for query, calls, ms in rows:
         if query.startswith(("CHECKPOINT", "SELECT w.wal_bytes")):  # the benchmark's own
             continue
-        totals = grouped.setdefault(label(query), [0, 0.0, 0])
+        totals = grouped.setdefault(label(query), [0, 0.0])
         totals[0] += calls
         totals[1] += ms
-        totals[2] += count
-    whole = sum(ms for _, ms, _ in grouped.values()) or 1.0
+    whole = sum(ms for _, ms in grouped.values()) or 1.0
     lines = [f"database time {whole / 1000:.2f} s in {len(grouped)} statement shape(s); top {top}:"]
-    for text, (calls, ms, _count) in sorted(grouped.items(), key=lambda kv: -kv[1][1])[:top]:
+    for text, (calls, ms) in sorted(grouped.items(), key=lambda kv: -kv[1][1])[:top]:
         lines.append(
             f"  {ms / 1000:6.2f} s {100 * ms / whole:5.1f} %  {int(calls):>7,} call(s) "
             f"{ms / max(calls, 1):8.2f} ms  {text}"
