@@ -11,7 +11,7 @@ TEST_WORKERS ?= 2
 
 export DJANGO_SETTINGS_MODULE ?= lendcore.settings.local
 
-.PHONY: install os-deps os-deps-test run test test-load test-faults lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-collections bench-loan-tape bench-webhooks bench-import bench-reports help
+.PHONY: install os-deps os-deps-test run test test-load test-faults lint fuzz bench bench-finance bench-origination bench-servicing bench-cob bench-cob-levers bench-collections bench-loan-tape bench-webhooks bench-import bench-reports help
 
 help:
 	@echo "make run      install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -27,6 +27,8 @@ help:
 	@echo "              COB_BENCH_TEMPLATE=1 keeps the seeded database as a template for A/B runs;"
 	@echo "              COB_BENCH_PROCESSES=1,2 times one then two worker processes on the same data"
 	@echo "              and prints BENCH cob_scaling ... speedup=)"
+	@echo "make bench-cob-levers N=100000   what a per-product accrual line and a narrow loan-state table"
+	@echo "              would save a night (docs/cob_night_shape.md; ratio_points= against the floor)"
 	@echo "make bench-import N=100000   portfolio import of N loans (ratio= to a COPY of the same file)"
 	@echo "make bench-collections CASES=100000   the collections queue (API and page) over CASES open cases"
 	@echo "make bench-loan-tape N=100000   the loan tape (CSV and Parquet) over N seeded loans (ratio= to a COPY of the loans)"
@@ -113,6 +115,9 @@ bench-import: install
 
 bench-cob: install
 	BENCH_PG=$(BENCH_PG) COB_BENCH_PROCESSES=$(COB_BENCH_PROCESSES) $(BIN)/python bench/bench_cob.py $(N)
+
+bench-cob-levers: install
+	BENCH_PG=$(BENCH_PG) $(BIN)/python bench/bench_cob_levers.py $(N)
 
 bench-loan-tape: install
 	BENCH_PG=$(BENCH_PG) $(BIN)/python bench/bench_loan_tape.py $(N)
