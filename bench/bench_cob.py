@@ -11,10 +11,12 @@ charges; 3 % on autopay; a tenth on the `scheduled` interest model),
 then runs COB for 2026-06-15 (night 1: the book's first close, every late loan's DPD computed and
 its collections case opened) and for 2026-06-16 (night 2: an ordinary night; COB_BENCH_NIGHTS=1
 skips it) and prints, for each, the total, each step's summed seconds (over both processes) and
-loans per second; then measures the raw-SQL floor of
-one night for N loans on the same server (`bench/cob_floor.sh`: three plain statements over a
-bare table, in a scratch database), ending with
-`BENCH cob loans=<N> seconds=<total> floor_seconds=<floor> ratio=<total/floor> loans_per_s=<rate>`
+loans per second. It measures the raw-SQL floor of one night for N loans on the same server
+(`bench/cob_floor.sh`: three plain statements over a bare table, in a scratch database)
+COB_BENCH_FLOOR_RUNS times (default 6), half before the nights and half after, and takes the
+median; it ends with
+`BENCH cob loans=<N> seconds=<total> floor_seconds=<floor> ratio=<total/floor> loans_per_s=<rate>
+... floor_spread=<slowest floor run / fastest>` (a spread well above 1: the machine was busy)
 and `BENCH cob_collections loans=<N> summed_seconds=<collections steps, summed over partitions>
 wall_seconds=<that / processes> share=<of the night> collections_close=.. dunning_queue=..`
 (COB_EXTRA_STEPS; issue 11's budget: the collections steps add <= 3 s at N=1,000,000).
@@ -40,6 +42,7 @@ The floor is measured once per N and shared by the runs.
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -241,7 +244,7 @@ def database_exists(db: str) -> bool:
     return out.stdout.strip() == "1"
 
 
-def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
+def run_one(n: int, processes: int = 2, floor: dict[str, float] | None = None) -> dict:
     if TEMPLATE:
         # A seeded copy kept between runs (same data for A and B; the seed is not timed).
         template = f"{DB}_tmpl_{n}"
@@ -260,6 +263,7 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
         )
     else:
         migrate_and_seed(n, DB)
+    floor_before = cob_floor_runs(n, FLOOR_RUNS // 2) if floor is None else []
     worker = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/celery"),
@@ -312,7 +316,7 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
         if line.startswith("RESULT")
     ]
     if floor is None:
-        floor = cob_floor(n)
+        floor = floor_summary(floor_before, cob_floor_runs(n, FLOOR_RUNS - len(floor_before)))
     print(
         f"CPU: {cpu[0]:.2f} s in the worker's {processes} process(es), {cpu[1]:.2f} s in the "
         f"database's PostgreSQL backends (the run's start and wait included, {len(results)} "
@@ -323,21 +327,21 @@ def run_one(n: int, processes: int = 2, floor: float | None = None) -> dict:
     for result in results:
         _bench_lines(result, floor, processes)
     if not results:  # COB_BENCH_NIGHTS=0: seeded (a template, say), nothing timed
-        return {"floor_seconds": floor}
-    result = results[0]
-    return {**result, "floor_seconds": floor}
+        return dict(floor)
+    return {**results[0], **floor}
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _bench_lines(result: dict, floor: float, processes: int) -> None:
+def _bench_lines(result: dict, floor: dict[str, float], processes: int) -> None:
     """The night's `BENCH cob` and `BENCH cob_collections` lines (`night=` says which)."""
-    seconds = float(result["seconds"])
+    seconds, floor_seconds = float(result["seconds"]), floor["floor_seconds"]
     print(
-        f"BENCH cob loans={result['loans']} seconds={seconds:.2f} floor_seconds={floor:.2f} "
-        f"ratio={seconds / floor:.2f} loans_per_s={result['loans_per_s']} "
-        f"processes={processes} night={result['night']}",
+        f"BENCH cob loans={result['loans']} seconds={seconds:.2f} floor_seconds="
+        f"{floor_seconds:.2f} ratio={seconds / floor_seconds:.2f} loans_per_s="
+        f"{result['loans_per_s']} processes={processes} night={result['night']} "
+        f"floor_spread={floor['floor_spread']:.2f}",
         flush=True,
     )
     # The collections steps' share of the night: their seconds summed over the partitions, and
@@ -418,17 +422,20 @@ class BackendCpu(threading.Thread):
         return sum(self.seen.values())
 
 
-FLOOR_RUNS = int(os.environ.get("COB_BENCH_FLOOR_RUNS", "3"))
+# The floor lasts half a second at 100,000 loans, so a busy moment of the machine moves one
+# run by a quarter (0.46 to 0.73 s in five runs in a row on one machine): the bench takes
+# several, half before the nights and half after, and the median of them all.
+FLOOR_RUNS = int(os.environ.get("COB_BENCH_FLOOR_RUNS", "6"))
 
 
-def cob_floor(n: int) -> float:
-    """The raw-SQL floor of one night for n loans, now, on this server (a scratch database):
-    the median of FLOOR_RUNS runs, each after a CHECKPOINT. Measured straight after the
-    nights, a single run also paid for their writes still being flushed (7.4 to 9.3 s at a
-    million loans on one machine), which made the floor slower and the ratio smaller."""
+def cob_floor_runs(n: int, count: int) -> list[float]:
+    """`count` runs of the raw-SQL floor of one night for n loans, now, on this server (a
+    scratch database), each after a CHECKPOINT. Measured straight after the nights without
+    it, a run also paid for their writes still being flushed (7.4 to 9.3 s at a million
+    loans on one machine), which made the floor slower and the ratio smaller."""
     scratch = f"{DB}_floor"
     runs = []
-    for _ in range(FLOOR_RUNS):
+    for _ in range(count):
         psql(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
         psql(f"CREATE DATABASE {scratch}")
         psql("CHECKPOINT")
@@ -442,8 +449,29 @@ def cob_floor(n: int) -> float:
         finally:
             psql(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
         runs.append(float(out.stdout.strip().splitlines()[-1]))
-    print(f"floor runs: {', '.join(f'{r:.2f}' for r in runs)} s", flush=True)
-    return sorted(runs)[len(runs) // 2]
+    return runs
+
+
+FLOOR_KEYS = ("floor_seconds", "floor_spread")
+
+
+def floor_summary(before: list[float], after: list[float]) -> dict[str, float]:
+    """The floor (the median of every run) and its spread (slowest over fastest run), printed
+    with the runs: a spread well above 1 says the machine was not quiet."""
+    runs = before + after
+    floor, spread = statistics.median(runs), max(runs) / min(runs)
+    print(
+        f"floor runs: {', '.join(f'{r:.2f}' for r in before)} s"
+        + (f" before the nights, {', '.join(f'{r:.2f}' for r in after)} s after" if after else "")
+        + f"; median {floor:.2f} s, slowest/fastest {spread:.2f}",
+        flush=True,
+    )
+    return {"floor_seconds": floor, "floor_spread": spread}
+
+
+def cob_floor(n: int) -> float:
+    """The floor of one night for n loans: the median of FLOOR_RUNS runs, now."""
+    return floor_summary(cob_floor_runs(n, FLOOR_RUNS), [])["floor_seconds"]
 
 
 def wall_split(run, seconds: float, processes: int) -> str:
@@ -588,7 +616,7 @@ def main() -> None:
             for processes in PROCESSES:
                 print(f"-- {processes} worker process(es)", flush=True)
                 by_processes[processes] = run_one(n, processes, floor)
-                floor = by_processes[processes]["floor_seconds"]
+                floor = {key: by_processes[processes][key] for key in FLOOR_KEYS}
             results.append((n, by_processes[PROCESSES[-1]]))
             if len(PROCESSES) > 1:
                 print(scaling_line(n, by_processes), flush=True)
