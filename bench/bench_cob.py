@@ -263,7 +263,8 @@ def run_one(n: int, processes: int = 2, floor: dict[str, float] | None = None) -
         )
     else:
         migrate_and_seed(n, DB)
-    floor_before = cob_floor_runs(n, FLOOR_RUNS // 2) if floor is None else []
+    measure_floor = floor is None and NIGHTS > 0  # nothing to compare a seed-only run with
+    floor_before = cob_floor_runs(n, FLOOR_RUNS // 2) if measure_floor else []
     worker = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/celery"),
@@ -315,7 +316,7 @@ def run_one(n: int, processes: int = 2, floor: dict[str, float] | None = None) -
         for line in lines
         if line.startswith("RESULT")
     ]
-    if floor is None:
+    if measure_floor:
         floor = floor_summary(floor_before, cob_floor_runs(n, FLOOR_RUNS - len(floor_before)))
     print(
         f"CPU: {cpu[0]:.2f} s in the worker's {processes} process(es), {cpu[1]:.2f} s in the "
@@ -327,7 +328,8 @@ def run_one(n: int, processes: int = 2, floor: dict[str, float] | None = None) -
     for result in results:
         _bench_lines(result, floor, processes)
     if not results:  # COB_BENCH_NIGHTS=0: seeded (a template, say), nothing timed
-        return dict(floor)
+        return {}
+    assert floor is not None
     return {**results[0], **floor}
 
 
@@ -616,7 +618,8 @@ def main() -> None:
             for processes in PROCESSES:
                 print(f"-- {processes} worker process(es)", flush=True)
                 by_processes[processes] = run_one(n, processes, floor)
-                floor = {key: by_processes[processes][key] for key in FLOOR_KEYS}
+                measured = by_processes[processes]
+                floor = {key: measured[key] for key in FLOOR_KEYS if key in measured} or None
             results.append((n, by_processes[PROCESSES[-1]]))
             if len(PROCESSES) > 1:
                 print(scaling_line(n, by_processes), flush=True)
