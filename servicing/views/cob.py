@@ -30,6 +30,8 @@ STEP_ORDER = (
     "statements",
     "non_accrual",
     "charge_off_candidates",
+    "ledger_check",
+    "foreign_key_checks",
     "close",
 )
 

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from servicing.cob.runner import CobAlreadyClosed, CobRunConflict, cob_close_through, cob_run_start
 from servicing.models import (
@@ -44,6 +45,10 @@ def test_a_day_closes_every_loan_as_expected(book, mailoutbox, django_capture_on
     assert_day_closed(book, reminders_sent=True)
     assert len([m for m in mailoutbox if "overdue" in m.subject]) == 3
     assert run.steps["accrual"]["count"] >= 9
+    # what the COMMIT checks ran (and was timed) in every partition, on PostgreSQL
+    checked = run.partitions_done if connection.vendor == "postgresql" else 0
+    assert run.steps["ledger_check"]["count"] == checked
+    assert run.steps["foreign_key_checks"]["count"] == checked
     # and the run's end comes after the close's own work (the day's totals), not before it
     totals = DailyTotalsDay.objects.get(business_date=D)
     assert run.started_at <= totals.written_at <= run.finished_at

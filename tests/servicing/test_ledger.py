@@ -7,7 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
-from servicing.ledger import Line, UnbalancedEntry, journal_post, ledger_problems
+from servicing.ledger import (
+    Line,
+    UnbalancedEntry,
+    journal_checks_now,
+    journal_post,
+    ledger_problems,
+)
 from servicing.models import Account, ImmutableLedgerError, JournalEntry, JournalLine, Loan
 from servicing.services import payment_post
 
@@ -153,6 +159,45 @@ def test_database_refuses_lines_of_an_entry_that_does_not_exist(loan, lines):
 
 
 @pytest.mark.postgres
+def test_checking_the_ledger_early_still_checks_what_the_transaction_writes_after(loan):
+    """Close of business runs the commit-time check before its COMMIT to time it: the rows
+    written before are checked there, and the check stays deferred for what comes after."""
+
+    def entry_with_lines(debit: str, credit: str) -> JournalEntry:
+        # the entry and each line in statements of their own, as a writer may send them
+        entry = JournalEntry.objects.create(
+            business_date=date(2026, 1, 1), effective_date=date(2026, 1, 1), entry_type="fee"
+        )
+        JournalLine.objects.create(
+            entry=entry, loan=loan, account=Account.FEES, debit=Decimal(debit)
+        )
+        JournalLine.objects.create(
+            entry=entry, loan=loan, account=Account.FEE_INCOME, credit=Decimal(credit)
+        )
+        return entry
+
+    with transaction.atomic():
+        # given a transaction that wrote a balanced entry and ran the check early
+        entry_with_lines("3.00", "3.00")
+        assert journal_checks_now()
+        # when it writes another entry one line at a time (an immediate check would refuse
+        # the first line alone), nothing is refused before the check runs again
+        entry_with_lines("2.00", "2.00")
+        _check_constraints_now()
+        transaction.set_rollback(True)
+
+    # and an unbalanced entry written after the early check is still refused
+    def unbalanced_after_an_early_check():
+        with transaction.atomic():
+            assert journal_checks_now()
+            entry_with_lines("2.00", "1.00")
+            _check_constraints_now()
+
+    with pytest.raises(IntegrityError, match="does not balance"):
+        unbalanced_after_an_early_check()
+
+
+@pytest.mark.postgres
 def test_database_refuses_update_and_delete_of_journal_rows(loan):
     from django.db import DatabaseError
 
@@ -167,9 +212,9 @@ def test_database_refuses_update_and_delete_of_journal_rows(loan):
 
 
 def _check_constraints_now():
-    """Run the deferred (commit-time) checks inside the test's transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    """Run the deferred (commit-time) checks inside the test's transaction, as close of
+    business does before its COMMIT."""
+    assert journal_checks_now()
 
 
 def test_gl_export_neutralises_formulas(staff_api_client, admin_user, loan, business_date):
