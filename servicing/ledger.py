@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Count, Sum
 
 from lendcore.core.sqlcopy import copy_rows
@@ -27,7 +27,19 @@ from lendcore.core.sqlrows import (
 )
 from lendcore.finance.money import ZERO, round_money
 
-from .models import Account, EntryType, InterestAccrual, JournalEntry, JournalLine, Loan
+from .models import (
+    Account,
+    DelinquencyHistory,
+    EntryType,
+    Installment,
+    InterestAccrual,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    LoanEvent,
+    Notification,
+    Statement,
+)
 
 # account -> the cached balance on Loan it moves, and the sign of (debit - credit)
 CACHED_BALANCES: dict[str, tuple[str, int]] = {
@@ -335,6 +347,34 @@ def trial_balance() -> dict[str, Decimal]:
     }
 
 
+# The rows written in bulk every night with no database foreign key (see their models): the
+# column, the model the row it names must exist in, and what a dangling one is called.
+UNCHECKED_REFERENCES: tuple[tuple[type[models.Model], str, type[models.Model], str], ...] = (
+    (JournalLine, "loan_id", Loan, "journal lines name a loan"),
+    (InterestAccrual, "loan_id", Loan, "accrual rows name a loan"),
+    (LoanEvent, "loan_id", Loan, "loan events name a loan"),
+    (DelinquencyHistory, "loan_id", Loan, "delinquency history rows name a loan"),
+    (Statement, "loan_id", Loan, "statements name a loan"),
+    (Notification, "loan_id", Loan, "notifications name a loan"),
+    (Notification, "installment_id", Installment, "notifications name an installment"),
+)
+
+
+def rows_naming_what_does_not_exist() -> list[str]:
+    """A line for each kind of row in `UNCHECKED_REFERENCES` some of which name a row that
+    does not exist."""
+    problems = []
+    for model, column, target, label in UNCHECKED_REFERENCES:
+        dangling = (
+            model._default_manager.filter(**{f"{column}__isnull": False})
+            .exclude(**{f"{column}__in": target._default_manager.values("pk")})
+            .count()
+        )
+        if dangling:
+            problems.append(f"{dangling} {label} that does not exist")
+    return problems
+
+
 def ledger_problems() -> list[str]:
     """Everything that is off in the ledger, one line each; empty when it reconciles."""
     problems: list[str] = []
@@ -342,12 +382,8 @@ def ledger_problems() -> list[str]:
         problems.append(
             f"JE-{entry_id} does not balance: debits {debit}, credits {credit}, {n} lines"
         )
-    # Journal lines and accrual rows keep no database foreign key to their loan (see models).
-    loans = Loan.objects.values("pk")
-    for model, label in ((JournalLine, "journal lines"), (InterestAccrual, "accrual rows")):
-        dangling = model.objects.filter(loan_id__isnull=False).exclude(loan_id__in=loans).count()
-        if dangling:
-            problems.append(f"{dangling} {label} name a loan that does not exist")
+    # The rows close of business writes in bulk keep no database foreign key (see models).
+    problems += rows_naming_what_does_not_exist()
     for loan_number, held in loans_with_suspense_when_closed():
         problems.append(f"{loan_number} is closed with {held} of interest still in suspense")
     tb = trial_balance()

@@ -21,9 +21,15 @@ class DelinquencyBucket(models.TextChoices):
 class DelinquencyHistory(models.Model):
     """A row whenever close of business moves a loan to another bucket."""
 
-    # Indexed by the unique (loan, business date), which serves a lookup by loan alone.
+    # Indexed by the unique (loan, business date), which serves a lookup by loan alone. No
+    # database foreign key, as for loan events (close of business writes these in bulk);
+    # `ledger_check` finds a row whose loan is missing.
     loan = models.ForeignKey(
-        Loan, on_delete=models.PROTECT, related_name="bucket_history", db_index=False
+        Loan,
+        on_delete=models.PROTECT,
+        related_name="bucket_history",
+        db_index=False,
+        db_constraint=False,
     )
     business_date = models.DateField()
     from_bucket = models.CharField(max_length=16)

@@ -210,8 +210,16 @@ class LoanEvent(models.Model):
 
     Kind = EventKind
 
-    # Indexed by (loan, id) below, which serves a lookup by loan alone.
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="events", db_index=False)
+    # Indexed by (loan, id) below, which serves a lookup by loan alone. No database foreign key
+    # (close of business writes thousands of these a partition, each checked at its COMMIT):
+    # loans are never deleted (PROTECT) and `ledger_check` finds an event whose loan is missing.
+    loan = models.ForeignKey(
+        Loan,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)

@@ -20,7 +20,12 @@ class Notification(models.Model):
 
     Status = NotificationStatus
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="notifications")
+    # No database foreign keys, as for loan events (close of business queues thousands of
+    # reminders a night, each key checked at its COMMIT); `ledger_check` finds a reminder whose
+    # loan or installment is missing.
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="notifications", db_constraint=False
+    )
     # Indexed by the unique (installment, kind, channel), which serves a lookup by it alone.
     installment = models.ForeignKey(
         Installment,
@@ -29,6 +34,7 @@ class Notification(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=24)  # due_soon, overdue_1, overdue_7, ...
     channel = models.CharField(max_length=8)  # email, sms

@@ -9,9 +9,15 @@ from .loans import Loan
 
 
 class Statement(models.Model):
-    # Indexed by the unique (loan, period end), which serves a lookup by loan alone.
+    # Indexed by the unique (loan, period end), which serves a lookup by loan alone. No
+    # database foreign key, as for loan events (close of business writes these in bulk);
+    # `ledger_check` finds a statement whose loan is missing.
     loan = models.ForeignKey(
-        Loan, on_delete=models.PROTECT, related_name="statements", db_index=False
+        Loan,
+        on_delete=models.PROTECT,
+        related_name="statements",
+        db_index=False,
+        db_constraint=False,
     )
     period_start = models.DateField()
     period_end = models.DateField()

@@ -8,13 +8,25 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from servicing.ledger import (
+    UNCHECKED_REFERENCES,
     Line,
     UnbalancedEntry,
     journal_checks_now,
     journal_post,
     ledger_problems,
 )
-from servicing.models import Account, ImmutableLedgerError, JournalEntry, JournalLine, Loan
+from servicing.models import (
+    Account,
+    DelinquencyHistory,
+    ImmutableLedgerError,
+    InterestAccrual,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    LoanEvent,
+    Notification,
+    Statement,
+)
 from servicing.services import payment_post
 
 
@@ -237,3 +249,50 @@ def test_gl_export_neutralises_formulas(staff_api_client, admin_user, loan, busi
     payment_rows = [r for r in rows if r["entry_type"] == "payment"]
     assert {r["reference"] for r in payment_rows} == {"'=HYPERLINK(1)"}
     assert sum(Decimal(r["debit"]) for r in payment_rows) == Decimal("50.00")
+
+
+def _dangling_rows(label: str, loan: Loan, missing: int) -> int:
+    """Rows of the kind `label` names (`UNCHECKED_REFERENCES`) pointing at id `missing`;
+    returns how many (an entry's two lines, or one row)."""
+    day = date(2026, 1, 1)
+    if label == "journal lines name a loan":
+        entry = JournalEntry.objects.create(business_date=day, effective_date=day, entry_type="fee")
+        JournalLine.objects.create(entry=entry, loan_id=missing, account="1120", debit=1)
+        JournalLine.objects.create(entry=entry, loan_id=missing, account="4200", credit=1)
+        return 2
+    if label == "accrual rows name a loan":
+        InterestAccrual.objects.create(
+            loan_id=missing, date=day, principal_base=0, amount_exact=0, cumulative_exact=0
+        )
+    elif label == "loan events name a loan":
+        LoanEvent.objects.create(loan_id=missing, kind="flag", business_date=day)
+    elif label == "delinquency history rows name a loan":
+        DelinquencyHistory.objects.create(
+            loan_id=missing, business_date=day, from_bucket="current", to_bucket="1-29"
+        )
+    elif label == "statements name a loan":
+        Statement.objects.create(loan_id=missing, period_start=day, period_end=day)
+    else:
+        loan_id, installment_id = (
+            (missing, None) if label == "notifications name a loan" else (loan.pk, missing)
+        )
+        Notification.objects.create(
+            loan_id=loan_id,
+            installment_id=installment_id,
+            kind="due_soon",
+            channel="email",
+            business_date=day,
+            recipient="borrower@example.com",
+        )
+    return 1
+
+
+@pytest.mark.parametrize("label", [label for *_, label in UNCHECKED_REFERENCES])
+def test_ledger_check_finds_a_nightly_row_naming_what_does_not_exist(loan, label):
+    # The rows close of business writes in bulk keep no database foreign key; the nightly
+    # ledger check stands in for it.
+    assert not [p for p in ledger_problems() if "does not exist" in p]
+    with transaction.atomic():
+        written = _dangling_rows(label, loan, missing=10**9)
+        assert f"{written} {label} that does not exist" in ledger_problems()
+        transaction.set_rollback(True)  # (the book is checked again after each test)
