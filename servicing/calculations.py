@@ -261,6 +261,23 @@ def final_interest_due(
     return interest_paid + cancelled + max(owed - others, ZERO)
 
 
+def last_billing_installment(principal_left: Sequence[Decimal]) -> int:
+    """Which installment is the loan's last, for the interest true-up: the last one that
+    still bills principal, else the final one. `principal_left`: each installment's principal
+    due less paid, in schedule order (not empty).
+
+    A payment that took more principal than the installments billed takes it off the last
+    ones first (`principal_true_up`). When that leaves them no principal, paying an earlier
+    one as billed pays the loan off: it is the one that must bill the interest the loan will
+    owe by its due date (`final_interest_due`), and the ones after it bill no more interest
+    (`final_interest_due` with nothing owed), or the borrower would be billed interest for
+    days on which no principal is left."""
+    for index in range(len(principal_left) - 1, -1, -1):
+        if principal_left[index] > 0:
+            return index
+    return len(principal_left) - 1
+
+
 def principal_true_up(
     delta: Decimal, installments: Sequence[tuple[int, Decimal, Decimal]]
 ) -> list[tuple[int, Decimal]]:

@@ -249,14 +249,20 @@ class LoanBook:
         by `as_of`, past it) that no other installment bills: the accrued interest and what
         accrues through that date on today's balance (`daily_simple`), or what the rest of
         the final period recognises (`scheduled`, from its scheduled interest). What paying
-        every installment as billed leaves is never outside an installment."""
+        every installment as billed leaves is never outside an installment, nor more than
+        the loan owes. The final installment here is the loan's last that still bills
+        principal (`calculations.last_billing_installment`); any after it bill no interest."""
         loan = self.loan
         if loan.status != Loan.Status.ACTIVE or len(self.installments) == 0:
             return
         final = self.installments[-1]
-        previous_due = (
-            self.installments[-2].due_date if len(self.installments) > 1 else loan.disbursed_on
+        if not self.complete and final.principal_due <= final.principal_paid:
+            self.load_all_installments()  # the loan's last installment may be an earlier one
+        last = calculations.last_billing_installment(
+            [i.principal_due - i.principal_paid for i in self.installments]
         )
+        final, later = self.installments[last], self.installments[last + 1 :]
+        previous_due = self.installments[last - 1].due_date if last > 0 else loan.disbursed_on
         if as_of < previous_due:
             return
         periods = None
@@ -266,14 +272,19 @@ class LoanBook:
         owed = loan.interest_balance + max(
             projected_interest(loan, max(final.due_date, as_of), periods=periods), ZERO
         )
-        others = sum((_remaining_interest(i) for i in self.installments[:-1]), ZERO)
+        others = sum((_remaining_interest(i) for i in self.installments[:last]), ZERO)
+        self._set_interest_due(final, owed=owed, others=others)
+        for inst in later:  # no principal left to bear interest after the loan's last
+            self._set_interest_due(inst, owed=ZERO, others=ZERO)
+
+    def _set_interest_due(self, inst: Installment, *, owed: Decimal, others: Decimal) -> None:
         interest_due = calculations.final_interest_due(
-            interest_paid=final.interest_paid, cancelled=final.cancelled, owed=owed, others=others
+            interest_paid=inst.interest_paid, cancelled=inst.cancelled, owed=owed, others=others
         )
-        if interest_due != final.interest_due:
-            final.interest_true_up += interest_due - final.interest_due
-            final.interest_due = interest_due
-            self.dirty_installments.add(final.pk)
+        if interest_due != inst.interest_due:
+            inst.interest_true_up += interest_due - inst.interest_due
+            inst.interest_due = interest_due
+            self.dirty_installments.add(inst.pk)
 
     def true_up_principal(self, delta: Decimal, *, on: date, detail: list[dict]) -> None:
         """The installments bill the ledger's principal again after a payment split it

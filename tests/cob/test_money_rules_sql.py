@@ -1,8 +1,9 @@
 """Close of business's set-based statements write exactly what the portable Python path of the
 same step writes (servicing.calculations applied row by row), on books built for each rule:
-installment status, the final installment's true-up past maturity, back to accrual with the
-suspended interest released, late fees without pyramiding and once per due date across a
-modification. PostgreSQL: on SQLite both names run the portable path."""
+installment status, the final installment's
+true-up past maturity (on the loan's last installment still billing principal), back to
+accrual with the suspended interest released, late fees without pyramiding and once per due
+date across a modification. PostgreSQL: on SQLite both names run the portable path."""
 
 from __future__ import annotations
 
@@ -138,6 +139,37 @@ def test_statuses_and_the_final_true_up_past_maturity(borrower):
             Decimal("0.00"),
         )
         assert billed == loan.principal_balance + loan.interest_balance
+    assert ledger_problems() == []
+
+
+def test_the_final_true_up_past_maturity_lands_on_the_last_installment_billing_principal(
+    borrower,
+):
+    # Given a 3-month loan whose early prepayment took the final installment's principal (and
+    # part of the second's), then unpaid past its maturity
+    business_date_set(business_date=date(2026, 1, 1), acting_user=None)
+    loan = board_loan(
+        borrower=borrower, application_ref="S-prepaid", principal="3000.00", n_periods=3
+    )
+    business_date_set(business_date=date(2026, 1, 15), acting_user=None)
+    _pay(loan, "2200.00", date(2026, 1, 15))
+    rows = list(Installment.objects.filter(loan=loan, schedule__is_current=True).order_by("number"))
+    assert rows[2].principal_due == rows[2].principal_paid
+    assert rows[1].principal_due > rows[1].principal_paid
+    ids = [loan.pk]
+    day = date(2026, 4, 20)
+    business_date_set(business_date=day, acting_user=None)
+    _close(ids, day - ONE_DAY)
+    # When the day's true-up runs both ways
+    _both_ways(ids, day, steps.final_true_up_orm, steps.final_true_up_sql, before=_accrued)
+    # Then the second installment bills the interest the loan owes, the third none, and
+    # together they bill exactly what the loan owes
+    loan = Loan.objects.get(pk=loan.pk)
+    rows = list(Installment.objects.filter(loan=loan, schedule__is_current=True).order_by("number"))
+    assert rows[2].remaining == Decimal("0.00")
+    assert sum((i.remaining for i in rows), Decimal("0.00")) == (
+        loan.principal_balance + loan.interest_balance
+    )
     assert ledger_problems() == []
 
 

@@ -13,7 +13,7 @@ from servicing.models import Account, EntryType, Installment, JournalEntry, Jour
 from servicing.services import business_date_set, payment_reverse
 
 from .factories import board_loan
-from .lives import move_to, pay
+from .lives import move_to, pay, pay_every_installment_as_billed
 
 ZERO = Decimal("0.00")
 
@@ -82,3 +82,35 @@ def test_a_cured_loan_whose_suspended_interest_was_collected_releases_nothing_mo
     loan = Loan.objects.get(pk=loan.pk)
     assert not loan.non_accrual
     assert not JournalEntry.objects.filter(loan=loan, entry_type=EntryType.SUSPENSE_RELEASE)
+
+
+def test_a_loan_whose_prepaid_principal_ends_it_early_bills_its_last_installment_to_zero(
+    borrower,
+):
+    # Given a 204-payment biweekly loan at 35.99 % on 30/360, daily simple interest: each
+    # installment bills its scheduled interest, a little more than 30/360 accrues over 14
+    # days, so every payment as billed prepays a little principal, taken off the last
+    # installments first; by the end the final installment bills no principal and the 203rd
+    # is the loan's last
+    business_date_set(business_date=date(2026, 1, 1), acting_user=None)
+    loan = board_loan(
+        borrower=borrower,
+        principal="3808.05",
+        annual_rate="0.3599",
+        n_periods=204,
+        frequency="biweekly",
+        day_count="30/360",
+        interest_model="daily_simple",
+    )
+    # When every installment is paid what the schedule bills, on its due date
+    pay_every_installment_as_billed(loan, days_after_due=0, cob=False)
+    # Then the 203rd billed the payoff (its interest trued down to what accrued, where it
+    # billed 0.91 more than the payoff and the payment was refused) and the loan is paid off
+    # at zero, with no credit left and nothing billed after it
+    loan = Loan.objects.get(pk=loan.pk)
+    assert loan.status == Loan.Status.PAID_OFF
+    assert (loan.principal_balance, loan.interest_balance, loan.credit_balance) == (ZERO,) * 3
+    remaining = _remaining(loan)
+    assert remaining == dict.fromkeys(range(1, 205), ZERO)
+    final = Installment.objects.get(loan=loan, schedule__is_current=True, number=204)
+    assert final.principal_due == final.principal_paid == ZERO

@@ -28,8 +28,12 @@ WITH f AS MATERIALIZED (  -- the final installment of the range's loans past mat
       JOIN servicing_installment i ON i.schedule_id = sv.id
       LEFT JOIN cob_accrued a ON a.loan_id = l.id
      WHERE {scope} AND l.status = 'active' AND l.maturity_date <= %(day)s
-       AND i.number = (SELECT MAX(x.number) FROM servicing_installment x
-                        WHERE x.schedule_id = sv.id)
+       -- calculations.last_billing_installment: the last still billing principal, else the
+       -- final one
+       AND i.number = COALESCE(
+               (SELECT MAX(x.number) FROM servicing_installment x
+                 WHERE x.schedule_id = sv.id AND x.principal_due > x.principal_paid),
+               (SELECT MAX(x.number) FROM servicing_installment x WHERE x.schedule_id = sv.id))
        AND {remaining_i} > 0
 ),
 o AS (  -- what the other unpaid installments bill of interest
@@ -49,8 +53,16 @@ u AS (
            interest_due = n.interest_due
       FROM n WHERE i.id = n.id AND i.interest_due <> n.interest_due
     RETURNING 1
+),
+z AS (  -- the installments after the loan's last bill no interest (final_interest_due, 0 owed)
+    UPDATE servicing_installment i
+       SET interest_true_up = i.interest_true_up + i.interest_paid + i.cancelled - i.interest_due,
+           interest_due = i.interest_paid + i.cancelled
+      FROM f WHERE i.schedule_id = f.schedule_id AND i.number > f.number
+       AND i.interest_due <> i.interest_paid + i.cancelled
+    RETURNING 1
 )
-SELECT COUNT(*) FROM u
+SELECT (SELECT COUNT(*) FROM u) + (SELECT COUNT(*) FROM z)
 """
 
 
@@ -58,8 +70,10 @@ def final_true_up(scope: Scope) -> int:
     """A loan past its maturity still owing: its final installment bills the interest owed
     tonight that no other installment bills (`calculations.final_interest_due`; a payment
     and every other write do the same through `LoanBook.true_up_final_interest`), so what a
-    borrower is billed at the end is what closes the loan. Before maturity the final
-    installment's amount only changes with a payment. Returns the installments changed."""
+    borrower is billed at the end is what closes the loan. The final installment is the
+    loan's last still billing principal (`calculations.last_billing_installment`); any after
+    it bill no interest. Before maturity the final installment's amount only changes with a
+    payment. Returns the installments changed."""
     return final_true_up_sql(scope) if is_postgres() else final_true_up_orm(scope)
 
 
@@ -92,7 +106,10 @@ def final_true_up_orm(scope: Scope) -> int:
         schedules[inst.loan_id].append(inst)
     changed = []
     for loan_id, rows in schedules.items():
-        final = rows[-1]
+        last = calculations.last_billing_installment(
+            [i.principal_due - i.principal_paid for i in rows]
+        )
+        final = rows[last]
         if final.remaining <= 0:
             continue
         others = sum(
@@ -102,20 +119,21 @@ def final_true_up_orm(scope: Scope) -> int:
                     interest_paid=i.interest_paid,
                     remaining=i.remaining,
                 )
-                for i in rows[:-1]
+                for i in rows[:last]
             ),
             ZERO,
         )
-        interest_due = calculations.final_interest_due(
-            interest_paid=final.interest_paid,
-            cancelled=final.cancelled,
-            owed=loans[loan_id],
-            others=others,
-        )
-        if interest_due != final.interest_due:
-            final.interest_true_up += interest_due - final.interest_due
-            final.interest_due = interest_due
-            changed.append(final)
+        for inst in rows[last:]:  # the ones after the loan's last: no interest owed
+            interest_due = calculations.final_interest_due(
+                interest_paid=inst.interest_paid,
+                cancelled=inst.cancelled,
+                owed=loans[loan_id] if inst is final else ZERO,
+                others=others if inst is final else ZERO,
+            )
+            if interest_due != inst.interest_due:
+                inst.interest_true_up += interest_due - inst.interest_due
+                inst.interest_due = interest_due
+                changed.append(inst)
     update_many(changed, ["interest_due", "interest_true_up"])
     return len(changed)
 
