@@ -1,6 +1,6 @@
 """Close of business's set-based statements write exactly what the portable Python path of the
 same step writes (servicing.calculations applied row by row), on books built for each rule:
-installment status, the final installment's
+installment status (one that bills nothing is paid on its due date), the final installment's
 true-up past maturity (on the loan's last installment still billing principal), back to
 accrual with the suspended interest released, late fees without pyramiding and once per due
 date across a modification. PostgreSQL: on SQLite both names run the portable path."""
@@ -140,6 +140,35 @@ def test_statuses_and_the_final_true_up_past_maturity(borrower):
         )
         assert billed == loan.principal_balance + loan.interest_balance
     assert ledger_problems() == []
+
+
+def test_an_installment_that_bills_nothing_is_paid_on_its_due_date(borrower):
+    # Given a 0 % interest-only loan: its first installment bills nothing
+    start = date(2026, 1, 1)
+    business_date_set(business_date=start, acting_user=None)
+    loan = board_loan(
+        borrower=borrower,
+        application_ref="S-zero",
+        principal="100.00",
+        annual_rate="0.0000",
+        n_periods=2,
+        frequency="biweekly",
+        amortization="interest_only",
+    )
+    first = Installment.objects.get(loan=loan, schedule__is_current=True, number=1)
+    assert first.remaining == Decimal("0.00")
+    day = first.due_date
+    business_date_set(business_date=day, acting_user=None)
+    _close([loan.pk], day - ONE_DAY)
+    # When its due date closes, both ways
+    changed = _both_ways([loan.pk], day, steps.transitions_orm, steps.transitions_sql)
+    # Then it is paid on that day (a status change alone broke the paid-date CHECK), and the
+    # second one is still to come
+    assert changed == 1
+    first.refresh_from_db()
+    assert (first.status, first.paid_on) == ("paid", day)
+    second = Installment.objects.get(loan=loan, schedule__is_current=True, number=2)
+    assert (second.status, second.paid_on) == ("upcoming", None)
 
 
 def test_the_final_true_up_past_maturity_lands_on_the_last_installment_billing_principal(

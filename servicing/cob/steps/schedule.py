@@ -145,14 +145,18 @@ WITH open AS MATERIALIZED (  -- the range's unpaid installments by the partial i
      WHERE i.loan_id BETWEEN %(lo)s AND %(hi)s AND i.due_date <= %(day)s
        AND i.paid_on IS NULL AND i.status IN ('{upcoming}', '{partially_paid}', '{due}')
 ),
-changed AS (  -- calculations.installment_status of an unpaid installment due by the day
+changed AS (  -- calculations.installment_status of an unpaid installment due by the day; one
+              -- that bills nothing (interest-only at no interest, say) is paid on the day
     UPDATE servicing_installment i
-       SET status = CASE WHEN %(day)s - o.due_date > l.late_fee_grace_days THEN '{overdue}'
-                         ELSE '{due}' END
+       SET status = CASE WHEN {remaining_i} <= 0 THEN '{paid}'
+                         WHEN %(day)s - o.due_date > l.late_fee_grace_days THEN '{overdue}'
+                         ELSE '{due}' END,
+           paid_on = CASE WHEN {remaining_i} <= 0 THEN %(day)s::date END
       FROM open o, servicing_loan l, servicing_scheduleversion sv
      WHERE i.id = o.id AND o.loan_id = l.id AND sv.id = o.schedule_id AND sv.is_current
        AND {scope} AND l.status = 'active'
-       AND o.status <> CASE WHEN %(day)s - o.due_date > l.late_fee_grace_days
+       AND o.status <> CASE WHEN {remaining_i} <= 0 THEN '{paid}'
+                            WHEN %(day)s - o.due_date > l.late_fee_grace_days
                             THEN '{overdue}' ELSE '{due}' END
     RETURNING 1
 )
@@ -162,7 +166,8 @@ SELECT COUNT(*) FROM changed
 
 def transitions(scope: Scope) -> int:
     """upcoming/partially paid -> due on the due date; -> overdue once the days past the due
-    date exceed the loan's grace days (its product's, copied at boarding)."""
+    date exceed the loan's grace days (its product's, copied at boarding); -> paid, on the
+    day, when it bills nothing (`calculations.installment_status`)."""
     return transitions_sql(scope) if is_postgres() else transitions_orm(scope)
 
 
@@ -170,7 +175,9 @@ def transitions_sql(scope: Scope) -> int:
     """PostgreSQL: one UPDATE (`TRANSITIONS_SQL`), pinned to `transitions_orm`."""
     where, params = scope.sql("l")
     with connection.cursor() as cursor:
-        cursor.execute(sql_text(TRANSITIONS_SQL, scope=where), params)
+        cursor.execute(
+            sql_text(TRANSITIONS_SQL, scope=where, remaining_i=remaining_sql("i")), params
+        )
         return int(cursor.fetchone()[0])
 
 
@@ -205,8 +212,9 @@ def transitions_orm(scope: Scope) -> int:
         )
         if status != inst.status:
             changed[status].append(inst.pk)
-    for status, ids in changed.items():
-        Installment.objects.filter(pk__in=ids).update(status=status)
+    for status, ids in changed.items():  # paid (it bills nothing): paid on the day
+        paid_on = scope.day if status == InstallmentStatus.PAID else None
+        Installment.objects.filter(pk__in=ids).update(status=status, paid_on=paid_on)
     return sum(len(ids) for ids in changed.values())
 
 
